@@ -1,0 +1,344 @@
+//! What a script may do. Everything is denied unless a rule here allows it.
+
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use url::Url;
+
+/// The capabilities one run holds. `Default` grants nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Capabilities {
+    /// Outbound HTTP.
+    pub http: HttpPolicy,
+    /// Outbound email.
+    pub email: EmailPolicy,
+    /// Names of the secrets the script may read.
+    pub secrets: Vec<String>,
+}
+
+/// Which HTTP requests are allowed, and the limits on each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HttpPolicy {
+    /// A request must match one rule.
+    pub rules: Vec<HttpRule>,
+    /// Largest request body, in bytes.
+    pub max_request_bytes: u64,
+    /// Largest response body, in bytes.
+    pub max_response_bytes: u64,
+    /// Longest time one request may take, redirects included, in milliseconds.
+    pub max_timeout_ms: u32,
+    /// Most redirects followed for one request.
+    pub max_redirects: u8,
+    /// Most requests in one run.
+    pub max_requests_per_run: u32,
+}
+
+impl Default for HttpPolicy {
+    fn default() -> Self {
+        Self {
+            rules: Vec::new(),
+            max_request_bytes: 10 * 1024 * 1024,
+            max_response_bytes: 10 * 1024 * 1024,
+            max_timeout_ms: 30_000,
+            max_redirects: 5,
+            max_requests_per_run: 1_000,
+        }
+    }
+}
+
+/// One allowlist entry: a host (or `*.domain`), optionally a scheme, port, methods
+/// and path prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpRule {
+    /// `http` or `https`; `None` allows both.
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// A host name, an IP address, or `*.example.com` for every subdomain.
+    pub host: String,
+    /// The port; `None` allows only the scheme's default port (80 or 443).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Allowed methods, upper case; empty allows all.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// A path prefix the request path must start with.
+    #[serde(default)]
+    pub path_prefix: Option<String>,
+    /// Whether the host may resolve to a loopback, private or link-local address.
+    #[serde(default)]
+    pub allow_private: bool,
+}
+
+impl HttpRule {
+    /// Parse `HOST[:PORT]` or a URL prefix like `https://api.example.com:8443/v1`.
+    /// Naming a loopback or private address (or `localhost`) explicitly allows it.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let spec = spec.trim();
+        if spec.is_empty() {
+            return Err("an HTTP allowlist entry cannot be empty".into());
+        }
+        let (scheme, url_text) = match spec.split_once("://") {
+            Some((scheme, _)) => (Some(scheme.to_ascii_lowercase()), spec.to_owned()),
+            None => (None, format!("http://{spec}")),
+        };
+        if let Some(s) = &scheme
+            && s != "http"
+            && s != "https"
+        {
+            return Err(format!("unsupported scheme {s:?} in {spec:?}; use http or https"));
+        }
+        let wildcard = url_text.contains("://*.");
+        let parsed = Url::parse(&url_text.replacen("://*.", "://wildcard.", 1))
+            .map_err(|e| format!("invalid HTTP allowlist entry {spec:?}: {e}"))?;
+        let mut host = parsed
+            .host_str()
+            .ok_or_else(|| format!("no host in {spec:?}"))?
+            .to_ascii_lowercase();
+        if wildcard {
+            host = host.replacen("wildcard.", "*.", 1);
+        }
+        let port = if scheme.is_some() {
+            parsed.port()
+        } else {
+            // Without a scheme, an explicit port is whatever followed the colon.
+            parsed.port_or_known_default().filter(|_| spec.contains(':'))
+        };
+        let path_prefix = Some(parsed.path().to_owned()).filter(|p| p != "/" && !p.is_empty());
+        let allow_private = host == "localhost" || host_ip(&host).is_some_and(is_non_public);
+        Ok(Self {
+            scheme,
+            host,
+            port,
+            methods: Vec::new(),
+            path_prefix,
+            allow_private,
+        })
+    }
+
+    /// Whether this rule allows `method` on `url`.
+    pub fn allows(&self, method: &str, url: &Url) -> bool {
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if let Some(scheme) = &self.scheme
+            && scheme != url.scheme()
+        {
+            return false;
+        }
+        let port = url.port_or_known_default();
+        let port_ok = match self.port {
+            Some(p) => port == Some(p),
+            None => url.port().is_none(),
+        };
+        let method_ok =
+            self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(method));
+        let path_ok = self
+            .path_prefix
+            .as_deref()
+            .is_none_or(|prefix| url.path().starts_with(prefix));
+        port_ok && method_ok && path_ok && self.host_matches(host)
+    }
+
+    fn host_matches(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        let rule = self.host.trim_start_matches('[').trim_end_matches(']');
+        match rule.strip_prefix("*.") {
+            Some(domain) => host.ends_with(&format!(".{domain}")),
+            None => host == rule,
+        }
+    }
+}
+
+impl HttpPolicy {
+    /// The first rule allowing `method` on `url`.
+    pub fn rule_for(&self, method: &str, url: &Url) -> Option<&HttpRule> {
+        self.rules.iter().find(|rule| rule.allows(method, url))
+    }
+}
+
+/// Which recipients email may go to, and how much may be sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmailPolicy {
+    /// Every recipient must match one rule.
+    pub rules: Vec<EmailRule>,
+    /// Most messages in one run.
+    pub max_per_run: u32,
+    /// Largest message (bodies and attachments), in bytes.
+    pub max_message_bytes: u64,
+}
+
+impl Default for EmailPolicy {
+    fn default() -> Self {
+        Self {
+            rules: Vec::new(),
+            max_per_run: 10,
+            max_message_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// One allowed recipient: an exact address or every address at a domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum EmailRule {
+    /// Exactly this address (case-insensitive).
+    Address(String),
+    /// Any address at this domain, written `@example.com`.
+    Domain(String),
+}
+
+impl EmailRule {
+    /// Parse `someone@example.com` or `@example.com`.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let spec = spec.trim().to_ascii_lowercase();
+        match spec.split_once('@') {
+            Some(("", domain)) if !domain.is_empty() => Ok(Self::Domain(domain.to_owned())),
+            Some((local, domain)) if !local.is_empty() && domain.contains('.') => {
+                Ok(Self::Address(spec))
+            }
+            _ => Err(format!(
+                "invalid email allowlist entry {spec:?}: use name@example.com or @example.com"
+            )),
+        }
+    }
+
+    /// Whether `address` matches.
+    pub fn allows(&self, address: &str) -> bool {
+        let address = address.trim().to_ascii_lowercase();
+        match self {
+            Self::Address(a) => *a == address,
+            Self::Domain(d) => address
+                .rsplit_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain == d),
+        }
+    }
+}
+
+impl EmailPolicy {
+    /// Whether every rule-check passes for `address`.
+    pub fn allows(&self, address: &str) -> bool {
+        self.rules.iter().any(|rule| rule.allows(address))
+    }
+}
+
+fn host_ip(host: &str) -> Option<IpAddr> {
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
+}
+
+/// Loopback, private, link-local, shared, unspecified, multicast or otherwise not a
+/// public unicast address: such targets are refused unless a rule allows them.
+pub fn is_non_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_non_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn host_rule_allows_default_ports_only() {
+        let rule = HttpRule::parse("api.example.com").unwrap();
+        assert!(rule.allows("GET", &url("https://api.example.com/x")));
+        assert!(rule.allows("GET", &url("http://api.example.com/x")));
+        assert!(!rule.allows("GET", &url("https://api.example.com:8443/x")));
+        assert!(!rule.allows("GET", &url("https://evil.example.com/")));
+        assert!(!rule.allows("GET", &url("https://api.example.com.evil.net/")));
+        assert!(!rule.allow_private);
+    }
+
+    #[test]
+    fn explicit_port_and_loopback() {
+        let rule = HttpRule::parse("127.0.0.1:8080").unwrap();
+        assert_eq!(rule.port, Some(8080));
+        assert!(rule.allow_private);
+        assert!(rule.allows("POST", &url("http://127.0.0.1:8080/hook")));
+        assert!(!rule.allows("POST", &url("http://127.0.0.1:8081/hook")));
+    }
+
+    #[test]
+    fn url_rule_limits_scheme_and_path() {
+        let rule = HttpRule::parse("https://api.example.com/v1/").unwrap();
+        assert!(rule.allows("GET", &url("https://api.example.com/v1/items")));
+        assert!(!rule.allows("GET", &url("https://api.example.com/v2/items")));
+        assert!(!rule.allows("GET", &url("http://api.example.com/v1/items")));
+    }
+
+    #[test]
+    fn wildcard_matches_subdomains_not_apex() {
+        let rule = HttpRule::parse("*.example.com").unwrap();
+        assert!(rule.allows("GET", &url("https://a.example.com/")));
+        assert!(rule.allows("GET", &url("https://a.b.example.com/")));
+        assert!(!rule.allows("GET", &url("https://example.com/")));
+        assert!(!rule.allows("GET", &url("https://badexample.com/")));
+    }
+
+    #[test]
+    fn non_public_addresses() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_non_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
+            assert!(!is_non_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn email_rules() {
+        let domain = EmailRule::parse("@Example.com").unwrap();
+        assert!(domain.allows("Ops@example.com"));
+        assert!(!domain.allows("ops@example.com.evil"));
+        assert!(!domain.allows("@example.com"));
+        let exact = EmailRule::parse("boss@example.com").unwrap();
+        assert!(exact.allows("BOSS@example.com"));
+        assert!(!exact.allows("other@example.com"));
+        assert!(EmailRule::parse("nonsense").is_err());
+    }
+}

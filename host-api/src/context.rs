@@ -1,0 +1,106 @@
+//! The per-run host state that every interface implementation works on.
+
+use crate::Capabilities;
+use crate::ports::{AuditSink, HostCallRecord, HttpClient, Mailer, RunEvents, SecretStore, StateStore};
+use crate::HostError;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Counts of host calls in one run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostCounters {
+    /// Every host call, of any interface.
+    pub total: u32,
+    /// HTTP requests sent (redirect hops count once each).
+    pub http_requests: u32,
+    /// Emails sent.
+    pub emails: u32,
+}
+
+/// What the host implementations need for one run: the capabilities, the ports, and
+/// the run's own bookkeeping.
+pub struct HostContext {
+    /// What the script may do.
+    pub capabilities: Arc<Capabilities>,
+    /// Sends HTTP requests.
+    pub http: Arc<dyn HttpClient>,
+    /// Sends email, when the server has SMTP settings.
+    pub mailer: Option<Arc<dyn Mailer>>,
+    /// Reads secrets.
+    pub secrets: Arc<dyn SecretStore>,
+    /// The script's key-value store, when it has one.
+    pub state: Option<Arc<dyn StateStore>>,
+    /// Records every host call.
+    pub audit: Arc<dyn AuditSink>,
+    /// Receives output, log lines and progress.
+    pub events: Arc<dyn RunEvents>,
+    /// Host directory for published artifacts.
+    pub artifacts_dir: Option<PathBuf>,
+    /// Largest total size of published artifacts, in bytes.
+    pub max_artifact_bytes: u64,
+    /// Guest paths of the mounted directories.
+    pub mounts: Vec<String>,
+    pub(crate) counters: HostCounters,
+    pub(crate) artifact_bytes: u64,
+    pub(crate) revealed_secrets: Vec<String>,
+}
+
+impl HostContext {
+    /// A context with the given capabilities and ports for HTTP, audit and events; no
+    /// mailer, secrets, state or artifacts until set.
+    pub fn new(
+        capabilities: Arc<Capabilities>,
+        http: Arc<dyn HttpClient>,
+        audit: Arc<dyn AuditSink>,
+        events: Arc<dyn RunEvents>,
+    ) -> Self {
+        Self {
+            capabilities,
+            http,
+            mailer: None,
+            secrets: Arc::new(crate::ports::Nothing),
+            state: None,
+            audit,
+            events,
+            artifacts_dir: None,
+            max_artifact_bytes: 100 * 1024 * 1024,
+            mounts: Vec::new(),
+            counters: HostCounters::default(),
+            artifact_bytes: 0,
+            revealed_secrets: Vec::new(),
+        }
+    }
+
+    /// The calls made so far.
+    pub fn counters(&self) -> HostCounters {
+        self.counters
+    }
+
+    /// Secret values handed to the guest; the runtime redacts them from outputs.
+    pub fn revealed_secrets(&self) -> &[String] {
+        &self.revealed_secrets
+    }
+
+    /// Count a call and send its record to the audit sink.
+    pub(crate) fn audit<T>(
+        &mut self,
+        operation: &'static str,
+        target: String,
+        started: Instant,
+        result: &Result<T, HostError>,
+    ) {
+        self.counters.total = self.counters.total.saturating_add(1);
+        let (outcome, detail) = match result {
+            Ok(_) => ("ok", None),
+            Err(e) => (e.kind(), Some(e.to_string())),
+        };
+        self.audit.record(HostCallRecord {
+            operation,
+            target,
+            outcome,
+            detail,
+            duration: started.elapsed(),
+        });
+    }
+}

@@ -1,0 +1,196 @@
+//! The small traits through which host implementations reach the world. The server
+//! and the CLI plug in their own stores, mailers and sinks.
+
+use crate::HostError;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// A boxed, sendable future, so the port traits stay object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One HTTP exchange, already checked against the policy.
+#[derive(Debug, Clone)]
+pub struct OutboundRequest {
+    /// The method, upper case.
+    pub method: String,
+    /// The URL.
+    pub url: url::Url,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body, possibly empty.
+    pub body: Vec<u8>,
+    /// Time left for this hop.
+    pub timeout: Duration,
+    /// The largest response body to accept.
+    pub max_response_bytes: u64,
+    /// The checked addresses to connect to: the client must not resolve the host again.
+    pub addresses: Vec<SocketAddr>,
+}
+
+/// One HTTP answer.
+#[derive(Debug, Clone)]
+pub struct InboundResponse {
+    /// The status code.
+    pub status: u16,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// Sends one HTTP request without following redirects.
+pub trait HttpClient: Send + Sync {
+    /// Send `request` to one of its pinned addresses.
+    fn send(&self, request: OutboundRequest) -> BoxFuture<'_, Result<InboundResponse, HostError>>;
+}
+
+/// An email to hand to the SMTP server.
+#[derive(Debug, Clone)]
+pub struct OutboundEmail {
+    /// Primary recipients.
+    pub to: Vec<String>,
+    /// Carbon copies.
+    pub cc: Vec<String>,
+    /// Blind carbon copies.
+    pub bcc: Vec<String>,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// Optional HTML body.
+    pub html: Option<String>,
+    /// Optional Reply-To.
+    pub reply_to: Option<String>,
+    /// Attachments as (file name, content type, bytes).
+    pub attachments: Vec<(String, String, Vec<u8>)>,
+}
+
+/// Delivers email.
+pub trait Mailer: Send + Sync {
+    /// Send one message.
+    fn send(&self, email: OutboundEmail) -> BoxFuture<'_, Result<(), HostError>>;
+}
+
+/// Reads secret values. Grants are checked before this is asked.
+pub trait SecretStore: Send + Sync {
+    /// The value of `name`, if it exists.
+    fn get(&self, name: &str) -> BoxFuture<'_, Result<Option<String>, HostError>>;
+}
+
+/// The per-script key-value store.
+pub trait StateStore: Send + Sync {
+    /// The JSON text under `key`.
+    fn get(&self, key: &str) -> BoxFuture<'_, Result<Option<String>, HostError>>;
+    /// Store JSON text under `key`.
+    fn set(&self, key: &str, value: &str) -> BoxFuture<'_, Result<(), HostError>>;
+    /// Remove `key`; true when it existed.
+    fn delete(&self, key: &str) -> BoxFuture<'_, Result<bool, HostError>>;
+    /// All keys, sorted.
+    fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, HostError>>;
+}
+
+/// The record of one host call, for the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostCallRecord {
+    /// The interface and function, e.g. `http.send`.
+    pub operation: &'static str,
+    /// What it was aimed at: a URL, recipients, a secret name, a key.
+    pub target: String,
+    /// `ok`, or the kind of [`HostError`].
+    pub outcome: &'static str,
+    /// The error message, when it failed.
+    pub detail: Option<String>,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// Receives a record of every host call a script makes.
+pub trait AuditSink: Send + Sync {
+    /// Record one call. Must not block.
+    fn record(&self, call: HostCallRecord);
+}
+
+/// Which output stream a chunk came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStream {
+    /// The script's stdout.
+    Stdout,
+    /// The script's stderr.
+    Stderr,
+}
+
+/// Receives what a run produces while it runs: output, log lines and progress.
+pub trait RunEvents: Send + Sync {
+    /// A chunk of stdout or stderr, as written.
+    fn output(&self, _stream: OutputStream, _chunk: &[u8]) {}
+    /// A structured log line.
+    fn log(&self, _level: crate::LogLevel, _message: &str, _fields: Option<&Value>) {}
+    /// A progress report.
+    fn progress(&self, _fraction: f32, _message: Option<&str>) {}
+}
+
+/// Ports that do nothing: deny-all defaults for the optional ones.
+pub struct Nothing;
+
+impl AuditSink for Nothing {
+    fn record(&self, _call: HostCallRecord) {}
+}
+
+impl RunEvents for Nothing {}
+
+impl SecretStore for Nothing {
+    fn get(&self, _name: &str) -> BoxFuture<'_, Result<Option<String>, HostError>> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
+/// Secrets held in memory, e.g. decrypted by the server for one run.
+#[derive(Debug, Default)]
+pub struct MapSecrets(pub HashMap<String, String>);
+
+impl SecretStore for MapSecrets {
+    fn get(&self, name: &str) -> BoxFuture<'_, Result<Option<String>, HostError>> {
+        let value = self.0.get(name).cloned();
+        Box::pin(async move { Ok(value) })
+    }
+}
+
+/// A state store in memory: for one-off CLI runs and tests.
+#[derive(Debug, Default)]
+pub struct MemoryState(Mutex<BTreeMap<String, String>>);
+
+impl MemoryState {
+    fn with<R>(&self, f: impl FnOnce(&mut BTreeMap<String, String>) -> R) -> Result<R, HostError> {
+        let mut map = self
+            .0
+            .lock()
+            .map_err(|_| HostError::Failed("state store poisoned".into()))?;
+        Ok(f(&mut map))
+    }
+}
+
+impl StateStore for MemoryState {
+    fn get(&self, key: &str) -> BoxFuture<'_, Result<Option<String>, HostError>> {
+        let value = self.with(|m| m.get(key).cloned());
+        Box::pin(async move { value })
+    }
+    fn set(&self, key: &str, value: &str) -> BoxFuture<'_, Result<(), HostError>> {
+        let done = self.with(|m| {
+            m.insert(key.to_owned(), value.to_owned());
+        });
+        Box::pin(async move { done })
+    }
+    fn delete(&self, key: &str) -> BoxFuture<'_, Result<bool, HostError>> {
+        let done = self.with(|m| m.remove(key).is_some());
+        Box::pin(async move { done })
+    }
+    fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, HostError>> {
+        let keys = self.with(|m| m.keys().cloned().collect());
+        Box::pin(async move { keys })
+    }
+}

@@ -1,0 +1,73 @@
+//! `automa:host/state`: the script's small key-value store.
+
+use crate::bindings::automa::host::state::Host;
+use crate::bindings::automa::host::types::Error as WitError;
+use crate::ports::StateStore;
+use crate::{HostContext, HostError};
+use std::sync::Arc;
+use std::time::Instant;
+
+const MAX_KEY_BYTES: usize = 256;
+const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+impl HostContext {
+    fn state_store(&self) -> Result<Arc<dyn StateStore>, HostError> {
+        self.state.clone().ok_or_else(|| {
+            HostError::Denied("this run has no state store (state belongs to saved scripts)".into())
+        })
+    }
+}
+
+fn check_key(key: &str) -> Result<(), HostError> {
+    if key.is_empty() || key.len() > MAX_KEY_BYTES {
+        return Err(HostError::InvalidInput(format!(
+            "state keys must be 1 to {MAX_KEY_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+impl Host for HostContext {
+    async fn get(&mut self, key: String) -> Result<Option<String>, WitError> {
+        let started = Instant::now();
+        let result = match (check_key(&key), self.state_store()) {
+            (Ok(()), Ok(store)) => store.get(&key).await,
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        self.audit("state.get", key, started, &result);
+        result.map_err(Into::into)
+    }
+
+    async fn set(&mut self, key: String, value: String) -> Result<(), WitError> {
+        let started = Instant::now();
+        let result = match (check_key(&key), self.state_store()) {
+            (Ok(()), _) if value.len() > MAX_VALUE_BYTES => Err(HostError::TooLarge(format!(
+                "state values are limited to {MAX_VALUE_BYTES} bytes"
+            ))),
+            (Ok(()), Ok(store)) => store.set(&key, &value).await,
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        self.audit("state.set", key, started, &result);
+        result.map_err(Into::into)
+    }
+
+    async fn delete(&mut self, key: String) -> Result<bool, WitError> {
+        let started = Instant::now();
+        let result = match (check_key(&key), self.state_store()) {
+            (Ok(()), Ok(store)) => store.delete(&key).await,
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        self.audit("state.delete", key, started, &result);
+        result.map_err(Into::into)
+    }
+
+    async fn keys(&mut self) -> Result<Vec<String>, WitError> {
+        let started = Instant::now();
+        let result = match self.state_store() {
+            Ok(store) => store.keys().await,
+            Err(e) => Err(e),
+        };
+        self.audit("state.keys", String::new(), started, &result);
+        result.map_err(Into::into)
+    }
+}

@@ -1,0 +1,14 @@
+"""The Automa SDK for scripts running in the sandbox.
+
+    import automa
+    automa.log.info("starting")
+    r = automa.http.get("https://api.example.com/items")
+    automa.state.set("last_count", len(r.json()))
+"""
+
+from . import email, errors, files, http, log, secrets, state
+
+args = {}
+"""The arguments of the current run (also passed to `main(**args)`)."""
+
+__all__ = ["args", "email", "errors", "files", "http", "log", "secrets", "state"]

@@ -1,0 +1,155 @@
+"""The generic runner: the component's entry point.
+
+Its top level runs once, at build time, inside componentize-py's pre-initialisation;
+the interpreter state it leaves behind (imported modules, the time-zone database) is
+snapshotted into the component, so every run starts warm.
+"""
+
+import ast
+import importlib
+import json
+import sys
+import traceback
+
+import automa_stdlib
+import automa_tz
+import automa_async
+import wit_world
+from componentize_py_types import Err
+from wit_world.imports.types import ScriptError
+
+UNAVAILABLE = {}
+for _name in automa_stdlib.MODULES:
+    try:
+        importlib.import_module(_name)
+    except Exception as exc:  # recorded, and reported by the import test
+        UNAVAILABLE[_name] = f"{type(exc).__name__}: {exc}"
+
+automa_tz.install()
+automa_async.install()
+
+import automa  # noqa: E402  (after the stdlib, so the SDK sees a complete interpreter)
+import requests  # noqa: E402,F401  (the shim, pre-imported so scripts start fast)
+
+_SCRIPT_MODULE = "__automa_script__"
+
+
+def _defines_main(tree):
+    return any(
+        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "main"
+        for node in tree.body
+    )
+
+
+def _json_default(value):
+    import dataclasses
+    import datetime
+    import decimal
+    import enum
+    import uuid
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    raise TypeError(
+        f"main() returned a {type(value).__name__}, which is not JSON-serializable; "
+        "return dicts, lists, strings, numbers, booleans or None"
+    )
+
+
+def _script_traceback(exc, filename):
+    """The traceback without the runner's own frames: users see only their code."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    while frames and frames[0].filename != filename:
+        frames = traceback.StackSummary.from_list(frames[1:])
+    lines = ["Traceback (most recent call last):\n"]
+    lines.extend(traceback.format_list(frames))
+    lines.extend(traceback.format_exception_only(type(exc), exc))
+    return "".join(lines)
+
+
+def _script_error(exc, filename):
+    if isinstance(exc, SyntaxError):
+        text = "".join(traceback.format_exception_only(type(exc), exc))
+        message = f"{exc.msg} ({exc.filename}, line {exc.lineno})"
+        return ScriptError(kind=type(exc).__name__, message=message, traceback=text)
+    return ScriptError(
+        kind=type(exc).__name__,
+        message=str(exc),
+        traceback=_script_traceback(exc, filename),
+    )
+
+
+def _flush():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+class WitWorld(wit_world.WitWorld):
+    def run(self, source: str, filename: str, args_json: str) -> str:
+        try:
+            return self._run(source, filename, args_json)
+        except Err:
+            raise
+        finally:
+            _flush()
+
+    def _run(self, source, filename, args_json):
+        try:
+            args = json.loads(args_json) if args_json else {}
+        except ValueError as exc:
+            raise Err(ScriptError("ValueError", f"arguments are not valid JSON: {exc}", ""))
+        if not isinstance(args, dict):
+            raise Err(ScriptError("TypeError", "arguments must be a JSON object", ""))
+        try:
+            tree = ast.parse(source, filename=filename)
+            code = compile(tree, filename, "exec")
+        except SyntaxError as exc:
+            raise Err(_script_error(exc, filename))
+
+        has_main = _defines_main(tree)
+        # Scripts written for plain python keep their `if __name__ == "__main__":` block;
+        # a script with `main` is driven by Automa, which passes the arguments itself.
+        module_name = _SCRIPT_MODULE if has_main else "__main__"
+        module = type(sys)(module_name)
+        module.__file__ = filename
+        module.__builtins__ = __builtins__
+        sys.modules[module_name] = module
+        sys.argv = [filename]
+        automa.args = dict(args)
+        try:
+            exec(code, module.__dict__)
+            result = None
+            if has_main:
+                main = module.__dict__["main"]
+                result = main(**args)
+                if hasattr(result, "__await__"):
+                    import asyncio
+
+                    result = asyncio.run(_await(result))
+        except SystemExit as exc:
+            if exc.code in (None, 0):
+                return "null"
+            raise Err(ScriptError("SystemExit", f"the script exited with status {exc.code}", ""))
+        except BaseException as exc:
+            raise Err(_script_error(exc, filename))
+        try:
+            return json.dumps(result, default=_json_default, ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            raise Err(ScriptError("TypeError", str(exc), ""))
+
+
+async def _await(awaitable):
+    return await awaitable

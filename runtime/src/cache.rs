@@ -1,0 +1,58 @@
+//! The compiled runner on disk: compiling the component takes seconds, loading a
+//! compiled artifact takes a millisecond (it is memory-mapped).
+
+use anyhow::Context as _;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// The cache file for `component_sha256` under `dir`, keyed also by everything about
+/// the engine that makes compiled code compatible (version, target, settings).
+fn artifact_path(engine: &Engine, dir: &Path, component_sha256: &str) -> PathBuf {
+    let mut hasher = std::hash::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let engine_key = hasher.finish();
+    let component_key = component_sha256.get(..16).unwrap_or(component_sha256);
+    dir.join(format!("runner-{component_key}-{engine_key:016x}.cwasm"))
+}
+
+/// Load the compiled component from `dir`, or compile `bytes` and store the result.
+pub(crate) fn load_or_compile(
+    engine: &Engine,
+    dir: Option<&Path>,
+    bytes: &[u8],
+    component_sha256: &str,
+) -> anyhow::Result<Component> {
+    let Some(dir) = dir else {
+        return Component::new(engine, bytes).context("compiling the runner component");
+    };
+    let path = artifact_path(engine, dir, component_sha256);
+    if path.exists() {
+        match deserialize(engine, &path) {
+            Ok(component) => return Ok(component),
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "ignoring an unusable compiled runner; recompiling");
+            }
+        }
+    }
+    tracing::info!(path = %path.display(), "compiling the Python runner (once per version)");
+    let serialized = engine
+        .precompile_component(bytes)
+        .context("compiling the runner component")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // Write then rename, so a concurrent reader never maps a half-written file.
+    let partial = path.with_extension(format!("partial-{}", std::process::id()));
+    std::fs::write(&partial, &serialized).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, &path).with_context(|| format!("writing {}", path.display()))?;
+    deserialize(engine, &path)
+}
+
+#[allow(unsafe_code)]
+fn deserialize(engine: &Engine, path: &Path) -> anyhow::Result<Component> {
+    // SAFETY: the file was produced by `precompile_component` of an engine with the same
+    // compatibility hash (it is in the file name) and written by this process family
+    // into a cache directory it owns; wasmtime still validates the header and version.
+    unsafe { Component::deserialize_file(engine, path) }
+        .with_context(|| format!("loading {}", path.display()))
+}

@@ -1,0 +1,113 @@
+//! The process-wide engine, the compiled runner and its pre-instantiation.
+
+use crate::cache;
+use crate::run::RunState;
+use anyhow::Context as _;
+use automa_host_api::bindings::RunnerPre;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine};
+
+/// How the runtime is set up.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Where the compiled runner is cached; `None` compiles it in memory every start.
+    pub cache_dir: Option<PathBuf>,
+    /// Count fuel, so [`Limits::fuel`](crate::Limits::fuel) gives a deterministic CPU
+    /// budget. Costs about 30% on hot loops.
+    pub fuel: bool,
+    /// How often running scripts are interrupted to check deadlines and yield.
+    pub epoch_tick: Duration,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: None,
+            fuel: false,
+            epoch_tick: Duration::from_millis(10),
+        }
+    }
+}
+
+/// The Python runtime: one per process, shared by every run.
+pub struct Runtime {
+    pub(crate) engine: Engine,
+    pub(crate) pre: RunnerPre<RunState>,
+    pub(crate) fuel: bool,
+    _ticker: EpochTicker,
+}
+
+impl Runtime {
+    /// Build the engine and load the runner, from the cache when it is there.
+    pub fn new(config: RuntimeConfig) -> anyhow::Result<Self> {
+        let mut wasm_config = Config::new();
+        wasm_config
+            .epoch_interruption(true)
+            .consume_fuel(config.fuel)
+            .wasm_component_model(true);
+        let engine = Engine::new(&wasm_config).context("creating the wasm engine")?;
+        let component = cache::load_or_compile(
+            &engine,
+            config.cache_dir.as_deref(),
+            automa_python_wasm::RUNNER_COMPONENT,
+            automa_python_wasm::RUNNER_SHA256,
+        )?;
+        let mut linker = Linker::<RunState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).context("linking WASI")?;
+        automa_host_api::add_to_linker(&mut linker, |state: &mut RunState| &mut state.host)
+            .context("linking the automa host API")?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .context("pre-instantiating the runner")?;
+        let pre = RunnerPre::new(pre).context("checking the runner's exports")?;
+        Ok(Self {
+            _ticker: EpochTicker::start(engine.clone(), config.epoch_tick),
+            engine,
+            pre,
+            fuel: config.fuel,
+        })
+    }
+
+    /// The engine, e.g. to compile other components with the same settings.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+/// Advances the engine's epoch at a fixed interval so running guests reach their
+/// deadline checks; stops when the runtime is dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine, tick: Duration) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("automa-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(tick);
+                    engine.increment_epoch();
+                }
+            })
+            .ok();
+        Self { stop, thread }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

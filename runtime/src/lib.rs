@@ -1,0 +1,24 @@
+//! Runs Python scripts on CPython-on-WASI inside wasmtime, with hard limits.
+//!
+//! One [`Runtime`] per process holds the engine, the compiled runner component and
+//! its pre-instantiation; each [`Runtime::run`] gets a fresh store with a memory cap,
+//! a deadline, no environment, no sockets and only the directories it is given.
+
+#![deny(clippy::unwrap_used)]
+
+mod cache;
+mod engine;
+mod limits;
+mod mounts;
+mod outcome;
+mod output;
+mod run;
+
+pub use engine::{Runtime, RuntimeConfig};
+pub use limits::Limits;
+pub use mounts::{Mounts, SharedMount};
+pub use outcome::{RunOutcome, RunStatus, ScriptFailure};
+pub use run::RunRequest;
+
+pub use automa_host_api as host;
+pub use tokio_util::sync::CancellationToken;

@@ -1,0 +1,306 @@
+//! One run: a fresh store, the WASI context, the call, and the outcome.
+
+use crate::limits::MemoryLimiter;
+use crate::output::CapturedOutput;
+use crate::{Limits, Mounts, RunOutcome, RunStatus, Runtime, ScriptFailure};
+use automa_host_api::HostContext;
+use automa_host_api::ports::OutputStream;
+use serde_json::Value;
+use std::path::Path;
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+/// What to run and with what.
+pub struct RunRequest {
+    /// The script's Python source.
+    pub source: String,
+    /// The name shown in tracebacks, e.g. `hello.py`.
+    pub filename: String,
+    /// Arguments for `main(**args)`: a JSON object.
+    pub args: Value,
+    /// Memory, time and output limits.
+    pub limits: Limits,
+    /// Directories to mount.
+    pub mounts: Mounts,
+    /// Capabilities and ports for host calls.
+    pub host: HostContext,
+    /// Cancel the run from outside.
+    pub cancel: CancellationToken,
+}
+
+/// The data of one run's store.
+pub(crate) struct RunState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: MemoryLimiter,
+    pub(crate) host: HostContext,
+}
+
+impl WasiView for RunState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+enum Ending {
+    Returned(wasmtime::Result<Result<String, automa_host_api::ScriptError>>),
+    TimedOut,
+    Cancelled,
+}
+
+impl Runtime {
+    /// Run a script to its end, its deadline or its cancellation. Never panics and
+    /// never fails: every problem becomes part of the outcome.
+    pub async fn run(&self, request: RunRequest) -> RunOutcome {
+        let started = Instant::now();
+        let RunRequest {
+            source,
+            filename,
+            args,
+            limits,
+            mounts,
+            mut host,
+            cancel,
+        } = request;
+        let events = host.events.clone();
+        let stdout = CapturedOutput::new(OutputStream::Stdout, limits.max_output_bytes, events.clone());
+        let stderr = CapturedOutput::new(OutputStream::Stderr, limits.max_output_bytes, events);
+
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .args(&[filename.as_str()])
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        let scratch = match prepare_mounts(&mut wasi, &mounts, &mut host) {
+            Ok(scratch) => scratch,
+            Err(message) => return setup_failure(started, message),
+        };
+        if let Some(artifacts) = &mounts.artifacts {
+            host.artifacts_dir = Some(artifacts.clone());
+        }
+
+        let state = RunState {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(limits.memory_bytes),
+            host,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(1);
+        // Yield to the executor every tick so deadlines and cancellation are observed
+        // even while the guest spins without host calls.
+        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+        if self.fuel {
+            let _ = store.set_fuel(limits.fuel.unwrap_or(u64::MAX));
+        }
+
+        let args_json = if args.is_null() { "{}".to_owned() } else { args.to_string() };
+        let ending = {
+            let call = async {
+                let runner = self.pre.instantiate_async(&mut store).await?;
+                runner
+                    .call_run(&mut store, &source, &filename, &args_json)
+                    .await
+            };
+            tokio::select! {
+                result = call => Ending::Returned(result),
+                () = tokio::time::sleep(limits.timeout) => Ending::TimedOut,
+                () = cancel.cancelled() => Ending::Cancelled,
+            }
+        };
+        drop(scratch);
+
+        let state = store.data();
+        let (status, result, error) = classify(ending, &limits, state.limiter.refused);
+        let mut outcome = RunOutcome {
+            status,
+            result,
+            error,
+            stdout: stdout.text(),
+            stderr: stderr.text(),
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            peak_memory_bytes: state.limiter.peak_bytes as u64,
+            host_calls: state.host.counters().total,
+        };
+        redact(&mut outcome, state.host.revealed_secrets());
+        outcome
+    }
+}
+
+/// Mount the directories; returns the temporary scratch directory to remove afterwards.
+fn prepare_mounts(
+    wasi: &mut WasiCtxBuilder,
+    mounts: &Mounts,
+    host: &mut HostContext,
+) -> Result<Option<tempfile::TempDir>, String> {
+    let mut mount = |path: &Path, guest: &str, perms: FsPerms| -> Result<(), String> {
+        wasi.preopened_dir(path, guest, perms)
+            .map_err(|e| format!("cannot mount {} at {guest}: {e}", path.display()))?;
+        host.mounts.push(guest.to_owned());
+        Ok(())
+    };
+    let scratch = match &mounts.scratch {
+        Some(path) => {
+            mount(path, "/tmp", FsPerms::ReadWrite)?;
+            None
+        }
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("automa-run-")
+                .tempdir()
+                .map_err(|e| format!("cannot create a scratch directory: {e}"))?;
+            mount(dir.path(), "/tmp", FsPerms::ReadWrite)?;
+            Some(dir)
+        }
+    };
+    if let Some(path) = &mounts.data {
+        mount(path, "/data", FsPerms::ReadWrite)?;
+    }
+    if let Some(path) = &mounts.artifacts {
+        mount(path, "/artifacts", FsPerms::ReadWrite)?;
+    }
+    for shared in &mounts.shared {
+        let valid = !shared.name.is_empty()
+            && shared
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !shared.name.starts_with('.');
+        if !valid {
+            return Err(format!("invalid shared directory name {:?}", shared.name));
+        }
+        let perms = if shared.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
+        mount(&shared.path, &format!("/shared/{}", shared.name), perms)?;
+    }
+    Ok(scratch)
+}
+
+fn classify(
+    ending: Ending,
+    limits: &Limits,
+    memory_refused: bool,
+) -> (RunStatus, Option<Value>, Option<ScriptFailure>) {
+    let failure = |kind: &str, message: String| ScriptFailure {
+        kind: kind.to_owned(),
+        message,
+        traceback: String::new(),
+    };
+    match ending {
+        Ending::Returned(Ok(Ok(json))) => match serde_json::from_str(&json) {
+            Ok(value) => (RunStatus::Succeeded, Some(value), None),
+            Err(e) => (
+                RunStatus::Failed,
+                None,
+                Some(failure("ResultError", format!("the result is not valid JSON: {e}"))),
+            ),
+        },
+        Ending::Returned(Ok(Err(error))) => {
+            let status = if error.kind == "MemoryError" {
+                RunStatus::MemoryExceeded
+            } else {
+                RunStatus::Failed
+            };
+            let error = ScriptFailure {
+                kind: error.kind,
+                message: error.message,
+                traceback: error.traceback,
+            };
+            (status, None, Some(error))
+        }
+        Ending::Returned(Err(trap)) => {
+            if matches!(trap.downcast_ref::<Trap>(), Some(Trap::OutOfFuel)) {
+                let message = format!(
+                    "the script used its CPU budget of {} fuel units",
+                    limits.fuel.unwrap_or_default()
+                );
+                (RunStatus::TimedOut, None, Some(failure("CpuBudgetExceeded", message)))
+            } else if memory_refused {
+                let message = format!(
+                    "the script needed more than its memory limit of {} bytes",
+                    limits.memory_bytes
+                );
+                (RunStatus::MemoryExceeded, None, Some(failure("MemoryError", message)))
+            } else {
+                let message = format!("the interpreter stopped: {trap:#}");
+                (RunStatus::Failed, None, Some(failure("Trap", message)))
+            }
+        }
+        Ending::TimedOut => {
+            let message = format!(
+                "the script did not finish within its time limit of {}",
+                humanize(limits.timeout)
+            );
+            (RunStatus::TimedOut, None, Some(failure("Timeout", message)))
+        }
+        Ending::Cancelled => (
+            RunStatus::Cancelled,
+            None,
+            Some(failure("Cancelled", "the run was cancelled".into())),
+        ),
+    }
+}
+
+fn humanize(duration: std::time::Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{}ms", duration.as_millis())
+    }
+}
+
+const REDACTED: &str = "[REDACTED]";
+
+/// Replace every secret value the script read with a marker, everywhere it could leak.
+fn redact(outcome: &mut RunOutcome, secrets: &[String]) {
+    if secrets.is_empty() {
+        return;
+    }
+    let scrub = |text: &mut String| {
+        for secret in secrets {
+            if text.contains(secret.as_str()) {
+                *text = text.replace(secret.as_str(), REDACTED);
+            }
+        }
+    };
+    scrub(&mut outcome.stdout);
+    scrub(&mut outcome.stderr);
+    if let Some(error) = &mut outcome.error {
+        scrub(&mut error.message);
+        scrub(&mut error.traceback);
+    }
+    if let Some(result) = &mut outcome.result {
+        let mut text = result.to_string();
+        let before = text.len();
+        scrub(&mut text);
+        if text.len() != before
+            && let Ok(value) = serde_json::from_str(&text)
+        {
+            *result = value;
+        }
+    }
+}
+
+fn setup_failure(started: Instant, message: String) -> RunOutcome {
+    RunOutcome {
+        status: RunStatus::Failed,
+        result: None,
+        error: Some(ScriptFailure {
+            kind: "SetupError".into(),
+            message,
+            traceback: String::new(),
+        }),
+        stdout: String::new(),
+        stderr: String::new(),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        peak_memory_bytes: 0,
+        host_calls: 0,
+    }
+}

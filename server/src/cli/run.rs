@@ -1,0 +1,328 @@
+//! `automa run SCRIPT.py`: run one script in the sandbox from the command line.
+
+use anyhow::{Context as _, bail};
+use automa_runtime::host::ports::{
+    AuditSink, HostCallRecord, MapSecrets, MemoryState, OutputStream, RunEvents,
+};
+use automa_runtime::host::{
+    Capabilities, EmailRule, HostContext, HttpRule, LogLevel, ReqwestClient, SmtpMailer,
+    SmtpSettings, SmtpTls,
+};
+use automa_runtime::{
+    CancellationToken, Limits, Mounts, RunOutcome, RunRequest, RunStatus, Runtime, RuntimeConfig,
+};
+use clap::Args;
+use serde_json::{Map, Value, json};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Arguments of `automa run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The Python script to run.
+    script: PathBuf,
+    /// An argument for `main()`: KEY=VALUE, where VALUE is parsed as JSON when it is
+    /// valid JSON and taken as a string otherwise. Repeatable.
+    #[arg(long = "arg", value_name = "KEY=VALUE")]
+    args: Vec<String>,
+    /// Allow HTTP to HOST[:PORT] or to a URL prefix like https://api.example.com/v1/.
+    /// Naming a loopback or private address allows it explicitly. Repeatable.
+    #[arg(long = "allow-http", value_name = "HOST[:PORT]")]
+    allow_http: Vec<String>,
+    /// Allow email to ADDRESS or to every address @DOMAIN. Repeatable.
+    #[arg(long = "allow-email", value_name = "ADDRESS|@DOMAIN")]
+    allow_email: Vec<String>,
+    /// Grant the secret NAME, read from the environment variable of the same name.
+    #[arg(long = "secret", value_name = "NAME")]
+    secrets: Vec<String>,
+    /// Wall-clock time limit, e.g. 30s, 500ms, 2m.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
+    /// Memory limit of the interpreter, e.g. 256MiB, 1GB.
+    #[arg(long, default_value = "256MiB")]
+    memory: bytesize::ByteSize,
+    /// Keep at most this much of stdout and of stderr in the outcome.
+    #[arg(long, default_value = "1MiB")]
+    max_output: bytesize::ByteSize,
+    /// Mount this directory read-write at /data.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Mount this directory read-write at /artifacts (and publish artifacts into it).
+    #[arg(long, value_name = "DIR")]
+    artifacts: Option<PathBuf>,
+    /// SMTP server for email, HOST:PORT.
+    #[arg(long, env = "AUTOMA_SMTP", value_name = "HOST:PORT")]
+    smtp: Option<String>,
+    /// SMTP connection security.
+    #[arg(long, env = "AUTOMA_SMTP_TLS", default_value = "starttls", value_parser = ["none", "starttls", "tls"])]
+    smtp_tls: String,
+    /// Sender address of email.
+    #[arg(long, env = "AUTOMA_SMTP_FROM", default_value = "automa@localhost")]
+    smtp_from: String,
+    /// Where the compiled Python runtime is cached.
+    #[arg(long, env = "AUTOMA_CACHE_DIR", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Print one JSON outcome object instead of the script's output.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Exit codes: 0 success, 1 script failed, 3 timed out, 4 memory exceeded,
+/// 130 cancelled, 2 bad usage or setup.
+pub fn main(args: RunArgs) -> ExitCode {
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return usage_error(&anyhow::Error::from(error)),
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(error) => usage_error(&error),
+    }
+}
+
+fn usage_error(error: &anyhow::Error) -> ExitCode {
+    eprintln!("automa run: {error:#}");
+    ExitCode::from(2)
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,automa_runtime=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let source = std::fs::read_to_string(&args.script)
+        .with_context(|| format!("cannot read {}", args.script.display()))?;
+    let script_args = parse_script_args(&args.args)?;
+    let capabilities = capabilities(&args)?;
+    let filename = args
+        .script
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "script.py".into());
+
+    let events: Arc<dyn RunEvents> = Arc::new(ConsoleEvents { quiet: args.json });
+    let mut host = HostContext::new(
+        Arc::new(capabilities),
+        Arc::new(ReqwestClient::new()),
+        Arc::new(TracingAudit),
+        events,
+    );
+    host.state = Some(Arc::new(MemoryState::default()));
+    host.secrets = Arc::new(MapSecrets(
+        args.secrets
+            .iter()
+            .filter_map(|name| std::env::var(name).ok().map(|v| (name.clone(), v)))
+            .collect(),
+    ));
+    if let Some(smtp) = &args.smtp {
+        host.mailer = Some(Arc::new(mailer(smtp, &args.smtp_tls, &args.smtp_from)?));
+    }
+
+    let cache_dir = args.cache_dir.clone().or_else(default_cache_dir);
+    let runtime = tokio::task::spawn_blocking(move || {
+        Runtime::new(RuntimeConfig {
+            cache_dir,
+            ..RuntimeConfig::default()
+        })
+    })
+    .await
+    .context("starting the runtime")??;
+
+    let cancel = CancellationToken::new();
+    let on_interrupt = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_interrupt.cancel();
+        }
+    });
+
+    let outcome = runtime
+        .run(RunRequest {
+            source,
+            filename,
+            args: Value::Object(script_args),
+            limits: Limits {
+                memory_bytes: args.memory.as_u64(),
+                timeout: args.timeout,
+                fuel: None,
+                max_output_bytes: usize::try_from(args.max_output.as_u64()).unwrap_or(usize::MAX),
+            },
+            mounts: Mounts {
+                data: args.data.clone(),
+                scratch: None,
+                artifacts: args.artifacts.clone(),
+                shared: Vec::new(),
+            },
+            host,
+            cancel,
+        })
+        .await;
+    report(&outcome, args.json)?;
+    Ok(exit_code(outcome.status))
+}
+
+fn report(outcome: &RunOutcome, as_json: bool) -> anyhow::Result<()> {
+    if as_json {
+        let object = json!({
+            "status": outcome.status,
+            "result": outcome.result,
+            "stdout": outcome.stdout,
+            "stderr": outcome.stderr,
+            "error": outcome.error,
+            "duration_ms": outcome.duration_ms,
+            "peak_memory_bytes": outcome.peak_memory_bytes,
+            "host_calls": outcome.host_calls,
+        });
+        println!("{}", serde_json::to_string_pretty(&object)?);
+        return Ok(());
+    }
+    if let Some(error) = &outcome.error {
+        let mut err = std::io::stderr().lock();
+        if error.traceback.is_empty() {
+            writeln!(err, "{}: {}", error.kind, error.message)?;
+        } else {
+            write!(err, "{}", error.traceback)?;
+        }
+    }
+    if let Some(result) = outcome.result.as_ref().filter(|r| !r.is_null()) {
+        println!("{result}");
+    }
+    Ok(())
+}
+
+fn exit_code(status: RunStatus) -> ExitCode {
+    match status {
+        RunStatus::Succeeded => ExitCode::SUCCESS,
+        RunStatus::Failed => ExitCode::from(1),
+        RunStatus::TimedOut => ExitCode::from(3),
+        RunStatus::MemoryExceeded => ExitCode::from(4),
+        RunStatus::Cancelled => ExitCode::from(130),
+    }
+}
+
+/// `KEY=VALUE` pairs; VALUE is JSON when it parses as JSON, a string otherwise.
+fn parse_script_args(pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
+    let mut map = Map::new();
+    for pair in pairs {
+        let Some((key, raw)) = pair.split_once('=') else {
+            bail!("--arg {pair:?} must look like KEY=VALUE");
+        };
+        if key.is_empty() || !key.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            bail!("--arg key {key:?} must be a Python identifier");
+        }
+        let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()));
+        map.insert(key.to_owned(), value);
+    }
+    Ok(map)
+}
+
+fn capabilities(args: &RunArgs) -> anyhow::Result<Capabilities> {
+    let mut capabilities = Capabilities::default();
+    for spec in &args.allow_http {
+        capabilities
+            .http
+            .rules
+            .push(HttpRule::parse(spec).map_err(anyhow::Error::msg)?);
+    }
+    for spec in &args.allow_email {
+        capabilities
+            .email
+            .rules
+            .push(EmailRule::parse(spec).map_err(anyhow::Error::msg)?);
+    }
+    capabilities.secrets = args.secrets.clone();
+    Ok(capabilities)
+}
+
+fn mailer(smtp: &str, tls: &str, from: &str) -> anyhow::Result<SmtpMailer> {
+    let (host, port) = smtp
+        .rsplit_once(':')
+        .with_context(|| format!("--smtp {smtp:?} must be HOST:PORT"))?;
+    let port = port
+        .parse()
+        .with_context(|| format!("invalid SMTP port in {smtp:?}"))?;
+    let tls = match tls {
+        "none" => SmtpTls::None,
+        "tls" => SmtpTls::Tls,
+        _ => SmtpTls::Starttls,
+    };
+    SmtpMailer::new(&SmtpSettings {
+        host: host.to_owned(),
+        port,
+        tls,
+        username: std::env::var("AUTOMA_SMTP_USERNAME").ok(),
+        password: std::env::var("AUTOMA_SMTP_PASSWORD").ok(),
+        from: from.to_owned(),
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|base| base.join("automa"))
+}
+
+/// Streams the script's output to the terminal as it comes.
+struct ConsoleEvents {
+    quiet: bool,
+}
+
+impl RunEvents for ConsoleEvents {
+    fn output(&self, stream: OutputStream, chunk: &[u8]) {
+        if self.quiet {
+            return;
+        }
+        let _ = match stream {
+            OutputStream::Stdout => std::io::stdout().lock().write_all(chunk),
+            OutputStream::Stderr => std::io::stderr().lock().write_all(chunk),
+        };
+    }
+
+    fn log(&self, level: LogLevel, message: &str, fields: Option<&Value>) {
+        if self.quiet {
+            return;
+        }
+        let level = match level {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warning => "warning",
+            LogLevel::Error => "error",
+        };
+        let fields = fields.map(|f| format!(" {f}")).unwrap_or_default();
+        eprintln!("[{level}] {message}{fields}");
+    }
+
+    fn progress(&self, fraction: f32, message: Option<&str>) {
+        if !self.quiet {
+            eprintln!("[progress {:.0}%] {}", fraction * 100.0, message.unwrap_or(""));
+        }
+    }
+}
+
+/// Host calls of a CLI run go to the debug log (`RUST_LOG=automa=debug`).
+struct TracingAudit;
+
+impl AuditSink for TracingAudit {
+    fn record(&self, call: HostCallRecord) {
+        tracing::debug!(
+            operation = call.operation,
+            target = %call.target,
+            outcome = call.outcome,
+            duration_ms = call.duration.as_millis() as u64,
+            "host call"
+        );
+    }
+}
