@@ -1,7 +1,7 @@
 //! The compiled runner on disk: compiling the component takes seconds, loading a
 //! compiled artifact takes a millisecond (it is memory-mapped).
 
-use anyhow::Context as _;
+use wasmtime::error::Context as _;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
@@ -23,7 +23,7 @@ pub(crate) fn load_or_compile(
     dir: Option<&Path>,
     bytes: &[u8],
     component_sha256: &str,
-) -> anyhow::Result<Component> {
+) -> wasmtime::Result<Component> {
     let Some(dir) = dir else {
         return Component::new(engine, bytes).context("compiling the runner component");
     };
@@ -49,7 +49,7 @@ pub(crate) fn load_or_compile(
 }
 
 #[allow(unsafe_code)]
-fn deserialize(engine: &Engine, path: &Path) -> anyhow::Result<Component> {
+fn deserialize(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
     // SAFETY: the file was produced by `precompile_component` of an engine with the same
     // compatibility hash (it is in the file name) and written by this process family
     // into a cache directory it owns; wasmtime still validates the header and version.

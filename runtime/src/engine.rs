@@ -2,7 +2,7 @@
 
 use crate::cache;
 use crate::run::RunState;
-use anyhow::Context as _;
+use wasmtime::error::Context as _;
 use automa_host_api::bindings::RunnerPre;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,7 +44,7 @@ pub struct Runtime {
 
 impl Runtime {
     /// Build the engine and load the runner, from the cache when it is there.
-    pub fn new(config: RuntimeConfig) -> anyhow::Result<Self> {
+    pub fn new(config: RuntimeConfig) -> wasmtime::Result<Self> {
         let mut wasm_config = Config::new();
         wasm_config
             .epoch_interruption(true)

@@ -59,7 +59,7 @@ print(urlparse("https://a.example/p?q=1").netloc, urlencode({"a": "b c"}), msg["
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
     assert_eq!(
         outcome.stdout,
-        "a,\"b,c\" 6 ['p', 'a'] 1\n2d711642 ad2ae9c2\nYXV0b21h 2 0.3\na.example a=b+c hi\n"
+        "a,\"b,c\" 6 ['p', 'a'] 1\n2d711642 b60090e3\nYXV0b21h 2 0.3\na.example a=b+c hi\n"
     );
 }
 

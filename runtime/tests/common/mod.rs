@@ -37,7 +37,13 @@ impl RunEvents for Recorder {
         self.output.lock().unwrap().push((stream, chunk.to_vec()));
     }
     fn log(&self, level: LogLevel, message: &str, fields: Option<&Value>) {
-        let level = format!("{level:?}").to_lowercase();
+        let level = match level {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warning => "warning",
+            LogLevel::Error => "error",
+        }
+        .to_owned();
         self.logs
             .lock()
             .unwrap()

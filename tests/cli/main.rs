@@ -1,0 +1,90 @@
+//! `automa run` as a user runs it: the real binary, real files, exit codes and JSON.
+#![allow(clippy::unwrap_used)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache")
+}
+
+fn automa_run(script: &str, extra: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("job.py");
+    std::fs::write(&path, script).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_automa"))
+        .arg("run")
+        .arg(&path)
+        .args(extra)
+        .env("AUTOMA_CACHE_DIR", cache_dir())
+        .env("AUTOMA_TEST_LEAK", "host-only")
+        .output()
+        .unwrap()
+}
+
+fn outcome(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+#[test]
+fn prints_output_and_result_and_exits_zero() {
+    let output = automa_run(
+        "def main(name, count=1, flags=None):\n    print('hello', name)\n    return {'count': count, 'flags': flags}\n",
+        &["--arg", "name=world", "--arg", "count=3", "--arg", "flags=[1,2]"],
+    );
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "hello world\n{\"count\":3,\"flags\":[1,2]}\n"
+    );
+}
+
+#[test]
+fn json_outcome_has_every_field() {
+    let output = automa_run("import os\nprint(os.environ.get('AUTOMA_TEST_LEAK'))\n", &["--json"]);
+    assert!(output.status.success(), "{output:?}");
+    let outcome = outcome(&output);
+    assert_eq!(outcome["status"], "succeeded");
+    assert_eq!(outcome["stdout"], "None\n");
+    assert_eq!(outcome["result"], Value::Null);
+    assert_eq!(outcome["error"], Value::Null);
+    assert!(outcome["duration_ms"].as_u64().is_some());
+    assert!(outcome["peak_memory_bytes"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn failures_have_distinct_exit_codes() {
+    let failed = automa_run("raise RuntimeError('boom')\n", &[]);
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = String::from_utf8(failed.stderr).unwrap();
+    assert!(stderr.contains("RuntimeError: boom"), "{stderr}");
+    assert!(stderr.contains("job.py\", line 1"), "{stderr}");
+
+    let timed_out = automa_run("while True:\n    pass\n", &["--timeout", "300ms", "--json"]);
+    assert_eq!(timed_out.status.code(), Some(3));
+    assert_eq!(outcome(&timed_out)["status"], "timed_out");
+
+    let memory = automa_run(
+        "x = []\nwhile True:\n    x.append(bytearray(8 * 1024 * 1024))\n",
+        &["--memory", "64MiB", "--json"],
+    );
+    assert_eq!(memory.status.code(), Some(4));
+    assert_eq!(outcome(&memory)["status"], "memory_exceeded");
+}
+
+#[test]
+fn bad_usage_is_explained() {
+    let output = automa_run("print(1)\n", &["--arg", "no-equals-sign"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8(output.stderr).unwrap().contains("KEY=VALUE"));
+    let output = automa_run("print(1)\n", &["--allow-http", "ftp://example.com"]);
+    assert_eq!(output.status.code(), Some(2));
+    let missing = Command::new(env!("CARGO_BIN_EXE_automa"))
+        .args(["run", "/nonexistent/script.py"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8(missing.stderr).unwrap().contains("cannot read"));
+}
