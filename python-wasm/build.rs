@@ -90,7 +90,12 @@ fn install_tools(cache_dir: &Path, requirements: &Path) -> BuildResult<PathBuf> 
     let python = env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
     run(Command::new(&python).args(["-m", "venv"]).arg(&venv))?;
     run(Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check", "--no-deps"])
+        .args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+        ])
         .args(["--only-binary", ":all:", "--require-hashes", "-r"])
         .arg(requirements))?;
     fs::write(&ready, b"").map_err(|e| format!("{}: {e}", ready.display()))?;

@@ -86,7 +86,9 @@ impl HttpRule {
             && s != "http"
             && s != "https"
         {
-            return Err(format!("unsupported scheme {s:?} in {spec:?}; use http or https"));
+            return Err(format!(
+                "unsupported scheme {s:?} in {spec:?}; use http or https"
+            ));
         }
         let wildcard = url_text.contains("://*.");
         let parsed = Url::parse(&url_text.replacen("://*.", "://wildcard.", 1))
@@ -102,7 +104,9 @@ impl HttpRule {
             parsed.port()
         } else {
             // Without a scheme, an explicit port is whatever followed the colon.
-            parsed.port_or_known_default().filter(|_| spec.contains(':'))
+            parsed
+                .port_or_known_default()
+                .filter(|_| spec.contains(':'))
         };
         let path_prefix = Some(parsed.path().to_owned()).filter(|p| p != "/" && !p.is_empty());
         let allow_private = host == "localhost" || host_ip(&host).is_some_and(is_non_public);

@@ -1,8 +1,10 @@
 //! The per-run host state that every interface implementation works on.
 
 use crate::Capabilities;
-use crate::ports::{AuditSink, HostCallRecord, HttpClient, Mailer, RunEvents, SecretStore, StateStore};
 use crate::HostError;
+use crate::ports::{
+    AuditSink, HostCallRecord, HttpClient, Mailer, RunEvents, SecretStore, StateStore,
+};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;

@@ -32,7 +32,9 @@ impl HostContext {
         let policy = &self.capabilities.email;
         let recipients: Vec<&String> = msg.to.iter().chain(&msg.cc).chain(&msg.bcc).collect();
         if recipients.is_empty() {
-            return Err(HostError::InvalidInput("an email needs at least one recipient".into()));
+            return Err(HostError::InvalidInput(
+                "an email needs at least one recipient".into(),
+            ));
         }
         if let Some(denied) = recipients.iter().find(|r| !policy.allows(r)) {
             return Err(HostError::Denied(format!(
@@ -40,7 +42,10 @@ impl HostContext {
                  allowlist matches it. An admin can grant the address or its domain in the \
                  script's capabilities (for `automa run`: --allow-email {denied} or \
                  --allow-email @{})",
-                denied.rsplit_once('@').map(|(_, d)| d).unwrap_or("example.com")
+                denied
+                    .rsplit_once('@')
+                    .map(|(_, d)| d)
+                    .unwrap_or("example.com")
             )));
         }
         if self.counters.emails >= policy.max_per_run {
@@ -127,10 +132,9 @@ impl SmtpMailer {
     /// A mailer for `settings`; fails on an invalid sender or host.
     pub fn new(settings: &SmtpSettings) -> Result<Self, HostError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let from: Mailbox = settings
-            .from
-            .parse()
-            .map_err(|e| HostError::InvalidInput(format!("invalid sender {:?}: {e}", settings.from)))?;
+        let from: Mailbox = settings.from.parse().map_err(|e| {
+            HostError::InvalidInput(format!("invalid sender {:?}: {e}", settings.from))
+        })?;
         let builder = match settings.tls {
             SmtpTls::None => {
                 AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.as_str())
@@ -142,7 +146,9 @@ impl SmtpMailer {
             SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&settings.host)
                 .map_err(|e| HostError::InvalidInput(format!("SMTP host: {e}")))?,
         };
-        let mut builder = builder.port(settings.port).timeout(Some(Duration::from_secs(30)));
+        let mut builder = builder
+            .port(settings.port)
+            .timeout(Some(Duration::from_secs(30)));
         if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
         }
@@ -177,15 +183,15 @@ impl SmtpMailer {
             Some(html) => MultiPart::alternative_plain_html(email.text, html),
             None => MultiPart::mixed().singlepart(SinglePart::plain(email.text)),
         };
-        let body = email
-            .attachments
-            .into_iter()
-            .try_fold(MultiPart::mixed().multipart(body), |parts, (name, kind, data)| {
+        let body = email.attachments.into_iter().try_fold(
+            MultiPart::mixed().multipart(body),
+            |parts, (name, kind, data)| {
                 let content_type = ContentType::parse(&kind).map_err(|e| {
                     HostError::InvalidInput(format!("invalid content type {kind:?}: {e}"))
                 })?;
                 Ok::<_, HostError>(parts.singlepart(Attachment::new(name).body(data, content_type)))
-            })?;
+            },
+        )?;
         builder
             .multipart(body)
             .map_err(|e| HostError::InvalidInput(format!("cannot build the message: {e}")))

@@ -37,9 +37,10 @@ impl HostContext {
                  directories), not starting with '.'"
             )));
         }
-        let dir = self.artifacts_dir.clone().ok_or_else(|| {
-            HostError::Denied("this run has no artifacts directory".into())
-        })?;
+        let dir = self
+            .artifacts_dir
+            .clone()
+            .ok_or_else(|| HostError::Denied("this run has no artifacts directory".into()))?;
         let total = self.artifact_bytes.saturating_add(data.len() as u64);
         if total > self.max_artifact_bytes {
             return Err(HostError::TooLarge(format!(

@@ -49,8 +49,14 @@ impl HostContext {
         }
         let mut headers: Vec<(String, String)> =
             req.headers.into_iter().map(|h| (h.name, h.value)).collect();
-        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("user-agent")) {
-            headers.push(("User-Agent".into(), concat!("automa/", env!("CARGO_PKG_VERSION")).into()));
+        if !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
+        {
+            headers.push((
+                "User-Agent".into(),
+                concat!("automa/", env!("CARGO_PKG_VERSION")).into(),
+            ));
         }
         let limit_ms = req
             .timeout_ms
@@ -150,7 +156,11 @@ fn host_port(url: &Url) -> String {
 
 fn denied_message(method: &str, url: &Url, redirected: bool) -> HostError {
     let target = host_port(url);
-    let via = if redirected { " (reached by a redirect)" } else { "" };
+    let via = if redirected {
+        " (reached by a redirect)"
+    } else {
+        ""
+    };
     HostError::Denied(format!(
         "HTTP {method} to {target}{via} is not allowed: no entry of this script's HTTP \
          allowlist matches it. An admin can grant it in the script's capabilities \
@@ -194,7 +204,10 @@ async fn resolve(
         None => return Err(HostError::InvalidInput(format!("no host in {url}"))),
     };
     if addresses.is_empty() {
-        return Err(HostError::Failed(format!("{} has no addresses", host_port(url))));
+        return Err(HostError::Failed(format!(
+            "{} has no addresses",
+            host_port(url)
+        )));
     }
     if !allow_private && let Some(bad) = addresses.iter().find(|a| is_non_public(a.ip())) {
         return Err(HostError::Denied(format!(
@@ -241,7 +254,12 @@ impl ReqwestClient {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(map_error)? {

@@ -16,8 +16,13 @@ impl Host for HostContext {
 
     async fn progress(&mut self, fraction: f32, message: Option<String>) {
         self.counters.total = self.counters.total.saturating_add(1);
-        let fraction = if fraction.is_finite() { fraction.clamp(0.0, 1.0) } else { 0.0 };
-        self.events.progress(fraction, message.map(truncate).as_deref());
+        let fraction = if fraction.is_finite() {
+            fraction.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        self.events
+            .progress(fraction, message.map(truncate).as_deref());
     }
 }
 

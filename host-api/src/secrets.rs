@@ -16,7 +16,12 @@ impl Host for HostContext {
 
 impl HostContext {
     async fn read_secret(&mut self, name: &str) -> Result<String, HostError> {
-        if !self.capabilities.secrets.iter().any(|granted| granted == name) {
+        if !self
+            .capabilities
+            .secrets
+            .iter()
+            .any(|granted| granted == name)
+        {
             return Err(HostError::Denied(format!(
                 "the secret {name:?} is not granted to this script; an admin can grant it in \
                  the script's capabilities"

@@ -1,11 +1,11 @@
 //! The compiled runner on disk: compiling the component takes seconds, loading a
 //! compiled artifact takes a millisecond (it is memory-mapped).
 
-use wasmtime::error::Context as _;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
+use wasmtime::error::Context as _;
 
 /// The cache file for `component_sha256` under `dir`, keyed also by everything about
 /// the engine that makes compiled code compatible (version, target, settings).
@@ -43,7 +43,8 @@ pub(crate) fn load_or_compile(
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     // Write then rename, so a concurrent reader never maps a half-written file.
     let partial = path.with_extension(format!("partial-{}", std::process::id()));
-    std::fs::write(&partial, &serialized).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::write(&partial, &serialized)
+        .with_context(|| format!("writing {}", partial.display()))?;
     std::fs::rename(&partial, &path).with_context(|| format!("writing {}", path.display()))?;
     deserialize(engine, &path)
 }

@@ -2,7 +2,6 @@
 
 use crate::cache;
 use crate::run::RunState;
-use wasmtime::error::Context as _;
 use automa_host_api::bindings::RunnerPre;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use wasmtime::component::Linker;
+use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine};
 
 /// How the runtime is set up.

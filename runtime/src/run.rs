@@ -68,7 +68,11 @@ impl Runtime {
             cancel,
         } = request;
         let events = host.events.clone();
-        let stdout = CapturedOutput::new(OutputStream::Stdout, limits.max_output_bytes, events.clone());
+        let stdout = CapturedOutput::new(
+            OutputStream::Stdout,
+            limits.max_output_bytes,
+            events.clone(),
+        );
         let stderr = CapturedOutput::new(OutputStream::Stderr, limits.max_output_bytes, events);
 
         let mut wasi = WasiCtxBuilder::new();
@@ -102,7 +106,11 @@ impl Runtime {
             let _ = store.set_fuel(limits.fuel.unwrap_or(u64::MAX));
         }
 
-        let args_json = if args.is_null() { "{}".to_owned() } else { args.to_string() };
+        let args_json = if args.is_null() {
+            "{}".to_owned()
+        } else {
+            args.to_string()
+        };
         let ending = {
             let call = async {
                 let runner = self.pre.instantiate_async(&mut store).await?;
@@ -177,7 +185,11 @@ fn prepare_mounts(
         if !valid {
             return Err(format!("invalid shared directory name {:?}", shared.name));
         }
-        let perms = if shared.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
+        let perms = if shared.writable {
+            FsPerms::ReadWrite
+        } else {
+            FsPerms::ReadOnly
+        };
         mount(&shared.path, &format!("/shared/{}", shared.name), perms)?;
     }
     Ok(scratch)
@@ -199,7 +211,10 @@ fn classify(
             Err(e) => (
                 RunStatus::Failed,
                 None,
-                Some(failure("ResultError", format!("the result is not valid JSON: {e}"))),
+                Some(failure(
+                    "ResultError",
+                    format!("the result is not valid JSON: {e}"),
+                )),
             ),
         },
         Ending::Returned(Ok(Err(error))) => {
@@ -221,13 +236,21 @@ fn classify(
                     "the script used its CPU budget of {} fuel units",
                     limits.fuel.unwrap_or_default()
                 );
-                (RunStatus::TimedOut, None, Some(failure("CpuBudgetExceeded", message)))
+                (
+                    RunStatus::TimedOut,
+                    None,
+                    Some(failure("CpuBudgetExceeded", message)),
+                )
             } else if memory_refused {
                 let message = format!(
                     "the script needed more than its memory limit of {} bytes",
                     limits.memory_bytes
                 );
-                (RunStatus::MemoryExceeded, None, Some(failure("MemoryError", message)))
+                (
+                    RunStatus::MemoryExceeded,
+                    None,
+                    Some(failure("MemoryError", message)),
+                )
             } else {
                 let message = format!("the interpreter stopped: {trap:#}");
                 (RunStatus::Failed, None, Some(failure("Trap", message)))

@@ -32,18 +32,35 @@ async fn echo(method: Method, headers: HeaderMap, body: Bytes) -> impl IntoRespo
 async fn http_server() -> SocketAddr {
     let app = Router::new()
         .route("/hello", get(|| async { "hello world" }))
-        .route("/json", get(|| async { axum::Json(serde_json::json!({"items": [1, 2, 3]})) }))
+        .route(
+            "/json",
+            get(|| async { axum::Json(serde_json::json!({"items": [1, 2, 3]})) }),
+        )
         .route("/echo", any(echo))
-        .route("/status/{code}", get(|axum::extract::Path(code): axum::extract::Path<u16>| async move {
-            (StatusCode::from_u16(code).unwrap(), "status body")
-        }))
-        .route("/redirect-local", get(|| async { Redirect::temporary("/hello") }))
-        .route("/redirect-away", get(|| async { Redirect::temporary("http://denied.example/steal") }))
+        .route(
+            "/status/{code}",
+            get(
+                |axum::extract::Path(code): axum::extract::Path<u16>| async move {
+                    (StatusCode::from_u16(code).unwrap(), "status body")
+                },
+            ),
+        )
+        .route(
+            "/redirect-local",
+            get(|| async { Redirect::temporary("/hello") }),
+        )
+        .route(
+            "/redirect-away",
+            get(|| async { Redirect::temporary("http://denied.example/steal") }),
+        )
         .route("/big", get(|| async { vec![b'x'; 2 * 1024 * 1024] }))
-        .route("/slow", get(|| async {
-            tokio::time::sleep(Duration::from_secs(10)).await;
-            "late"
-        }));
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                "late"
+            }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -52,7 +69,9 @@ async fn http_server() -> SocketAddr {
 
 fn allow(addr: SocketAddr) -> Capabilities {
     let mut caps = Capabilities::default();
-    caps.http.rules.push(HttpRule::parse(&addr.to_string()).unwrap());
+    caps.http
+        .rules
+        .push(HttpRule::parse(&addr.to_string()).unwrap());
     caps
 }
 
@@ -88,7 +107,11 @@ print(requests.get(base + '/redirect-local').text)\n"
 PUT application/x-www-form-urlencoded k=v+w Basic dTpw\nDELETE\nhttp error 404\nhello world\n"
     );
     let calls = recorder.calls.lock().unwrap();
-    assert!(calls.iter().all(|c| c.operation == "http.send" && c.outcome == "ok"));
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.operation == "http.send" && c.outcome == "ok")
+    );
     // Seven calls: the redirect is followed inside one host call.
     assert_eq!(calls.len(), 7);
 }
@@ -102,8 +125,18 @@ try:\n    requests.get('http://{addr}/hello')\nexcept PermissionError as e:\n   
     );
     let (outcome, recorder) = run_with(&source, Capabilities::default()).await;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
-    assert!(outcome.stdout.contains(&format!("HTTP GET to {addr} is not allowed")), "{}", outcome.stdout);
-    assert!(outcome.stdout.contains(&format!("--allow-http {addr}")), "{}", outcome.stdout);
+    assert!(
+        outcome
+            .stdout
+            .contains(&format!("HTTP GET to {addr} is not allowed")),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.stdout.contains(&format!("--allow-http {addr}")),
+        "{}",
+        outcome.stdout
+    );
     assert_eq!(recorder.calls.lock().unwrap()[0].outcome, "denied");
 }
 
@@ -116,7 +149,9 @@ try:\n    automa.http.get('http://{addr}/redirect-away')\nexcept PermissionError
     );
     let (outcome, _) = run_with(&source, allow(addr)).await;
     assert!(
-        outcome.stdout.contains("HTTP GET to denied.example:80 (reached by a redirect) is not allowed"),
+        outcome
+            .stdout
+            .contains("HTTP GET to denied.example:80 (reached by a redirect) is not allowed"),
         "{outcome:?}"
     );
 }
@@ -140,7 +175,10 @@ try:\n    automa.http.get('http://localhost:{}/hello')\nexcept PermissionError a
     );
     let (outcome, _) = run_with(&source, caps).await;
     assert!(outcome.stdout.contains("resolves to"), "{outcome:?}");
-    assert!(outcome.stdout.contains("loopback, private or link-local"), "{outcome:?}");
+    assert!(
+        outcome.stdout.contains("loopback, private or link-local"),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]
@@ -156,7 +194,10 @@ try:\n    requests.get('http://{addr}/slow', timeout=0.3)\nexcept requests.Timeo
     let (outcome, _) = run_with(&source, caps).await;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
     let lines: Vec<&str> = outcome.stdout.lines().collect();
-    assert!(lines[0].starts_with("too large:") && lines[0].contains("1048576"), "{lines:?}");
+    assert!(
+        lines[0].starts_with("too large:") && lines[0].contains("1048576"),
+        "{lines:?}"
+    );
     assert!(lines[1].starts_with("timeout:"), "{lines:?}");
 }
 
@@ -177,7 +218,7 @@ impl SmtpServer {
         let mailbox = tempfile::tempdir().unwrap();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/support/smtp_sink.py");
         let python = std::env::var("AUTOMA_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-        let child = std::process::Command::new(python)
+        let mut child = std::process::Command::new(python)
             .arg(script)
             .arg(port.to_string())
             .arg(mailbox.path())
@@ -185,10 +226,16 @@ impl SmtpServer {
             .expect("start the SMTP test server (needs aiosmtpd: see scripts/test)");
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self { child, port, mailbox };
+                return Self {
+                    child,
+                    port,
+                    mailbox,
+                };
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the SMTP test server did not start");
     }
 
@@ -198,7 +245,10 @@ impl SmtpServer {
             .map(|e| e.unwrap().path())
             .collect();
         names.sort();
-        names.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
+        names
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
     }
 }
 
@@ -213,7 +263,9 @@ impl Drop for SmtpServer {
 async fn email_goes_to_allowed_recipients_only() {
     let smtp = SmtpServer::start();
     let mut caps = Capabilities::default();
-    caps.email.rules.push(EmailRule::parse("@example.com").unwrap());
+    caps.email
+        .rules
+        .push(EmailRule::parse("@example.com").unwrap());
     caps.email.max_per_run = 2;
     let source = "import automa\n\
 automa.email.send('ops@example.com', 'Report', 'all good', attachments=[('r.csv', 'a,b\\n', 'text/csv')])\n\
@@ -235,7 +287,13 @@ try:\n    automa.email.send('b@example.com', 'Third', 'over the cap')\nexcept au
     ));
     let outcome = runtime().run(req).await;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
-    assert!(outcome.stdout.contains("denied: sending email to someone@evil.net is not allowed"), "{}", outcome.stdout);
+    assert!(
+        outcome
+            .stdout
+            .contains("denied: sending email to someone@evil.net is not allowed"),
+        "{}",
+        outcome.stdout
+    );
     assert!(outcome.stdout.contains("capped: "), "{}", outcome.stdout);
     let mut messages = Vec::new();
     for _ in 0..50 {
@@ -249,6 +307,12 @@ try:\n    automa.email.send('b@example.com', 'Third', 'over the cap')\nexcept au
     assert!(messages[0].contains("Subject: Report") && messages[0].contains("filename=\"r.csv\""));
     assert!(messages[0].contains("RCPT ops@example.com"));
     assert!(messages[1].contains("Subject: Second") && messages[1].contains("<b>hi</b>"));
-    let outcomes: Vec<_> = recorder.calls.lock().unwrap().iter().map(|c| c.outcome).collect();
+    let outcomes: Vec<_> = recorder
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|c| c.outcome)
+        .collect();
     assert_eq!(outcomes, vec!["ok", "denied", "ok", "limit_reached"]);
 }

@@ -19,13 +19,17 @@ async fn prints_and_returns_main_result() {
     .await;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
     assert_eq!(outcome.stdout, "hi Ada\n");
-    assert_eq!(outcome.result, Some(json!({"greeting": "hello Ada", "n": 3})));
+    assert_eq!(
+        outcome.result,
+        Some(json!({"greeting": "hello Ada", "n": 3}))
+    );
     assert!(outcome.peak_memory_bytes > 1024 * 1024);
 }
 
 #[tokio::test]
 async fn script_without_main_runs_its_top_level_as_main_module() {
-    let outcome = run("import sys\nif __name__ == '__main__':\n    print('top', sys.argv[0])\n").await;
+    let outcome =
+        run("import sys\nif __name__ == '__main__':\n    print('top', sys.argv[0])\n").await;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
     assert_eq!(outcome.stdout, "top script.py\n");
     assert_eq!(outcome.result, Some(json!(null)));
@@ -50,19 +54,35 @@ async fn syntax_error_names_the_line() {
 
 #[tokio::test]
 async fn exception_has_a_traceback_of_the_script_only() {
-    let outcome = run("def inner():\n    raise ValueError('bad value')\n\ndef main():\n    inner()\n").await;
+    let outcome =
+        run("def inner():\n    raise ValueError('bad value')\n\ndef main():\n    inner()\n").await;
     assert_eq!(outcome.status, RunStatus::Failed);
     let error = outcome.error.unwrap();
     assert_eq!(error.kind, "ValueError");
     assert_eq!(error.message, "bad value");
-    assert!(error.traceback.contains("script.py\", line 2, in inner"), "{}", error.traceback);
-    assert!(error.traceback.contains("line 5, in main"), "{}", error.traceback);
-    assert!(!error.traceback.contains("automa_runner"), "{}", error.traceback);
+    assert!(
+        error.traceback.contains("script.py\", line 2, in inner"),
+        "{}",
+        error.traceback
+    );
+    assert!(
+        error.traceback.contains("line 5, in main"),
+        "{}",
+        error.traceback
+    );
+    assert!(
+        !error.traceback.contains("automa_runner"),
+        "{}",
+        error.traceback
+    );
 }
 
 #[tokio::test]
 async fn sys_exit_zero_succeeds_and_nonzero_fails() {
-    assert_eq!(run("import sys\nsys.exit(0)\n").await.status, RunStatus::Succeeded);
+    assert_eq!(
+        run("import sys\nsys.exit(0)\n").await.status,
+        RunStatus::Succeeded
+    );
     let outcome = run("import sys\nsys.exit(3)\n").await;
     assert_eq!(outcome.status, RunStatus::Failed);
     assert!(outcome.error.unwrap().message.contains("status 3"));
@@ -71,7 +91,11 @@ async fn sys_exit_zero_succeeds_and_nonzero_fails() {
 #[tokio::test]
 async fn infinite_loop_times_out_at_the_deadline() {
     let recorder = Arc::new(Recorder::default());
-    let mut req = request("while True:\n    pass\n", Capabilities::default(), &recorder);
+    let mut req = request(
+        "while True:\n    pass\n",
+        Capabilities::default(),
+        &recorder,
+    );
     req.limits.timeout = Duration::from_millis(500);
     let started = Instant::now();
     let outcome = runtime().run(req).await;
@@ -85,7 +109,11 @@ async fn infinite_loop_times_out_at_the_deadline() {
 #[tokio::test]
 async fn sleeping_past_the_deadline_times_out() {
     let recorder = Arc::new(Recorder::default());
-    let mut req = request("import time\ntime.sleep(30)\n", Capabilities::default(), &recorder);
+    let mut req = request(
+        "import time\ntime.sleep(30)\n",
+        Capabilities::default(),
+        &recorder,
+    );
     req.limits.timeout = Duration::from_millis(300);
     let outcome = runtime().run(req).await;
     assert_eq!(outcome.status, RunStatus::TimedOut, "{outcome:?}");
@@ -127,8 +155,18 @@ async fn output_flood_is_truncated_and_the_run_completes() {
     let outcome = runtime().run(req).await;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
     assert!(outcome.stdout.len() < 64 * 1024 + 200);
-    assert!(outcome.stdout.contains("[automa: output truncated"), "{}", &outcome.stdout[outcome.stdout.len() - 200..]);
-    let streamed: usize = recorder.output.lock().unwrap().iter().map(|(_, c)| c.len()).sum();
+    assert!(
+        outcome.stdout.contains("[automa: output truncated"),
+        "{}",
+        &outcome.stdout[outcome.stdout.len() - 200..]
+    );
+    let streamed: usize = recorder
+        .output
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, c)| c.len())
+        .sum();
     assert_eq!(streamed, 64 * 1024);
 }
 
@@ -182,16 +220,28 @@ try:\n    open('/shared/docs/new.txt', 'w')\n    print('WROTE')\nexcept OSError 
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
     assert!(!outcome.stdout.contains("READ"), "{}", outcome.stdout);
     assert!(!outcome.stdout.contains("WROTE"), "{}", outcome.stdout);
-    assert_eq!(outcome.stdout.matches("refused").count(), 4, "{}", outcome.stdout);
+    assert_eq!(
+        outcome.stdout.matches("refused").count(),
+        4,
+        "{}",
+        outcome.stdout
+    );
     assert!(outcome.stdout.starts_with("shared text\n"));
-    assert_eq!(std::fs::read_to_string(data.path().join("out.txt")).unwrap(), "kept");
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("out.txt")).unwrap(),
+        "kept"
+    );
     assert!(!shared.path().join("new.txt").exists());
 }
 
 #[tokio::test]
 async fn cancellation_stops_a_running_script() {
     let recorder = Arc::new(Recorder::default());
-    let req = request("while True:\n    pass\n", Capabilities::default(), &recorder);
+    let req = request(
+        "while True:\n    pass\n",
+        Capabilities::default(),
+        &recorder,
+    );
     let cancel = req.cancel.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -221,14 +271,27 @@ try:\n    automa.files.publish('../escape.txt', 'x')\nexcept ValueError as e:\n 
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
     assert_eq!(outcome.stdout, "rejected\n");
     let logs = recorder.logs.lock().unwrap().clone();
-    assert_eq!(logs, vec![("info".into(), "starting".into(), Some(json!({"step": 1})))]);
-    assert_eq!(*recorder.progress.lock().unwrap(), vec![(0.5, Some("half way".to_owned()))]);
+    assert_eq!(
+        logs,
+        vec![("info".into(), "starting".into(), Some(json!({"step": 1})))]
+    );
+    assert_eq!(
+        *recorder.progress.lock().unwrap(),
+        vec![(0.5, Some("half way".to_owned()))]
+    );
     assert_eq!(
         std::fs::read_to_string(artifacts.path().join("report.csv")).unwrap(),
         "a,b\n1,2\n"
     );
     assert!(artifacts.path().join("raw.txt").exists());
-    assert!(!artifacts.path().parent().unwrap().join("escape.txt").exists());
+    assert!(
+        !artifacts
+            .path()
+            .parent()
+            .unwrap()
+            .join("escape.txt")
+            .exists()
+    );
     assert!(outcome.host_calls >= 7, "{}", outcome.host_calls);
 }
 
@@ -240,18 +303,34 @@ try:\n    automa.secrets.get('other')\nexcept PermissionError as e:\n    print('
 token = automa.secrets.get('api_token')\n\
 print('token is', token)\n\
 def main():\n    return {'echo': token}\n";
-    let mut caps = Capabilities::default();
-    caps.secrets = vec!["api_token".into()];
+    let caps = Capabilities {
+        secrets: vec!["api_token".into()],
+        ..Capabilities::default()
+    };
     let mut req = request(source, caps, &recorder);
     req.host.secrets = Arc::new(automa_runtime::host::ports::MapSecrets(
         [("api_token".to_owned(), "s3cr3t-value".to_owned())].into(),
     ));
     let outcome = runtime().run(req).await;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
-    assert!(outcome.stdout.contains("denied: the secret \"other\" is not granted"), "{}", outcome.stdout);
+    assert!(
+        outcome
+            .stdout
+            .contains("denied: the secret \"other\" is not granted"),
+        "{}",
+        outcome.stdout
+    );
     assert!(outcome.stdout.contains("admin can grant"));
-    assert!(outcome.stdout.contains("token is [REDACTED]"), "{}", outcome.stdout);
-    assert!(!serde_json::to_string(&outcome).unwrap().contains("s3cr3t-value"));
+    assert!(
+        outcome.stdout.contains("token is [REDACTED]"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        !serde_json::to_string(&outcome)
+            .unwrap()
+            .contains("s3cr3t-value")
+    );
 }
 
 #[tokio::test]
@@ -278,7 +357,10 @@ print(datetime(2026, 3, 29, 12, tzinfo=ZoneInfo('Europe/Berlin')).tzname())\n\
 print(ZoneInfo('Asia/Kathmandu').utcoffset(datetime(2026, 1, 1)))\n";
     let outcome = run(source).await;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
-    assert_eq!(outcome.stdout, "-1 day, 20:00:00 -1 day, 19:00:00\nCEST\n5:45:00\n");
+    assert_eq!(
+        outcome.stdout,
+        "-1 day, 20:00:00 -1 day, 19:00:00\nCEST\n5:45:00\n"
+    );
 }
 
 #[tokio::test]
@@ -290,5 +372,11 @@ async fn bad_arguments_are_clear() {
     assert!(error.message.contains("'b'"), "{error:?}");
     let outcome = run("def main():\n    return object()\n").await;
     assert_eq!(outcome.status, RunStatus::Failed);
-    assert!(outcome.error.unwrap().message.contains("not JSON-serializable"));
+    assert!(
+        outcome
+            .error
+            .unwrap()
+            .message
+            .contains("not JSON-serializable")
+    );
 }

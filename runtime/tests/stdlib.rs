@@ -84,6 +84,10 @@ async fn ordinary_scripts_match_native_python() {
         assert!(native.status.success(), "native python3 failed on {script}");
         let outcome = run(script).await;
         assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
-        assert_eq!(outcome.stdout, String::from_utf8(native.stdout).unwrap(), "{script}");
+        assert_eq!(
+            outcome.stdout,
+            String::from_utf8(native.stdout).unwrap(),
+            "{script}"
+        );
     }
 }

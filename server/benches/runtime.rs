@@ -51,13 +51,18 @@ print(f"{((t1 - t0) - (t2 - t1)) / N * 1e6:.3f}")
 
 fn main() -> anyhow::Result<()> {
     let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/automa-bench-cache");
-    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let started = Instant::now();
     let runtime = Runtime::new(RuntimeConfig {
         cache_dir: Some(cache.clone()),
         ..RuntimeConfig::default()
     })?;
-    println!("runtime start (engine + cached runner): {:.1} ms", ms(started.elapsed()));
+    println!(
+        "runtime start (engine + cached runner): {:.1} ms",
+        ms(started.elapsed())
+    );
 
     tokio.block_on(async {
         for _ in 0..20 {

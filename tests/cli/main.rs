@@ -24,15 +24,26 @@ fn automa_run(script: &str, extra: &[&str]) -> Output {
 }
 
 fn outcome(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
 }
 
 #[test]
 fn prints_output_and_result_and_exits_zero() {
     let output = automa_run(
         "def main(name, count=1, flags=None):\n    print('hello', name)\n    return {'count': count, 'flags': flags}\n",
-        &["--arg", "name=world", "--arg", "count=3", "--arg", "flags=[1,2]"],
+        &[
+            "--arg",
+            "name=world",
+            "--arg",
+            "count=3",
+            "--arg",
+            "flags=[1,2]",
+        ],
     );
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
@@ -43,7 +54,10 @@ fn prints_output_and_result_and_exits_zero() {
 
 #[test]
 fn json_outcome_has_every_field() {
-    let output = automa_run("import os\nprint(os.environ.get('AUTOMA_TEST_LEAK'))\n", &["--json"]);
+    let output = automa_run(
+        "import os\nprint(os.environ.get('AUTOMA_TEST_LEAK'))\n",
+        &["--json"],
+    );
     assert!(output.status.success(), "{output:?}");
     let outcome = outcome(&output);
     assert_eq!(outcome["status"], "succeeded");
@@ -78,7 +92,11 @@ fn failures_have_distinct_exit_codes() {
 fn bad_usage_is_explained() {
     let output = automa_run("print(1)\n", &["--arg", "no-equals-sign"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8(output.stderr).unwrap().contains("KEY=VALUE"));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("KEY=VALUE")
+    );
     let output = automa_run("print(1)\n", &["--allow-http", "ftp://example.com"]);
     assert_eq!(output.status.code(), Some(2));
     let missing = Command::new(env!("CARGO_BIN_EXE_automa"))
@@ -86,5 +104,9 @@ fn bad_usage_is_explained() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
-    assert!(String::from_utf8(missing.stderr).unwrap().contains("cannot read"));
+    assert!(
+        String::from_utf8(missing.stderr)
+            .unwrap()
+            .contains("cannot read")
+    );
 }

@@ -2,7 +2,9 @@
 //! for what a run reports.
 #![allow(clippy::unwrap_used, dead_code)]
 
-use automa_runtime::host::ports::{AuditSink, HostCallRecord, MemoryState, OutputStream, RunEvents};
+use automa_runtime::host::ports::{
+    AuditSink, HostCallRecord, MemoryState, OutputStream, RunEvents,
+};
 use automa_runtime::host::{Capabilities, HostContext, LogLevel, ReqwestClient};
 use automa_runtime::{
     CancellationToken, Limits, Mounts, RunOutcome, RunRequest, Runtime, RuntimeConfig,

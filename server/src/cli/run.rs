@@ -74,7 +74,10 @@ pub struct RunArgs {
 /// 130 cancelled, 2 bad usage or setup.
 pub fn main(args: RunArgs) -> ExitCode {
     init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => return usage_error(&anyhow::Error::from(error)),
     };
@@ -307,7 +310,11 @@ impl RunEvents for ConsoleEvents {
 
     fn progress(&self, fraction: f32, message: Option<&str>) {
         if !self.quiet {
-            eprintln!("[progress {:.0}%] {}", fraction * 100.0, message.unwrap_or(""));
+            eprintln!(
+                "[progress {:.0}%] {}",
+                fraction * 100.0,
+                message.unwrap_or("")
+            );
         }
     }
 }
