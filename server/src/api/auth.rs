@@ -1,0 +1,149 @@
+//! `POST /api/v1/auth/login`: email + password (+ TOTP code) → short-lived access token.
+
+use super::ApiJson;
+use crate::audit::{AuditEvent, Outcome};
+use crate::auth::rate_limit::FailureOutcome;
+use crate::auth::{extract::ClientIp, password, totp};
+use crate::db::{self, users::normalize_email};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    /// Current 6-digit TOTP code, required when the account has TOTP enabled.
+    pub totp: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// JWT to send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Lifetime in seconds.
+    pub expires_in: u64,
+}
+
+/// Log in with email and password (and TOTP code if enabled).
+///
+/// Repeated failures lock the account (and the client IP) for a while: the response is
+/// then 429 with a `Retry-After` header.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, description = "invalid credentials, or `totp_required`", body = ErrorBody),
+        (status = 429, description = "too many failed attempts", body = ErrorBody),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<ApiJson<LoginResponse>> {
+    let email = normalize_email(&req.email);
+    let email_key = format!("email:{email}");
+    let ip_key = format!("ip:{}", ip.as_deref().unwrap_or("unknown"));
+    let now = Instant::now();
+    if let Some(secs) = state.throttle.locked_for(&[&email_key, &ip_key], now) {
+        state
+            .audit
+            .record(
+                AuditEvent::new("anonymous", "auth.login")
+                    .ip(ip.clone())
+                    .outcome(Outcome::Denied)
+                    .details(serde_json::json!({"email": email, "reason": "locked out"})),
+            )
+            .await;
+        return Err(ApiError::TooManyRequests {
+            message: format!("too many failed login attempts; try again in {secs} seconds"),
+            retry_after: secs,
+        });
+    }
+
+    let user = db::users::find_by_email(&state.db, &email).await?;
+    let ok = password::verify(req.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let failure = match &user {
+        _ if !ok => Some("invalid password or unknown user"),
+        Some(u) if u.disabled => Some("account disabled"),
+        Some(u) if u.totp_enabled => match req.totp.as_deref() {
+            None | Some("") => return Err(ApiError::TotpRequired),
+            Some(code) => {
+                let secret = u.totp_secret.clone().unwrap_or_default();
+                match totp::check(&secret, &u.email, code, totp::unix_secs())? {
+                    Some(step)
+                        if db::users::consume_totp_step(&state.db, &u.id, step as i64).await? =>
+                    {
+                        None
+                    }
+                    Some(_) => Some("TOTP code already used"),
+                    None => Some("invalid TOTP code"),
+                }
+            }
+        },
+        _ => None,
+    };
+
+    if let (None, Some(user)) = (failure, &user) {
+        state.throttle.reset(&email_key);
+        let token = state.jwt.issue(&user.id, user.auth_version)?;
+        state
+            .audit
+            .append(
+                AuditEvent::new(&user.id, "auth.login")
+                    .target(format!("user:{}", user.id))
+                    .ip(ip)
+                    .details(serde_json::json!({"email": email})),
+            )
+            .await?;
+        return Ok(ApiJson(LoginResponse {
+            access_token: token,
+            token_type: "Bearer".into(),
+            expires_in: state.jwt.ttl.as_secs(),
+        }));
+    }
+
+    let reason = failure.unwrap_or("invalid password or unknown user");
+    let actor = user
+        .as_ref()
+        .map_or("anonymous".to_owned(), |u| u.id.clone());
+    state
+        .audit
+        .record(
+            AuditEvent::new(&actor, "auth.login")
+                .ip(ip.clone())
+                .outcome(Outcome::Failure)
+                .details(serde_json::json!({"email": email, "reason": reason})),
+        )
+        .await;
+    for key in [&email_key, &ip_key] {
+        if state.throttle.record_failure(key, now) == FailureOutcome::LockedNow {
+            tracing::warn!(key, "login locked out after repeated failures");
+            state
+                .audit
+                .record(
+                    AuditEvent::new(&actor, "auth.lockout")
+                        .ip(ip.clone())
+                        .outcome(Outcome::Denied)
+                        .details(serde_json::json!({
+                            "key": key,
+                            "lockout_seconds": state.config.lockout.as_secs(),
+                        })),
+                )
+                .await;
+        }
+    }
+    Err(ApiError::Unauthorized(
+        "invalid email, password or TOTP code",
+    ))
+}

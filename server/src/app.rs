@@ -1,0 +1,182 @@
+//! Builds the application (state + router) and runs it on a bound listener.
+//! `Application::build` binds before returning, so tests can use port 0 and ask `port()`.
+
+use crate::audit::AuditLog;
+use crate::auth::{cache::AuthCache, jwt::JwtKeys, keys, password, rate_limit::LoginThrottle};
+use crate::config::{self, Config};
+use crate::error::{ApiError, code_for_status, error_response};
+use crate::state::{AppState, Inner};
+use crate::{api, db, health, metrics};
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(mut config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+        let keys = keys::load_or_create(
+            &config.data_dir,
+            config.jwt_secret.as_deref(),
+            config.secrets_key.as_deref(),
+        )?;
+        for problem in &keys.problems {
+            tracing::warn!(problem = %problem, "insecure setting (refused with --environment production)");
+        }
+        config::check_production(&config, keys.problems)?;
+
+        let db = db::connect(&config.database_url()).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let local_addr = listener.local_addr()?;
+        config.listen = local_addr;
+
+        let setup_token = if db::users::count(&db).await? == 0 {
+            let token = hex::encode(keys::random_bytes::<24>()?);
+            tracing::warn!(
+                setup_token = %token,
+                setup_url = %config.setup_url(&token),
+                "no users yet: create the first admin with POST /api/v1/setup (or `automa user create --admin`); this token is valid until the server restarts"
+            );
+            Some(token)
+        } else {
+            None
+        };
+        tokio::task::spawn_blocking(password::warm_up);
+
+        let state = AppState::new(Inner {
+            jwt: JwtKeys::new(&keys.jwt, config.access_token_ttl),
+            audit: AuditLog::new(db.clone()),
+            throttle: LoginThrottle::new(config.login_max_failures, config.lockout),
+            auth_cache: AuthCache::new(config.auth_cache_ttl),
+            setup_token: tokio::sync::Mutex::new(setup_token),
+            metrics: metrics::install(),
+            secrets_key: keys.secrets,
+            db,
+            config,
+        });
+        let router = router(state.clone());
+        Ok(Self {
+            listener,
+            local_addr,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The pending first-run setup token, if no user exists yet.
+    pub async fn setup_token(&self) -> Option<String> {
+        self.state.setup_token.lock().await.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.local_addr, "listening");
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
+        self.state.db.close().await;
+        tracing::info!("server stopped");
+        Ok(())
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    let body_limit = state.config.body_limit_bytes;
+    Router::new()
+        .merge(api)
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::handler))
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(metrics::track))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+        ]))
+        .layer(CatchPanicLayer::custom(|_| {
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal server error",
+            )
+        }))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// Turns any error response that is not JSON yet (axum's 405, body-limit 413, ...) into
+/// the standard `{"error":{...}}` body, keeping headers such as `Allow`.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let (mut parts, _) = resp.into_parts();
+    let mut fresh = error_response(status, code_for_status(status), &message);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    for (k, v) in parts.headers.iter() {
+        fresh.headers_mut().insert(k.clone(), v.clone());
+    }
+    fresh.into_response()
+}

@@ -1,0 +1,76 @@
+//! Every authorization decision lives here. Handlers call these functions (via the
+//! extractors in `extract`) instead of comparing roles themselves.
+//!
+//! Rules:
+//! - Safe methods (GET/HEAD) need scope `read`; anything else needs `write`.
+//! - Admin endpoints need role `admin` and, for API tokens, scope `admin`.
+//! - A non-admin asking for another user's resource gets 404, as if it did not exist.
+//! - A token can only mint tokens with scopes it holds itself.
+
+use super::{Principal, Role, Scope};
+use crate::error::ApiError;
+use axum::http::Method;
+
+pub fn required_scope(method: &Method) -> Scope {
+    if method == Method::GET || method == Method::HEAD || method == Method::OPTIONS {
+        Scope::Read
+    } else {
+        Scope::Write
+    }
+}
+
+pub fn check_scope(p: &Principal, needed: Scope) -> Result<(), ApiError> {
+    if p.scope >= needed {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "this token lacks the scope this request needs",
+        ))
+    }
+}
+
+pub fn require_admin(p: &Principal) -> Result<(), ApiError> {
+    if p.role != Role::Admin {
+        return Err(ApiError::Forbidden("administrator role required"));
+    }
+    check_scope(p, Scope::Admin)
+}
+
+/// Can `p` see user `target_id`? Admins see everyone, users only themselves.
+pub fn can_view_user(p: &Principal, target_id: &str) -> bool {
+    p.is_admin() || p.user_id == target_id
+}
+
+/// For admin-only actions on a specific user: others' resources answer 404 to non-admins,
+/// their own answers 403.
+pub fn require_admin_on_user(p: &Principal, target_id: &str) -> Result<(), ApiError> {
+    if p.is_admin() {
+        return check_scope(p, Scope::Admin);
+    }
+    if p.user_id == target_id {
+        Err(ApiError::Forbidden("administrator role required"))
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Scopes a new token may receive: never more than the caller's credential holds, and
+/// `admin` only for admins.
+pub fn check_grantable(p: &Principal, requested: &[Scope]) -> Result<(), ApiError> {
+    for s in requested {
+        if *s > p.scope || (*s == Scope::Admin && p.role != Role::Admin) {
+            return Err(ApiError::Forbidden("cannot grant a scope you do not hold"));
+        }
+    }
+    Ok(())
+}
+
+/// Credential changes (password, TOTP) need an interactive login, not an API token.
+pub fn require_interactive(p: &Principal) -> Result<(), ApiError> {
+    match p.method {
+        super::AuthMethod::AccessToken => Ok(()),
+        super::AuthMethod::ApiToken { .. } => Err(ApiError::Forbidden(
+            "this action needs an access token from /api/v1/auth/login, not an API token",
+        )),
+    }
+}

@@ -1,0 +1,181 @@
+//! `automa serve`: run the HTTP server until ctrl-c / SIGTERM.
+
+use crate::app::Application;
+use crate::config::{Config, Environment, FileConfig, LogFormat};
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Precedence: command-line flag > environment variable > config file > default.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "AUTOMA_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Data directory (database, keys) [default: ./data].
+    #[arg(long, env = "AUTOMA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Optional TOML config file.
+    #[arg(long, env = "AUTOMA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL (sqlite:// or postgres://) [default: SQLite file in the data dir].
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// `production` refuses to start with insecure settings.
+    #[arg(long, env = "AUTOMA_ENVIRONMENT", value_enum)]
+    environment: Option<Environment>,
+    /// Log format [default: text].
+    #[arg(long, env = "AUTOMA_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// Public base URL (for the setup link), e.g. https://automa.example.org.
+    #[arg(long, env = "AUTOMA_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// A TLS-terminating reverse proxy is in front: trust X-Forwarded-For, allow
+    /// non-loopback listening in production.
+    #[arg(long, env = "AUTOMA_BEHIND_PROXY")]
+    behind_proxy: bool,
+    /// Serve /metrics without authentication.
+    #[arg(long, env = "AUTOMA_METRICS_PUBLIC")]
+    metrics_public: bool,
+    /// JWT signing key (hex, >= 32 bytes) [default: generated in <data-dir>/keys].
+    #[arg(long, env = "AUTOMA_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// Secrets-at-rest key (hex, 32 bytes) [default: generated in <data-dir>/keys].
+    #[arg(long, env = "AUTOMA_SECRETS_KEY", hide_env_values = true)]
+    secrets_key: Option<String>,
+    /// Access token lifetime, e.g. 15m [default: 15m].
+    #[arg(long, env = "AUTOMA_ACCESS_TOKEN_TTL")]
+    access_token_ttl: Option<humantime::Duration>,
+    /// Failed logins before lockout [default: 5].
+    #[arg(long, env = "AUTOMA_LOGIN_MAX_FAILURES")]
+    login_max_failures: Option<u32>,
+    /// Lockout duration, e.g. 15m [default: 15m].
+    #[arg(long, env = "AUTOMA_LOCKOUT")]
+    lockout: Option<humantime::Duration>,
+    /// Maximum request body in bytes [default: 1048576].
+    #[arg(long, env = "AUTOMA_BODY_LIMIT")]
+    body_limit: Option<usize>,
+}
+
+impl ServeArgs {
+    /// Merges flags/env with the optional file and defaults.
+    pub fn resolve(self) -> anyhow::Result<(Config, LogFormat)> {
+        let file = match &self.config {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = self
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let mut c = Config::new(data_dir);
+        if let Some(v) = self.listen.or(file.listen) {
+            c.listen = v;
+        }
+        c.database_url = self.database_url.or(file.database_url);
+        if let Some(v) = self.environment.or(file.environment) {
+            c.environment = v;
+        }
+        c.public_url = self.public_url.or(file.public_url);
+        c.behind_proxy = self.behind_proxy || file.behind_proxy.unwrap_or(false);
+        c.metrics_public = self.metrics_public || file.metrics_public.unwrap_or(false);
+        c.jwt_secret = self.jwt_secret.or(file.jwt_secret);
+        c.secrets_key = self.secrets_key.or(file.secrets_key);
+        if let Some(v) = self.access_token_ttl.map(Into::into).or(file
+            .access_token_ttl_secs
+            .map(std::time::Duration::from_secs))
+        {
+            c.access_token_ttl = v;
+        }
+        if let Some(v) = self.login_max_failures.or(file.login_max_failures) {
+            c.login_max_failures = v;
+        }
+        if let Some(v) = self
+            .lockout
+            .map(Into::into)
+            .or(file.lockout_secs.map(std::time::Duration::from_secs))
+        {
+            c.lockout = v;
+        }
+        if let Some(v) = self.body_limit.or(file.body_limit_bytes) {
+            c.body_limit_bytes = v;
+        }
+        let log_format = self
+            .log_format
+            .or(file.log_format)
+            .unwrap_or(LogFormat::Text);
+        Ok((c, log_format))
+    }
+}
+
+pub fn main(args: ServeArgs) -> ExitCode {
+    let (config, log_format) = match args.resolve() {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    crate::telemetry::init(log_format);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "server failed");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        database = %crate::db::redact_url(&config.database_url()),
+        environment = ?config.environment,
+        "starting automa"
+    );
+    let app = Application::build(config)
+        .await
+        .context("starting server")?;
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+/// Resolves on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "listening for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "listening for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; draining connections");
+}

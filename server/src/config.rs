@@ -1,0 +1,167 @@
+//! Server configuration: defaults < TOML file < environment < command-line flags.
+//! Flags and environment variables are merged by clap (`ServeArgs`); this module fills the
+//! remaining gaps from the optional file and applies defaults.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Fully resolved configuration of one server instance.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `None`: SQLite file `automa.db` in `data_dir`.
+    pub database_url: Option<String>,
+    pub environment: Environment,
+    /// Public base URL used in the printed setup link (defaults to `http://<listen>`).
+    pub public_url: Option<String>,
+    /// Set when a TLS-terminating reverse proxy sits in front of the server: trusts
+    /// `X-Forwarded-For` for client IPs and allows non-loopback listening in production.
+    pub behind_proxy: bool,
+    /// HS256 signing key for access tokens; generated into `data_dir/keys/jwt.key` when unset.
+    pub jwt_secret: Option<String>,
+    /// Key for secrets at rest; generated into `data_dir/keys/secrets.key` when unset.
+    pub secrets_key: Option<String>,
+    pub access_token_ttl: Duration,
+    pub login_max_failures: u32,
+    pub lockout: Duration,
+    pub body_limit_bytes: usize,
+    /// Serve `/metrics` without authentication (otherwise an admin bearer token is needed).
+    pub metrics_public: bool,
+    /// How long verified bearer credentials are cached in memory.
+    pub auth_cache_ttl: Duration,
+}
+
+impl Config {
+    /// Defaults suitable for development and tests: loopback, random-free port 8080.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: data_dir.into(),
+            database_url: None,
+            environment: Environment::Development,
+            public_url: None,
+            behind_proxy: false,
+            jwt_secret: None,
+            secrets_key: None,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            login_max_failures: 5,
+            lockout: Duration::from_secs(15 * 60),
+            body_limit_bytes: 1024 * 1024,
+            metrics_public: false,
+            auth_cache_ttl: Duration::from_secs(5),
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("automa.db").display()
+            ),
+        }
+    }
+
+    pub fn setup_url(&self, token: &str) -> String {
+        let base = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen));
+        format!("{}/setup?token={token}", base.trim_end_matches('/'))
+    }
+}
+
+/// Shape of the optional TOML file; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub environment: Option<Environment>,
+    pub log_format: Option<LogFormat>,
+    pub public_url: Option<String>,
+    pub behind_proxy: Option<bool>,
+    pub jwt_secret: Option<String>,
+    pub secrets_key: Option<String>,
+    pub access_token_ttl_secs: Option<u64>,
+    pub login_max_failures: Option<u32>,
+    pub lockout_secs: Option<u64>,
+    pub body_limit_bytes: Option<usize>,
+    pub metrics_public: Option<bool>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+    }
+}
+
+/// Checks run with `--environment production`: returns every problem found, so the
+/// operator can fix them all at once.
+pub fn production_problems(config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !config.listen.ip().is_loopback() && !config.behind_proxy {
+        problems.push(format!(
+            "listening on non-loopback address {} without TLS: put a TLS-terminating proxy in front and set --behind-proxy (AUTOMA_BEHIND_PROXY=true)",
+            config.listen
+        ));
+    }
+    for (name, value) in [
+        ("jwt_secret", &config.jwt_secret),
+        ("secrets_key", &config.secrets_key),
+    ] {
+        if let Some(v) = value
+            && crate::auth::keys::is_weak_key(v)
+        {
+            problems.push(format!(
+                "{name} is weak: use at least 32 random bytes (64 hex characters) and not a placeholder"
+            ));
+        }
+    }
+    if let Some(url) = &config.public_url
+        && url.starts_with("http://")
+        && !url.contains("://127.0.0.1")
+        && !url.contains("://localhost")
+    {
+        problems.push(format!("public_url {url} is not https"));
+    }
+    problems
+}
+
+/// Fails with one readable message listing the production problems, if any.
+pub fn check_production(config: &Config, key_problems: Vec<String>) -> anyhow::Result<()> {
+    if config.environment != Environment::Production {
+        return Ok(());
+    }
+    let mut problems = production_problems(config);
+    problems.extend(key_problems);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        bail!(
+            "refusing to start in production with insecure settings:\n  - {}",
+            problems.join("\n  - ")
+        )
+    }
+}

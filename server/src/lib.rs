@@ -1,0 +1,14 @@
+//! Automa's server and command-line interface.
+
+pub mod api;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod metrics;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,158 @@
+use automa::app::Application;
+use automa::config::Config;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const ADMIN_EMAIL: &str = "admin@example.org";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+pub const USER_PASSWORD: &str = "user password 123";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub setup_token: Option<String>,
+    pub dir: TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    if std::env::var_os("TEST_LOG").is_some() {
+        automa::telemetry::init(automa::config::LogFormat::Text);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path().join("data"));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    tweak(&mut config);
+    let app = Application::build(config).await.expect("app builds");
+    let setup_token = app.setup_token().await;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp {
+        base,
+        client: Client::new(),
+        setup_token,
+        dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn send_json(&self, method: &str, path: &str, token: &str, body: Value) -> Response {
+        self.client
+            .request(method.parse().unwrap(), self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str, totp: Option<&str>) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password, "totp": totp}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login_token(&self, email: &str, password: &str) -> String {
+        let resp = self.login(email, password, None).await;
+        assert_eq!(resp.status(), StatusCode::OK, "login as {email}");
+        let body: Value = resp.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Runs first-run setup and returns an admin access token.
+    pub async fn setup_admin(&self) -> String {
+        let resp = self
+            .client
+            .post(self.url("/api/v1/setup"))
+            .json(&json!({
+                "token": self.setup_token.clone().unwrap(),
+                "email": ADMIN_EMAIL,
+                "password": ADMIN_PASSWORD,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        self.login_token(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Creates a plain user as admin; returns (user id, user access token).
+    pub async fn create_user(&self, admin: &str, email: &str) -> (String, String) {
+        let resp = self
+            .send_json(
+                "POST",
+                "/api/v1/users",
+                admin,
+                json!({"email": email, "password": USER_PASSWORD, "role": "user"}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let body: Value = resp.json().await.unwrap();
+        let id = body["id"].as_str().unwrap().to_owned();
+        (id, self.login_token(email, USER_PASSWORD).await)
+    }
+
+    pub async fn audit_actions(&self, admin: &str) -> Vec<Value> {
+        let resp = self.get("/api/v1/audit?limit=200", admin).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body: Value = resp.json().await.unwrap();
+        body["items"].as_array().unwrap().clone()
+    }
+}
+
+/// Asserts the standard error body and returns its code.
+pub async fn error_code(resp: Response) -> String {
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(
+        ct.starts_with("application/json"),
+        "content-type was {ct:?}"
+    );
+    let body: Value = resp.json().await.unwrap();
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_owned();
+    assert!(
+        body["error"]["message"].is_string(),
+        "error.message in {body}"
+    );
+    code
+}

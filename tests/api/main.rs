@@ -1,0 +1,14 @@
+//! Integration tests for the server foundation: the real app on 127.0.0.1:<random port>
+//! with a fresh temp data dir per test, driven over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod anonymous;
+mod audit;
+mod auth;
+mod config;
+mod errors;
+mod roles;
+mod setup;
+mod tokens;

@@ -1,0 +1,222 @@
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn role_matrix_admin_vs_user() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let me: Value = app.get("/api/v1/me", &admin).await.json().await.unwrap();
+    let admin_id = me["id"].as_str().unwrap().to_owned();
+    let (alice_id, alice) = app.create_user(&admin, "alice@example.org").await;
+    let (bob_id, _bob) = app.create_user(&admin, "bob@example.org").await;
+
+    // Admin-only collections: forbidden for users.
+    assert_eq!(
+        app.get("/api/v1/users", &alice).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/audit", &alice).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let create = app
+        .send_json(
+            "POST",
+            "/api/v1/users",
+            &alice,
+            json!({"email": "e@example.org", "password": USER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(create.status(), StatusCode::FORBIDDEN);
+
+    // Other users' records are invisible (404), one's own is readable.
+    assert_eq!(
+        app.get(&format!("/api/v1/users/{bob_id}"), &alice)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/users/{admin_id}"), &alice)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/users/{alice_id}"), &alice)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let patch_other = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/users/{bob_id}"),
+            &alice,
+            json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(patch_other.status(), StatusCode::NOT_FOUND);
+    let promote_self = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/users/{alice_id}"),
+            &alice,
+            json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(promote_self.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.delete(&format!("/api/v1/users/{bob_id}"), &alice)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Admin sees and changes everyone.
+    let list: Value = app.get("/api/v1/users", &admin).await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        app.get(&format!("/api/v1/users/{bob_id}"), &admin)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // Paging: two pages of 2 + 1.
+    let page1: Value = app
+        .get("/api/v1/users?limit=2", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page1["items"].as_array().unwrap().len(), 2);
+    let cursor = page1["next_cursor"].as_str().unwrap();
+    let page2: Value = app
+        .get(&format!("/api/v1/users?limit=2&cursor={cursor}"), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page2["items"].as_array().unwrap().len(), 1);
+    assert!(page2["next_cursor"].is_null());
+
+    // Disabling a user kills their tokens at once.
+    let disable = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/users/{alice_id}"),
+            &admin,
+            json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(disable.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", &alice).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("alice@example.org", USER_PASSWORD, None)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The last admin cannot be demoted or deleted.
+    let demote = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/users/{admin_id}"),
+            &admin,
+            json!({"role": "user"}),
+        )
+        .await;
+    assert_eq!(demote.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.delete(&format!("/api/v1/users/{admin_id}"), &admin)
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+
+    // Promote bob, then delete him.
+    let promote = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/users/{bob_id}"),
+            &admin,
+            json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(promote.status(), StatusCode::OK);
+    assert_eq!(
+        app.delete(&format!("/api/v1/users/{bob_id}"), &admin)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/users/{bob_id}"), &admin)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Duplicate email.
+    let dup = app
+        .send_json(
+            "POST",
+            "/api/v1/users",
+            &admin,
+            json!({"email": "ALICE@example.org", "password": USER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(dup.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn user_token_scopes_are_capped_by_role() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    // An admin token with only read scope cannot use admin endpoints.
+    let created: Value = app
+        .send_json(
+            "POST",
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "ro", "scopes": ["read"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ro = created["token"].as_str().unwrap();
+    assert_eq!(
+        app.get("/api/v1/users", ro).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let created: Value = app
+        .send_json(
+            "POST",
+            "/api/v1/tokens",
+            &admin,
+            json!({"name": "adm", "scopes": ["admin"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let adm = created["token"].as_str().unwrap();
+    assert_eq!(app.get("/api/v1/users", adm).await.status(), StatusCode::OK);
+    // Credential changes need an interactive login, not an API token.
+    let pw = app
+        .send_json(
+            "POST",
+            "/api/v1/me/password",
+            adm,
+            json!({"current_password": ADMIN_PASSWORD, "new_password": "another password"}),
+        )
+        .await;
+    assert_eq!(pw.status(), StatusCode::FORBIDDEN);
+}
