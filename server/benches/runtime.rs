@@ -55,10 +55,16 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let started = Instant::now();
+    let pooled = std::env::var("POOL")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     let runtime = Runtime::new(RuntimeConfig {
         cache_dir: Some(cache.clone()),
+        pooled_instances: pooled,
         ..RuntimeConfig::default()
     })?;
+    println!("pooled instance slots: {pooled}");
     println!(
         "runtime start (engine + cached runner): {:.1} ms",
         ms(started.elapsed())
@@ -134,7 +140,12 @@ fn main() -> anyhow::Result<()> {
     };
     let hello = hello.to_string_lossy().into_owned();
     let ours = whole(automa, &["run", &hello]);
-    let theirs = whole("python3", &[&hello]);
+    // The real interpreter, not a version-manager shim in front of it.
+    let python = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()?;
+    let python = String::from_utf8(python.stdout)?.trim().to_owned();
+    let theirs = whole(&python, &[&hello]);
     println!(
         "whole process: automa run hello.py {:.1} ms, python3 hello.py {:.1} ms, ratio {:.2} (target <= 1.0)",
         ms(ours),
