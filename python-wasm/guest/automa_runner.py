@@ -14,6 +14,7 @@ import traceback
 import automa_stdlib
 import automa_tz
 import automa_async
+import automa_describe
 import wit_world
 from componentize_py_types import Err
 from wit_world.imports.types import ScriptError
@@ -105,6 +106,14 @@ class WitWorld(wit_world.WitWorld):
             raise
         finally:
             _flush()
+
+    def describe(self, source: str, filename: str) -> str:
+        try:
+            return json.dumps(automa_describe.describe(source, filename), default=repr)
+        except SyntaxError as exc:
+            raise Err(_script_error(exc, filename))
+        except Exception as exc:
+            raise Err(ScriptError(type(exc).__name__, str(exc), ""))
 
     def _run(self, source, filename, args_json):
         try:

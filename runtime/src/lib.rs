@@ -7,6 +7,7 @@
 #![deny(clippy::unwrap_used)]
 
 mod cache;
+mod describe;
 mod engine;
 mod limits;
 mod mounts;
@@ -14,6 +15,7 @@ mod outcome;
 mod output;
 mod run;
 
+pub use describe::ScriptDescription;
 pub use engine::{Runtime, RuntimeConfig};
 pub use limits::Limits;
 pub use mounts::{Mounts, SharedMount};

@@ -90,21 +90,7 @@ impl Runtime {
             host.artifacts_dir = Some(artifacts.clone());
         }
 
-        let state = RunState {
-            wasi: wasi.build(),
-            table: ResourceTable::new(),
-            limiter: MemoryLimiter::new(limits.memory_bytes),
-            host,
-        };
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(1);
-        // Yield to the executor every tick so deadlines and cancellation are observed
-        // even while the guest spins without host calls.
-        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
-        if self.fuel {
-            let _ = store.set_fuel(limits.fuel.unwrap_or(u64::MAX));
-        }
+        let mut store = self.new_store(wasi.build(), host, &limits);
 
         let args_json = if args.is_null() {
             "{}".to_owned()
@@ -140,6 +126,33 @@ impl Runtime {
         };
         redact(&mut outcome, state.host.revealed_secrets());
         outcome
+    }
+}
+
+impl Runtime {
+    /// A fresh store for one instance, with the memory cap, epoch yielding and fuel.
+    pub(crate) fn new_store(
+        &self,
+        wasi: WasiCtx,
+        host: HostContext,
+        limits: &Limits,
+    ) -> Store<RunState> {
+        let state = RunState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(limits.memory_bytes),
+            host,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(1);
+        // Yield to the executor every tick so deadlines and cancellation are observed
+        // even while the guest spins without host calls.
+        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+        if self.fuel {
+            let _ = store.set_fuel(limits.fuel.unwrap_or(u64::MAX));
+        }
+        store
     }
 }
 

@@ -380,3 +380,32 @@ async fn bad_arguments_are_clear() {
             .contains("not JSON-serializable")
     );
 }
+
+#[tokio::test]
+async fn describe_reads_the_main_signature_without_running() {
+    let source = "\"\"\"Module doc.\"\"\"\nprint('must not run')\nraise SystemExit(1)\n\
+def main(city: str, days: int = 3, *, verbose: bool = False, tags: list[str] | None = None):\n    \"\"\"Fetch the forecast.\"\"\"\n";
+    let description = runtime().describe(source, "weather.py").await.unwrap();
+    assert!(description.has_main);
+    assert_eq!(
+        description.description.as_deref(),
+        Some("Fetch the forecast.")
+    );
+    let params = &description.parameters;
+    assert_eq!(params["required"], json!(["city"]));
+    assert_eq!(params["properties"]["city"]["type"], "string");
+    assert_eq!(params["properties"]["days"]["default"], 3);
+    assert_eq!(params["properties"]["verbose"]["type"], "boolean");
+    assert_eq!(
+        params["properties"]["tags"]["type"],
+        json!(["array", "null"])
+    );
+    assert_eq!(params["additionalProperties"], false);
+
+    let failure = runtime()
+        .describe("def main(:\n", "bad.py")
+        .await
+        .unwrap_err();
+    assert_eq!(failure.kind, "SyntaxError");
+    assert!(failure.message.contains("line 1"), "{failure:?}");
+}
