@@ -31,13 +31,13 @@ pub struct Application {
 
 impl Application {
     pub async fn build(mut config: Config) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
-        let keys = keys::load_or_create(
+        keys::create_private_dir(&config.data_dir)?;
+        let mut keys = keys::load_or_create(
             &config.data_dir,
             config.jwt_secret.as_deref(),
             config.secrets_key.as_deref(),
         )?;
+        keys.problems.extend(keys::world_accessible(&config.data_dir));
         for problem in &keys.problems {
             tracing::warn!(problem = %problem, "insecure setting (refused with --environment production)");
         }

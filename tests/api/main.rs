@@ -10,5 +10,6 @@ mod auth;
 mod config;
 mod errors;
 mod roles;
+mod serve;
 mod setup;
 mod tokens;

@@ -109,8 +109,9 @@ async fn authenticate_jwt(token: &str, state: &AppState) -> Result<Principal, Ap
     }
     let role = Role::parse(&user.role).unwrap_or(Role::User);
     let p = Principal {
-        user_id: user.id,
-        email: user.email,
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        user: std::sync::Arc::new(user),
         role,
         scope: if role == Role::Admin {
             Scope::Admin
@@ -167,8 +168,9 @@ async fn authenticate_api_token(token: &str, state: &AppState) -> Result<Princip
         granted.min(Scope::Write)
     };
     let p = Principal {
-        user_id: user.id,
-        email: user.email,
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        user: std::sync::Arc::new(user),
         role,
         scope,
         method: AuthMethod::ApiToken {

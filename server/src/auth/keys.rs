@@ -41,6 +41,41 @@ fn decode_configured(value: &str) -> Vec<u8> {
     hex::decode(value.trim()).unwrap_or_else(|_| value.as_bytes().to_vec())
 }
 
+/// Creates `dir` (mode 0700 when newly created: it holds the database and keys).
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// A data directory readable or writable by every local user is a production problem.
+pub fn world_accessible(dir: &Path) -> Vec<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(dir) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o007 != 0 {
+                return vec![format!(
+                    "data dir {} has mode {mode:o} (accessible to all users); run `chmod 700 {}`",
+                    dir.display(),
+                    dir.display()
+                )];
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Vec::new()
+}
+
 pub fn load_or_create(
     data_dir: &Path,
     jwt: Option<&str>,

@@ -94,6 +94,9 @@ pub struct Principal {
     /// Highest scope granted to this credential.
     pub scope: Scope,
     pub method: AuthMethod,
+    /// The user's row as loaded at authentication (possibly from the 5 s cache; any
+    /// change through the API clears the cache). Lets `GET /me` skip the database.
+    pub user: std::sync::Arc<crate::db::users::UserRow>,
 }
 
 impl Principal {

@@ -25,8 +25,7 @@ impl DbArgs {
         let mut config = crate::config::Config::new(self.data_dir.clone());
         config.database_url = self.database_url.clone();
         if config.database_url.is_none() {
-            std::fs::create_dir_all(&self.data_dir)
-                .with_context(|| format!("creating {}", self.data_dir.display()))?;
+            crate::auth::keys::create_private_dir(&self.data_dir)?;
         }
         db::connect(&config.database_url()).await
     }

@@ -2,7 +2,7 @@
 
 use super::{Db, new_id, now_ms};
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UserRow {
     pub id: String,
     pub email: String,
@@ -16,6 +16,19 @@ pub struct UserRow {
     pub totp_last_step: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+// Secrets (password hash, TOTP secret) never reach logs through Debug.
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .field("totp_enabled", &self.totp_enabled)
+            .finish_non_exhaustive()
+    }
 }
 
 // Manual mapping: flags are stored as BIGINT 0/1 (portable through the `Any` driver).
