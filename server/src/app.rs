@@ -5,9 +5,11 @@ use crate::audit::AuditLog;
 use crate::auth::{cache::AuthCache, jwt::JwtKeys, keys, password, rate_limit::LoginThrottle};
 use crate::config::{self, Config};
 use crate::error::{ApiError, code_for_status, error_response};
+use crate::jobs::Jobs;
 use crate::state::{AppState, Inner};
 use crate::{api, db, health, metrics};
 use anyhow::Context;
+use automa_runtime::{CancellationToken, Runtime, RuntimeConfig};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -16,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -27,6 +30,8 @@ pub struct Application {
     local_addr: SocketAddr,
     router: Router,
     state: AppState,
+    /// Stops the job workers when the server stops.
+    shutdown: CancellationToken,
 }
 
 impl Application {
@@ -37,7 +42,8 @@ impl Application {
             config.jwt_secret.as_deref(),
             config.secrets_key.as_deref(),
         )?;
-        keys.problems.extend(keys::world_accessible(&config.data_dir));
+        keys.problems
+            .extend(keys::world_accessible(&config.data_dir));
         for problem in &keys.problems {
             tracing::warn!(problem = %problem, "insecure setting (refused with --environment production)");
         }
@@ -63,9 +69,21 @@ impl Application {
         };
         tokio::task::spawn_blocking(password::warm_up);
 
+        let runtime = start_runtime(&config).await?;
+        let audit = AuditLog::new(db.clone());
+        let jobs = Jobs::new(
+            db.clone(),
+            runtime,
+            audit.clone(),
+            config.data_dir.clone(),
+            config.workers,
+        )?;
+        let shutdown = CancellationToken::new();
+        jobs.start(shutdown.clone()).await?;
         let state = AppState::new(Inner {
             jwt: JwtKeys::new(&keys.jwt, config.access_token_ttl),
-            audit: AuditLog::new(db.clone()),
+            audit,
+            jobs: jobs.clone(),
             throttle: LoginThrottle::new(config.login_max_failures, config.lockout),
             auth_cache: AuthCache::new(config.auth_cache_ttl),
             setup_token: tokio::sync::Mutex::new(setup_token),
@@ -80,6 +98,7 @@ impl Application {
             local_addr,
             router,
             state,
+            shutdown,
         })
     }
 
@@ -114,10 +133,30 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
+        self.shutdown.cancel();
         self.state.db.close().await;
         tracing::info!("server stopped");
         Ok(())
     }
+}
+
+/// The Python runtime, with the compiled runner cached in the data directory (the
+/// first start compiles it, which takes seconds; later starts load it in milliseconds).
+async fn start_runtime(config: &Config) -> anyhow::Result<Arc<Runtime>> {
+    let cache_dir = config
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("cache"));
+    let runtime = tokio::task::spawn_blocking(move || {
+        Runtime::new(RuntimeConfig {
+            cache_dir: Some(cache_dir),
+            ..RuntimeConfig::default()
+        })
+    })
+    .await
+    .context("starting the Python runtime")?
+    .map_err(|e| anyhow::anyhow!("starting the Python runtime: {e:#}"))?;
+    Ok(Arc::new(runtime))
 }
 
 pub fn router(state: AppState) -> Router {

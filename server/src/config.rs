@@ -47,6 +47,10 @@ pub struct Config {
     pub metrics_public: bool,
     /// How long verified bearer credentials are cached in memory.
     pub auth_cache_ttl: Duration,
+    /// Job workers in this process: how many scripts run at once.
+    pub workers: usize,
+    /// Where the compiled Python runner is cached; `None`: `data_dir/cache`.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -67,6 +71,8 @@ impl Config {
             body_limit_bytes: 1024 * 1024,
             metrics_public: false,
             auth_cache_ttl: Duration::from_secs(5),
+            workers: 8,
+            cache_dir: None,
         }
     }
 

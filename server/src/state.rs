@@ -23,6 +23,8 @@ pub struct Inner {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Key for secrets at rest, used by later features (script secrets).
     pub secrets_key: Vec<u8>,
+    /// The job queue, its workers and the Python runtime they share.
+    pub jobs: crate::jobs::Jobs,
 }
 
 impl AppState {

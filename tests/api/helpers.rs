@@ -27,6 +27,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::new(dir.path().join("data"));
     config.listen = "127.0.0.1:0".parse().unwrap();
+    // One compiled runner for every test, instead of a compile per temp data dir.
+    config.cache_dir = Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache"));
     tweak(&mut config);
     let app = Application::build(config).await.expect("app builds");
     let setup_token = app.setup_token().await;

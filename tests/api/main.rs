@@ -10,6 +10,7 @@ mod auth;
 mod config;
 mod errors;
 mod roles;
+mod scripts;
 mod serve;
 mod setup;
 mod tokens;

@@ -23,6 +23,10 @@ async fn serve_binary_reads_config_logs_setup_token_and_shuts_down_gracefully() 
         .args(["serve", "--log-format", "json", "--config"])
         .arg(&config)
         .env("AUTOMA_METRICS_PUBLIC", "true")
+        .env(
+            "AUTOMA_CACHE_DIR",
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache"),
+        )
         .env_remove("AUTOMA_LISTEN")
         .env_remove("AUTOMA_DATA_DIR")
         .env_remove("DATABASE_URL")
@@ -52,7 +56,10 @@ async fn serve_binary_reads_config_logs_setup_token_and_shuts_down_gracefully() 
             addr = Some(v["addr"].as_str().unwrap().to_owned());
         }
     }
-    assert!(dir.path().join("from-file/automa.db").exists(), "data_dir from file");
+    assert!(
+        dir.path().join("from-file/automa.db").exists(),
+        "data_dir from file"
+    );
     let base = format!("http://{}", addr.unwrap());
     let client = reqwest::Client::new();
     let health = client.get(format!("{base}/healthz")).send().await.unwrap();
@@ -62,7 +69,9 @@ async fn serve_binary_reads_config_logs_setup_token_and_shuts_down_gracefully() 
     assert_eq!(metrics.status(), StatusCode::OK);
     let setup = client
         .post(format!("{base}/api/v1/setup"))
-        .json(&json!({"token": token.unwrap(), "email": "a@example.org", "password": "0123456789ab"}))
+        .json(
+            &json!({"token": token.unwrap(), "email": "a@example.org", "password": "0123456789ab"}),
+        )
         .send()
         .await
         .unwrap();

@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod jobs;
 pub mod me;
+pub mod scripts;
 pub mod setup;
 pub mod tokens;
 pub mod users;
@@ -172,4 +174,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(users::router())
         .merge(audit::router())
+        .merge(scripts::router())
+        .merge(jobs::router())
 }

@@ -74,3 +74,24 @@ pub fn require_interactive(p: &Principal) -> Result<(), ApiError> {
         )),
     }
 }
+
+/// Owned resources (scripts, jobs): the owner and admins may use them; anyone else is
+/// told they do not exist.
+pub fn require_owner_or_admin(p: &Principal, owner_id: &str) -> Result<(), ApiError> {
+    if p.is_admin() || p.user_id == owner_id {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Capabilities (network, email, secrets) are granted by admins only.
+pub fn require_admin_to_grant(p: &Principal) -> Result<(), ApiError> {
+    if p.is_admin() {
+        check_scope(p, Scope::Admin)
+    } else {
+        Err(ApiError::Forbidden(
+            "only an admin can grant capabilities (HTTP, email, secrets) to a script",
+        ))
+    }
+}

@@ -53,6 +53,12 @@ pub struct ServeArgs {
     /// Lockout duration, e.g. 15m [default: 15m].
     #[arg(long, env = "AUTOMA_LOCKOUT")]
     lockout: Option<humantime::Duration>,
+    /// Job workers: how many scripts run at once [default: 8].
+    #[arg(long, env = "AUTOMA_WORKERS")]
+    workers: Option<usize>,
+    /// Cache of the compiled Python runner [default: <data-dir>/cache].
+    #[arg(long, env = "AUTOMA_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
     /// Maximum request body in bytes [default: 1048576].
     #[arg(long, env = "AUTOMA_BODY_LIMIT")]
     body_limit: Option<usize>,
@@ -101,6 +107,10 @@ impl ServeArgs {
         if let Some(v) = self.body_limit.or(file.body_limit_bytes) {
             c.body_limit_bytes = v;
         }
+        if let Some(v) = self.workers {
+            c.workers = v.clamp(1, 256);
+        }
+        c.cache_dir = self.cache_dir;
         let log_format = self
             .log_format
             .or(file.log_format)

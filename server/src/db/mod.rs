@@ -2,6 +2,9 @@
 //! file in the data directory) or PostgreSQL without reshaping callers. All SQL uses `$n`
 //! placeholders, which both drivers accept. Repositories live in submodules.
 
+pub mod jobs;
+pub mod scripts;
+pub mod state;
 pub mod tokens;
 pub mod users;
 

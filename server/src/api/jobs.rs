@@ -1,0 +1,400 @@
+//! Jobs: history with filters, one job's outcome, its logs (JSON or a live SSE
+//! stream), cancellation and artifacts.
+
+use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
+use crate::audit::AuditEvent;
+use crate::auth::extract::{AuthUser, ClientIp};
+use crate::auth::{Principal, policy};
+use crate::db::{self, jobs::JobRow, rfc3339};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::jobs::events::LogEntry;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::stream::{self, Stream};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_jobs))
+        .routes(routes!(get_job))
+        .routes(routes!(job_logs))
+        .routes(routes!(cancel_job))
+        .routes(routes!(list_artifacts))
+        .routes(routes!(download_artifact))
+}
+
+/// A job as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: String,
+    pub script_id: String,
+    pub script_version: i64,
+    /// `queued`, `running`, `succeeded`, `failed`, `timed_out`, `memory_exceeded`,
+    /// `cancelled` or `interrupted`.
+    pub status: String,
+    /// `manual`, `schedule` or `webhook`.
+    pub trigger: String,
+    #[schema(value_type = Object)]
+    pub args: Value,
+    pub attempt: i64,
+    pub max_attempts: i64,
+    /// `main()`'s return value, once succeeded.
+    #[schema(value_type = Object)]
+    pub result: Option<Value>,
+    /// `kind`, `message` and `traceback` of a failure.
+    #[schema(value_type = Object)]
+    pub error: Option<Value>,
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+    pub progress: Option<f64>,
+    pub progress_message: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub peak_memory_bytes: Option<i64>,
+    pub host_calls: Option<i64>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+impl From<JobRow> for JobView {
+    fn from(j: JobRow) -> Self {
+        let error = j.error.map(|e| {
+            serde_json::from_str(&e)
+                .unwrap_or_else(|_| json!({"kind": "Error", "message": e, "traceback": ""}))
+        });
+        Self {
+            args: serde_json::from_str(&j.args).unwrap_or_else(|_| json!({})),
+            result: j.result.and_then(|r| serde_json::from_str(&r).ok()),
+            error,
+            created_at: rfc3339(j.created_at),
+            started_at: j.started_at.map(rfc3339),
+            finished_at: j.finished_at.map(rfc3339),
+            id: j.id,
+            script_id: j.script_id,
+            script_version: j.script_version,
+            status: j.status,
+            trigger: j.trigger_kind,
+            attempt: j.attempt,
+            max_attempts: j.max_attempts,
+            stdout: j.stdout,
+            stderr: j.stderr,
+            progress: j.progress,
+            progress_message: j.progress_message,
+            duration_ms: j.duration_ms,
+            peak_memory_bytes: j.peak_memory_bytes,
+            host_calls: j.host_calls,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobQuery {
+    pub status: Option<String>,
+    pub script_id: Option<String>,
+    /// Only jobs created at or after this RFC 3339 time.
+    pub since: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+const STATUSES: [&str; 8] = [
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "timed_out",
+    "memory_exceeded",
+    "cancelled",
+    "interrupted",
+];
+
+async fn load_owned(state: &AppState, p: &Principal, id: &str) -> ApiResult<JobRow> {
+    let row = db::jobs::find(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    policy::require_owner_or_admin(p, &row.owner_id)?;
+    Ok(row)
+}
+
+/// Job history, newest first: your jobs, or everyone's for an admin.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobQuery),
+    responses((status = 200, body = Page<JobView>), (status = 400, body = ErrorBody)))]
+async fn list_jobs(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+    ApiQuery(q): ApiQuery<JobQuery>,
+) -> ApiResult<ApiJson<Page<JobView>>> {
+    let limit = page_limit(q.limit)?;
+    if let Some(status) = &q.status
+        && !STATUSES.contains(&status.as_str())
+    {
+        return Err(ApiError::BadRequest(format!(
+            "status must be one of {}",
+            STATUSES.join(", ")
+        )));
+    }
+    let since = match &q.since {
+        Some(s) => Some(
+            db::parse_rfc3339(s)
+                .ok_or_else(|| ApiError::BadRequest("since must be an RFC 3339 time".into()))?,
+        ),
+        None => None,
+    };
+    let filter = db::jobs::JobFilter {
+        owner: (!p.is_admin()).then_some(p.user_id.as_str()),
+        script_id: q.script_id.as_deref(),
+        status: q.status.as_deref(),
+        since,
+        before: q.cursor.as_deref(),
+    };
+    let rows = db::jobs::list(&state.db, &filter, limit).await?;
+    Ok(ApiJson(Page::from_rows(
+        rows,
+        limit,
+        |r| r.id.clone(),
+        JobView::from,
+    )))
+}
+
+/// One job: status, result, error with traceback, output, progress and resources used.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs",
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, body = JobView), (status = 404, body = ErrorBody)))]
+async fn get_job(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<JobView>> {
+    Ok(ApiJson(load_owned(&state, &p, &id).await?.into()))
+}
+
+/// The job's log. With `Accept: text/event-stream` it is a live SSE stream: stored
+/// entries first, then new ones as they come (event `log`), and a final `end` event
+/// with the job's status.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/logs", tag = "jobs",
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, body = Vec<LogEntry>), (status = 404, body = ErrorBody)))]
+async fn job_logs(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    load_owned(&state, &p, &id).await?;
+    let wants_stream = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if !wants_stream {
+        let logs: Vec<LogEntry> = db::jobs::logs(&state.db, &id)
+            .await?
+            .into_iter()
+            .map(LogEntry::from)
+            .collect();
+        return Ok(ApiJson(logs).into_response());
+    }
+    Ok(Sse::new(log_stream(state, id))
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+struct Follow {
+    state: AppState,
+    job_id: String,
+    last_seq: i64,
+    live: Option<broadcast::Receiver<LogEntry>>,
+    pending: VecDeque<Event>,
+    done: bool,
+}
+
+fn log_event(entry: &LogEntry) -> Event {
+    Event::default()
+        .event("log")
+        .id(entry.seq.to_string())
+        .json_data(entry)
+        .unwrap_or_else(|_| Event::default().event("log"))
+}
+
+/// Follows a job's log: from the live channel while the job runs in this process,
+/// otherwise by reading new rows from the database, until the job is final.
+fn log_stream(state: AppState, job_id: String) -> impl Stream<Item = Result<Event, Infallible>> {
+    let follow = Follow {
+        live: state.jobs.subscribe(&job_id),
+        state,
+        job_id,
+        last_seq: 0,
+        pending: VecDeque::new(),
+        done: false,
+    };
+    stream::unfold(follow, |mut f| async move {
+        loop {
+            if let Some(event) = f.pending.pop_front() {
+                return Some((Ok(event), f));
+            }
+            if f.done {
+                return None;
+            }
+            if let Some(live) = &mut f.live {
+                if f.last_seq == 0 {
+                    // Catch up from storage first; the live channel covers what follows.
+                    catch_up(&mut f).await;
+                    continue;
+                }
+                match tokio::time::timeout(Duration::from_secs(1), live.recv()).await {
+                    Ok(Ok(entry)) => {
+                        if entry.seq > f.last_seq {
+                            f.last_seq = entry.seq;
+                            f.pending.push_back(log_event(&entry));
+                        }
+                    }
+                    Ok(Err(broadcast::error::RecvError::Lagged(_))) => catch_up(&mut f).await,
+                    Ok(Err(broadcast::error::RecvError::Closed)) => f.live = None,
+                    Err(_) => {}
+                }
+                continue;
+            }
+            catch_up(&mut f).await;
+            if !f.done && f.pending.is_empty() {
+                f.live = f.state.jobs.subscribe(&f.job_id);
+                if f.live.is_none() {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        }
+    })
+}
+
+/// Queue stored entries newer than `last_seq`; when the job is final, the `end` event.
+async fn catch_up(f: &mut Follow) {
+    let job = db::jobs::find(&f.state.db, &f.job_id).await.ok().flatten();
+    if let Ok(rows) = db::jobs::logs(&f.state.db, &f.job_id).await {
+        let after = f.last_seq;
+        for row in rows.into_iter().filter(|r| r.seq > after) {
+            f.last_seq = row.seq;
+            f.pending.push_back(log_event(&LogEntry::from(row)));
+        }
+    }
+    if f.last_seq == 0 {
+        f.last_seq = -1; // nothing stored yet; live entries start at 1
+    }
+    let status = job.map(|j| j.status);
+    let finished = status
+        .as_deref()
+        .is_none_or(|s| db::jobs::FINAL_STATUSES.contains(&s));
+    if finished && f.live.is_none() {
+        let data = json!({"status": status}).to_string();
+        f.pending
+            .push_back(Event::default().event("end").data(data));
+        f.done = true;
+    }
+}
+
+/// Cancel a queued or running job.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "jobs",
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, body = JobView), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+async fn cancel_job(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+    ClientIp(ip): ClientIp,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<JobView>> {
+    let job = load_owned(&state, &p, &id).await?;
+    if db::jobs::FINAL_STATUSES.contains(&job.status.as_str()) {
+        return Err(ApiError::Conflict(format!(
+            "the job already ended ({})",
+            job.status
+        )));
+    }
+    state.jobs.cancel(&id).await?;
+    state
+        .audit
+        .append(
+            AuditEvent::new(&p.user_id, "job.cancel")
+                .target(format!("job:{id}"))
+                .ip(ip),
+        )
+        .await?;
+    let row = state
+        .jobs
+        .wait(&id, Duration::from_secs(5))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(ApiJson(row.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArtifactView {
+    pub name: String,
+    pub size: u64,
+}
+
+/// Files the job kept in `/artifacts` or published with `automa.files.publish`.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/artifacts", tag = "jobs",
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, body = Vec<ArtifactView>), (status = 404, body = ErrorBody)))]
+async fn list_artifacts(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<Vec<ArtifactView>>> {
+    load_owned(&state, &p, &id).await?;
+    let mut items = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(state.jobs.artifacts_dir(&id)) {
+        for entry in entries.flatten() {
+            let meta = entry.metadata().map_err(anyhow::Error::from)?;
+            if meta.is_file() {
+                items.push(ArtifactView {
+                    name: entry.file_name().to_string_lossy().into_owned(),
+                    size: meta.len(),
+                });
+            }
+        }
+    }
+    items.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(ApiJson(items))
+}
+
+/// Download one artifact.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/artifacts/{name}", tag = "jobs",
+    params(("id" = String, Path, description = "job id"), ("name" = String, Path, description = "artifact name")),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+async fn download_artifact(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+    ApiPath((id, name)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
+    load_owned(&state, &p, &id).await?;
+    let dir = cap_std::fs::Dir::open_ambient_dir(
+        state.jobs.artifacts_dir(&id),
+        cap_std::ambient_authority(),
+    )
+    .map_err(|_| ApiError::NotFound)?;
+    // cap-std refuses `..`, absolute paths and symlinks out of the directory.
+    let bytes = dir.read(&name).map_err(|_| ApiError::NotFound)?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        name.replace(['"', '\\'], "_")
+    );
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}

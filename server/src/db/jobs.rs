@@ -1,0 +1,290 @@
+//! Job repository: the DB-backed queue (atomic claim), outcomes and logs.
+
+use super::{Db, new_id, now_ms};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: String,
+    pub script_id: String,
+    pub script_version: i64,
+    pub owner_id: String,
+    pub trigger_kind: String,
+    pub args: String,
+    pub status: String,
+    pub attempt: i64,
+    pub max_attempts: i64,
+    pub run_after: i64,
+    pub worker_id: Option<String>,
+    pub cancel_requested: i64,
+    pub result: Option<String>,
+    pub error: Option<String>,
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+    pub progress: Option<f64>,
+    pub progress_message: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub peak_memory_bytes: Option<i64>,
+    pub host_calls: Option<i64>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+macro_rules! cols {
+    () => {
+        "id, script_id, script_version, owner_id, trigger_kind, args, status, attempt, \
+         max_attempts, run_after, worker_id, cancel_requested, result, error, stdout, stderr, \
+         progress, progress_message, duration_ms, peak_memory_bytes, host_calls, created_at, \
+         started_at, finished_at"
+    };
+}
+
+/// Statuses after which a job never runs again.
+pub const FINAL_STATUSES: [&str; 6] = [
+    "succeeded",
+    "failed",
+    "timed_out",
+    "memory_exceeded",
+    "cancelled",
+    "interrupted",
+];
+
+pub struct NewJob<'a> {
+    pub script_id: &'a str,
+    pub script_version: i64,
+    pub owner_id: &'a str,
+    pub trigger: &'a str,
+    pub args: &'a str,
+    pub max_attempts: i64,
+}
+
+pub async fn insert(db: &Db, job: &NewJob<'_>) -> sqlx::Result<JobRow> {
+    let now = now_ms();
+    sqlx::query_as(concat!(
+        "INSERT INTO jobs (id, script_id, script_version, owner_id, trigger_kind, args, status, \
+         attempt, max_attempts, run_after, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'queued', 1, $7, $8, $8) RETURNING ",
+        cols!()
+    ))
+    .bind(new_id())
+    .bind(job.script_id)
+    .bind(job.script_version)
+    .bind(job.owner_id)
+    .bind(job.trigger)
+    .bind(job.args)
+    .bind(job.max_attempts)
+    .bind(now)
+    .fetch_one(db)
+    .await
+}
+
+/// Claim the oldest runnable job for `worker_id`, honouring each script's concurrency
+/// limit. The outer `status = 'queued'` re-check makes the claim atomic: of two workers
+/// racing for a row, one updates it and the other gets nothing.
+pub async fn claim(db: &Db, worker_id: &str) -> sqlx::Result<Option<JobRow>> {
+    let now = now_ms();
+    sqlx::query_as(concat!(
+        "UPDATE jobs SET status = 'running', worker_id = $1, started_at = $2, progress = NULL, \
+         progress_message = NULL WHERE id = (SELECT j.id FROM jobs j JOIN scripts s ON s.id = j.script_id \
+         WHERE j.status = 'queued' AND j.run_after <= $2 AND j.cancel_requested = 0 \
+         AND (SELECT COUNT(*) FROM jobs r WHERE r.script_id = j.script_id AND r.status = 'running') \
+         < s.max_concurrency ORDER BY j.run_after, j.created_at LIMIT 1) \
+         AND status = 'queued' RETURNING ",
+        cols!()
+    ))
+    .bind(worker_id)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// What a finished attempt produced.
+pub struct Finish<'a> {
+    pub status: &'a str,
+    pub result: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub stdout: &'a str,
+    pub stderr: &'a str,
+    pub duration_ms: i64,
+    pub peak_memory_bytes: i64,
+    pub host_calls: i64,
+}
+
+pub async fn finish(db: &Db, id: &str, f: &Finish<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = $2, result = $3, error = $4, stdout = $5, stderr = $6, \
+         duration_ms = $7, peak_memory_bytes = $8, host_calls = $9, finished_at = $10 \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(f.status)
+    .bind(f.result)
+    .bind(f.error)
+    .bind(f.stdout)
+    .bind(f.stderr)
+    .bind(f.duration_ms)
+    .bind(f.peak_memory_bytes)
+    .bind(f.host_calls)
+    .bind(now_ms())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Put a failed attempt back in the queue for another try after `delay_ms`.
+pub async fn requeue(db: &Db, id: &str, delay_ms: i64, error: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'queued', attempt = attempt + 1, run_after = $2, \
+         worker_id = NULL, error = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now_ms() + delay_ms)
+    .bind(error)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_progress(
+    db: &Db,
+    id: &str,
+    fraction: f64,
+    message: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE jobs SET progress = $2, progress_message = $3 WHERE id = $1")
+        .bind(id)
+        .bind(fraction)
+        .bind(message)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Ask for cancellation. A queued job is cancelled at once; a running one is flagged
+/// for its worker. Returns the job's status afterwards.
+pub async fn request_cancel(db: &Db, id: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'cancelled', cancel_requested = 1, finished_at = $2 \
+         WHERE id = $1 AND status = 'queued'",
+    )
+    .bind(id)
+    .bind(now_ms())
+    .execute(db)
+    .await?;
+    sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = $1 AND status = 'running'")
+        .bind(id)
+        .execute(db)
+        .await?;
+    let status: Option<(String,)> = sqlx::query_as("SELECT status FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(status.map(|s| s.0))
+}
+
+/// Jobs this worker node left running when it stopped (a crash or kill -9).
+pub async fn running_on(db: &Db, worker_id: &str) -> sqlx::Result<Vec<JobRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM jobs WHERE status = 'running' AND worker_id = $1"
+    ))
+    .bind(worker_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Mark a job interrupted for good.
+pub async fn interrupt(db: &Db, id: &str, error: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'interrupted', error = $2, finished_at = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(now_ms())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<JobRow>> {
+    sqlx::query_as(concat!("SELECT ", cols!(), " FROM jobs WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Newest first; every filter optional; `before` is the previous page's last id.
+pub struct JobFilter<'a> {
+    pub owner: Option<&'a str>,
+    pub script_id: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub since: Option<i64>,
+    pub before: Option<&'a str>,
+}
+
+pub async fn list(db: &Db, f: &JobFilter<'_>, limit: i64) -> sqlx::Result<Vec<JobRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM jobs WHERE ($1 IS NULL OR owner_id = $1) AND ($2 IS NULL OR script_id = $2) \
+         AND ($3 IS NULL OR status = $3) AND ($4 IS NULL OR created_at >= $4) \
+         AND ($5 IS NULL OR id < $5) ORDER BY id DESC LIMIT $6"
+    ))
+    .bind(f.owner)
+    .bind(f.script_id)
+    .bind(f.status)
+    .bind(f.since)
+    .bind(f.before)
+    .bind(limit + 1)
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LogRow {
+    pub seq: i64,
+    pub at: i64,
+    pub stream: String,
+    pub level: Option<String>,
+    pub message: String,
+}
+
+pub async fn append_logs(db: &Db, job_id: &str, rows: &[LogRow]) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    for row in rows {
+        sqlx::query(
+            "INSERT INTO job_logs (job_id, seq, at, stream, level, message) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(job_id)
+        .bind(row.seq)
+        .bind(row.at)
+        .bind(&row.stream)
+        .bind(&row.level)
+        .bind(&row.message)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+pub async fn logs(db: &Db, job_id: &str) -> sqlx::Result<Vec<LogRow>> {
+    sqlx::query_as(
+        "SELECT seq, at, stream, level, message FROM job_logs WHERE job_id = $1 ORDER BY seq",
+    )
+    .bind(job_id)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn next_log_seq(db: &Db, job_id: &str) -> sqlx::Result<i64> {
+    let row: (Option<i64>,) = sqlx::query_as("SELECT MAX(seq) FROM job_logs WHERE job_id = $1")
+        .bind(job_id)
+        .fetch_one(db)
+        .await?;
+    Ok(row.0.unwrap_or(0) + 1)
+}

@@ -1,0 +1,215 @@
+//! What a running job reports: output, log lines and progress go to subscribers of
+//! the live stream at once and to the database in batches.
+
+use crate::db::{self, Db, jobs::LogRow, now_ms};
+use automa_runtime::host::LogLevel;
+use automa_runtime::host::ports::{OutputStream, RunEvents};
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use tokio::sync::{broadcast, mpsc};
+use utoipa::ToSchema;
+
+/// One entry of a job's log, as stored and as streamed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LogEntry {
+    /// Position in the job's log, from 1.
+    pub seq: i64,
+    /// RFC 3339 time.
+    pub at: String,
+    /// `stdout`, `stderr`, `log`, `progress` or `system`.
+    pub stream: String,
+    /// For `log` entries: `debug`, `info`, `warning` or `error`.
+    pub level: Option<String>,
+    pub message: String,
+    /// Structured fields of a `log` entry, or `fraction` of a `progress` entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Value>,
+}
+
+impl From<LogRow> for LogEntry {
+    fn from(row: LogRow) -> Self {
+        let (message, fields) = split_fields(&row.message);
+        Self {
+            seq: row.seq,
+            at: db::rfc3339(row.at),
+            stream: row.stream,
+            level: row.level,
+            message,
+            fields,
+        }
+    }
+}
+
+/// Stored log messages carry structured fields after a NUL separator.
+fn split_fields(stored: &str) -> (String, Option<Value>) {
+    match stored.split_once('\0') {
+        Some((message, fields)) => (message.to_owned(), serde_json::from_str(fields).ok()),
+        None => (stored.to_owned(), None),
+    }
+}
+
+enum Record {
+    Log(LogRow),
+    Progress(f64, Option<String>),
+}
+
+/// The `RunEvents` of one job. Output is cut into whole lines (a partial line waits
+/// for its end, up to a limit), so `print("a", 1)` is one entry, not four.
+pub struct JobEvents {
+    partial: Mutex<[Vec<u8>; 2]>,
+    seq: AtomicI64,
+    to_store: mpsc::UnboundedSender<Record>,
+    live: broadcast::Sender<LogEntry>,
+}
+
+impl JobEvents {
+    /// Events for job `job_id` whose log continues at `first_seq`; returns the writer
+    /// task, which ends once every clone of the events is dropped and all is stored.
+    pub fn start(
+        db: Db,
+        job_id: String,
+        first_seq: i64,
+        live: broadcast::Sender<LogEntry>,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (to_store, mut records) = mpsc::unbounded_channel::<Record>();
+        let writer = tokio::spawn(async move {
+            let mut batch = Vec::new();
+            while let Some(first) = records.recv().await {
+                let mut progress = None;
+                for record in
+                    std::iter::once(first).chain(std::iter::from_fn(|| records.try_recv().ok()))
+                {
+                    match record {
+                        Record::Log(row) => batch.push(row),
+                        Record::Progress(f, m) => progress = Some((f, m)),
+                    }
+                }
+                if let Err(e) = db::jobs::append_logs(&db, &job_id, &batch).await {
+                    tracing::warn!(job = %job_id, error = %e, "storing job logs");
+                }
+                batch.clear();
+                if let Some((fraction, message)) = progress
+                    && let Err(e) =
+                        db::jobs::set_progress(&db, &job_id, fraction, message.as_deref()).await
+                {
+                    tracing::warn!(job = %job_id, error = %e, "storing job progress");
+                }
+            }
+        });
+        let events = Self {
+            partial: Mutex::default(),
+            seq: AtomicI64::new(first_seq),
+            to_store,
+            live,
+        };
+        (events, writer)
+    }
+
+    /// Add a line of the given stream.
+    pub fn push(&self, stream: &str, level: Option<&str>, message: String, fields: Option<Value>) {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let at = now_ms();
+        let stored = match &fields {
+            Some(f) => format!("{message}\0{f}"),
+            None => message.clone(),
+        };
+        let _ = self.live.send(LogEntry {
+            seq,
+            at: db::rfc3339(at),
+            stream: stream.to_owned(),
+            level: level.map(str::to_owned),
+            message,
+            fields,
+        });
+        let _ = self.to_store.send(Record::Log(LogRow {
+            seq,
+            at,
+            stream: stream.to_owned(),
+            level: level.map(str::to_owned),
+            message: stored,
+        }));
+    }
+}
+
+/// A line longer than this is stored in pieces.
+const MAX_PARTIAL_LINE: usize = 16 * 1024;
+
+impl JobEvents {
+    /// Store output still waiting for its line end; call when the run is over.
+    pub fn flush(&self) {
+        let rest = {
+            let mut partial = self.partial.lock().unwrap_or_else(|e| e.into_inner());
+            [
+                std::mem::take(&mut partial[0]),
+                std::mem::take(&mut partial[1]),
+            ]
+        };
+        for (bytes, name) in rest.iter().zip(["stdout", "stderr"]) {
+            if !bytes.is_empty() {
+                self.push(
+                    name,
+                    None,
+                    String::from_utf8_lossy(bytes).into_owned(),
+                    None,
+                );
+            }
+        }
+    }
+}
+
+impl RunEvents for JobEvents {
+    fn output(&self, stream: OutputStream, chunk: &[u8]) {
+        let (index, name) = match stream {
+            OutputStream::Stdout => (0, "stdout"),
+            OutputStream::Stderr => (1, "stderr"),
+        };
+        let ready = {
+            let mut partial = self.partial.lock().unwrap_or_else(|e| e.into_inner());
+            let buffer = &mut partial[index];
+            buffer.extend_from_slice(chunk);
+            let cut = if buffer.len() >= MAX_PARTIAL_LINE {
+                buffer.len()
+            } else {
+                buffer
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |i| i + 1)
+            };
+            buffer.drain(..cut).collect::<Vec<u8>>()
+        };
+        if !ready.is_empty() {
+            self.push(
+                name,
+                None,
+                String::from_utf8_lossy(&ready).into_owned(),
+                None,
+            );
+        }
+    }
+
+    fn log(&self, level: LogLevel, message: &str, fields: Option<&Value>) {
+        let level = match level {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warning => "warning",
+            LogLevel::Error => "error",
+        };
+        self.push("log", Some(level), message.to_owned(), fields.cloned());
+    }
+
+    fn progress(&self, fraction: f32, message: Option<&str>) {
+        let fields = serde_json::json!({ "fraction": fraction });
+        self.push(
+            "progress",
+            None,
+            message.unwrap_or_default().to_owned(),
+            Some(fields),
+        );
+        let _ = self.to_store.send(Record::Progress(
+            f64::from(fraction),
+            message.map(str::to_owned),
+        ));
+    }
+}

@@ -1,0 +1,167 @@
+//! Jobs: a queue in the database, a pool of workers that claim from it atomically and
+//! run scripts in the sandbox, live logs, cancellation and crash recovery.
+
+pub mod events;
+mod host;
+pub mod params;
+pub mod settings;
+mod worker;
+
+use crate::audit::{AuditEvent, AuditLog};
+use crate::db::{self, Db, jobs::JobRow};
+use automa_runtime::{CancellationToken, Runtime};
+use events::LogEntry;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, broadcast, mpsc};
+
+/// The job system of one server process.
+#[derive(Clone)]
+pub struct Jobs(Arc<Inner>);
+
+struct Inner {
+    db: Db,
+    runtime: Arc<Runtime>,
+    /// This process's identity in `jobs.worker_id`, stable across restarts so that
+    /// recovery finds the jobs it left running.
+    node_id: String,
+    data_dir: PathBuf,
+    workers: usize,
+    wake: Notify,
+    running: Mutex<HashMap<String, CancellationToken>>,
+    live: Mutex<HashMap<String, broadcast::Sender<LogEntry>>>,
+    finished: broadcast::Sender<String>,
+    http: Arc<automa_runtime::host::ReqwestClient>,
+    audit: mpsc::UnboundedSender<AuditEvent>,
+}
+
+impl Jobs {
+    pub fn new(
+        db: Db,
+        runtime: Arc<Runtime>,
+        audit: AuditLog,
+        data_dir: PathBuf,
+        workers: usize,
+    ) -> anyhow::Result<Self> {
+        let node_id = node_id(&data_dir)?;
+        Ok(Self(Arc::new(Inner {
+            db,
+            runtime,
+            node_id,
+            data_dir,
+            workers: workers.max(1),
+            wake: Notify::new(),
+            running: Mutex::default(),
+            live: Mutex::default(),
+            finished: broadcast::channel(1024).0,
+            http: Arc::new(automa_runtime::host::ReqwestClient::new()),
+            audit: host::JobAudit::spawn_appender(audit),
+        })))
+    }
+
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.0.runtime
+    }
+
+    /// Recover what a previous run of this node left running, then start the workers.
+    pub async fn start(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        worker::recover(self).await?;
+        for n in 0..self.0.workers {
+            let jobs = self.clone();
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move { worker::work(jobs, n, shutdown).await });
+        }
+        Ok(())
+    }
+
+    /// Queue a job and wake a worker.
+    pub async fn enqueue(&self, job: &db::jobs::NewJob<'_>) -> sqlx::Result<JobRow> {
+        let row = db::jobs::insert(&self.0.db, job).await?;
+        self.0.wake.notify_one();
+        metrics::counter!("jobs_queued_total").increment(1);
+        Ok(row)
+    }
+
+    /// Wait until the job reaches a final status or `timeout` passes; returns the row
+    /// as it is then.
+    pub async fn wait(&self, job_id: &str, timeout: Duration) -> sqlx::Result<Option<JobRow>> {
+        let mut finished = self.0.finished.subscribe();
+        let deadline = Instant::now() + timeout;
+        loop {
+            let row = db::jobs::find(&self.0.db, job_id).await?;
+            match &row {
+                Some(r) if !db::jobs::FINAL_STATUSES.contains(&r.status.as_str()) => {}
+                _ => return Ok(row),
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(row);
+            }
+            // A finish on another node is only seen by polling, hence the cap.
+            let poll = left.min(Duration::from_millis(500));
+            let _ = tokio::time::timeout(poll, async {
+                loop {
+                    match finished.recv().await {
+                        Ok(id) if id == job_id => return,
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            })
+            .await;
+        }
+    }
+
+    /// Cancel a queued or running job; returns its status afterwards.
+    pub async fn cancel(&self, job_id: &str) -> sqlx::Result<Option<String>> {
+        let status = db::jobs::request_cancel(&self.0.db, job_id).await?;
+        if let Some(token) = self.lock_running().get(job_id) {
+            token.cancel();
+        }
+        if status.as_deref() == Some("cancelled") {
+            let _ = self.0.finished.send(job_id.to_owned());
+        }
+        Ok(status)
+    }
+
+    /// Live log entries of a job running in this process.
+    pub fn subscribe(&self, job_id: &str) -> Option<broadcast::Receiver<LogEntry>> {
+        self.lock_live()
+            .get(job_id)
+            .map(broadcast::Sender::subscribe)
+    }
+
+    /// Notified with a job id whenever a job finishes in this process.
+    pub fn finished(&self) -> broadcast::Receiver<String> {
+        self.0.finished.subscribe()
+    }
+
+    /// Where a job's artifacts are kept.
+    pub fn artifacts_dir(&self, job_id: &str) -> PathBuf {
+        self.0.data_dir.join("jobs").join(job_id).join("artifacts")
+    }
+
+    fn lock_running(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
+        self.0.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_live(&self) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<LogEntry>>> {
+        self.0.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The node id kept in the data dir (created on first start).
+fn node_id(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = data_dir.join("node_id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim().to_owned();
+        if !id.is_empty() {
+            return Ok(id);
+        }
+    }
+    let id = format!("node-{}", db::new_id());
+    std::fs::write(&path, &id)?;
+    Ok(id)
+}

@@ -1,0 +1,59 @@
+//! Per-script run settings, stored as JSON on the script.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// How a script's jobs run. Every field has a default, so `{}` is valid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunSettings {
+    /// Wall-clock limit of one attempt, 1 to 86400 seconds.
+    pub timeout_seconds: u64,
+    /// Memory limit of the interpreter, 32 to 4096 MiB.
+    pub memory_mb: u64,
+    /// Extra attempts after a failure, timeout or memory overrun (0 to 10).
+    pub retries: u32,
+    /// Delay before the first retry; doubles each time, with jitter (1 to 3600 seconds).
+    pub retry_backoff_seconds: u64,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            timeout_seconds: 60,
+            memory_mb: 256,
+            retries: 0,
+            retry_backoff_seconds: 5,
+        }
+    }
+}
+
+impl RunSettings {
+    /// The problems with these settings, as one message; `None` when valid.
+    pub fn problems(&self) -> Option<String> {
+        let mut problems = Vec::new();
+        if !(1..=86_400).contains(&self.timeout_seconds) {
+            problems.push("timeout_seconds must be between 1 and 86400");
+        }
+        if !(32..=4096).contains(&self.memory_mb) {
+            problems.push("memory_mb must be between 32 and 4096");
+        }
+        if self.retries > 10 {
+            problems.push("retries must be at most 10");
+        }
+        if !(1..=3600).contains(&self.retry_backoff_seconds) {
+            problems.push("retry_backoff_seconds must be between 1 and 3600");
+        }
+        (!problems.is_empty()).then(|| problems.join("; "))
+    }
+
+    /// Delay before attempt `next_attempt` (2, 3, ...): exponential with ±25% jitter.
+    pub fn backoff_ms(&self, next_attempt: i64) -> i64 {
+        let exponent = u32::try_from((next_attempt - 2).clamp(0, 16)).unwrap_or(0);
+        let base = self.retry_backoff_seconds.saturating_mul(1000) << exponent;
+        let mut byte = [0u8; 1];
+        let _ = getrandom::fill(&mut byte);
+        let jitter = (f64::from(byte[0]) / 255.0 - 0.5) * 0.5;
+        (base as f64 * (1.0 + jitter)) as i64
+    }
+}
