@@ -8,6 +8,7 @@ mod anonymous;
 mod audit;
 mod auth;
 mod config;
+mod crash;
 mod errors;
 mod roles;
 mod scripts;

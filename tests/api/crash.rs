@@ -1,0 +1,183 @@
+//! kill -9 in the middle of a job: after a restart nothing is lost, duplicated or left
+//! `running`; a job with retries left runs again, one without is `interrupted`.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EMAIL: &str = "ops@example.org";
+const PASSWORD: &str = "a long enough password";
+
+/// Starts `automa serve` on a random port; returns the child and its base URL.
+fn serve(data_dir: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_automa"))
+        .args([
+            "serve",
+            "--log-format",
+            "json",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env(
+            "AUTOMA_CACHE_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache"),
+        )
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line)
+                && v["message"] == "listening"
+            {
+                let _ = tx.send(v["addr"].as_str().unwrap().to_owned());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server listening");
+    (child, format!("http://{addr}"))
+}
+
+async fn wait_for(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    job: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let resp = client
+            .get(format!("{base}/api/v1/jobs/{job}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let body: Value = resp.json().await.unwrap();
+        if done(&body) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "job never got there: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn kill_nine_mid_job_then_restart_recovers_every_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut create = Command::new(env!("CARGO_BIN_EXE_automa"))
+        .args(["user", "create", "--admin", "--email", EMAIL, "--data-dir"])
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    assert!(create.wait().unwrap().success());
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (mut server, base) = serve(&data);
+    let client = reqwest::Client::new();
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": EMAIL, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    // The script sleeps on its first attempt only: the state survives the crash.
+    let source = "import automa, time\ndef main():\n    n = automa.state.get('attempts', 0) + 1\n    automa.state.set('attempts', n)\n    if n == 1:\n        time.sleep(30)\n    return n\n";
+    let mut jobs = Vec::new();
+    for (name, retries) in [("retried", 1), ("single", 0)] {
+        let resp = client
+            .post(format!("{base}/api/v1/scripts"))
+            .bearer_auth(&token)
+            .json(&json!({"name": name, "source": source, "settings": {"retries": retries, "retry_backoff_seconds": 1}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let script: Value = resp.json().await.unwrap();
+        let id = script["id"].as_str().unwrap();
+        let job: Value = client
+            .post(format!("{base}/api/v1/scripts/{id}/run"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        jobs.push(job["id"].as_str().unwrap().to_owned());
+    }
+    for job in &jobs {
+        wait_for(&client, &base, &token, job, |j| j["status"] == "running").await;
+    }
+
+    server.kill().unwrap(); // SIGKILL: no shutdown code runs
+    server.wait().unwrap();
+
+    let (mut server, base) = serve(&data);
+    let retried = wait_for(&client, &base, &token, &jobs[0], |j| {
+        j["status"] == "succeeded"
+    })
+    .await;
+    assert_eq!(retried["attempt"], 2);
+    assert_eq!(retried["result"], 2);
+    let single = wait_for(&client, &base, &token, &jobs[1], |j| {
+        j["status"] != "running"
+    })
+    .await;
+    assert_eq!(single["status"], "interrupted", "{single}");
+    assert!(
+        single["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("server stopped"),
+        "{single}"
+    );
+    let logs: Value = client
+        .get(format!("{base}/api/v1/jobs/{}/logs", jobs[0]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        logs.as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["stream"] == "system"
+                && l["message"].as_str().unwrap().contains("will be retried")),
+        "{logs}"
+    );
+    let running: Value = client
+        .get(format!("{base}/api/v1/jobs?status=running"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(running["items"].as_array().unwrap().is_empty());
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
