@@ -11,5 +11,6 @@ pub mod error;
 pub mod health;
 pub mod jobs;
 pub mod metrics;
+pub mod secrets;
 pub mod state;
 pub mod telemetry;

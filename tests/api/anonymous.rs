@@ -9,6 +9,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/api/v1/setup"),
     ("post", "/api/v1/setup"),
     ("post", "/api/v1/auth/login"),
+    // The token in the path is the credential.
+    ("post", "/api/v1/hooks/{token}"),
 ];
 
 #[tokio::test]

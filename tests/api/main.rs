@@ -13,6 +13,7 @@ mod errors;
 mod postgres;
 mod roles;
 mod scripts;
+mod secrets_webhooks;
 mod serve;
 mod setup;
 mod tokens;

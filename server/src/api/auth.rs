@@ -56,15 +56,9 @@ async fn login(
     let ip_key = format!("ip:{}", ip.as_deref().unwrap_or("unknown"));
     let now = Instant::now();
     if let Some(secs) = state.throttle.locked_for(&[&email_key, &ip_key], now) {
-        state
-            .audit
-            .record(
-                AuditEvent::new("anonymous", "auth.login")
-                    .ip(ip.clone())
-                    .outcome(Outcome::Denied)
-                    .details(serde_json::json!({"email": email, "reason": "locked out"})),
-            )
-            .await;
+        // Not audited per attempt: the lockout itself was (auth.lockout), and auditing
+        // every refused attempt would let a locked-out client grow the log without bound.
+        tracing::info!(email, ip = ?ip, "login refused while locked out");
         return Err(ApiError::TooManyRequests {
             message: format!("too many failed login attempts; try again in {secs} seconds"),
             retry_after: secs,

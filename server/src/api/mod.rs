@@ -6,9 +6,11 @@ pub mod auth;
 pub mod jobs;
 pub mod me;
 pub mod scripts;
+pub mod secrets;
 pub mod setup;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use crate::db::{rfc3339, users::UserRow};
 use crate::error::ApiError;
@@ -176,4 +178,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(scripts::router())
         .merge(jobs::router())
+        .merge(secrets::router())
+        .merge(webhooks::router())
 }

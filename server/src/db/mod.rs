@@ -4,6 +4,7 @@
 
 pub mod jobs;
 pub mod scripts;
+pub mod secrets;
 pub mod state;
 pub mod tokens;
 pub mod users;

@@ -220,3 +220,27 @@ pub async fn versions(db: &Db, script_id: &str) -> sqlx::Result<Vec<VersionRow>>
     .fetch_all(db)
     .await
 }
+
+/// Set (or clear) the hash of the script's webhook token.
+pub async fn set_webhook(db: &Db, id: &str, token_hash: Option<&str>) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("UPDATE scripts SET webhook_token_hash = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(token_hash)
+            .bind(now_ms())
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The script whose webhook token hashes to `token_hash`.
+pub async fn find_by_webhook(db: &Db, token_hash: &str) -> sqlx::Result<Option<ScriptRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM scripts WHERE webhook_token_hash = $1"
+    ))
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await
+}

@@ -59,6 +59,8 @@ enum Record {
 /// for its end, up to a limit), so `print("a", 1)` is one entry, not four.
 pub struct JobEvents {
     partial: Mutex<[Vec<u8>; 2]>,
+    /// Values of the secrets granted to the script: never stored or streamed.
+    redact: Vec<String>,
     seq: AtomicI64,
     to_store: mpsc::UnboundedSender<Record>,
     live: broadcast::Sender<LogEntry>,
@@ -72,6 +74,7 @@ impl JobEvents {
         job_id: String,
         first_seq: i64,
         live: broadcast::Sender<LogEntry>,
+        redact: Vec<String>,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (to_store, mut records) = mpsc::unbounded_channel::<Record>();
         let writer = tokio::spawn(async move {
@@ -100,6 +103,7 @@ impl JobEvents {
         });
         let events = Self {
             partial: Mutex::default(),
+            redact,
             seq: AtomicI64::new(first_seq),
             to_store,
             live,
@@ -108,7 +112,25 @@ impl JobEvents {
     }
 
     /// Add a line of the given stream.
-    pub fn push(&self, stream: &str, level: Option<&str>, message: String, fields: Option<Value>) {
+    pub fn push(
+        &self,
+        stream: &str,
+        level: Option<&str>,
+        mut message: String,
+        mut fields: Option<Value>,
+    ) {
+        for secret in &self.redact {
+            if message.contains(secret.as_str()) {
+                message = message.replace(secret.as_str(), "[REDACTED]");
+            }
+            if let Some(f) = &fields
+                && f.to_string().contains(secret.as_str())
+            {
+                fields =
+                    serde_json::from_str(&f.to_string().replace(secret.as_str(), "[REDACTED]"))
+                        .ok();
+            }
+        }
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let at = now_ms();
         let stored = match &fields {

@@ -35,6 +35,7 @@ struct Inner {
     finished: broadcast::Sender<String>,
     http: Arc<automa_runtime::host::ReqwestClient>,
     audit: mpsc::UnboundedSender<AuditEvent>,
+    secrets_key: Vec<u8>,
 }
 
 impl Jobs {
@@ -44,6 +45,7 @@ impl Jobs {
         audit: AuditLog,
         data_dir: PathBuf,
         workers: usize,
+        secrets_key: Vec<u8>,
     ) -> anyhow::Result<Self> {
         let node_id = node_id(&data_dir)?;
         Ok(Self(Arc::new(Inner {
@@ -58,6 +60,7 @@ impl Jobs {
             finished: broadcast::channel(1024).0,
             http: Arc::new(automa_runtime::host::ReqwestClient::new()),
             audit: host::JobAudit::spawn_appender(audit),
+            secrets_key,
         })))
     }
 

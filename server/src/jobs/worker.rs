@@ -6,8 +6,10 @@ use super::events::JobEvents;
 use super::host::{DbState, JobAudit};
 use super::settings::RunSettings;
 use crate::db::{self, jobs::JobRow};
+use automa_runtime::host::ports::MapSecrets;
 use automa_runtime::host::{Capabilities, HostContext};
 use automa_runtime::{CancellationToken, Limits, Mounts, RunOutcome, RunRequest, RunStatus};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
@@ -58,12 +60,15 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
     let capabilities: Capabilities = serde_json::from_str(&script.capabilities).unwrap_or_default();
     let args: serde_json::Value = serde_json::from_str(&job.args).unwrap_or_default();
 
+    let secrets = granted_secrets(jobs, &capabilities.secrets).await;
     let cancel = CancellationToken::new();
     jobs.lock_running().insert(job.id.clone(), cancel.clone());
     let live = broadcast::channel(1024).0;
     jobs.lock_live().insert(job.id.clone(), live.clone());
     let first_seq = db::jobs::next_log_seq(&inner.db, &job.id).await?;
-    let (events, writer) = JobEvents::start(inner.db.clone(), job.id.clone(), first_seq, live);
+    let redact: Vec<String> = secrets.values().cloned().collect();
+    let (events, writer) =
+        JobEvents::start(inner.db.clone(), job.id.clone(), first_seq, live, redact);
     let events = Arc::new(events);
     if job.attempt > 1 {
         events.push(
@@ -88,6 +93,7 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
         }),
         events.clone(),
     );
+    host.secrets = Arc::new(MapSecrets(secrets));
     host.state = Some(Arc::new(DbState {
         db: inner.db.clone(),
         script_id: script.id.clone(),
@@ -125,6 +131,28 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
     metrics::counter!("jobs_finished_total", "status" => outcome.status.as_str()).increment(1);
     metrics::histogram!("job_duration_seconds").record(started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The values of the secrets granted to a script; one that is missing or cannot be
+/// decrypted is left out (the script then gets "not found").
+async fn granted_secrets(jobs: &Jobs, names: &[String]) -> HashMap<String, String> {
+    let mut values = HashMap::new();
+    for name in names {
+        match db::secrets::find(&jobs.0.db, name).await {
+            Ok(Some(row)) => match crate::secrets::open(&jobs.0.secrets_key, name, &row.ciphertext)
+            {
+                Ok(value) => {
+                    values.insert(name.clone(), value);
+                }
+                Err(e) => {
+                    tracing::error!(secret = %name, error = format!("{e:#}"), "secret unreadable")
+                }
+            },
+            Ok(None) => {}
+            Err(e) => tracing::warn!(secret = %name, error = %e, "loading a secret"),
+        }
+    }
+    values
 }
 
 async fn finish(
