@@ -137,6 +137,20 @@ async fn totp_enrol_login_replay_and_disable() {
     let me: Value = app.get("/api/v1/me", &admin).await.json().await.unwrap();
     assert_eq!(me["totp_enabled"], true);
 
+    // At rest the secret is encrypted with the secrets key.
+    let url = format!(
+        "sqlite://{}?mode=rw",
+        app.data_dir().join("automa.db").display()
+    );
+    let db = automa::db::connect(&url).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT totp_secret FROM users")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    assert!(stored.starts_with("enc:"), "{stored}");
+    assert!(!stored.contains(&secret));
+
     let no_code = app.login(ADMIN_EMAIL, ADMIN_PASSWORD, None).await;
     assert_eq!(no_code.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(no_code).await, "totp_required");

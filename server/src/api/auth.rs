@@ -73,7 +73,8 @@ async fn login(
         Some(u) if u.totp_enabled => match req.totp.as_deref() {
             None | Some("") => return Err(ApiError::TotpRequired),
             Some(code) => {
-                let secret = u.totp_secret.clone().unwrap_or_default();
+                let stored = u.totp_secret.as_deref().unwrap_or_default();
+                let secret = totp::open_secret(&state.secrets_key, &u.id, stored)?;
                 match totp::check(&secret, &u.email, code, totp::unix_secs())? {
                     Some(step)
                         if db::users::consume_totp_step(&state.db, &u.id, step as i64).await? =>

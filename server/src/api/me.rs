@@ -155,7 +155,9 @@ async fn totp_enroll(
     }
     let secret = totp::new_secret()?;
     let url = totp::otpauth_url(&secret, &user.email)?;
-    db::users::set_totp_pending(&state.db, &p.user_id, &secret).await?;
+    // Stored encrypted with the secrets key; shown to the user only in this response.
+    let sealed = totp::seal_secret(&state.secrets_key, &p.user_id, &secret)?;
+    db::users::set_totp_pending(&state.db, &p.user_id, &sealed).await?;
     state
         .audit
         .append(
@@ -181,12 +183,13 @@ async fn totp_confirm(
 ) -> ApiResult<StatusCode> {
     policy::require_interactive(&p)?;
     let user = load(&state, &p.user_id).await?;
-    let Some(secret) = user.totp_secret.as_deref().filter(|_| !user.totp_enabled) else {
+    let Some(stored) = user.totp_secret.as_deref().filter(|_| !user.totp_enabled) else {
         return Err(ApiError::Conflict(
             "no pending TOTP enrolment; POST /api/v1/me/totp first".into(),
         ));
     };
-    let step = totp::check(secret, &user.email, &req.code, totp::unix_secs())?
+    let secret = totp::open_secret(&state.secrets_key, &p.user_id, stored)?;
+    let step = totp::check(&secret, &user.email, &req.code, totp::unix_secs())?
         .ok_or_else(|| ApiError::Validation("invalid TOTP code".into()))?;
     if !db::users::consume_totp_step(&state.db, &p.user_id, step as i64).await? {
         return Err(ApiError::Validation("TOTP code already used".into()));

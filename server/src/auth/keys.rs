@@ -88,7 +88,13 @@ pub fn load_or_create(
         None => load_or_create_file(&dir.join("jwt.key"), 64, &mut problems)?,
     };
     let secrets = match secrets {
-        Some(v) => decode_configured(v),
+        Some(v) => {
+            let key = decode_configured(v);
+            if key.len() != 32 {
+                bail!("secrets_key must be exactly 32 bytes (64 hex characters)");
+            }
+            key
+        }
         None => load_or_create_file(&dir.join("secrets.key"), 32, &mut problems)?,
     };
     Ok(Keys {

@@ -37,6 +37,24 @@ pub fn check(
     Ok(build(secret_b32, account)?.check(code.trim(), unix_secs))
 }
 
+const SEALED_PREFIX: &str = "enc:";
+
+/// Encrypts a TOTP secret for storage with the server's secrets key; the user id is the
+/// associated data, so a sealed secret cannot be copied onto another account.
+pub fn seal_secret(key: &[u8], user_id: &str, secret_b32: &str) -> anyhow::Result<String> {
+    let sealed = crate::secrets::seal(key, &format!("totp:{user_id}"), secret_b32)?;
+    Ok(format!("{SEALED_PREFIX}{sealed}"))
+}
+
+/// Inverse of [`seal_secret`]. Values without the prefix are plaintext from before
+/// encryption existed and are returned as they are.
+pub fn open_secret(key: &[u8], user_id: &str, stored: &str) -> anyhow::Result<String> {
+    match stored.strip_prefix(SEALED_PREFIX) {
+        Some(sealed) => crate::secrets::open(key, &format!("totp:{user_id}"), sealed),
+        None => Ok(stored.to_owned()),
+    }
+}
+
 pub fn unix_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
