@@ -196,6 +196,12 @@ async fn user_token_scopes_are_capped_by_role() {
         app.get("/api/v1/users", ro).await.status(),
         StatusCode::FORBIDDEN
     );
+    let me: Value = app.get("/api/v1/me", ro).await.json().await.unwrap();
+    let own = format!("/api/v1/users/{}", me["id"].as_str().unwrap());
+    assert_eq!(app.get(&own, ro).await.status(), StatusCode::OK);
+    let (alice_id, _) = app.create_user(&admin, "alice@example.org").await;
+    let other = format!("/api/v1/users/{alice_id}");
+    assert_eq!(app.get(&other, ro).await.status(), StatusCode::FORBIDDEN);
     let created: Value = app
         .send_json(
             "POST",
@@ -209,6 +215,7 @@ async fn user_token_scopes_are_capped_by_role() {
         .unwrap();
     let adm = created["token"].as_str().unwrap();
     assert_eq!(app.get("/api/v1/users", adm).await.status(), StatusCode::OK);
+    assert_eq!(app.get(&other, adm).await.status(), StatusCode::OK);
     // Credential changes need an interactive login, not an API token.
     let pw = app
         .send_json(

@@ -101,9 +101,7 @@ async fn get_user(
     AuthUser(p): AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<UserView>> {
-    if !policy::can_view_user(&p, &id) {
-        return Err(ApiError::NotFound);
-    }
+    policy::require_view_user(&p, &id)?;
     let user = db::users::find_by_id(&state.db, &id)
         .await?
         .ok_or(ApiError::NotFound)?;

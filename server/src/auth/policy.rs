@@ -36,9 +36,16 @@ pub fn require_admin(p: &Principal) -> Result<(), ApiError> {
     check_scope(p, Scope::Admin)
 }
 
-/// Can `p` see user `target_id`? Admins see everyone, users only themselves.
-pub fn can_view_user(p: &Principal, target_id: &str) -> bool {
-    p.is_admin() || p.user_id == target_id
+/// May `p` read user `target_id`? Everyone may read themselves; admins (with a credential
+/// holding the `admin` scope) read everyone; for anyone else the user does not exist.
+pub fn require_view_user(p: &Principal, target_id: &str) -> Result<(), ApiError> {
+    if p.user_id == target_id {
+        Ok(())
+    } else if p.is_admin() {
+        check_scope(p, Scope::Admin)
+    } else {
+        Err(ApiError::NotFound)
+    }
 }
 
 /// For admin-only actions on a specific user: others' resources answer 404 to non-admins,
