@@ -82,6 +82,7 @@ impl Application {
         )?;
         let shutdown = CancellationToken::new();
         jobs.start(shutdown.clone()).await?;
+        crate::schedules::start(db.clone(), jobs.clone(), shutdown.clone());
         let state = AppState::new(Inner {
             jwt: JwtKeys::new(&keys.jwt, config.access_token_ttl),
             audit,

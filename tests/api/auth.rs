@@ -245,3 +245,32 @@ async fn password_change_invalidates_old_tokens_and_theme_updates() {
     );
     app.login_token(ADMIN_EMAIL, "a brand new password").await;
 }
+
+#[tokio::test]
+async fn logout_voids_access_tokens_but_not_api_tokens() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let second = app.login_token(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let created: Value = app
+        .send_json("POST", "/api/v1/tokens", &admin, json!({"name": "keep"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let pat = created["token"].as_str().unwrap();
+    let out = app
+        .send_json("POST", "/api/v1/auth/logout", &admin, json!({}))
+        .await;
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/api/v1/me", &admin).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &second).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.get("/api/v1/me", pat).await.status(), StatusCode::OK);
+    let fresh = app.login_token(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(app.get("/api/v1/me", &fresh).await.status(), StatusCode::OK);
+}

@@ -12,6 +12,7 @@ mod crash;
 mod errors;
 mod postgres;
 mod roles;
+mod schedules;
 mod scripts;
 mod secrets_webhooks;
 mod serve;

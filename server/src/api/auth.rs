@@ -3,7 +3,7 @@
 use super::ApiJson;
 use crate::audit::{AuditEvent, Outcome};
 use crate::auth::rate_limit::FailureOutcome;
-use crate::auth::{extract::ClientIp, password, totp};
+use crate::auth::{extract::AuthUser, extract::ClientIp, password, totp};
 use crate::db::{self, users::normalize_email};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -14,7 +14,9 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login))
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -141,4 +143,26 @@ async fn login(
     Err(ApiError::Unauthorized(
         "invalid email, password or TOTP code",
     ))
+}
+
+/// Log out everywhere: every access token (JWT) of the caller stops working. Personal
+/// API tokens are not affected; revoke them with `DELETE /api/v1/tokens/{id}`.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+async fn logout(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+    ClientIp(ip): ClientIp,
+) -> ApiResult<axum::http::StatusCode> {
+    db::users::bump_auth_version(&state.db, &p.user_id).await?;
+    state.auth_cache.clear();
+    state
+        .audit
+        .append(
+            AuditEvent::new(&p.user_id, "auth.logout")
+                .target(format!("user:{}", p.user_id))
+                .ip(ip),
+        )
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

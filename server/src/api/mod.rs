@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod jobs;
 pub mod me;
+pub mod schedules;
 pub mod scripts;
 pub mod secrets;
 pub mod setup;
@@ -179,5 +180,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(scripts::router())
         .merge(jobs::router())
         .merge(secrets::router())
+        .merge(schedules::router())
         .merge(webhooks::router())
 }

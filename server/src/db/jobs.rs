@@ -59,6 +59,11 @@ pub struct NewJob<'a> {
 }
 
 pub async fn insert(db: &Db, job: &NewJob<'_>) -> sqlx::Result<JobRow> {
+    insert_with_id(db, &new_id(), job).await
+}
+
+/// Insert with a chosen id (the scheduler records it before queueing).
+pub async fn insert_with_id(db: &Db, id: &str, job: &NewJob<'_>) -> sqlx::Result<JobRow> {
     let now = now_ms();
     sqlx::query_as(concat!(
         "INSERT INTO jobs (id, script_id, script_version, owner_id, trigger_kind, args, status, \
@@ -66,7 +71,7 @@ pub async fn insert(db: &Db, job: &NewJob<'_>) -> sqlx::Result<JobRow> {
          VALUES ($1, $2, $3, $4, $5, $6, 'queued', 1, $7, $8, $8) RETURNING ",
         cols!()
     ))
-    .bind(new_id())
+    .bind(id)
     .bind(job.script_id)
     .bind(job.script_version)
     .bind(job.owner_id)

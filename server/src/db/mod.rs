@@ -3,6 +3,7 @@
 //! placeholders, which both drivers accept. Repositories live in submodules.
 
 pub mod jobs;
+pub mod schedules;
 pub mod scripts;
 pub mod secrets;
 pub mod state;

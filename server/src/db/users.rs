@@ -169,6 +169,15 @@ pub async fn update_password(db: &Db, id: &str, password_hash: &str) -> sqlx::Re
     Ok(())
 }
 
+/// Voids every outstanding access token of the user ("log out everywhere").
+pub async fn bump_auth_version(db: &Db, id: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET auth_version = auth_version + 1 WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Stores a new, not yet confirmed TOTP secret (enrolment step 1).
 pub async fn set_totp_pending(db: &Db, id: &str, secret: &str) -> sqlx::Result<()> {
     sqlx::query(

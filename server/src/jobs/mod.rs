@@ -87,6 +87,18 @@ impl Jobs {
         Ok(row)
     }
 
+    /// Queue a job under a chosen id.
+    pub async fn enqueue_with_id(
+        &self,
+        id: &str,
+        job: &db::jobs::NewJob<'_>,
+    ) -> sqlx::Result<JobRow> {
+        let row = db::jobs::insert_with_id(&self.0.db, id, job).await?;
+        self.0.wake.notify_one();
+        metrics::counter!("jobs_queued_total").increment(1);
+        Ok(row)
+    }
+
     /// Wait until the job reaches a final status or `timeout` passes; returns the row
     /// as it is then.
     pub async fn wait(&self, job_id: &str, timeout: Duration) -> sqlx::Result<Option<JobRow>> {
