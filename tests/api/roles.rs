@@ -123,6 +123,27 @@ async fn role_matrix_admin_vs_user() {
         StatusCode::UNAUTHORIZED
     );
 
+    // Admin resets bob's password.
+    let reset = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/users/{bob_id}"),
+            &admin,
+            json!({"password": "reset by admin 1", "reset_totp": true}),
+        )
+        .await;
+    assert_eq!(reset.status(), StatusCode::OK);
+    app.login_token("bob@example.org", "reset by admin 1").await;
+    let weak = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/users/{bob_id}"),
+            &admin,
+            json!({"password": "short"}),
+        )
+        .await;
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
     // The last admin cannot be demoted or deleted.
     let demote = app
         .send_json(

@@ -108,3 +108,51 @@ async fn cli_user_create_makes_an_admin_and_ends_setup() {
         .unwrap();
     assert_eq!(setup.status(), StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn cli_set_password_recovers_an_account_and_list_shows_users() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_automa"))
+        .args([
+            "user",
+            "set-password",
+            "--email",
+            ADMIN_EMAIL,
+            "--reset-totp",
+            "--data-dir",
+        ])
+        .arg(app.data_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "recovered password 1").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        app.login(ADMIN_EMAIL, ADMIN_PASSWORD, None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.login_token(ADMIN_EMAIL, "recovered password 1").await;
+
+    let list = std::process::Command::new(env!("CARGO_BIN_EXE_automa"))
+        .args(["user", "list", "--data-dir"])
+        .arg(app.data_dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(list.status.success());
+    assert!(
+        text.contains(ADMIN_EMAIL) && text.contains("admin"),
+        "{text}"
+    );
+}

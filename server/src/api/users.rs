@@ -38,6 +38,10 @@ fn default_role() -> Role {
 pub struct PatchUser {
     pub role: Option<Role>,
     pub disabled: Option<bool>,
+    /// Set a new password (e.g. the user forgot theirs); voids their access tokens.
+    pub password: Option<String>,
+    /// `true` turns off the user's TOTP (e.g. a lost authenticator).
+    pub reset_totp: Option<bool>,
 }
 
 /// List users (admin).
@@ -140,6 +144,19 @@ async fn patch_user(
     if req.role == Some(Role::User) || req.disabled == Some(true) {
         ensure_admin_remains(&state, &target).await?;
     }
+    let new_hash = match req.password {
+        Some(pw) => {
+            password::validate_new(&pw).map_err(ApiError::Validation)?;
+            Some(password::hash(pw).await?)
+        }
+        None => None,
+    };
+    if let Some(hash) = &new_hash {
+        db::users::update_password(&state.db, &id, hash).await?;
+    }
+    if req.reset_totp == Some(true) {
+        db::users::set_totp_enabled(&state.db, &id, false).await?;
+    }
     let user =
         db::users::update_admin_fields(&state.db, &id, req.role.map(Role::as_str), req.disabled)
             .await?
@@ -154,6 +171,8 @@ async fn patch_user(
                 .details(serde_json::json!({
                     "role": req.role.map(Role::as_str),
                     "disabled": req.disabled,
+                    "password_reset": new_hash.is_some(),
+                    "totp_reset": req.reset_totp == Some(true),
                 })),
         )
         .await?;

@@ -49,6 +49,22 @@ enum UserCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Set a user's password (read from stdin or prompted), e.g. to recover the only
+    /// admin account. Voids their access tokens.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        /// Also turn off the user's TOTP (lost authenticator).
+        #[arg(long)]
+        reset_totp: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 pub fn main(args: UserArgs) -> ExitCode {
@@ -103,6 +119,59 @@ async fn run(args: UserArgs) -> anyhow::Result<()> {
                 user.email,
                 user.id
             );
+            Ok(())
+        }
+        UserCommand::SetPassword {
+            email,
+            reset_totp,
+            db,
+        } => {
+            let pool = db.connect().await?;
+            let Some(user) = db::users::find_by_email(&pool, &email).await? else {
+                bail!("no user with email {email}");
+            };
+            let pw = read_password()?;
+            password::validate_new(&pw).map_err(anyhow::Error::msg)?;
+            let hash = password::hash(pw).await?;
+            db::users::update_password(&pool, &user.id, &hash).await?;
+            if reset_totp {
+                db::users::set_totp_enabled(&pool, &user.id, false).await?;
+            }
+            AuditLog::new(pool.clone())
+                .append(
+                    AuditEvent::new("cli", "user.update")
+                        .target(format!("user:{}", user.id))
+                        .details(serde_json::json!({
+                            "password_reset": true,
+                            "totp_reset": reset_totp,
+                        })),
+                )
+                .await?;
+            pool.close().await;
+            println!("password set for {}", user.email);
+            Ok(())
+        }
+        UserCommand::List { db } => {
+            let pool = db.connect().await?;
+            let mut after: Option<String> = None;
+            loop {
+                let rows = db::users::list(&pool, after.as_deref(), 200).await?;
+                for u in &rows {
+                    println!(
+                        "{}\t{}\t{}{}{}",
+                        u.id,
+                        u.email,
+                        u.role,
+                        if u.disabled { "\tdisabled" } else { "" },
+                        if u.totp_enabled { "\ttotp" } else { "" }
+                    );
+                }
+                match rows.last() {
+                    Some(last) if rows.len() == 200 => after = Some(last.id.clone()),
+                    _ => break,
+                }
+            }
+            pool.close().await;
             Ok(())
         }
     }
