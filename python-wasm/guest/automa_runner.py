@@ -8,6 +8,7 @@ snapshotted into the component, so every run starts warm.
 import ast
 import importlib
 import json
+import os
 import sys
 import traceback
 
@@ -128,6 +129,8 @@ class WitWorld(wit_world.WitWorld):
         except SyntaxError as exc:
             raise Err(_script_error(exc, filename))
 
+        if "/packages" not in sys.path and os.path.isdir("/packages"):
+            sys.path.insert(0, "/packages")
         has_main = _defines_main(tree)
         # Scripts written for plain python keep their `if __name__ == "__main__":` block;
         # a script with `main` is driven by Automa, which passes the arguments itself.

@@ -13,6 +13,8 @@ pub struct Mounts {
     pub artifacts: Option<PathBuf>,
     /// Directories an admin shared, at `/shared/<name>`.
     pub shared: Vec<SharedMount>,
+    /// Pure-Python packages, read-only at `/packages` (put on `sys.path`).
+    pub packages: Option<PathBuf>,
 }
 
 /// One admin-granted shared directory.

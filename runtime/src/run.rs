@@ -188,6 +188,9 @@ fn prepare_mounts(
     if let Some(path) = &mounts.artifacts {
         mount(path, "/artifacts", FsPerms::ReadWrite)?;
     }
+    if let Some(path) = &mounts.packages {
+        mount(path, "/packages", FsPerms::ReadOnly)?;
+    }
     for shared in &mounts.shared {
         let valid = !shared.name.is_empty()
             && shared

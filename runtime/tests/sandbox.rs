@@ -215,6 +215,7 @@ try:\n    open('/shared/docs/new.txt', 'w')\n    print('WROTE')\nexcept OSError 
             path: shared.path().to_owned(),
             writable: false,
         }],
+        packages: None,
     };
     let outcome = runtime().run(req).await;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");

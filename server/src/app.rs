@@ -79,6 +79,11 @@ impl Application {
             config.data_dir.clone(),
             config.workers,
             keys.secrets.clone(),
+            crate::packages::Packages::new(
+                &config.data_dir,
+                config.pip_find_links.clone(),
+                config.pip_no_index,
+            ),
         )?;
         let shutdown = CancellationToken::new();
         jobs.start(shutdown.clone()).await?;

@@ -51,6 +51,10 @@ pub struct Config {
     pub workers: usize,
     /// Where the compiled Python runner is cached; `None`: `data_dir/cache`.
     pub cache_dir: Option<PathBuf>,
+    /// A local directory of wheels pip may use (`--find-links`).
+    pub pip_find_links: Option<PathBuf>,
+    /// Resolve packages from `pip_find_links` only, never from the package index.
+    pub pip_no_index: bool,
 }
 
 impl Config {
@@ -73,6 +77,8 @@ impl Config {
             auth_cache_ttl: Duration::from_secs(5),
             workers: 8,
             cache_dir: None,
+            pip_find_links: None,
+            pip_no_index: false,
         }
     }
 

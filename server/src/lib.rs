@@ -11,6 +11,7 @@ pub mod error;
 pub mod health;
 pub mod jobs;
 pub mod metrics;
+pub mod packages;
 pub mod schedules;
 pub mod secrets;
 pub mod state;

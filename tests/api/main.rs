@@ -10,6 +10,7 @@ mod auth;
 mod config;
 mod crash;
 mod errors;
+mod packages;
 mod postgres;
 mod roles;
 mod schedules;

@@ -51,6 +51,8 @@ pub struct ScriptView {
     pub has_main: bool,
     /// Docstring of `main` (or of the module).
     pub doc: Option<String>,
+    /// Pure-Python packages the current version uses.
+    pub requirements: Vec<String>,
     /// The current version's source; only in single-script responses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -59,14 +61,15 @@ pub struct ScriptView {
 }
 
 fn view(row: ScriptRow, version: Option<VersionRow>, with_source: bool) -> ScriptView {
-    let (parameters, has_main, doc, source) = match version {
+    let (parameters, has_main, doc, source, requirements) = match version {
         Some(v) => (
             serde_json::from_str(&v.parameters).unwrap_or_else(|_| json!({})),
             v.has_main != 0,
             v.doc,
             with_source.then_some(v.source),
+            serde_json::from_str(&v.requirements).unwrap_or_default(),
         ),
-        None => (json!({}), false, None, None),
+        None => (json!({}), false, None, None, Vec::new()),
     };
     ScriptView {
         tags: serde_json::from_str(&row.tags).unwrap_or_default(),
@@ -85,6 +88,7 @@ fn view(row: ScriptRow, version: Option<VersionRow>, with_source: bool) -> Scrip
         has_main,
         doc,
         source,
+        requirements,
     }
 }
 
@@ -108,6 +112,9 @@ pub struct CreateScript {
     pub capabilities: Option<Capabilities>,
     #[serde(default)]
     pub expose_as_tool: bool,
+    /// Pure-Python packages, one requirement per entry (`humanize==4.9.0`).
+    #[serde(default)]
+    pub requirements: Vec<String>,
 }
 
 /// Every field optional; a new `source` makes a new version.
@@ -123,6 +130,8 @@ pub struct UpdateScript {
     #[schema(value_type = Option<Object>)]
     pub capabilities: Option<Capabilities>,
     pub expose_as_tool: Option<bool>,
+    /// New requirements make a new version, like a new source.
+    pub requirements: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -177,9 +186,31 @@ struct Described {
     parameters: String,
     has_main: bool,
     doc: Option<String>,
+    requirements: String,
+    env_hash: Option<String>,
 }
 
-async fn describe(state: &AppState, name: &str, source: &str) -> ApiResult<Described> {
+impl Described {
+    fn version<'a>(&'a self, source: &'a str, by: &'a str) -> db::scripts::NewVersion<'a> {
+        db::scripts::NewVersion {
+            source,
+            parameters: &self.parameters,
+            has_main: self.has_main,
+            doc: self.doc.as_deref(),
+            created_by: by,
+            requirements: &self.requirements,
+            env_hash: self.env_hash.as_deref(),
+        }
+    }
+}
+
+/// Read the parameters from the source (in the sandbox) and install the requirements.
+async fn describe(
+    state: &AppState,
+    name: &str,
+    source: &str,
+    requirements: &[String],
+) -> ApiResult<Described> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(ApiError::Validation(format!(
             "source is larger than {MAX_SOURCE_BYTES} bytes"
@@ -196,10 +227,24 @@ async fn describe(state: &AppState, name: &str, source: &str) -> ApiResult<Descr
                 f.kind, f.message
             ))
         })?;
+    if requirements.len() > 50 {
+        return Err(ApiError::Validation("at most 50 requirements".into()));
+    }
+    let env_hash = state
+        .jobs
+        .packages()
+        .resolve(requirements)
+        .await
+        .map_err(|e| match e {
+            crate::packages::PackageError::Invalid(m) => ApiError::Validation(m),
+            crate::packages::PackageError::Internal(e) => ApiError::Internal(e),
+        })?;
     Ok(Described {
         parameters: description.parameters.to_string(),
         has_main: description.has_main,
         doc: description.description,
+        requirements: serde_json::to_string(requirements).map_err(anyhow::Error::from)?,
+        env_hash,
     })
 }
 
@@ -228,7 +273,7 @@ async fn create_script(
     if capabilities != Capabilities::default() {
         policy::require_admin_to_grant(&p)?;
     }
-    let described = describe(&state, &req.name, &req.source).await?;
+    let described = describe(&state, &req.name, &req.source, &req.requirements).await?;
     let tags = serde_json::to_string(&req.tags).map_err(anyhow::Error::from)?;
     let settings = serde_json::to_string(&req.settings).map_err(anyhow::Error::from)?;
     let caps = serde_json::to_string(&capabilities).map_err(anyhow::Error::from)?;
@@ -244,13 +289,7 @@ async fn create_script(
             capabilities: &caps,
             expose_as_tool: req.expose_as_tool,
         },
-        &db::scripts::NewVersion {
-            source: &req.source,
-            parameters: &described.parameters,
-            has_main: described.has_main,
-            doc: described.doc.as_deref(),
-            created_by: &p.user_id,
-        },
+        &described.version(&req.source, &p.user_id),
     )
     .await?;
     state
@@ -350,21 +389,19 @@ async fn update_script(
         }
         _ => old_caps,
     };
-    let new_source = req.source.filter(|s| *s != current.source);
-    let described = match &new_source {
-        Some(source) => Some(describe(&state, &name, source).await?),
-        None => None,
+    let current_requirements: Vec<String> =
+        serde_json::from_str(&current.requirements).unwrap_or_default();
+    let requirements = req
+        .requirements
+        .unwrap_or_else(|| current_requirements.clone());
+    let source = req.source.unwrap_or_else(|| current.source.clone());
+    let changed = source != current.source || requirements != current_requirements;
+    let described = if changed {
+        Some(describe(&state, &name, &source, &requirements).await?)
+    } else {
+        None
     };
-    let new_version = match (&new_source, &described) {
-        (Some(source), Some(d)) => Some(db::scripts::NewVersion {
-            source,
-            parameters: &d.parameters,
-            has_main: d.has_main,
-            doc: d.doc.as_deref(),
-            created_by: &p.user_id,
-        }),
-        _ => None,
-    };
+    let new_version = described.as_ref().map(|d| d.version(&source, &p.user_id));
     let tags_text = serde_json::to_string(&tags).map_err(anyhow::Error::from)?;
     let settings_text = serde_json::to_string(&settings).map_err(anyhow::Error::from)?;
     let caps_text = serde_json::to_string(&capabilities).map_err(anyhow::Error::from)?;

@@ -166,6 +166,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 scratch: None,
                 artifacts: args.artifacts.clone(),
                 shared: Vec::new(),
+                packages: None,
             },
             host,
             cancel,

@@ -59,6 +59,12 @@ pub struct ServeArgs {
     /// Cache of the compiled Python runner [default: <data-dir>/cache].
     #[arg(long, env = "AUTOMA_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// A local directory of wheels for script dependencies (pip --find-links).
+    #[arg(long, env = "AUTOMA_PIP_FIND_LINKS")]
+    pip_find_links: Option<PathBuf>,
+    /// Resolve script dependencies from --pip-find-links only.
+    #[arg(long, env = "AUTOMA_PIP_NO_INDEX")]
+    pip_no_index: bool,
     /// Maximum request body in bytes [default: 1048576].
     #[arg(long, env = "AUTOMA_BODY_LIMIT")]
     body_limit: Option<usize>,
@@ -111,6 +117,8 @@ impl ServeArgs {
             c.workers = v.clamp(1, 256);
         }
         c.cache_dir = self.cache_dir;
+        c.pip_find_links = self.pip_find_links;
+        c.pip_no_index = self.pip_no_index;
         let log_format = self
             .log_format
             .or(file.log_format)

@@ -28,6 +28,8 @@ pub struct VersionRow {
     pub doc: Option<String>,
     pub created_by: String,
     pub created_at: i64,
+    pub requirements: String,
+    pub env_hash: Option<String>,
 }
 
 macro_rules! cols {
@@ -39,7 +41,8 @@ macro_rules! cols {
 
 macro_rules! version_cols {
     () => {
-        "script_id, version, source, parameters, has_main, doc, created_by, created_at"
+        "script_id, version, source, parameters, has_main, doc, created_by, created_at, \
+         requirements, env_hash"
     };
 }
 
@@ -62,6 +65,9 @@ pub struct NewVersion<'a> {
     pub has_main: bool,
     pub doc: Option<&'a str>,
     pub created_by: &'a str,
+    /// JSON array of requirement lines.
+    pub requirements: &'a str,
+    pub env_hash: Option<&'a str>,
 }
 
 pub async fn insert(
@@ -104,7 +110,8 @@ async fn insert_version(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO script_versions (script_id, version, source, parameters, has_main, doc, \
-         created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         created_by, created_at, requirements, env_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(script_id)
     .bind(number)
@@ -114,6 +121,8 @@ async fn insert_version(
     .bind(version.doc)
     .bind(version.created_by)
     .bind(now)
+    .bind(version.requirements)
+    .bind(version.env_hash)
     .execute(&mut **tx)
     .await?;
     Ok(())

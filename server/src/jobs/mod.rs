@@ -36,6 +36,7 @@ struct Inner {
     http: Arc<automa_runtime::host::ReqwestClient>,
     audit: mpsc::UnboundedSender<AuditEvent>,
     secrets_key: Vec<u8>,
+    packages: crate::packages::Packages,
 }
 
 impl Jobs {
@@ -46,6 +47,7 @@ impl Jobs {
         data_dir: PathBuf,
         workers: usize,
         secrets_key: Vec<u8>,
+        packages: crate::packages::Packages,
     ) -> anyhow::Result<Self> {
         let node_id = node_id(&data_dir)?;
         Ok(Self(Arc::new(Inner {
@@ -61,11 +63,17 @@ impl Jobs {
             http: Arc::new(automa_runtime::host::ReqwestClient::new()),
             audit: host::JobAudit::spawn_appender(audit),
             secrets_key,
+            packages,
         })))
     }
 
     pub fn runtime(&self) -> &Arc<Runtime> {
         &self.0.runtime
+    }
+
+    /// The store of scripts' Python dependencies.
+    pub fn packages(&self) -> &crate::packages::Packages {
+        &self.0.packages
     }
 
     /// Recover what a previous run of this node left running, then start the workers.

@@ -60,6 +60,20 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
     let capabilities: Capabilities = serde_json::from_str(&script.capabilities).unwrap_or_default();
     let args: serde_json::Value = serde_json::from_str(&job.args).unwrap_or_default();
 
+    let packages = match &version.env_hash {
+        Some(hash) => {
+            let dir = inner.packages.env_dir(hash);
+            if !dir.is_dir() {
+                let error = serde_json::json!({"kind": "SetupError", "traceback": "",
+                    "message": format!("the script's package environment {hash} is missing; save the script's requirements again")});
+                db::jobs::interrupt(&inner.db, &job.id, &error.to_string()).await?;
+                let _ = inner.finished.send(job.id);
+                return Ok(());
+            }
+            Some(dir)
+        }
+        None => None,
+    };
     let secrets = granted_secrets(jobs, &capabilities.secrets).await;
     let cancel = CancellationToken::new();
     jobs.lock_running().insert(job.id.clone(), cancel.clone());
@@ -116,6 +130,7 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
                 scratch: None,
                 artifacts: Some(artifacts),
                 shared: Vec::new(),
+                packages,
             },
             host,
             cancel,
