@@ -84,6 +84,7 @@ impl Application {
                 config.pip_find_links.clone(),
                 config.pip_no_index,
             ),
+            mailer(&config)?,
         )?;
         let shutdown = CancellationToken::new();
         jobs.start(shutdown.clone()).await?;
@@ -148,6 +149,16 @@ impl Application {
     }
 }
 
+/// The SMTP mailer, when the server has SMTP settings.
+fn mailer(config: &Config) -> anyhow::Result<Option<Arc<dyn automa_runtime::host::ports::Mailer>>> {
+    let Some(settings) = &config.smtp else {
+        return Ok(None);
+    };
+    let mailer = automa_runtime::host::SmtpMailer::new(settings)
+        .map_err(|e| anyhow::anyhow!("SMTP settings: {e}"))?;
+    Ok(Some(Arc::new(mailer)))
+}
+
 /// The Python runtime, with the compiled runner cached in the data directory (the
 /// first start compiles it, which takes seconds; later starts load it in milliseconds).
 async fn start_runtime(config: &Config) -> anyhow::Result<Arc<Runtime>> {
@@ -178,6 +189,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(no_store))
         .layer(middleware::from_fn(metrics::track))
         // One access-log line per request, in a span carrying the request id (taken from
         // the client's `x-request-id` or generated, and echoed in the response).
@@ -215,6 +227,18 @@ async fn not_found() -> ApiError {
 
 /// Turns any error response that is not JSON yet (axum's 405, body-limit 413, ...) into
 /// the standard `{"error":{...}}` body, keeping headers such as `Allow`.
+/// API responses carry tokens and personal data: no shared or browser caching
+/// (unless a handler set its own `Cache-Control`).
+async fn no_store(req: Request, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api/v1/");
+    let mut resp = next.run(req).await;
+    if is_api && !resp.headers().contains_key(header::CACHE_CONTROL) {
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
 async fn json_errors(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status();

@@ -10,6 +10,7 @@ async fn login_ok_and_failures() {
 
     let ok = app.login(ADMIN_EMAIL, ADMIN_PASSWORD, None).await;
     assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(ok.headers()["cache-control"], "no-store");
     let body: Value = ok.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
