@@ -84,7 +84,6 @@ impl Application {
                 config.pip_find_links.clone(),
                 config.pip_no_index,
             ),
-            mailer(&config)?,
         )?;
         let shutdown = CancellationToken::new();
         jobs.start(shutdown.clone()).await?;
@@ -147,16 +146,6 @@ impl Application {
         tracing::info!("server stopped");
         Ok(())
     }
-}
-
-/// The SMTP mailer, when the server has SMTP settings.
-fn mailer(config: &Config) -> anyhow::Result<Option<Arc<dyn automa_runtime::host::ports::Mailer>>> {
-    let Some(settings) = &config.smtp else {
-        return Ok(None);
-    };
-    let mailer = automa_runtime::host::SmtpMailer::new(settings)
-        .map_err(|e| anyhow::anyhow!("SMTP settings: {e}"))?;
-    Ok(Some(Arc::new(mailer)))
 }
 
 /// The Python runtime, with the compiled runner cached in the data directory (the
@@ -225,8 +214,6 @@ async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
-/// Turns any error response that is not JSON yet (axum's 405, body-limit 413, ...) into
-/// the standard `{"error":{...}}` body, keeping headers such as `Allow`.
 /// API responses carry tokens and personal data: no shared or browser caching
 /// (unless a handler set its own `Cache-Control`).
 async fn no_store(req: Request, next: Next) -> Response {
@@ -239,6 +226,8 @@ async fn no_store(req: Request, next: Next) -> Response {
     resp
 }
 
+/// Turns any error response that is not JSON yet (axum's 405, body-limit 413, ...) into
+/// the standard `{"error":{...}}` body, keeping headers such as `Allow`.
 async fn json_errors(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status();
