@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "../../tests/support/smtp.rs"]
+mod smtp;
 
 use automa_runtime::RunStatus;
 use automa_runtime::host::{Capabilities, EmailRule, HttpRule, SmtpMailer, SmtpSettings, SmtpTls};
@@ -201,67 +203,9 @@ try:\n    requests.get('http://{addr}/slow', timeout=0.3)\nexcept requests.Timeo
     assert!(lines[1].starts_with("timeout:"), "{lines:?}");
 }
 
-/// A real SMTP server (aiosmtpd) that appends each message to a file.
-struct SmtpServer {
-    child: std::process::Child,
-    port: u16,
-    mailbox: tempfile::TempDir,
-}
-
-impl SmtpServer {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mailbox = tempfile::tempdir().unwrap();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/support/smtp_sink.py");
-        let python = std::env::var("AUTOMA_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-        let mut child = std::process::Command::new(python)
-            .arg(script)
-            .arg(port.to_string())
-            .arg(mailbox.path())
-            .spawn()
-            .expect("start the SMTP test server (needs aiosmtpd: see scripts/test)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self {
-                    child,
-                    port,
-                    mailbox,
-                };
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the SMTP test server did not start");
-    }
-
-    fn messages(&self) -> Vec<String> {
-        let mut names: Vec<_> = std::fs::read_dir(self.mailbox.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        names.sort();
-        names
-            .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn email_goes_to_allowed_recipients_only() {
-    let smtp = SmtpServer::start();
+    let smtp = smtp::SmtpServer::start();
     let mut caps = Capabilities::default();
     caps.email
         .rules
@@ -295,14 +239,7 @@ try:\n    automa.email.send('b@example.com', 'Third', 'over the cap')\nexcept au
         outcome.stdout
     );
     assert!(outcome.stdout.contains("capped: "), "{}", outcome.stdout);
-    let mut messages = Vec::new();
-    for _ in 0..50 {
-        messages = smtp.messages();
-        if messages.len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let messages = smtp.wait_for(2).await;
     assert_eq!(messages.len(), 2, "{messages:?}");
     assert!(messages[0].contains("Subject: Report") && messages[0].contains("filename=\"r.csv\""));
     assert!(messages[0].contains("RCPT ops@example.com"));

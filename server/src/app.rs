@@ -84,6 +84,7 @@ impl Application {
                 config.pip_find_links.clone(),
                 config.pip_no_index,
             ),
+            mailer(&config)?,
         )?;
         let shutdown = CancellationToken::new();
         jobs.start(shutdown.clone()).await?;
@@ -146,6 +147,16 @@ impl Application {
         tracing::info!("server stopped");
         Ok(())
     }
+}
+
+/// The SMTP mailer, when the server has SMTP settings.
+fn mailer(config: &Config) -> anyhow::Result<Option<Arc<dyn automa_runtime::host::ports::Mailer>>> {
+    let Some(settings) = &config.smtp else {
+        return Ok(None);
+    };
+    let mailer = automa_runtime::host::SmtpMailer::new(settings)
+        .map_err(|e| anyhow::anyhow!("SMTP settings: {e}"))?;
+    Ok(Some(Arc::new(mailer)))
 }
 
 /// The Python runtime, with the compiled runner cached in the data directory (the

@@ -55,6 +55,8 @@ pub struct Config {
     pub pip_find_links: Option<PathBuf>,
     /// Resolve packages from `pip_find_links` only, never from the package index.
     pub pip_no_index: bool,
+    /// The server's SMTP settings: email from scripts and job notifications.
+    pub smtp: Option<automa_runtime::host::SmtpSettings>,
 }
 
 impl Config {
@@ -79,6 +81,7 @@ impl Config {
             cache_dir: None,
             pip_find_links: None,
             pip_no_index: false,
+            smtp: None,
         }
     }
 
@@ -119,6 +122,8 @@ pub struct FileConfig {
     pub lockout_secs: Option<u64>,
     pub body_limit_bytes: Option<usize>,
     pub metrics_public: Option<bool>,
+    /// `[smtp]`: host, port, tls (none|starttls|tls), username, password, from.
+    pub smtp: Option<automa_runtime::host::SmtpSettings>,
 }
 
 impl FileConfig {

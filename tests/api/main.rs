@@ -3,12 +3,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+#[path = "../support/smtp.rs"]
+mod smtp;
 
 mod anonymous;
 mod audit;
 mod auth;
 mod config;
 mod crash;
+mod email;
 mod errors;
 mod packages;
 mod postgres;

@@ -65,6 +65,24 @@ pub struct ServeArgs {
     /// Resolve script dependencies from --pip-find-links only.
     #[arg(long, env = "AUTOMA_PIP_NO_INDEX")]
     pip_no_index: bool,
+    /// SMTP server for email from scripts and job notifications.
+    #[arg(long, env = "AUTOMA_SMTP_HOST")]
+    smtp_host: Option<String>,
+    /// SMTP port [default: 587].
+    #[arg(long, env = "AUTOMA_SMTP_PORT")]
+    smtp_port: Option<u16>,
+    /// SMTP security: none, starttls or tls [default: starttls].
+    #[arg(long, env = "AUTOMA_SMTP_TLS", value_parser = ["none", "starttls", "tls"])]
+    smtp_tls: Option<String>,
+    /// Sender address of all email.
+    #[arg(long, env = "AUTOMA_SMTP_FROM")]
+    smtp_from: Option<String>,
+    /// SMTP login name.
+    #[arg(long, env = "AUTOMA_SMTP_USERNAME")]
+    smtp_username: Option<String>,
+    /// SMTP password.
+    #[arg(long, env = "AUTOMA_SMTP_PASSWORD", hide_env_values = true)]
+    smtp_password: Option<String>,
     /// Maximum request body in bytes [default: 1048576].
     #[arg(long, env = "AUTOMA_BODY_LIMIT")]
     body_limit: Option<usize>,
@@ -119,6 +137,23 @@ impl ServeArgs {
         c.cache_dir = self.cache_dir;
         c.pip_find_links = self.pip_find_links;
         c.pip_no_index = self.pip_no_index;
+        c.smtp = match self.smtp_host {
+            Some(host) => Some(automa_runtime::host::SmtpSettings {
+                host,
+                port: self.smtp_port.unwrap_or(587),
+                tls: match self.smtp_tls.as_deref() {
+                    Some("none") => automa_runtime::host::SmtpTls::None,
+                    Some("tls") => automa_runtime::host::SmtpTls::Tls,
+                    _ => automa_runtime::host::SmtpTls::Starttls,
+                },
+                username: self.smtp_username,
+                password: self.smtp_password,
+                from: self
+                    .smtp_from
+                    .context("--smtp-from (AUTOMA_SMTP_FROM) is needed with --smtp-host")?,
+            }),
+            None => file.smtp,
+        };
         let log_format = self
             .log_format
             .or(file.log_format)

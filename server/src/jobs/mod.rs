@@ -3,6 +3,7 @@
 
 pub mod events;
 mod host;
+mod notify;
 pub mod params;
 pub mod settings;
 mod worker;
@@ -37,6 +38,7 @@ struct Inner {
     audit: mpsc::UnboundedSender<AuditEvent>,
     secrets_key: Vec<u8>,
     packages: crate::packages::Packages,
+    mailer: Option<Arc<dyn automa_runtime::host::ports::Mailer>>,
 }
 
 impl Jobs {
@@ -48,6 +50,7 @@ impl Jobs {
         workers: usize,
         secrets_key: Vec<u8>,
         packages: crate::packages::Packages,
+        mailer: Option<Arc<dyn automa_runtime::host::ports::Mailer>>,
     ) -> anyhow::Result<Self> {
         let node_id = node_id(&data_dir)?;
         Ok(Self(Arc::new(Inner {
@@ -64,6 +67,7 @@ impl Jobs {
             audit: host::JobAudit::spawn_appender(audit),
             secrets_key,
             packages,
+            mailer,
         })))
     }
 

@@ -15,6 +15,12 @@ pub struct RunSettings {
     pub retries: u32,
     /// Delay before the first retry; doubles each time, with jitter (1 to 3600 seconds).
     pub retry_backoff_seconds: u64,
+    /// Email the script's owner when a job ends in failure (needs SMTP settings).
+    pub notify_on_failure: bool,
+    /// Email the script's owner when a job succeeds.
+    pub notify_on_success: bool,
+    /// Also POST a JSON summary of the finished job to this public http(s) URL.
+    pub notify_webhook: Option<String>,
 }
 
 impl Default for RunSettings {
@@ -24,6 +30,9 @@ impl Default for RunSettings {
             memory_mb: 256,
             retries: 0,
             retry_backoff_seconds: 5,
+            notify_on_failure: false,
+            notify_on_success: false,
+            notify_webhook: None,
         }
     }
 }
@@ -43,6 +52,11 @@ impl RunSettings {
         }
         if !(1..=3600).contains(&self.retry_backoff_seconds) {
             problems.push("retry_backoff_seconds must be between 1 and 3600");
+        }
+        if let Some(url) = &self.notify_webhook
+            && !url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            problems.push("notify_webhook must be an http or https URL");
         }
         (!problems.is_empty()).then(|| problems.join("; "))
     }

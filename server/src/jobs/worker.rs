@@ -108,6 +108,7 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
         events.clone(),
     );
     host.secrets = Arc::new(MapSecrets(secrets));
+    host.mailer = inner.mailer.clone();
     host.state = Some(Arc::new(DbState {
         db: inner.db.clone(),
         script_id: script.id.clone(),
@@ -204,6 +205,7 @@ async fn finish(
         return Ok(());
     }
     let result = outcome.result.as_ref().map(serde_json::Value::to_string);
+    super::notify::after_final(jobs, job, settings, outcome);
     db::jobs::finish(
         db,
         &job.id,
