@@ -5,7 +5,7 @@ use crate::audit::AuditLog;
 use crate::auth::{cache::AuthCache, jwt::JwtKeys, keys, password, rate_limit::LoginThrottle};
 use crate::config::{self, Config};
 use crate::error::{ApiError, code_for_status, error_response};
-use crate::jobs::Jobs;
+use crate::jobs::{Jobs, JobsSetup};
 use crate::state::{AppState, Inner};
 use crate::{api, db, health, metrics};
 use anyhow::Context;
@@ -72,20 +72,20 @@ impl Application {
 
         let runtime = start_runtime(&config).await?;
         let audit = AuditLog::new(db.clone());
-        let jobs = Jobs::new(
-            db.clone(),
+        let jobs = Jobs::new(JobsSetup {
+            db: db.clone(),
             runtime,
-            audit.clone(),
-            config.data_dir.clone(),
-            config.workers,
-            keys.secrets.clone(),
-            crate::packages::Packages::new(
+            audit: audit.clone(),
+            data_dir: config.data_dir.clone(),
+            workers: config.workers,
+            secrets_key: keys.secrets.clone(),
+            packages: crate::packages::Packages::new(
                 &config.data_dir,
                 config.pip_find_links.clone(),
                 config.pip_no_index,
             ),
-            mailer(&config)?,
-        )?;
+            mailer: mailer(&config)?,
+        })?;
         let shutdown = CancellationToken::new();
         jobs.start(shutdown.clone()).await?;
         crate::schedules::start(db.clone(), jobs.clone(), shutdown.clone());

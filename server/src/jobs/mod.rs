@@ -41,17 +41,30 @@ struct Inner {
     mailer: Option<Arc<dyn automa_runtime::host::ports::Mailer>>,
 }
 
+/// What the job system is built from.
+pub struct JobsSetup {
+    pub db: Db,
+    pub runtime: Arc<Runtime>,
+    pub audit: AuditLog,
+    pub data_dir: PathBuf,
+    pub workers: usize,
+    pub secrets_key: Vec<u8>,
+    pub packages: crate::packages::Packages,
+    pub mailer: Option<Arc<dyn automa_runtime::host::ports::Mailer>>,
+}
+
 impl Jobs {
-    pub fn new(
-        db: Db,
-        runtime: Arc<Runtime>,
-        audit: AuditLog,
-        data_dir: PathBuf,
-        workers: usize,
-        secrets_key: Vec<u8>,
-        packages: crate::packages::Packages,
-        mailer: Option<Arc<dyn automa_runtime::host::ports::Mailer>>,
-    ) -> anyhow::Result<Self> {
+    pub fn new(setup: JobsSetup) -> anyhow::Result<Self> {
+        let JobsSetup {
+            db,
+            runtime,
+            audit,
+            data_dir,
+            workers,
+            secrets_key,
+            packages,
+            mailer,
+        } = setup;
         let node_id = node_id(&data_dir)?;
         Ok(Self(Arc::new(Inner {
             db,
