@@ -7,8 +7,21 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// Kills the server if the test fails before its orderly SIGTERM, so no orphan remains.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 #[tokio::test]
 async fn serve_binary_reads_config_logs_setup_token_and_shuts_down_gracefully() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("automa.toml");
     std::fs::write(
@@ -35,6 +48,7 @@ async fn serve_binary_reads_config_logs_setup_token_and_shuts_down_gracefully() 
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let mut guard = KillOnDrop(Some(child));
     let (tx, rx) = std::sync::mpsc::channel::<Value>();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
@@ -78,10 +92,11 @@ async fn serve_binary_reads_config_logs_setup_token_and_shuts_down_gracefully() 
     assert_eq!(setup.status(), StatusCode::CREATED);
 
     let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &guard.0.as_ref().unwrap().id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
+    let mut child = guard.0.take().unwrap();
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
         .unwrap();
