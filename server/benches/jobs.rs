@@ -1,0 +1,151 @@
+//! Jobs benchmark: prints numbers, asserts nothing.
+//!
+//! `cargo bench -p automa --bench jobs` starts the real app on loopback (SQLite in a
+//! temp dir) and measures the end-to-end latency of `POST /scripts/{id}/run?wait=true`
+//! for a trivial script, and the throughput of trivial jobs with the default workers.
+
+use automa::app::Application;
+use automa::config::Config;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const LATENCY_RUNS: usize = 300;
+const THROUGHPUT_JOBS: usize = 1000;
+
+fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    tokio.block_on(bench())
+}
+
+async fn bench() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::new(dir.path().join("data"));
+    config.listen = "127.0.0.1:0".parse()?;
+    config.cache_dir =
+        Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/automa-bench-cache"));
+    let app = Application::build(config).await?;
+    let setup = app.setup_token().await.unwrap_or_default();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let client = reqwest::Client::new();
+    client
+        .post(format!("{base}/api/v1/setup"))
+        .json(&json!({"token": setup, "email": "bench@example.org", "password": "benchmark password"}))
+        .send()
+        .await?;
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "bench@example.org", "password": "benchmark password"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let script: Value = client
+        .post(format!("{base}/api/v1/scripts"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "trivial", "source": "def main():\n    return 1\n", "max_concurrency": 100}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let id = script["id"].as_str().unwrap_or_default().to_owned();
+    let run_url = format!("{base}/api/v1/scripts/{id}/run");
+
+    for _ in 0..20 {
+        client
+            .post(format!("{run_url}?wait=true"))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+    }
+    let mut times = Vec::with_capacity(LATENCY_RUNS);
+    for _ in 0..LATENCY_RUNS {
+        let started = Instant::now();
+        let job: Value = client
+            .post(format!("{run_url}?wait=true"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        times.push(started.elapsed());
+        if job["status"] != "succeeded" {
+            anyhow::bail!("a job did not succeed: {job}");
+        }
+    }
+    times.sort();
+    println!(
+        "POST /run?wait=true, trivial script: median {:.2} ms, p99 {:.2} ms (n={LATENCY_RUNS}; target median <= 10 ms)",
+        ms(times[LATENCY_RUNS / 2]),
+        ms(times[LATENCY_RUNS * 99 / 100])
+    );
+
+    let started = Instant::now();
+    let mut ids = Vec::with_capacity(THROUGHPUT_JOBS);
+    let mut pending = futures::stream::FuturesUnordered::new();
+    use futures::StreamExt;
+    for _ in 0..THROUGHPUT_JOBS {
+        let request = client.post(&run_url).bearer_auth(&token).send();
+        pending.push(request);
+        if pending.len() >= 32
+            && let Some(response) = pending.next().await
+        {
+            let job: Value = response?.json().await?;
+            ids.push(job["id"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    while let Some(response) = pending.next().await {
+        let job: Value = response?.json().await?;
+        ids.push(job["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let queued = started.elapsed();
+    loop {
+        let list: Value = client
+            .get(format!(
+                "{base}/api/v1/jobs?status=succeeded&limit=1&script_id={id}"
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let busy: Value = client
+            .get(format!("{base}/api/v1/jobs?status=queued&limit=1"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let running: Value = client
+            .get(format!("{base}/api/v1/jobs?status=running&limit=1"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let empty = |v: &Value| v["items"].as_array().is_none_or(Vec::is_empty);
+        if empty(&busy) && empty(&running) && !empty(&list) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "throughput: {THROUGHPUT_JOBS} trivial jobs queued in {:.0} ms and finished in {:.0} ms: {:.0} jobs/s (target >= 300)",
+        ms(queued),
+        ms(elapsed),
+        THROUGHPUT_JOBS as f64 / elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
