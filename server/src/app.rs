@@ -186,6 +186,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::handler))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(json_errors))
@@ -237,20 +238,21 @@ async fn no_store(req: Request, next: Next) -> Response {
     resp
 }
 
-/// Turns any error response that is not JSON yet (axum's 405, body-limit 413, ...) into
-/// the standard `{"error":{...}}` body, keeping headers such as `Allow`.
+/// Turns any error response that is neither JSON nor an HTML page (axum's 405,
+/// body-limit 413, ...) into the standard `{"error":{...}}` body, keeping headers such as `Allow`.
 async fn json_errors(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
-    let is_json = resp
+    // JSON errors stay as they are, and so do the web pages' HTML error pages.
+    let keep = resp
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if keep {
         return resp;
     }
     let message = status.canonical_reason().unwrap_or("error").to_lowercase();

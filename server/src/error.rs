@@ -199,3 +199,36 @@ impl From<sqlx::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Errors of the web pages: the status comes from [`ApiError::status`], the body is an
+/// HTML page, and a request without a valid session is sent to the login page.
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        match e {
+            ApiError::Unauthorized(_) | ApiError::TokenExpired => {
+                return (
+                    StatusCode::SEE_OTHER,
+                    [(header::LOCATION, HeaderValue::from_static("/login"))],
+                )
+                    .into_response();
+            }
+            ApiError::Internal(ref inner) => {
+                tracing::error!(error = %format!("{inner:#}"), "page failed");
+            }
+            _ => {}
+        }
+        let status = e.status();
+        let page = automa_ui::pages::error::page(None, status.as_u16(), &e.public_message());
+        (status, page).into_response()
+    }
+}

@@ -16,3 +16,4 @@ pub mod schedules;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;
+pub mod web;

@@ -53,6 +53,24 @@ async fn login(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<ApiJson<LoginResponse>> {
+    let user = check_login(&state, ip, &req, "access_token").await?;
+    let token = state.jwt.issue(&user.id, user.auth_version)?;
+    Ok(ApiJson(LoginResponse {
+        access_token: token,
+        token_type: "Bearer".into(),
+        expires_in: state.jwt.ttl.as_secs(),
+    }))
+}
+
+/// Checks a login attempt (throttle, password, disabled account, TOTP with replay
+/// protection) and audits it; `via` (`access_token` or `session`) is recorded. Shared by
+/// the API login and the browser login form so both follow the same rules.
+pub async fn check_login(
+    state: &AppState,
+    ip: Option<String>,
+    req: &LoginRequest,
+    via: &str,
+) -> ApiResult<db::users::UserRow> {
     let email = normalize_email(&req.email);
     let email_key = format!("email:{email}");
     let ip_key = format!("ip:{}", ip.as_deref().unwrap_or("unknown"));
@@ -68,7 +86,11 @@ async fn login(
     }
 
     let user = db::users::find_by_email(&state.db, &email).await?;
-    let ok = password::verify(req.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let ok = password::verify(
+        req.password.clone(),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
     let failure = match &user {
         _ if !ok => Some("invalid password or unknown user"),
         Some(u) if u.disabled => Some("account disabled"),
@@ -91,23 +113,18 @@ async fn login(
         _ => None,
     };
 
-    if let (None, Some(user)) = (failure, &user) {
+    if let (None, Some(user)) = (failure, user.clone()) {
         state.throttle.reset(&email_key);
-        let token = state.jwt.issue(&user.id, user.auth_version)?;
         state
             .audit
             .append(
                 AuditEvent::new(&user.id, "auth.login")
                     .target(format!("user:{}", user.id))
                     .ip(ip)
-                    .details(serde_json::json!({"email": email})),
+                    .details(serde_json::json!({"email": email, "via": via})),
             )
             .await?;
-        return Ok(ApiJson(LoginResponse {
-            access_token: token,
-            token_type: "Bearer".into(),
-            expires_in: state.jwt.ttl.as_secs(),
-        }));
+        return Ok(user);
     }
 
     let reason = failure.unwrap_or("invalid password or unknown user");
@@ -120,7 +137,7 @@ async fn login(
             AuditEvent::new(&actor, "auth.login")
                 .ip(ip.clone())
                 .outcome(Outcome::Failure)
-                .details(serde_json::json!({"email": email, "reason": reason})),
+                .details(serde_json::json!({"email": email, "reason": reason, "via": via})),
         )
         .await;
     for key in [&email_key, &ip_key] {

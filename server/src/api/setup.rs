@@ -56,6 +56,17 @@ async fn setup(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<SetupRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<UserView>)> {
+    let user = complete_setup(&state, ip, &req).await?;
+    Ok((StatusCode::CREATED, ApiJson(user.into())))
+}
+
+/// Creates the first administrator if `req.token` is the pending setup token. Shared by
+/// the API and the browser setup page.
+pub async fn complete_setup(
+    state: &AppState,
+    ip: Option<String>,
+    req: &SetupRequest,
+) -> ApiResult<db::users::UserRow> {
     // Held for the whole request so two concurrent setups cannot both succeed.
     let mut guard = state.setup_token.lock().await;
     let expected = match guard.as_deref() {
@@ -80,7 +91,7 @@ async fn setup(
     }
     validate_email(&req.email)?;
     password::validate_new(&req.password).map_err(ApiError::Validation)?;
-    let hash = password::hash(req.password).await?;
+    let hash = password::hash(req.password.clone()).await?;
     let user = db::users::insert(&state.db, &req.email, &hash, Role::Admin.as_str()).await?;
     *guard = None;
     state
@@ -93,5 +104,5 @@ async fn setup(
         )
         .await?;
     tracing::info!(email = %user.email, "first-run setup completed; admin created");
-    Ok((StatusCode::CREATED, ApiJson(user.into())))
+    Ok(user)
 }

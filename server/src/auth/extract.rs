@@ -1,7 +1,8 @@
 //! Request extractors for authentication. `AuthUser` accepts a bearer JWT or a personal
 //! API token and enforces the method's scope; `AdminUser` also requires the admin role.
-//! They run before body extractors, so unauthenticated requests get 401 before any
-//! body parsing.
+//! `BrowserUser` accepts only the session cookie and is used by the web pages (whose
+//! form posts are CSRF-checked). They run before body extractors, so unauthenticated
+//! requests are refused before any body parsing.
 
 use super::{AuthMethod, Principal, Role, Scope, policy, tokens};
 use crate::db::{self, now_ms};
@@ -15,6 +16,27 @@ use std::time::{Duration, Instant};
 
 pub struct AuthUser(pub Principal);
 pub struct AdminUser(pub Principal);
+
+/// A signed-in browser: the principal of the session cookie and the session's secret id
+/// (from which its CSRF token is derived).
+pub struct BrowserUser {
+    pub principal: Principal,
+    pub session_id: String,
+}
+
+impl FromRequestParts<AppState> for BrowserUser {
+    type Rejection = crate::error::PageError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, crate::error::PageError> {
+        let (principal, session_id) = authenticate_browser(parts, state).await?;
+        Ok(BrowserUser {
+            principal,
+            session_id,
+        })
+    }
+}
 
 /// Client IP: the socket peer, or the last `X-Forwarded-For` hop when behind a proxy.
 #[derive(Debug, Clone)]
@@ -78,7 +100,16 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-/// The single authentication entry point (bearer today; session cookies later).
+/// Authentication of the web pages: the session cookie only (see `session`).
+pub async fn authenticate_browser(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<(Principal, String), ApiError> {
+    super::session::authenticate(&parts.headers, state).await
+}
+
+/// The authentication entry point of `/api/v1`: bearer credentials only, so a browser's
+/// cookie never authenticates an API call (`authenticate_browser` serves the pages).
 pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let token = bearer(parts)?;
     if tokens::looks_like_api_token(token) {

@@ -6,9 +6,10 @@
 //! - `totp`: optional second factor.
 //! - `rate_limit`: login throttling and lockout.
 //! - `cache`: short-lived in-memory cache of verified bearer credentials.
-//! - `extract`: the bearer-auth extractors handlers use (`AuthUser`, `AdminUser`).
+//! - `extract`: the extractors handlers use (`AuthUser`, `AdminUser` for bearer auth,
+//!   `BrowserUser` for the session cookie of the web pages).
 //! - `policy`: every authorization decision, in one place.
-//! - `session`: seam for browser cookie sessions (later UI issue).
+//! - `session`: browser cookie sessions and their CSRF tokens.
 
 pub mod cache;
 pub mod extract;
@@ -83,6 +84,8 @@ pub enum AuthMethod {
     AccessToken,
     /// Personal API token.
     ApiToken { token_id: String },
+    /// Browser session cookie (web pages only).
+    Session,
 }
 
 /// The authenticated caller of a request.

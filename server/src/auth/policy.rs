@@ -75,7 +75,7 @@ pub fn check_grantable(p: &Principal, requested: &[Scope]) -> Result<(), ApiErro
 /// Credential changes (password, TOTP) need an interactive login, not an API token.
 pub fn require_interactive(p: &Principal) -> Result<(), ApiError> {
     match p.method {
-        super::AuthMethod::AccessToken => Ok(()),
+        super::AuthMethod::AccessToken | super::AuthMethod::Session => Ok(()),
         super::AuthMethod::ApiToken { .. } => Err(ApiError::Forbidden(
             "this action needs an access token from /api/v1/auth/login, not an API token",
         )),

@@ -2,10 +2,12 @@
 //! file in the data directory) or PostgreSQL without reshaping callers. All SQL uses `$n`
 //! placeholders, which both drivers accept. Repositories live in submodules.
 
+pub mod dashboard;
 pub mod jobs;
 pub mod schedules;
 pub mod scripts;
 pub mod secrets;
+pub mod sessions;
 pub mod state;
 pub mod tokens;
 pub mod users;

@@ -1,0 +1,178 @@
+//! `/jobs` and `/jobs/{id}`: job list, job page with its live log, cancel and re-run.
+
+use super::client::encode;
+use super::csrf;
+use super::dashboard::job_line;
+use super::page::{Viewer, html, see_other, when_text};
+use crate::db;
+use crate::error::PageError;
+use crate::state::AppState;
+use automa_ui::Nav;
+use automa_ui::pages::job::{JobView, LogLine};
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    let p = &viewer.principal;
+    let owner = (!p.is_admin()).then_some(p.user_id.as_str());
+    let jobs: Vec<_> = db::dashboard::recent_jobs(&state.db, owner, false, 100)
+        .await?
+        .into_iter()
+        .map(job_line)
+        .collect();
+    Ok(html(automa_ui::pages::jobs::page(
+        &viewer.ctx(Nav::Jobs),
+        &jobs,
+    )))
+}
+
+pub async fn show(viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
+    let j = viewer
+        .api
+        .get(&format!("/api/v1/jobs/{}", encode(&id)))
+        .await?;
+    let status = text(&j["status"]);
+    let finished = db::jobs::FINAL_STATUSES.contains(&status.as_str());
+    let script_id = text(&j["script_id"]);
+    let script_name = match viewer
+        .api
+        .call(
+            Method::GET,
+            &format!("/api/v1/scripts/{}", encode(&script_id)),
+            None,
+        )
+        .await?
+    {
+        Ok(s) => text(&s["name"]),
+        Err(_) => "(deleted script)".to_owned(),
+    };
+    // A running job's log arrives over the event stream; a finished one is shown whole.
+    let log = if finished {
+        viewer
+            .api
+            .get(&format!("/api/v1/jobs/{}/logs", encode(&id)))
+            .await?
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| LogLine {
+                stream: text(&l["stream"]),
+                level: l["level"].as_str().map(str::to_owned),
+                message: text(&l["message"]),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let error = &j["error"];
+    let view = JobView {
+        id: text(&j["id"]),
+        script_id,
+        script_name,
+        script_version: j["script_version"].as_i64().unwrap_or(0),
+        finished,
+        trigger: text(&j["trigger"]),
+        attempt: j["attempt"].as_i64().unwrap_or(0),
+        max_attempts: j["max_attempts"].as_i64().unwrap_or(0),
+        args: pretty(&j["args"]),
+        result: (status == "succeeded").then(|| pretty(&j["result"])),
+        error_kind: error["kind"].as_str().map(str::to_owned),
+        error_message: error["message"].as_str().map(str::to_owned),
+        traceback: error["traceback"].as_str().map(str::to_owned),
+        progress: j["progress"]
+            .as_f64()
+            .or_else(|| (status == "succeeded").then_some(1.0)),
+        progress_message: j["progress_message"].as_str().map(str::to_owned),
+        duration: j["duration_ms"].as_i64().map(|ms| format!("{ms} ms")),
+        created_at: when_text(j["created_at"].as_str().unwrap_or_default()),
+        status,
+        log,
+    };
+    Ok(html(automa_ui::pages::job::page(
+        &viewer.ctx(Nav::Jobs),
+        &view,
+    )))
+}
+
+/// The job's live log for `EventSource` (which cannot send an `Authorization` header):
+/// the API's own event stream, requested as the session's user.
+pub async fn events(viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
+    let mut resp = viewer
+        .api
+        .send(
+            Method::GET,
+            &format!("/api/v1/jobs/{}/logs", encode(&id)),
+            None,
+            "text/event-stream",
+        )
+        .await?;
+    if !resp.status().is_success() {
+        return Err(crate::error::ApiError::NotFound.into());
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: Option<String>,
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
+    let answer = viewer
+        .api
+        .call(
+            Method::POST,
+            &format!("/api/v1/jobs/{}/cancel", encode(&id)),
+            None,
+        )
+        .await?;
+    match answer {
+        // Cancelling a job that has just finished is not an error for the user.
+        Ok(_) => {}
+        Err(f) if f.status.as_u16() == 409 => {}
+        Err(f) => return Err(crate::error::ApiError::from(f).into()),
+    }
+    Ok(see_other(&format!("/jobs/{}", encode(&id))))
+}
+
+/// Runs the job's script again with the same arguments and version.
+pub async fn rerun(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
+    let j = viewer
+        .api
+        .get(&format!("/api/v1/jobs/{}", encode(&id)))
+        .await?;
+    let job = viewer
+        .api
+        .call(
+            Method::POST,
+            &format!("/api/v1/scripts/{}/run", encode(&text(&j["script_id"]))),
+            Some(&json!({"args": j["args"], "version": j["script_version"]})),
+        )
+        .await??;
+    Ok(see_other(&format!("/jobs/{}", encode(&text(&job["id"])))))
+}

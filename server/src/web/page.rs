@@ -1,0 +1,79 @@
+//! What every signed-in page handler starts from: the session's principal, the page
+//! context (navigation, theme, CSRF token) and an API client acting as the user.
+
+use super::client::Api;
+use crate::auth::extract::{BrowserUser, client_ip};
+use crate::auth::{Principal, session};
+use crate::error::PageError;
+use crate::state::AppState;
+use automa_ui::{Markup, Nav, PageCtx};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+pub struct Viewer {
+    pub principal: Principal,
+    pub csrf: String,
+    pub api: Api,
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let BrowserUser {
+            principal,
+            session_id,
+        } = BrowserUser::from_request_parts(parts, state).await?;
+        let api = Api::new(state.clone(), &principal, client_ip(parts, state))?;
+        Ok(Viewer {
+            csrf: session::csrf_token(&session_id),
+            principal,
+            api,
+        })
+    }
+}
+
+impl Viewer {
+    pub fn ctx(&self, nav: Nav) -> PageCtx {
+        PageCtx {
+            email: self.principal.email.clone(),
+            is_admin: self.principal.is_admin(),
+            theme: self.principal.user.theme.clone(),
+            csrf: self.csrf.clone(),
+            nav,
+        }
+    }
+}
+
+/// An HTML response that browsers and proxies do not cache (pages show private data
+/// and CSRF tokens).
+pub fn html(markup: Markup) -> Response {
+    let mut resp = markup.into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// A 303 redirect after a successful form POST.
+pub fn see_other(location: &str) -> Response {
+    let mut resp = axum::http::StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
+}
+
+/// Milliseconds since the epoch as a short UTC time.
+pub fn when(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// An RFC 3339 string from the API as a short UTC time.
+pub fn when_text(s: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| when(t.timestamp_millis()))
+        .unwrap_or_else(|_| s.to_owned())
+}

@@ -1,0 +1,11 @@
+//! Web dashboard tests: form and session behaviour over plain HTTP (reqwest), and the
+//! main flow in a real headless Chromium driven through chromedriver (thirtyfour).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
+
+mod browser;
+mod forms;
+mod web;

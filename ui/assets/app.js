@@ -1,0 +1,61 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  // Source editor: line numbers in a gutter, Tab inserts four spaces.
+  function setupEditor(root) {
+    var ta = root.querySelector("textarea");
+    var gutter = root.querySelector(".gutter");
+    function renumber() {
+      var n = ta.value.split("\n").length, s = "";
+      for (var i = 1; i <= n; i++) s += i + "\n";
+      gutter.textContent = s;
+      gutter.scrollTop = ta.scrollTop;
+    }
+    ta.addEventListener("input", renumber);
+    ta.addEventListener("scroll", function () { gutter.scrollTop = ta.scrollTop; });
+    ta.addEventListener("keydown", function (e) {
+      if (e.key !== "Tab" || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return;
+      e.preventDefault();
+      var start = ta.selectionStart, end = ta.selectionEnd;
+      ta.setRangeText("    ", start, end, "end");
+      renumber();
+    });
+    renumber();
+  }
+
+  // Job log: follow the server-sent events of a running job, then reload the page once
+  // the job has ended so status, result and error are shown.
+  function followLog(pre) {
+    var url = pre.getAttribute("data-stream");
+    var es = new EventSource(url);
+    es.addEventListener("log", function (e) {
+      var line;
+      try { line = JSON.parse(e.data); } catch (_) { line = { message: e.data }; }
+      var span = document.createElement("span");
+      span.className = "line " + (line.stream || "") + " " + (line.level || "");
+      var text = line.message || "";
+      span.textContent = /\n$/.test(text) ? text : text + "\n";
+      pre.appendChild(span);
+      pre.scrollTop = pre.scrollHeight;
+      if (typeof line.progress === "number") {
+        var fill = document.querySelector(".progress-fill");
+        if (fill) fill.style.width = Math.round(line.progress * 100) + "%";
+      }
+    });
+    es.addEventListener("end", function () {
+      es.close();
+      var live = document.getElementById("live-indicator");
+      if (live) live.textContent = "ended";
+      setTimeout(function () { window.location.reload(); }, 300);
+    });
+    es.onerror = function () {
+      if (es.readyState === EventSource.CLOSED) return;
+    };
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-editor]").forEach(setupEditor);
+    document.querySelectorAll("pre[data-stream]").forEach(followLog);
+  });
+})();

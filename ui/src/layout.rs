@@ -1,0 +1,103 @@
+//! The page frame: head, navigation (only what the role may see), theme.
+
+use maud::{DOCTYPE, Markup, html};
+
+/// Which navigation entry is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Dashboard,
+    Scripts,
+    Jobs,
+    Users,
+    Audit,
+    Secrets,
+    None,
+}
+
+/// What every signed-in page needs to know about the viewer.
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    pub email: String,
+    pub is_admin: bool,
+    /// `light`, `dark` or `system`.
+    pub theme: String,
+    /// The session's CSRF token, put into every form.
+    pub csrf: String,
+    pub nav: Nav,
+}
+
+fn theme_attr(theme: &str) -> &'static str {
+    match theme {
+        "light" => "light",
+        "dark" => "dark",
+        _ => "system",
+    }
+}
+
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            meta name="color-scheme" content="light dark";
+            title { (title) " · Automa" }
+            link rel="stylesheet" href="/static/app.css";
+            script src="/static/htmx.min.js" defer {}
+            script src="/static/app.js" defer {}
+        }
+    }
+}
+
+/// A page for a signed-in user.
+pub fn page(ctx: &PageCtx, title: &str, body: Markup) -> Markup {
+    let mut links = vec![
+        (Nav::Dashboard, "/", "Dashboard"),
+        (Nav::Scripts, "/scripts", "Scripts"),
+        (Nav::Jobs, "/jobs", "Jobs"),
+    ];
+    if ctx.is_admin {
+        links.push((Nav::Users, "/users", "Users"));
+        links.push((Nav::Audit, "/audit", "Audit"));
+        links.push((Nav::Secrets, "/secrets", "Secrets"));
+    }
+    html! {
+        (DOCTYPE)
+        html lang="en" data-theme=(theme_attr(&ctx.theme)) {
+            (head(title))
+            body {
+                header.topbar {
+                    a.brand href="/" { "Automa" }
+                    nav.mainnav aria-label="Main" {
+                        @for (nav, href, label) in &links {
+                            a href=(href) aria-current=[(*nav == ctx.nav).then_some("page")] { (label) }
+                        }
+                    }
+                    div.who {
+                        span.email title="Signed in" { (ctx.email) }
+                        form method="post" action="/logout" {
+                            (crate::components::csrf_field(&ctx.csrf))
+                            button.linkish type="submit" { "Log out" }
+                        }
+                    }
+                }
+                main.content { (body) }
+            }
+        }
+    }
+}
+
+/// A page without a session (login, setup, errors before login).
+pub fn bare(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" data-theme="system" {
+            (head(title))
+            body.bare {
+                main.narrow {
+                    div.brand.big { "Automa" }
+                    (body)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! `/scripts/{id}`: source editor, versions and the run form generated from `main()`.
+
+use crate::components::form_fields::{self, Field};
+use crate::components::{csrf_field, error_box};
+use crate::layout::{PageCtx, page as framed};
+use maud::{Markup, html};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct VersionLine {
+    pub version: i64,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ScriptView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub doc: Option<String>,
+    pub version: i64,
+    /// The editor's text: the current source, or what the user submitted on error.
+    pub source: String,
+    pub source_error: Option<String>,
+    pub versions: Vec<VersionLine>,
+    pub fields: Vec<Field>,
+    /// Submitted run-form values (kept when the run is refused).
+    pub values: HashMap<String, String>,
+    pub field_errors: Vec<(String, String)>,
+    pub run_error: Option<String>,
+}
+
+pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
+    framed(
+        ctx,
+        &v.name,
+        html! {
+            h1 { (v.name) " " span.muted.small { "v" (v.version) } }
+            @if !v.description.is_empty() { p.muted { (v.description) } }
+            div.grid2.script-grid {
+                section.card #run {
+                    h2 { "Run" }
+                    @if let Some(doc) = &v.doc { pre.doc { (doc) } }
+                    (error_box(v.run_error.as_deref()))
+                    form.run-form method="post" action={ "/scripts/" (v.id) "/run" } {
+                        (csrf_field(&ctx.csrf))
+                        @if v.fields.is_empty() { p.muted { "This script takes no arguments." } }
+                        (form_fields::render(&v.fields, &v.values, &v.field_errors))
+                        button.primary type="submit" { "Run" }
+                    }
+                }
+                section.card {
+                    h2 { "Versions" }
+                    ul.rows {
+                        @for ver in &v.versions {
+                            li { "v" (ver.version) span.right.muted { (ver.created_at) } }
+                        }
+                    }
+                }
+            }
+            section.card {
+                h2 { "Source" }
+                (error_box(v.source_error.as_deref()))
+                form method="post" action={ "/scripts/" (v.id) "/source" } {
+                    (csrf_field(&ctx.csrf))
+                    div.editor data-editor {
+                        pre.gutter aria-hidden="true" {}
+                        textarea.code name="source" spellcheck="false" autocapitalize="off" autocomplete="off"
+                            aria-label="Script source" rows="18" { (v.source) }
+                    }
+                    button type="submit" { "Save as new version" }
+                }
+            }
+        },
+    )
+}
