@@ -43,6 +43,8 @@ pub struct HostContext {
     pub max_artifact_bytes: u64,
     /// Guest paths of the mounted directories.
     pub mounts: Vec<String>,
+    /// The agent's mailbox and supervisor link; `None` for jobs.
+    pub agent: Option<Arc<dyn crate::ports::AgentChannel>>,
     pub(crate) counters: HostCounters,
     pub(crate) artifact_bytes: u64,
     pub(crate) revealed_secrets: Vec<String>,
@@ -68,6 +70,7 @@ impl HostContext {
             artifacts_dir: None,
             max_artifact_bytes: 100 * 1024 * 1024,
             mounts: Vec::new(),
+            agent: None,
             counters: HostCounters::default(),
             artifact_bytes: 0,
             revealed_secrets: Vec::new(),

@@ -7,6 +7,7 @@
 
 #![deny(clippy::unwrap_used)]
 
+mod agent;
 pub mod capabilities;
 mod context;
 mod email;
@@ -52,5 +53,6 @@ pub fn add_to_linker<T: Send + 'static>(
     wit::secrets::add_to_linker::<T, Ctx>(linker, get)?;
     wit::state::add_to_linker::<T, Ctx>(linker, get)?;
     wit::log::add_to_linker::<T, Ctx>(linker, get)?;
+    wit::agent::add_to_linker::<T, Ctx>(linker, get)?;
     Ok(())
 }

@@ -94,6 +94,22 @@ pub trait StateStore: Send + Sync {
     fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, HostError>>;
 }
 
+/// The link between a running agent instance and its supervisor.
+pub trait AgentChannel: Send + Sync {
+    /// The next message, waiting up to `timeout`; `None` on timeout or stop request.
+    fn receive(&self, timeout: Duration) -> BoxFuture<'_, Option<String>>;
+    /// Publish an event (JSON text).
+    fn emit(&self, value_json: String);
+    /// Set the status text and numbers.
+    fn set_status(&self, text: String, metrics: Option<Value>);
+    /// Whether a stop was requested.
+    fn stop_requested(&self) -> bool;
+    /// Resolves once a stop is requested.
+    fn stopped(&self) -> BoxFuture<'_, ()>;
+    /// The agent showed a sign of life (any agent call).
+    fn heartbeat(&self);
+}
+
 /// The record of one host call, for the audit log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostCallRecord {

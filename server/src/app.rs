@@ -89,10 +89,18 @@ impl Application {
         let shutdown = CancellationToken::new();
         jobs.start(shutdown.clone()).await?;
         crate::schedules::start(db.clone(), jobs.clone(), shutdown.clone());
+        let agents = crate::agents::Agents::new(
+            db.clone(),
+            jobs.runtime().clone(),
+            audit.clone(),
+            config.data_dir.clone(),
+        );
+        agents.boot().await?;
         let state = AppState::new(Inner {
             jwt: JwtKeys::new(&keys.jwt, config.access_token_ttl),
             audit,
             jobs: jobs.clone(),
+            agents,
             throttle: LoginThrottle::new(config.login_max_failures, config.lockout),
             auth_cache: AuthCache::new(config.auth_cache_ttl),
             setup_token: tokio::sync::Mutex::new(setup_token),
@@ -143,6 +151,7 @@ impl Application {
         .await
         .context("serving HTTP")?;
         self.shutdown.cancel();
+        self.state.agents.shutdown().await;
         self.state.db.close().await;
         tracing::info!("server stopped");
         Ok(())

@@ -1,5 +1,6 @@
 //! Automa's server and command-line interface.
 
+pub mod agents;
 pub mod api;
 pub mod app;
 pub mod audit;

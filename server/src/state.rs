@@ -25,6 +25,8 @@ pub struct Inner {
     pub secrets_key: Vec<u8>,
     /// The job queue, its workers and the Python runtime they share.
     pub jobs: crate::jobs::Jobs,
+    /// The agent supervisor.
+    pub agents: crate::agents::Agents,
 }
 
 impl AppState {

@@ -42,6 +42,23 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
+/// A server on `data` that stops when the returned sender fires; with its setup token.
+pub async fn serve_on(
+    data: &std::path::Path,
+) -> (String, tokio::sync::oneshot::Sender<()>, Option<String>) {
+    let mut config = Config::new(data);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.cache_dir = Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache"));
+    let app = Application::build(config).await.unwrap();
+    let token = app.setup_token().await;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    (base, stop, token)
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)

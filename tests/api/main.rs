@@ -6,6 +6,7 @@ mod helpers;
 #[path = "../support/smtp.rs"]
 mod smtp;
 
+mod agents;
 mod anonymous;
 mod audit;
 mod auth;

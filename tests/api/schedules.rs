@@ -1,9 +1,7 @@
 //! Schedules through the API: validation, next-run preview, firing on time, and
 //! surviving a restart of the server.
 
-use crate::helpers::spawn_app;
-use automa::app::Application;
-use automa::config::Config;
+use crate::helpers::{serve_on, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -90,23 +88,6 @@ async fn scheduled_jobs(client: &reqwest::Client, base: &str, token: &str) -> Ve
         .collect()
 }
 
-/// A server on `data` that stops when the returned sender fires; with its setup token.
-async fn start(
-    data: &std::path::Path,
-) -> (String, tokio::sync::oneshot::Sender<()>, Option<String>) {
-    let mut config = Config::new(data);
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.cache_dir = Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache"));
-    let app = Application::build(config).await.unwrap();
-    let token = app.setup_token().await;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until_stopped(async move {
-        let _ = stopped.await;
-    }));
-    (base, stop, token)
-}
-
 async fn wait_for_jobs(
     client: &reqwest::Client,
     base: &str,
@@ -133,7 +114,7 @@ async fn interval_schedule_fires_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let client = reqwest::Client::new();
-    let (base, stop, setup) = start(&data).await;
+    let (base, stop, setup) = serve_on(&data).await;
     let resp = client
         .post(format!("{base}/api/v1/setup"))
         .json(&json!({"token": setup.unwrap(), "email": "a@example.org", "password": "a long password"}))
@@ -174,7 +155,7 @@ async fn interval_schedule_fires_and_survives_a_restart() {
 
     let _ = stop.send(());
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (base, stop, _) = start(&data).await;
+    let (base, stop, _) = serve_on(&data).await;
     let before = scheduled_jobs(&client, &base, &token).await.len();
     let after = wait_for_jobs(&client, &base, &token, before + 2).await;
     // One job per firing: never two within the same second of schedule.

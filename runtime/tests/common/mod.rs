@@ -100,3 +100,53 @@ pub async fn run_with_args(source: &str, args: Value) -> RunOutcome {
     req.args = args;
     runtime().run(req).await
 }
+
+/// An agent channel in memory: a mailbox the test fills, events and statuses it reads.
+#[derive(Default)]
+pub struct TestAgent {
+    pub inbox: Mutex<std::collections::VecDeque<String>>,
+    pub events: Mutex<Vec<String>>,
+    pub statuses: Mutex<Vec<(String, Option<Value>)>>,
+    pub stop: tokio::sync::Notify,
+    pub stopping: std::sync::atomic::AtomicBool,
+    pub beats: std::sync::atomic::AtomicU32,
+}
+
+impl automa_runtime::host::ports::AgentChannel for TestAgent {
+    fn receive(
+        &self,
+        timeout: std::time::Duration,
+    ) -> automa_runtime::host::ports::BoxFuture<'_, Option<String>> {
+        Box::pin(async move {
+            let deadline = tokio::time::Instant::now() + timeout;
+            loop {
+                if let Some(message) = self.inbox.lock().unwrap().pop_front() {
+                    return Some(message);
+                }
+                if self.stop_requested() || tokio::time::Instant::now() >= deadline {
+                    return None;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+    }
+    fn emit(&self, value_json: String) {
+        self.events.lock().unwrap().push(value_json);
+    }
+    fn set_status(&self, text: String, metrics: Option<Value>) {
+        self.statuses.lock().unwrap().push((text, metrics));
+    }
+    fn stop_requested(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    fn stopped(&self) -> automa_runtime::host::ports::BoxFuture<'_, ()> {
+        Box::pin(async move {
+            while !self.stop_requested() {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+    }
+    fn heartbeat(&self) {
+        self.beats.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}

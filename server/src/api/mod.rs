@@ -1,6 +1,7 @@
 //! REST API `/api/v1`: one file per resource, merged here into an `OpenApiRouter` so the
 //! OpenAPI document is generated from the same handlers that serve requests.
 
+pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod jobs;
@@ -182,4 +183,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(secrets::router())
         .merge(schedules::router())
         .merge(webhooks::router())
+        .merge(agents::router())
 }

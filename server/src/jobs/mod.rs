@@ -3,6 +3,7 @@
 
 pub mod events;
 mod host;
+pub use host::DbState;
 mod notify;
 pub mod params;
 pub mod settings;

@@ -1,0 +1,180 @@
+//! The link between a supervised agent and its running instance: the mailbox, the
+//! polite stop signal, heartbeats, and the event history it writes.
+
+use crate::db::{self, Db, agents::EventRow, now_ms};
+use automa_runtime::CancellationToken;
+use automa_runtime::host::LogLevel;
+use automa_runtime::host::ports::{AgentChannel, BoxFuture, OutputStream, RunEvents};
+use serde_json::{Value, json};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// Events kept per agent; older ones are trimmed.
+const KEEP_EVENTS: i64 = 10_000;
+
+enum Record {
+    Event(EventRow),
+    Status(String, Option<String>),
+}
+
+pub struct AgentLink {
+    mailbox: tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>,
+    stop: watch::Sender<bool>,
+    last_beat: AtomicI64,
+    seq: AtomicI64,
+    writer: mpsc::UnboundedSender<Record>,
+    /// Ends the current instance (forced stop, hang watchdog).
+    pub(super) kill: Mutex<CancellationToken>,
+}
+
+impl AgentLink {
+    /// A link for agent `id`, with the sender side of its mailbox.
+    pub async fn open(
+        db: Db,
+        id: String,
+    ) -> sqlx::Result<(std::sync::Arc<Self>, mpsc::UnboundedSender<String>)> {
+        let first_seq = db::agents::next_event_seq(&db, &id).await?;
+        let (to_mailbox, mailbox) = mpsc::unbounded_channel();
+        let (writer, mut records) = mpsc::unbounded_channel::<Record>();
+        tokio::spawn(async move {
+            let mut written = 0u32;
+            while let Some(first) = records.recv().await {
+                let mut batch = Vec::new();
+                for record in
+                    std::iter::once(first).chain(std::iter::from_fn(|| records.try_recv().ok()))
+                {
+                    match record {
+                        Record::Event(row) => batch.push(row),
+                        Record::Status(text, metrics) => {
+                            if let Err(e) =
+                                db::agents::set_status(&db, &id, &text, metrics.as_deref()).await
+                            {
+                                tracing::warn!(agent = %id, error = %e, "storing agent status");
+                            }
+                        }
+                    }
+                }
+                if let Err(e) = db::agents::append_events(&db, &id, &batch).await {
+                    tracing::warn!(agent = %id, error = %e, "storing agent events");
+                }
+                written = written.wrapping_add(1);
+                if written.is_multiple_of(500) {
+                    let _ = db::agents::trim_events(&db, &id, KEEP_EVENTS).await;
+                }
+            }
+        });
+        let link = Self {
+            mailbox: tokio::sync::Mutex::new(mailbox),
+            stop: watch::channel(false).0,
+            last_beat: AtomicI64::new(now_ms()),
+            seq: AtomicI64::new(first_seq),
+            writer,
+            kill: Mutex::new(CancellationToken::new()),
+        };
+        Ok((std::sync::Arc::new(link), to_mailbox))
+    }
+
+    /// Record an entry of the agent's history.
+    pub fn record(&self, kind: &str, body: Value) {
+        let row = EventRow {
+            seq: self.seq.fetch_add(1, Ordering::Relaxed),
+            at: now_ms(),
+            kind: kind.to_owned(),
+            body: body.to_string(),
+        };
+        let _ = self.writer.send(Record::Event(row));
+    }
+
+    /// Ask the instance to stop (it sees `stop_requested`, its sleep and receive end).
+    pub fn request_stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// A fresh instance starts: not stopping, alive now, a new kill switch.
+    pub fn reset_for_instance(&self) -> CancellationToken {
+        self.stop.send_replace(false);
+        self.last_beat.store(now_ms(), Ordering::Relaxed);
+        let token = CancellationToken::new();
+        *self.kill.lock().unwrap_or_else(|e| e.into_inner()) = token.clone();
+        token
+    }
+
+    pub fn kill_instance(&self) {
+        self.kill.lock().unwrap_or_else(|e| e.into_inner()).cancel();
+    }
+
+    pub fn last_beat(&self) -> i64 {
+        self.last_beat.load(Ordering::Relaxed)
+    }
+}
+
+impl AgentChannel for AgentLink {
+    fn receive(&self, timeout: Duration) -> BoxFuture<'_, Option<String>> {
+        Box::pin(async move {
+            let mut stop = self.stop.subscribe();
+            if *stop.borrow() {
+                return None;
+            }
+            let mut mailbox = self.mailbox.lock().await;
+            tokio::select! {
+                message = mailbox.recv() => message,
+                () = tokio::time::sleep(timeout) => None,
+                _ = stop.wait_for(|s| *s) => None,
+            }
+        })
+    }
+
+    fn emit(&self, value_json: String) {
+        let body = serde_json::from_str(&value_json).unwrap_or(Value::String(value_json));
+        self.record("event", body);
+    }
+
+    fn set_status(&self, text: String, metrics: Option<Value>) {
+        let _ = self
+            .writer
+            .send(Record::Status(text, metrics.map(|m| m.to_string())));
+    }
+
+    fn stop_requested(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    fn stopped(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let mut stop = self.stop.subscribe();
+            let _ = stop.wait_for(|s| *s).await;
+        })
+    }
+
+    fn heartbeat(&self) {
+        self.last_beat.store(now_ms(), Ordering::Relaxed);
+    }
+}
+
+impl RunEvents for AgentLink {
+    fn output(&self, stream: OutputStream, chunk: &[u8]) {
+        let kind = match stream {
+            OutputStream::Stdout => "stdout",
+            OutputStream::Stderr => "stderr",
+        };
+        self.record(
+            kind,
+            Value::String(String::from_utf8_lossy(chunk).into_owned()),
+        );
+    }
+
+    fn log(&self, level: LogLevel, message: &str, fields: Option<&Value>) {
+        let level = match level {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warning => "warning",
+            LogLevel::Error => "error",
+        };
+        self.record(
+            "log",
+            json!({"level": level, "message": message, "fields": fields}),
+        );
+    }
+}

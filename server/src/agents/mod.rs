@@ -1,0 +1,162 @@
+//! Agents: long-running sandboxed scripts under supervision. Each running agent has a
+//! supervisor task that starts an instance, watches it (exit, hang), and restarts it
+//! per its policy with exponential backoff, until it is stopped or turns `fatal`.
+
+mod link;
+mod supervise;
+
+use crate::audit::AuditLog;
+use crate::db::{self, Db};
+use automa_runtime::{CancellationToken, Runtime};
+use link::AgentLink;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The agent supervisor of one server process.
+#[derive(Clone)]
+pub struct Agents(Arc<Inner>);
+
+struct Inner {
+    db: Db,
+    runtime: Arc<Runtime>,
+    audit: AuditLog,
+    data_dir: PathBuf,
+    http: Arc<automa_runtime::host::ReqwestClient>,
+    running: Mutex<HashMap<String, Handle>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+struct Handle {
+    /// Tells this supervision apart from an earlier or later one of the same agent.
+    generation: u64,
+    link: Arc<AgentLink>,
+    mailbox: mpsc::UnboundedSender<String>,
+    /// Ends supervision: no more restarts.
+    control: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Why an agent operation could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("the agent is not running")]
+    NotRunning,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+impl Agents {
+    pub fn new(db: Db, runtime: Arc<Runtime>, audit: AuditLog, data_dir: PathBuf) -> Self {
+        Self(Arc::new(Inner {
+            db,
+            runtime,
+            audit,
+            data_dir,
+            http: Arc::new(automa_runtime::host::ReqwestClient::new()),
+            running: Mutex::default(),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        }))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Handle>> {
+        self.0.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// After a server start: no agent may claim to run, then the autostart ones start.
+    pub async fn boot(&self) -> anyhow::Result<()> {
+        let corrected = db::agents::reset_after_restart(&self.0.db).await?;
+        if corrected > 0 {
+            tracing::info!(corrected, "agents marked stopped after a restart");
+        }
+        for id in db::agents::autostart_ids(&self.0.db).await? {
+            self.start(&id, "autostart at server start").await?;
+        }
+        Ok(())
+    }
+
+    /// Start supervising the agent; nothing happens when it already runs.
+    pub async fn start(&self, id: &str, reason: &str) -> Result<(), AgentError> {
+        if self.lock().contains_key(id) {
+            return Ok(());
+        }
+        let (link, mailbox) = AgentLink::open(self.0.db.clone(), id.to_owned()).await?;
+        let control = CancellationToken::new();
+        let generation = self
+            .0
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let task = tokio::spawn(supervise::supervise(
+            self.clone(),
+            id.to_owned(),
+            link.clone(),
+            control.clone(),
+            reason.to_owned(),
+            generation,
+        ));
+        let mut running = self.lock();
+        if running.contains_key(id) {
+            control.cancel();
+            task.abort();
+            return Ok(());
+        }
+        running.insert(
+            id.to_owned(),
+            Handle {
+                generation,
+                link,
+                mailbox,
+                control,
+                task,
+            },
+        );
+        Ok(())
+    }
+
+    /// Stop politely: the instance sees the stop request; after `grace` it is ended.
+    pub async fn stop(&self, id: &str, grace: Duration) -> Result<(), AgentError> {
+        let Some(handle) = self.lock().remove(id) else {
+            return Err(AgentError::NotRunning);
+        };
+        handle.control.cancel();
+        handle.link.request_stop();
+        let mut task = handle.task;
+        if tokio::time::timeout(grace, &mut task).await.is_err() {
+            handle.link.kill_instance();
+            let _ = tokio::time::timeout(Duration::from_secs(10), &mut task).await;
+        }
+        Ok(())
+    }
+
+    /// Deliver a message to the running agent's mailbox.
+    pub fn send(&self, id: &str, body: String) -> Result<(), AgentError> {
+        let running = self.lock();
+        let handle = running.get(id).ok_or(AgentError::NotRunning)?;
+        handle
+            .mailbox
+            .send(body)
+            .map_err(|_| AgentError::NotRunning)
+    }
+
+    pub fn is_supervised(&self, id: &str) -> bool {
+        self.lock().contains_key(id)
+    }
+
+    /// Called by a supervisor task when it ends by itself (exited, fatal).
+    fn forget(&self, id: &str, generation: u64) {
+        let mut running = self.lock();
+        if running.get(id).is_some_and(|h| h.generation == generation) {
+            running.remove(id);
+        }
+    }
+
+    /// Stop every agent (server shutdown) without changing their autostart flags.
+    pub async fn shutdown(&self) {
+        let ids: Vec<String> = self.lock().keys().cloned().collect();
+        for id in ids {
+            let _ = self.stop(&id, Duration::from_secs(5)).await;
+        }
+    }
+}

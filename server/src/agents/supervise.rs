@@ -1,0 +1,268 @@
+//! One agent's supervision loop: start, watch, restart per policy, or give up.
+
+use super::Agents;
+use super::link::AgentLink;
+use crate::audit::{AuditEvent, Outcome};
+use crate::db::{self, now_ms};
+use automa_runtime::host::{Capabilities, HostContext};
+use automa_runtime::{CancellationToken, Limits, Mounts, RunRequest, RunStatus};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// An instance that ends sooner than this after starting counts as a quick restart.
+const QUICK: Duration = Duration::from_secs(60);
+const MAX_BACKOFF_SECONDS: u64 = 300;
+/// Agents run until stopped; this only bounds a forgotten one.
+const INSTANCE_TIMEOUT: Duration = Duration::from_secs(365 * 86_400);
+
+pub(super) async fn supervise(
+    agents: Agents,
+    id: String,
+    link: Arc<AgentLink>,
+    control: CancellationToken,
+    reason: String,
+    generation: u64,
+) {
+    let mut quick_restarts = 0u32;
+    let mut reason = reason;
+    loop {
+        match run_once(&agents, &id, &link, &control, &reason).await {
+            Ok(Next::Stop(state, why)) => {
+                transition(&agents, &link, &id, &state, &why, false).await;
+                break;
+            }
+            Ok(Next::Restart {
+                lived,
+                exit,
+                backoff_seconds,
+                max_quick,
+            }) => {
+                quick_restarts = if lived < QUICK { quick_restarts + 1 } else { 0 };
+                if quick_restarts > max_quick {
+                    let why = format!(
+                        "{exit}; it failed {quick_restarts} times in a row within a minute of starting"
+                    );
+                    transition(&agents, &link, &id, "fatal", &why, false).await;
+                    break;
+                }
+                let delay = backoff(backoff_seconds, quick_restarts);
+                let why = format!("{exit}; restarting in {:.1}s", delay.as_secs_f64());
+                transition(&agents, &link, &id, "backoff", &why, false).await;
+                let _ = db::agents::record_exit(&agents.0.db, &id, &exit, true).await;
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = control.cancelled() => {
+                        transition(&agents, &link, &id, "stopped", "stopped during backoff", false).await;
+                        break;
+                    }
+                }
+                reason = "restart after backoff".into();
+            }
+            Err(e) => {
+                tracing::error!(agent = %id, error = format!("{e:#}"), "agent supervision failed");
+                transition(
+                    &agents,
+                    &link,
+                    &id,
+                    "fatal",
+                    "internal error while starting the agent",
+                    false,
+                )
+                .await;
+                break;
+            }
+        }
+    }
+    agents.forget(&id, generation);
+}
+
+enum Next {
+    Stop(String, String),
+    Restart {
+        lived: Duration,
+        exit: String,
+        backoff_seconds: u64,
+        max_quick: u32,
+    },
+}
+
+async fn run_once(
+    agents: &Agents,
+    id: &str,
+    link: &Arc<AgentLink>,
+    control: &CancellationToken,
+    reason: &str,
+) -> anyhow::Result<Next> {
+    let db = &agents.0.db;
+    let Some(agent) = db::agents::find(db, id).await? else {
+        return Ok(Next::Stop("stopped".into(), "the agent was deleted".into()));
+    };
+    transition(agents, link, id, "starting", reason, false).await;
+    let script = db::scripts::find(db, &agent.script_id).await?;
+    let version = match &script {
+        Some(s) => db::scripts::version(db, &s.id, s.current_version).await?,
+        None => None,
+    };
+    let (Some(script), Some(version)) = (script, version) else {
+        return Ok(Next::Stop(
+            "fatal".into(),
+            "the agent's script does not exist".into(),
+        ));
+    };
+    let capabilities: Capabilities = serde_json::from_str(&script.capabilities).unwrap_or_default();
+    let args: serde_json::Value = serde_json::from_str(&agent.args).unwrap_or_default();
+    let data_dir = agents
+        .0
+        .data_dir
+        .join("scripts")
+        .join(&script.id)
+        .join("data");
+    std::fs::create_dir_all(&data_dir)?;
+
+    let kill = link.reset_for_instance();
+    let mut host = HostContext::new(
+        Arc::new(capabilities),
+        agents.0.http.clone(),
+        Arc::new(automa_runtime::host::ports::Nothing),
+        link.clone(),
+    );
+    host.agent = Some(link.clone());
+    host.state = Some(Arc::new(crate::jobs::DbState {
+        db: db.clone(),
+        script_id: script.id.clone(),
+    }));
+    transition(agents, link, id, "running", "instance started", true).await;
+    let watchdog = spawn_watchdog(
+        agents.clone(),
+        id.to_owned(),
+        link.clone(),
+        agent.hang_timeout_seconds,
+        kill.clone(),
+    );
+    let started = Instant::now();
+    let outcome = agents
+        .0
+        .runtime
+        .run(RunRequest {
+            source: version.source,
+            filename: format!("{}.py", script.name),
+            args,
+            limits: Limits {
+                memory_bytes: u64::try_from(agent.memory_mb).unwrap_or(128) * 1024 * 1024,
+                timeout: INSTANCE_TIMEOUT,
+                fuel: None,
+                max_output_bytes: 1024 * 1024,
+            },
+            mounts: Mounts {
+                data: Some(data_dir),
+                ..Mounts::default()
+            },
+            host,
+            cancel: kill,
+        })
+        .await;
+    watchdog.abort();
+    let hung = watchdog.await.ok().flatten();
+    let exit = match (&hung, &outcome.error) {
+        (Some(hang), _) => hang.clone(),
+        (None, Some(error)) => format!(
+            "exited {}: {}: {}",
+            outcome.status.as_str(),
+            error.kind,
+            error.message
+        ),
+        (None, None) => format!("exited {}", outcome.status.as_str()),
+    };
+    if control.is_cancelled() {
+        let _ = db::agents::record_exit(db, id, &exit, false).await;
+        return Ok(Next::Stop("stopped".into(), "stopped on request".into()));
+    }
+    let failed = hung.is_some() || outcome.status != RunStatus::Succeeded;
+    let restart = match agent.restart_policy.as_str() {
+        "always" => true,
+        "on-failure" => failed,
+        _ => false,
+    };
+    if !restart {
+        let _ = db::agents::record_exit(db, id, &exit, false).await;
+        return Ok(Next::Stop("exited".into(), exit));
+    }
+    Ok(Next::Restart {
+        lived: started.elapsed(),
+        exit,
+        backoff_seconds: u64::try_from(agent.backoff_seconds).unwrap_or(1),
+        max_quick: u32::try_from(agent.max_quick_restarts).unwrap_or(5),
+    })
+}
+
+/// Persists heartbeats and ends a hung instance; returns the reason when it did.
+fn spawn_watchdog(
+    agents: Agents,
+    id: String,
+    link: Arc<AgentLink>,
+    hang_timeout_seconds: i64,
+    kill: CancellationToken,
+) -> tokio::task::JoinHandle<Option<String>> {
+    tokio::spawn(async move {
+        let mut stored = 0;
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let beat = link.last_beat();
+            if beat != stored {
+                stored = beat;
+                let _ = db::agents::set_heartbeat(&agents.0.db, &id, beat).await;
+            }
+            if hang_timeout_seconds > 0 && now_ms() - beat > hang_timeout_seconds * 1000 {
+                kill.cancel();
+                return Some(format!("hung: no agent call for {hang_timeout_seconds}s"));
+            }
+            if kill.is_cancelled() {
+                return None;
+            }
+        }
+    })
+}
+
+fn backoff(base_seconds: u64, attempt: u32) -> Duration {
+    let exponent = attempt.saturating_sub(1).min(16);
+    let seconds = base_seconds
+        .max(1)
+        .saturating_mul(1 << exponent)
+        .min(MAX_BACKOFF_SECONDS);
+    let mut byte = [0u8; 1];
+    let _ = getrandom::fill(&mut byte);
+    let jitter = 0.75 + f64::from(byte[0]) / 255.0 * 0.5;
+    Duration::from_secs_f64(seconds as f64 * jitter)
+}
+
+/// Store the new state, add it to the history and the audit log.
+async fn transition(
+    agents: &Agents,
+    link: &AgentLink,
+    id: &str,
+    state: &str,
+    reason: &str,
+    started: bool,
+) {
+    if let Err(e) = db::agents::set_state(&agents.0.db, id, state, Some(reason), started).await {
+        tracing::warn!(agent = %id, error = %e, "storing agent state");
+    }
+    link.record("transition", json!({"state": state, "reason": reason}));
+    metrics::counter!("agent_transitions_total", "state" => state.to_owned()).increment(1);
+    let outcome = if matches!(state, "fatal") {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    };
+    agents
+        .0
+        .audit
+        .record(
+            AuditEvent::new(format!("agent:{id}"), format!("agent.{state}"))
+                .target(format!("agent:{id}"))
+                .outcome(outcome)
+                .details(json!({"reason": reason})),
+        )
+        .await;
+}

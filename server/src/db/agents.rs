@@ -1,0 +1,272 @@
+//! Agent repository: settings, supervised state, and the event history.
+
+use super::{Db, new_id, now_ms};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AgentRow {
+    pub id: String,
+    pub owner_id: String,
+    pub name: String,
+    pub script_id: String,
+    pub args: String,
+    pub restart_policy: String,
+    pub max_quick_restarts: i64,
+    pub backoff_seconds: i64,
+    pub memory_mb: i64,
+    pub autostart: i64,
+    pub hang_timeout_seconds: i64,
+    pub stop_grace_seconds: i64,
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub status_text: Option<String>,
+    pub status_metrics: Option<String>,
+    pub restarts: i64,
+    pub started_at: Option<i64>,
+    pub last_heartbeat_at: Option<i64>,
+    pub last_exit: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+macro_rules! cols {
+    () => {
+        "id, owner_id, name, script_id, args, restart_policy, max_quick_restarts, \
+         backoff_seconds, memory_mb, autostart, hang_timeout_seconds, stop_grace_seconds, state, \
+         state_reason, status_text, status_metrics, restarts, started_at, last_heartbeat_at, \
+         last_exit, created_at, updated_at"
+    };
+}
+
+/// The settings a user sets.
+pub struct AgentFields<'a> {
+    pub name: &'a str,
+    pub script_id: &'a str,
+    pub args: &'a str,
+    pub restart_policy: &'a str,
+    pub max_quick_restarts: i64,
+    pub backoff_seconds: i64,
+    pub memory_mb: i64,
+    pub autostart: bool,
+    pub hang_timeout_seconds: i64,
+    pub stop_grace_seconds: i64,
+}
+
+pub async fn insert(db: &Db, owner_id: &str, f: &AgentFields<'_>) -> sqlx::Result<AgentRow> {
+    sqlx::query_as(concat!(
+        "INSERT INTO agents (id, owner_id, name, script_id, args, restart_policy, \
+         max_quick_restarts, backoff_seconds, memory_mb, autostart, hang_timeout_seconds, \
+         stop_grace_seconds, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
+        cols!()
+    ))
+    .bind(new_id())
+    .bind(owner_id)
+    .bind(f.name)
+    .bind(f.script_id)
+    .bind(f.args)
+    .bind(f.restart_policy)
+    .bind(f.max_quick_restarts)
+    .bind(f.backoff_seconds)
+    .bind(f.memory_mb)
+    .bind(i64::from(f.autostart))
+    .bind(f.hang_timeout_seconds)
+    .bind(f.stop_grace_seconds)
+    .bind(now_ms())
+    .fetch_one(db)
+    .await
+}
+
+pub async fn update(db: &Db, id: &str, f: &AgentFields<'_>) -> sqlx::Result<Option<AgentRow>> {
+    sqlx::query_as(concat!(
+        "UPDATE agents SET name = $2, args = $3, restart_policy = $4, max_quick_restarts = $5, \
+         backoff_seconds = $6, memory_mb = $7, autostart = $8, hang_timeout_seconds = $9, \
+         stop_grace_seconds = $10, updated_at = $11 WHERE id = $1 RETURNING ",
+        cols!()
+    ))
+    .bind(id)
+    .bind(f.name)
+    .bind(f.args)
+    .bind(f.restart_policy)
+    .bind(f.max_quick_restarts)
+    .bind(f.backoff_seconds)
+    .bind(f.memory_mb)
+    .bind(i64::from(f.autostart))
+    .bind(f.hang_timeout_seconds)
+    .bind(f.stop_grace_seconds)
+    .bind(now_ms())
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<AgentRow>> {
+    sqlx::query_as(concat!("SELECT ", cols!(), " FROM agents WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn list(
+    db: &Db,
+    owner: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<AgentRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM agents WHERE ($1 IS NULL OR owner_id = $1) AND ($2 IS NULL OR id > $2) \
+         ORDER BY id LIMIT $3"
+    ))
+    .bind(owner)
+    .bind(after)
+    .bind(limit + 1)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM agents WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Record a state change; `started` sets `started_at` to now.
+pub async fn set_state(
+    db: &Db,
+    id: &str,
+    state: &str,
+    reason: Option<&str>,
+    started: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE agents SET state = $2, state_reason = $3, updated_at = $4, \
+         started_at = CASE WHEN $5 = 1 THEN $4 ELSE started_at END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(reason)
+    .bind(now_ms())
+    .bind(i64::from(started))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_exit(db: &Db, id: &str, exit: &str, restarted: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE agents SET last_exit = $2, restarts = restarts + $3 WHERE id = $1")
+        .bind(id)
+        .bind(exit)
+        .bind(i64::from(restarted))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_status(db: &Db, id: &str, text: &str, metrics: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE agents SET status_text = $2, status_metrics = $3 WHERE id = $1")
+        .bind(id)
+        .bind(text)
+        .bind(metrics)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_heartbeat(db: &Db, id: &str, at: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE agents SET last_heartbeat_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// After a restart of the server no instance is running: any state that says
+/// otherwise is corrected, with the reason.
+pub async fn reset_after_restart(db: &Db) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE agents SET state = 'stopped', state_reason = 'the server restarted', updated_at = $1 \
+         WHERE state IN ('starting', 'running', 'backoff', 'stopping')",
+    )
+    .bind(now_ms())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn autostart_ids(db: &Db) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM agents WHERE autostart = 1 ORDER BY id")
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub seq: i64,
+    pub at: i64,
+    pub kind: String,
+    pub body: String,
+}
+
+pub async fn append_events(db: &Db, agent_id: &str, rows: &[EventRow]) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    for row in rows {
+        sqlx::query(
+            "INSERT INTO agent_events (agent_id, seq, at, kind, body) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(agent_id)
+        .bind(row.seq)
+        .bind(row.at)
+        .bind(&row.kind)
+        .bind(&row.body)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// Events after `after`, oldest first; `kinds` limits to some kinds (None: all).
+pub async fn events(
+    db: &Db,
+    agent_id: &str,
+    after: i64,
+    kind: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<EventRow>> {
+    sqlx::query_as(
+        "SELECT seq, at, kind, body FROM agent_events WHERE agent_id = $1 AND seq > $2 \
+         AND ($3 IS NULL OR kind = $3) ORDER BY seq LIMIT $4",
+    )
+    .bind(agent_id)
+    .bind(after)
+    .bind(kind)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn next_event_seq(db: &Db, agent_id: &str) -> sqlx::Result<i64> {
+    let row: (Option<i64>,) =
+        sqlx::query_as("SELECT MAX(seq) FROM agent_events WHERE agent_id = $1")
+            .bind(agent_id)
+            .fetch_one(db)
+            .await?;
+    Ok(row.0.unwrap_or(0) + 1)
+}
+
+/// Keep the newest `keep` events of an agent.
+pub async fn trim_events(db: &Db, agent_id: &str, keep: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM agent_events WHERE agent_id = $1 AND seq <= (SELECT MAX(seq) FROM agent_events WHERE agent_id = $1) - $2")
+        .bind(agent_id)
+        .bind(keep)
+        .execute(db)
+        .await?;
+    Ok(())
+}
