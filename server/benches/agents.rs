@@ -1,0 +1,186 @@
+//! Agents benchmark: prints numbers, asserts nothing.
+//!
+//! `cargo bench -p automa --bench agents` starts the real app and measures the
+//! resident memory each idle agent adds (200 agents looping on `automa.agent.sleep`)
+//! and the latency of a message round trip through the API (POST a message, see the
+//! agent's reply in its events).
+
+use automa::app::Application;
+use automa::config::Config;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const IDLE_AGENTS: usize = 200;
+const ROUND_TRIPS: usize = 100;
+
+fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(bench())
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .unwrap_or(0)
+        * 1024
+}
+
+async fn bench() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::new(dir.path().join("data"));
+    config.listen = "127.0.0.1:0".parse()?;
+    config.cache_dir =
+        Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/automa-bench-cache"));
+    let app = Application::build(config).await?;
+    let setup = app.setup_token().await.unwrap_or_default();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let client = reqwest::Client::new();
+    let post = |path: String, token: Option<String>, body: Value| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let mut request = client.post(format!("{base}{path}")).json(&body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request
+                .send()
+                .await?
+                .json::<Value>()
+                .await
+                .map_err(anyhow::Error::from)
+        }
+    };
+    post(
+        "/api/v1/setup".into(),
+        None,
+        json!({"token": setup, "email": "b@example.org", "password": "benchmark password"}),
+    )
+    .await
+    .ok();
+    let login = post(
+        "/api/v1/auth/login".into(),
+        None,
+        json!({"email": "b@example.org", "password": "benchmark password"}),
+    )
+    .await?;
+    let token = Some(
+        login["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    );
+
+    let sleeper = post("/api/v1/scripts".into(), token.clone(), json!({"name": "sleeper", "source": "import automa\nwhile automa.agent.sleep(3600):\n    pass\n"})).await?;
+    // Warm up: one agent, so the runtime and allocator are in steady state.
+    let warm = post(
+        "/api/v1/agents".into(),
+        token.clone(),
+        json!({"name": "warm", "script_id": sleeper["id"], "memory_mb": 64}),
+    )
+    .await?;
+    post(
+        format!(
+            "/api/v1/agents/{}/start",
+            warm["id"].as_str().unwrap_or_default()
+        ),
+        token.clone(),
+        json!({}),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = rss_bytes();
+    for n in 0..IDLE_AGENTS {
+        let agent = post(
+            "/api/v1/agents".into(),
+            token.clone(),
+            json!({"name": format!("idle-{n}"), "script_id": sleeper["id"], "memory_mb": 64}),
+        )
+        .await?;
+        post(
+            format!(
+                "/api/v1/agents/{}/start",
+                agent["id"].as_str().unwrap_or_default()
+            ),
+            token.clone(),
+            json!({}),
+        )
+        .await?;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = rss_bytes();
+    let per_agent = after.saturating_sub(before) as f64 / IDLE_AGENTS as f64;
+    println!(
+        "idle agents: {IDLE_AGENTS} add {:.0} MiB resident, {:.2} MiB each (target <= 4 MiB)",
+        after.saturating_sub(before) as f64 / 1048576.0,
+        per_agent / 1048576.0
+    );
+
+    let echo = "import automa\nwhile not automa.agent.stop_requested():\n    m = automa.agent.receive(timeout=5)\n    if m is not None:\n        automa.agent.emit(m)\n";
+    let script = post(
+        "/api/v1/scripts".into(),
+        token.clone(),
+        json!({"name": "echo", "source": echo}),
+    )
+    .await?;
+    let agent = post(
+        "/api/v1/agents".into(),
+        token.clone(),
+        json!({"name": "echo", "script_id": script["id"]}),
+    )
+    .await?;
+    let id = agent["id"].as_str().unwrap_or_default().to_owned();
+    post(
+        format!("/api/v1/agents/{id}/start"),
+        token.clone(),
+        json!({}),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut times = Vec::with_capacity(ROUND_TRIPS);
+    let mut seen = 0usize;
+    for n in 0..ROUND_TRIPS {
+        let started = Instant::now();
+        client
+            .post(format!("{base}/api/v1/agents/{id}/messages"))
+            .bearer_auth(token.clone().unwrap_or_default())
+            .json(&json!({"body": n}))
+            .send()
+            .await?;
+        loop {
+            let events: Value = client
+                .get(format!("{base}/api/v1/agents/{id}/events?kind=event"))
+                .bearer_auth(token.clone().unwrap_or_default())
+                .send()
+                .await?
+                .json()
+                .await?;
+            if events.as_array().map_or(0, Vec::len) > seen {
+                seen += 1;
+                break;
+            }
+        }
+        times.push(started.elapsed());
+    }
+    times.sort();
+    println!(
+        "message round trip (POST, agent replies, reply listed): median {:.2} ms, p99 {:.2} ms (n={ROUND_TRIPS}; target <= 5 ms)",
+        times[ROUND_TRIPS / 2].as_secs_f64() * 1000.0,
+        times[ROUND_TRIPS * 99 / 100].as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
