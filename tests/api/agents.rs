@@ -131,6 +131,35 @@ async fn start_message_round_trip_and_graceful_stop() {
     let resp = app
         .send_json(
             "POST",
+            &format!("/api/v1/agents/{id}/restart"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    wait_state(&app, &admin, &id, "running").await;
+    let resp = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/agents/{id}/messages"),
+            &admin,
+            json!({"body": {"text": "again"}}),
+        )
+        .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::ACCEPTED,
+        "the restarted instance reads messages"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while events(&app, &admin, &id, "event").await.len() < 2 {
+        assert!(Instant::now() < deadline, "no reply after restart");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let resp = app
+        .send_json(
+            "POST",
             &format!("/api/v1/agents/{id}/stop"),
             &admin,
             json!({}),
@@ -151,7 +180,12 @@ async fn start_message_round_trip_and_graceful_stop() {
         .iter()
         .map(|e| e["body"]["state"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(transitions, ["starting", "running", "stopped"]);
+    assert_eq!(
+        transitions,
+        [
+            "starting", "running", "stopped", "starting", "running", "stopped"
+        ]
+    );
     let actions: Vec<String> = app
         .audit_actions(&admin)
         .await

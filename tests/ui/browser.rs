@@ -186,6 +186,22 @@ async fn flow(
 
     d.goto(app.url("/scripts")).await?;
     d.screenshot(&shots.join("scripts.png")).await?;
+    // The search filters while typing (htmx swaps the list in, no page load).
+    d.find(By::Css("input[type=search]"))
+        .await?
+        .send_keys("zzz")
+        .await?;
+    wait_until("the filtered list", || async {
+        d.source()
+            .await
+            .unwrap_or_default()
+            .contains("No script matches this search.")
+    })
+    .await;
+    d.find(By::LinkText("Show all scripts"))
+        .await?
+        .click()
+        .await?;
     d.find(By::LinkText("greeter")).await?.click().await?;
     wait_until("the script page", || async {
         path_of(d).await == format!("/scripts/{}", script["id"].as_str().unwrap())

@@ -8,4 +8,5 @@ mod helpers;
 
 mod browser;
 mod forms;
+mod login;
 mod web;

@@ -9,6 +9,7 @@ mod assets;
 mod client;
 mod csrf;
 mod dashboard;
+mod headers;
 mod host;
 mod jobs;
 mod login;
@@ -39,4 +40,5 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(admin::audit))
         .route("/secrets", get(admin::secrets))
         .route("/static/{name}", get(assets::serve))
+        .layer(axum::middleware::from_fn(headers::security_headers))
 }

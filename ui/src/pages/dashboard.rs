@@ -78,8 +78,10 @@ fn meter(label: &str, used: u64, total: u64) -> Markup {
 }
 
 pub fn page(ctx: &PageCtx, v: &DashboardView) -> Markup {
+    // htmx refreshes the figures every 15 s (the page works without it).
     let body = html! {
         h1 { "Dashboard" }
+        div #dash hx-get="/" hx-trigger="every 15s" hx-select="#dash" hx-target="this" hx-swap="outerHTML" {
         section.stats {
             div.stat { div.stat-value data-stat="total" { (v.total) } div.stat-label { "jobs in 24 h" } }
             div.stat {
@@ -136,6 +138,7 @@ pub fn page(ctx: &PageCtx, v: &DashboardView) -> Markup {
                     }
                 }
             }
+        }
         }
     };
     framed(ctx, "Dashboard", body)

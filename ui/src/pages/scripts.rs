@@ -27,9 +27,13 @@ pub fn page(ctx: &PageCtx, v: &ScriptsView) -> Markup {
         html! {
             h1 { "Scripts" }
             form.search method="get" action="/scripts" role="search" {
-                input type="search" name="q" value=(v.q) placeholder="Search by name or description" aria-label="Search scripts";
+                // htmx swaps in the matching list while typing; without JS the button submits.
+                input type="search" name="q" value=(v.q) placeholder="Search by name or description" aria-label="Search scripts"
+                    hx-get="/scripts" hx-trigger="input changed delay:300ms, search" hx-target="#script-list"
+                    hx-select="#script-list" hx-swap="outerHTML" hx-push-url="true";
                 button type="submit" { "Search" }
             }
+            div #script-list {
             @if v.scripts.is_empty() {
                 @if v.q.is_empty() {
                     (empty_state("No scripts yet.", html! {
@@ -54,6 +58,7 @@ pub fn page(ctx: &PageCtx, v: &ScriptsView) -> Markup {
                         }
                     }
                 }
+            }
             }
         },
     )
