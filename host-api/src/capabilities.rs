@@ -14,6 +14,20 @@ pub struct Capabilities {
     pub email: EmailPolicy,
     /// Names of the secrets the script may read.
     pub secrets: Vec<String>,
+    /// Host directories shared with the script, at `/shared/<name>`.
+    pub shared_dirs: Vec<SharedDir>,
+}
+
+/// A host directory an admin shares with a script.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedDir {
+    /// The name under `/shared/` (letters, digits, `-`, `_`, `.`).
+    pub name: String,
+    /// The absolute host path.
+    pub path: std::path::PathBuf,
+    /// Whether the script may write to it.
+    #[serde(default)]
+    pub writable: bool,
 }
 
 /// Which HTTP requests are allowed, and the limits on each.

@@ -19,7 +19,7 @@ pub mod ports;
 mod secrets;
 mod state;
 
-pub use capabilities::{Capabilities, EmailPolicy, EmailRule, HttpPolicy, HttpRule};
+pub use capabilities::{Capabilities, EmailPolicy, EmailRule, HttpPolicy, HttpRule, SharedDir};
 pub use context::{HostContext, HostCounters};
 pub use email::{SmtpMailer, SmtpSettings, SmtpTls};
 pub use error::HostError;

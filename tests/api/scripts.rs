@@ -467,3 +467,37 @@ async fn live_logs_stream_over_sse() {
     }
     assert!(text.contains("\"status\":\"succeeded\""), "{text}");
 }
+
+#[tokio::test]
+async fn admins_share_host_directories_read_only() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::write(shared.path().join("readme.txt"), "shared notes").unwrap();
+    let source = "def main():\n    text = open('/shared/docs/readme.txt').read()\n    try:\n        open('/shared/docs/new.txt', 'w')\n        wrote = True\n    except OSError:\n        wrote = False\n    return {'text': text, 'wrote': wrote}\n";
+    let caps = json!({"shared_dirs": [{"name": "docs", "path": shared.path(), "writable": false}]});
+    let script = create(
+        &app,
+        &admin,
+        json!({"name": "reader", "source": source, "capabilities": caps}),
+    )
+    .await;
+    let id = script["id"].as_str().unwrap();
+    let job: Value = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/scripts/{id}/run?wait=true"),
+            &admin,
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        job["result"],
+        json!({"text": "shared notes", "wrote": false}),
+        "{job}"
+    );
+    assert!(!shared.path().join("new.txt").exists());
+}

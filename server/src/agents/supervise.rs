@@ -111,6 +111,7 @@ async fn run_once(
         ));
     };
     let capabilities: Capabilities = serde_json::from_str(&script.capabilities).unwrap_or_default();
+    let shared_dirs = capabilities.shared_dirs.clone();
     let args: serde_json::Value = serde_json::from_str(&agent.args).unwrap_or_default();
     let data_dir = agents
         .0
@@ -156,6 +157,7 @@ async fn run_once(
             },
             mounts: Mounts {
                 data: Some(data_dir),
+                shared: crate::jobs::shared_mounts(&shared_dirs),
                 ..Mounts::default()
             },
             host,

@@ -4,6 +4,7 @@
 pub mod events;
 mod host;
 pub use host::DbState;
+pub(crate) use worker::shared_mounts;
 mod notify;
 pub mod params;
 pub mod settings;

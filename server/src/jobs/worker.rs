@@ -75,6 +75,7 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
         None => None,
     };
     let secrets = granted_secrets(jobs, &capabilities.secrets).await;
+    let capabilities_shared = capabilities.shared_dirs.clone();
     let cancel = CancellationToken::new();
     jobs.lock_running().insert(job.id.clone(), cancel.clone());
     let live = broadcast::channel(1024).0;
@@ -130,7 +131,7 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
                 data: Some(data_dir),
                 scratch: None,
                 artifacts: Some(artifacts),
-                shared: Vec::new(),
+                shared: shared_mounts(&capabilities_shared),
                 packages,
             },
             host,
@@ -147,6 +148,19 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
     metrics::counter!("jobs_finished_total", "status" => outcome.status.as_str()).increment(1);
     metrics::histogram!("job_duration_seconds").record(started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The shared directories granted to a script, as mounts.
+pub(crate) fn shared_mounts(
+    dirs: &[automa_runtime::host::SharedDir],
+) -> Vec<automa_runtime::SharedMount> {
+    dirs.iter()
+        .map(|d| automa_runtime::SharedMount {
+            name: d.name.clone(),
+            path: d.path.clone(),
+            writable: d.writable,
+        })
+        .collect()
 }
 
 /// The values of the secrets granted to a script; one that is missing or cannot be
