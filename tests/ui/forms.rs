@@ -296,3 +296,46 @@ async fn run_form_keeps_input_and_shows_problems_then_runs() {
     other.login("other@example.org", USER_PASSWORD).await;
     assert_eq!(other.get_html(&job_url).await.0, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn theme_preference_is_saved_and_applied() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let mut b = Browser::new(&app.base);
+    b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, html) = b.get_html("/scripts").await;
+    assert!(html.contains(r#"data-theme="system""#));
+    let csrf = csrf_in(&html);
+    let resp = b
+        .post(
+            "/theme",
+            &[("csrf", &csrf), ("theme", "dark"), ("back", "/scripts?q=a")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], "/scripts?q=a");
+    let (_, html) = b.get_html("/").await;
+    assert!(html.contains(r#"data-theme="dark""#));
+    let me: Value = app.get("/api/v1/me", &admin).await.json().await.unwrap();
+    assert_eq!(me["theme"], "dark");
+
+    // No open redirect, and a bad value is the API's 422.
+    let resp = b
+        .post(
+            "/theme",
+            &[
+                ("csrf", &csrf),
+                ("theme", "light"),
+                ("back", "//evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.headers()[LOCATION], "/");
+    let resp = b
+        .post(
+            "/theme",
+            &[("csrf", &csrf), ("theme", "pink"), ("back", "/")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

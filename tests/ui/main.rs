@@ -9,4 +9,5 @@ mod helpers;
 mod browser;
 mod forms;
 mod login;
+mod postgres;
 mod web;

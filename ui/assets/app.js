@@ -55,6 +55,11 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // Selects that apply on change (their submit button is for browsers without JS).
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
+      sel.addEventListener("change", function () { sel.form.submit(); });
+    });
+    document.querySelectorAll("[data-js-hide]").forEach(function (el) { el.hidden = true; });
     document.querySelectorAll("[data-editor]").forEach(setupEditor);
     document.querySelectorAll("pre[data-stream]").forEach(followLog);
   });

@@ -24,6 +24,8 @@ pub struct PageCtx {
     /// The session's CSRF token, put into every form.
     pub csrf: String,
     pub nav: Nav,
+    /// Path and query of the current page (the theme form comes back to it).
+    pub path: String,
 }
 
 fn theme_attr(theme: &str) -> &'static str {
@@ -74,6 +76,16 @@ pub fn page(ctx: &PageCtx, title: &str, body: Markup) -> Markup {
                     }
                     div.who {
                         span.email title="Signed in" { (ctx.email) }
+                        form.theme method="post" action="/theme" {
+                            (crate::components::csrf_field(&ctx.csrf))
+                            input type="hidden" name="back" value=(ctx.path);
+                            select name="theme" aria-label="Theme" data-autosubmit {
+                                @for (value, label) in [("system", "System theme"), ("light", "Light"), ("dark", "Dark")] {
+                                    option value=(value) selected[theme_attr(&ctx.theme) == value] { (label) }
+                                }
+                            }
+                            button.linkish type="submit" data-js-hide { "Set" }
+                        }
                         form method="post" action="/logout" {
                             (crate::components::csrf_field(&ctx.csrf))
                             button.linkish type="submit" { "Log out" }

@@ -16,6 +16,7 @@ mod login;
 mod page;
 mod scripts;
 mod setup;
+mod theme;
 
 use crate::state::AppState;
 use axum::Router;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(admin::users))
         .route("/audit", get(admin::audit))
         .route("/secrets", get(admin::secrets))
+        .route("/theme", post(theme::set))
         .route("/static/{name}", get(assets::serve))
         .layer(axum::middleware::from_fn(headers::security_headers))
 }

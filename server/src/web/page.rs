@@ -16,6 +16,8 @@ pub struct Viewer {
     pub principal: Principal,
     pub csrf: String,
     pub api: Api,
+    /// Path and query of the request.
+    pub path: String,
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -27,6 +29,10 @@ impl FromRequestParts<AppState> for Viewer {
         } = BrowserUser::from_request_parts(parts, state).await?;
         let api = Api::new(state.clone(), &principal, client_ip(parts, state))?;
         Ok(Viewer {
+            path: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
             csrf: session::csrf_token(&session_id),
             principal,
             api,
@@ -42,6 +48,7 @@ impl Viewer {
             theme: self.principal.user.theme.clone(),
             csrf: self.csrf.clone(),
             nav,
+            path: self.path.clone(),
         }
     }
 }

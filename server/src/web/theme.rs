@@ -1,0 +1,46 @@
+//! `POST /theme`: the user's light / dark / system preference, saved through the API
+//! (`PATCH /api/v1/me`), then back to the page the form was on.
+
+use super::csrf;
+use super::page::{Viewer, see_other};
+use crate::error::PageError;
+use crate::state::AppState;
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+pub struct ThemeForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    theme: String,
+    #[serde(default)]
+    back: String,
+}
+
+pub async fn set(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Form(f): Form<ThemeForm>,
+) -> Result<Response, PageError> {
+    csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
+    viewer
+        .api
+        .call(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(&json!({"theme": f.theme})),
+        )
+        .await??;
+    // Only local paths (no open redirect).
+    let back = if f.back.starts_with('/') && !f.back.starts_with("//") && !f.back.contains('\\') {
+        f.back.as_str()
+    } else {
+        "/"
+    };
+    Ok(see_other(back))
+}
