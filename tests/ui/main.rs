@@ -8,6 +8,7 @@ mod helpers;
 
 mod browser;
 mod forms;
+mod jobs;
 mod login;
 mod postgres;
 mod web;
