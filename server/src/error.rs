@@ -160,6 +160,21 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::jobs::params::InvalidArguments> for ApiError {
+    fn from(e: crate::jobs::params::InvalidArguments) -> Self {
+        Self::Validation(e.to_string())
+    }
+}
+
+impl From<crate::jobs::SubmitError> for ApiError {
+    fn from(e: crate::jobs::SubmitError) -> Self {
+        match e {
+            crate::jobs::SubmitError::InvalidArguments(e) => e.into(),
+            crate::jobs::SubmitError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rej: JsonRejection) -> Self {
         let status = rej.status();

@@ -178,10 +178,7 @@ async fn settle(
     let version = db::scripts::version(&state.db, &script.id, script.current_version)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let schema: Value = serde_json::from_str(&version.parameters).unwrap_or_else(|_| json!({}));
-    params::validate(&schema, &args).map_err(|problems| {
-        ApiError::Validation(format!("invalid arguments: {}", problems.join("; ")))
-    })?;
+    params::validate_for(&version, &args)?;
     let numbers = AgentNumbers {
         restart_policy: body
             .restart_policy

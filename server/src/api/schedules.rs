@@ -153,11 +153,8 @@ async fn check(
     let version = db::scripts::version(&state.db, &script.id, script.current_version)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let schema: Value = serde_json::from_str(&version.parameters).unwrap_or_else(|_| json!({}));
     let args: Value = serde_json::from_str(f.args).unwrap_or_else(|_| json!({}));
-    params::validate(&schema, &args).map_err(|problems| {
-        ApiError::Validation(format!("invalid arguments: {}", problems.join("; ")))
-    })?;
+    params::validate_for(&version, &args)?;
     let next = spec.next_after(now_ms());
     if next.is_none() && f.enabled {
         return Err(ApiError::Validation(

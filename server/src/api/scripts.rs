@@ -8,7 +8,6 @@ use crate::auth::extract::{AuthUser, ClientIp};
 use crate::auth::{Principal, policy};
 use crate::db::{self, rfc3339, scripts::ScriptRow, scripts::VersionRow};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::jobs::params;
 use crate::jobs::settings::RunSettings;
 use crate::state::AppState;
 use automa_runtime::host::Capabilities;
@@ -546,23 +545,7 @@ async fn run_script(
     } else {
         req.args
     };
-    let schema: Value = serde_json::from_str(&version.parameters).unwrap_or_else(|_| json!({}));
-    let args = params::validate(&schema, &args).map_err(|problems| {
-        ApiError::Validation(format!("invalid arguments: {}", problems.join("; ")))
-    })?;
-    let settings: RunSettings = serde_json::from_str(&row.settings).unwrap_or_default();
-    let args_text = Value::Object(args).to_string();
-    let job = state
-        .jobs
-        .enqueue(&db::jobs::NewJob {
-            script_id: &id,
-            script_version: number,
-            owner_id: &row.owner_id,
-            trigger: "manual",
-            args: &args_text,
-            max_attempts: i64::from(settings.retries) + 1,
-        })
-        .await?;
+    let job = state.jobs.submit(&row, &version, &args, "manual").await?;
     state
         .audit
         .append(
@@ -575,6 +558,7 @@ async fn run_script(
     if !q.wait {
         return Ok((StatusCode::ACCEPTED, ApiJson(job.into())));
     }
+    let settings: RunSettings = serde_json::from_str(&row.settings).unwrap_or_default();
     let attempts = settings.retries + 1;
     let budget = Duration::from_secs(settings.timeout_seconds + settings.retry_backoff_seconds)
         * attempts

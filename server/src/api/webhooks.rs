@@ -9,8 +9,6 @@ use crate::auth::extract::{AuthUser, ClientIp};
 use crate::auth::{keys, policy, tokens};
 use crate::db;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::jobs::params;
-use crate::jobs::settings::RunSettings;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -121,22 +119,9 @@ async fn call_webhook(
     let version = db::scripts::version(&state.db, &script.id, script.current_version)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let schema: Value = serde_json::from_str(&version.parameters).unwrap_or_else(|_| json!({}));
-    let args = params::validate(&schema, &args).map_err(|problems| {
-        ApiError::Validation(format!("invalid arguments: {}", problems.join("; ")))
-    })?;
-    let settings: RunSettings = serde_json::from_str(&script.settings).unwrap_or_default();
-    let args_text = Value::Object(args).to_string();
     let job = state
         .jobs
-        .enqueue(&db::jobs::NewJob {
-            script_id: &script.id,
-            script_version: script.current_version,
-            owner_id: &script.owner_id,
-            trigger: "webhook",
-            args: &args_text,
-            max_attempts: i64::from(settings.retries) + 1,
-        })
+        .submit(&script, &version, &args, "webhook")
         .await?;
     state
         .audit

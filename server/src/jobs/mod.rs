@@ -11,6 +11,7 @@ pub mod settings;
 mod worker;
 
 use crate::audit::{AuditEvent, AuditLog};
+use crate::db::scripts::{ScriptRow, VersionRow};
 use crate::db::{self, Db, jobs::JobRow};
 use automa_runtime::{CancellationToken, Runtime};
 use events::LogEntry;
@@ -19,6 +20,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, broadcast, mpsc};
+
+/// Why a run could not be queued.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    InvalidArguments(#[from] params::InvalidArguments),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
 
 /// The job system of one server process.
 #[derive(Clone)]
@@ -112,6 +122,30 @@ impl Jobs {
         self.0.wake.notify_one();
         metrics::counter!("jobs_queued_total").increment(1);
         Ok(row)
+    }
+
+    /// Check `args` against the version's signature and queue a run of it.
+    pub async fn submit(
+        &self,
+        script: &ScriptRow,
+        version: &VersionRow,
+        args: &serde_json::Value,
+        trigger: &str,
+    ) -> Result<JobRow, SubmitError> {
+        let args = params::validate_for(version, args)?;
+        let settings: settings::RunSettings =
+            serde_json::from_str(&script.settings).unwrap_or_default();
+        let args_text = serde_json::Value::Object(args).to_string();
+        Ok(self
+            .enqueue(&db::jobs::NewJob {
+                script_id: &script.id,
+                script_version: version.version,
+                owner_id: &script.owner_id,
+                trigger,
+                args: &args_text,
+                max_attempts: i64::from(settings.retries) + 1,
+            })
+            .await?)
     }
 
     /// Queue a job under a chosen id.
