@@ -6,6 +6,7 @@ use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, spawn_app};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 use tokio::process::{Child, Command};
 
@@ -215,6 +216,21 @@ async fn flow(
     // The editor: line numbers, and Tab inserts spaces.
     let gutter = d.find(By::Css(".editor .gutter")).await?;
     assert!(gutter.text().await?.contains('8'), "line numbers");
+    let editor = d.find(By::Css("textarea.code")).await?;
+    d.execute(
+        "const t = document.querySelector('textarea.code'); t.focus(); t.setSelectionRange(0, 0);",
+        Vec::new(),
+    )
+    .await?;
+    editor.send_keys(Key::Tab).await?;
+    let source = editor.value().await?.unwrap_or_default();
+    assert!(
+        source.starts_with("    \"\"\"Greets"),
+        "Tab inserts spaces: {source}"
+    );
+    // Focus is still in the editor (Tab did not move it on).
+    let active = d.active_element().await?;
+    assert_eq!(active.attr("name").await?.as_deref(), Some("source"));
     d.screenshot(&shots.join("script.png")).await?;
     d.find(By::Css(".run-form button[type=submit]"))
         .await?
@@ -263,6 +279,18 @@ async fn flow(
     d.set_window_rect(0, 0, 390, 844).await?;
     d.screenshot(&shots.join("dashboard-phone.png")).await?;
     d.set_window_rect(0, 0, 1280, 900).await?;
+
+    // The theme select applies on change and stays chosen.
+    let select = SelectElement::new(&d.find(By::Css("select[name=theme]")).await?).await?;
+    select.select_by_value("dark").await?;
+    wait_until("the dark theme", || async {
+        d.source()
+            .await
+            .unwrap_or_default()
+            .contains(r#"data-theme="dark""#)
+    })
+    .await;
+    d.screenshot(&shots.join("dashboard-dark.png")).await?;
 
     // Log out: back to the login page, and the pages need a login again.
     d.find(By::Css("form[action='/logout'] button"))
