@@ -196,6 +196,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::handler))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .merge(crate::web::router())
+        .merge(crate::mcp::router(state.clone()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(json_errors))

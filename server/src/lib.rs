@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod jobs;
+pub mod mcp;
 pub mod metrics;
 pub mod packages;
 pub mod schedules;
