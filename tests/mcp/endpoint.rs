@@ -20,7 +20,7 @@ fn python() -> PathBuf {
 }
 
 /// Runs tests/support/mcp_client.py and returns the JSON it printed.
-async fn client(app: &TestApp, token: &str, args: &[&str]) -> Value {
+pub async fn client(app: &TestApp, token: &str, args: &[&str]) -> Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/support/mcp_client.py");
     let out = tokio::process::Command::new(python())
         .arg(script)
@@ -39,12 +39,17 @@ async fn client(app: &TestApp, token: &str, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-async fn create_script(app: &TestApp, token: &str, body: Value) -> String {
+pub async fn create_script(app: &TestApp, token: &str, body: Value) -> String {
     let resp = app.send_json("POST", "/api/v1/scripts", token, body).await;
     let status = resp.status();
     let body: Value = resp.json().await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body["id"].as_str().unwrap().to_owned()
+}
+
+/// One tool call; `call.is_error` and `call.text`, or `call.exception` for a protocol error.
+pub async fn call(app: &TestApp, token: &str, tool: &str, args: &str) -> Value {
+    client(app, token, &["call", tool, args]).await
 }
 
 fn tool_names(out: &Value) -> Vec<String> {
