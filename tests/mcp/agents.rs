@@ -1,4 +1,4 @@
-//! Agent tools and failing script tools through the Python MCP SDK.
+//! Agent tools, failing script tools and read-only tokens through the Python MCP SDK.
 
 use crate::endpoint::{call, create_script};
 use crate::helpers::{TestApp, spawn_app};
@@ -123,5 +123,54 @@ async fn a_failing_script_tool_reports_the_error_and_output() {
             .unwrap()
             .contains("about to fail"),
         "{job}"
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_api_token_lists_but_does_not_run() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (_, alice) = app.create_user(&admin, "alice@example.org").await;
+    let script_id = create_script(
+        &app,
+        &alice,
+        json!({"name": "answer", "expose_as_tool": true, "source": "def main():\n    return 42\n"}),
+    )
+    .await;
+    let resp = app
+        .send_json(
+            "POST",
+            "/api/v1/tokens",
+            &alice,
+            json!({"name": "mcp read", "scopes": ["read"]}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let token = resp.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(token.starts_with("atm_"));
+
+    let listed = json_of(&call(&app, &token, "list_scripts", "{}").await);
+    assert_eq!(listed["scripts"][0]["tool_name"], "answer", "{listed}");
+    let out = call(&app, &token, "answer", "{}").await;
+    assert_eq!(out["call"]["is_error"], true, "{out}");
+    assert!(
+        out["call"]["text"][0].as_str().unwrap().contains("scope"),
+        "{out}"
+    );
+    let out = call(
+        &app,
+        &token,
+        "run_script",
+        &json!({"id": script_id}).to_string(),
+    )
+    .await;
+    assert_eq!(out["call"]["is_error"], true, "{out}");
+    // The same user's full token runs it.
+    assert_eq!(
+        json_of(&call(&app, &alice, "answer", "{}").await),
+        json!(42)
     );
 }
