@@ -519,12 +519,24 @@ async fn autostart_agents_come_back_after_a_server_restart() {
         "running"
     );
 
-    let _ = stop.send(());
+    stop.shutdown().await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (base, stop, _) = crate::helpers::serve_on(&data).await;
     let back = state(base.clone(), keeper["id"].as_str().unwrap().to_owned()).await;
-    assert_eq!(back["state"], "running", "{back}");
+    let history: Value = client
+        .get(format!(
+            "{base}/api/v1/agents/{}/events?kind=transition",
+            keeper["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(back["state"], "running", "{back} {history}");
     let manual = state(base.clone(), manual["id"].as_str().unwrap().to_owned()).await;
     assert_eq!(manual["state"], "stopped", "{manual}");
-    let _ = stop.send(());
+    stop.shutdown().await;
 }

@@ -43,9 +43,10 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 /// A server on `data` that stops when the returned sender fires; with its setup token.
-pub async fn serve_on(
-    data: &std::path::Path,
-) -> (String, tokio::sync::oneshot::Sender<()>, Option<String>) {
+pub async fn serve_on(data: &std::path::Path) -> (String, Stopper, Option<String>) {
+    if std::env::var_os("TEST_LOG").is_some() {
+        automa::telemetry::init(automa::config::LogFormat::Text);
+    }
     let mut config = Config::new(data);
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.cache_dir = Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache"));
@@ -53,10 +54,24 @@ pub async fn serve_on(
     let token = app.setup_token().await;
     let base = format!("http://127.0.0.1:{}", app.port());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until_stopped(async move {
+    let task = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
     }));
-    (base, stop, token)
+    (base, Stopper { stop, task }, token)
+}
+
+/// Stops a server started by [`serve_on`] and waits until it has stopped.
+pub struct Stopper {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Stopper {
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        // Open keep-alive connections can hold a graceful shutdown; don't wait forever.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), self.task).await;
+    }
 }
 
 impl TestApp {

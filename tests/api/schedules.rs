@@ -153,7 +153,7 @@ async fn interval_schedule_fires_and_survives_a_restart() {
     let jobs = wait_for_jobs(&client, &base, &token, 2).await;
     assert!(jobs.iter().all(|j| j["args"] == json!({"label": "tock"})));
 
-    let _ = stop.send(());
+    stop.shutdown().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (base, stop, _) = serve_on(&data).await;
     let before = scheduled_jobs(&client, &base, &token).await.len();
@@ -170,5 +170,5 @@ async fn interval_schedule_fires_and_survives_a_restart() {
             "two jobs for one firing: {created:?}"
         );
     }
-    let _ = stop.send(());
+    stop.shutdown().await;
 }

@@ -17,6 +17,8 @@ const KEEP_EVENTS: i64 = 10_000;
 enum Record {
     Event(EventRow),
     Status(String, Option<String>),
+    /// Answered once everything sent before it is stored.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 pub struct AgentLink {
@@ -42,6 +44,7 @@ impl AgentLink {
             let mut written = 0u32;
             while let Some(first) = records.recv().await {
                 let mut batch = Vec::new();
+                let mut flushed = Vec::new();
                 for record in
                     std::iter::once(first).chain(std::iter::from_fn(|| records.try_recv().ok()))
                 {
@@ -54,10 +57,14 @@ impl AgentLink {
                                 tracing::warn!(agent = %id, error = %e, "storing agent status");
                             }
                         }
+                        Record::Flush(done) => flushed.push(done),
                     }
                 }
                 if let Err(e) = db::agents::append_events(&db, &id, &batch).await {
                     tracing::warn!(agent = %id, error = %e, "storing agent events");
+                }
+                for done in flushed {
+                    let _ = done.send(());
                 }
                 written = written.wrapping_add(1);
                 if written.is_multiple_of(500) {
@@ -85,6 +92,14 @@ impl AgentLink {
             body: body.to_string(),
         };
         let _ = self.writer.send(Record::Event(row));
+    }
+
+    /// Wait until every event recorded so far is stored.
+    pub async fn flush(&self) {
+        let (done, stored) = tokio::sync::oneshot::channel();
+        if self.writer.send(Record::Flush(done)).is_ok() {
+            let _ = stored.await;
+        }
     }
 
     /// Ask the instance to stop (it sees `stop_requested`, its sleep and receive end).

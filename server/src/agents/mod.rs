@@ -82,6 +82,8 @@ impl Agents {
         if self.lock().contains_key(id) {
             return Ok(());
         }
+        // Callers (the API, boot) see `starting` at once, not the state before.
+        db::agents::set_state(&self.0.db, id, "starting", Some(reason), false).await?;
         let (link, mailbox) = AgentLink::open(self.0.db.clone(), id.to_owned()).await?;
         let control = CancellationToken::new();
         let generation = self
@@ -127,6 +129,8 @@ impl Agents {
             handle.link.kill_instance();
             let _ = tokio::time::timeout(Duration::from_secs(10), &mut task).await;
         }
+        // The next start reads the history's last sequence number: it must be stored.
+        handle.link.flush().await;
         Ok(())
     }
 

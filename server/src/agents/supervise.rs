@@ -74,6 +74,7 @@ pub(super) async fn supervise(
             }
         }
     }
+    link.flush().await;
     agents.forget(&id, generation);
 }
 
