@@ -339,3 +339,51 @@ async fn theme_preference_is_saved_and_applied() {
         .await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn new_script_form_keeps_input_on_error_and_creates_the_script() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let mut b = Browser::new(&app.base);
+    b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, html) = b.get_html("/scripts").await;
+    assert!(html.contains("No scripts yet.") && html.contains(r#"href="/scripts/new""#));
+    let (status, html) = b.get_html("/scripts/new").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("def main(name: str = &quot;world&quot;)"),
+        "{html}"
+    );
+    let csrf = csrf_in(&html);
+
+    // The API's checks, with the input kept: a bad name, then a syntax error.
+    let broken = "def main(:\n    pass\n";
+    for (name, message) in [("broken one", "name must be"), ("broken", "line 1")] {
+        let resp = b
+            .post(
+                "/scripts/new",
+                &[("csrf", &csrf), ("name", name), ("source", broken)],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = resp.text().await.unwrap();
+        assert!(html.contains(&format!(r#"value="{name}""#)) && html.contains("def main(:"));
+        assert!(html.contains(message), "{message}: {html}");
+    }
+
+    let resp = b
+        .post(
+            "/scripts/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "hello"),
+                ("source", "def main(who: str):\r\n    return who\r\n"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let page = resp.headers()[LOCATION].to_str().unwrap().to_owned();
+    let (_, html) = b.get_html(&page).await;
+    assert!(html.contains(r#"name="who""#) && html.contains("return who"));
+    assert!(!html.contains('\r'), "line breaks normalised");
+}

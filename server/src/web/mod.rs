@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/setup", get(setup::form).post(setup::submit))
         .route("/scripts", get(scripts::list))
+        .route("/scripts/new", get(scripts::new_form).post(scripts::create))
         .route("/scripts/{id}", get(scripts::show))
         .route("/scripts/{id}/run", post(scripts::run))
         .route("/scripts/{id}/source", post(scripts::save_source))

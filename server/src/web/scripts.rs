@@ -8,6 +8,7 @@ use crate::error::PageError;
 use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::components::form_fields;
+use automa_ui::pages::new_script::NewScriptView;
 use automa_ui::pages::script::{ScriptView, VersionLine};
 use automa_ui::pages::scripts::{ScriptLine, ScriptsView};
 use axum::Form;
@@ -204,6 +205,65 @@ pub async fn save_source(
                 ..Kept::default()
             };
             render(&viewer, &id, kept, e.status).await
+        }
+        Err(e) => Err(crate::error::ApiError::from(e).into()),
+    }
+}
+
+fn render_new(viewer: &Viewer, view: &NewScriptView, status: StatusCode) -> Response {
+    let mut resp = html(automa_ui::pages::new_script::page(
+        &viewer.ctx(Nav::Scripts),
+        view,
+    ));
+    *resp.status_mut() = status;
+    resp
+}
+
+pub async fn new_form(viewer: Viewer) -> Response {
+    let view = NewScriptView {
+        source: automa_ui::pages::new_script::EXAMPLE.to_owned(),
+        ..NewScriptView::default()
+    };
+    render_new(&viewer, &view, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct NewScriptForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    source: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Form(f): Form<NewScriptForm>,
+) -> Result<Response, PageError> {
+    csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
+    let source = f.source.replace("\r\n", "\n");
+    let answer = viewer
+        .api
+        .call(
+            Method::POST,
+            "/api/v1/scripts",
+            Some(&json!({"name": f.name, "description": f.description, "source": source})),
+        )
+        .await?;
+    match answer {
+        Ok(s) => Ok(see_other(&format!("/scripts/{}", encode(&text(&s["id"]))))),
+        Err(e) if matches!(e.status.as_u16(), 400 | 409 | 422) => {
+            let view = NewScriptView {
+                name: f.name,
+                description: f.description,
+                source,
+                error: Some(e.message),
+            };
+            Ok(render_new(&viewer, &view, e.status))
         }
         Err(e) => Err(crate::error::ApiError::from(e).into()),
     }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod job;
 pub mod jobs;
 pub mod login;
+pub mod new_script;
 pub mod script;
 pub mod scripts;
 pub mod setup;

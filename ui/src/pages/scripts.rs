@@ -25,7 +25,10 @@ pub fn page(ctx: &PageCtx, v: &ScriptsView) -> Markup {
         ctx,
         "Scripts",
         html! {
-            h1 { "Scripts" }
+            div.title-row {
+                h1 { "Scripts" }
+                a.button.primary href="/scripts/new" { "New script" }
+            }
             form.search method="get" action="/scripts" role="search" {
                 // htmx swaps in the matching list while typing; without JS the button submits.
                 input type="search" name="q" value=(v.q) placeholder="Search by name or description" aria-label="Search scripts"
@@ -37,8 +40,9 @@ pub fn page(ctx: &PageCtx, v: &ScriptsView) -> Markup {
             @if v.scripts.is_empty() {
                 @if v.q.is_empty() {
                     (empty_state("No scripts yet.", html! {
-                        "Upload one with " code { "POST /api/v1/scripts" } " (see " a href="/api/docs" { "the API docs" } "), "
-                        "e.g. a file with " code { "def main(name: str): return f\"hi {name}\"" } "."
+                        a href="/scripts/new" { "Create your first script" }
+                        " here, or upload one with " code { "POST /api/v1/scripts" }
+                        " (see " a href="/api/docs" { "the API docs" } ")."
                     }))
                 } @else {
                     (empty_state("No script matches this search.", html! { a href="/scripts" { "Show all scripts" } }))
