@@ -42,7 +42,10 @@ pub(crate) fn load_or_compile(
         .context("compiling the runner component")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     // Write then rename, so a concurrent reader never maps a half-written file.
-    let partial = path.with_extension(format!("partial-{}", std::process::id()));
+    // Unique per call: several runtimes in one process may compile at once.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = path.with_extension(format!("partial-{}-{n}", std::process::id()));
     std::fs::write(&partial, &serialized)
         .with_context(|| format!("writing {}", partial.display()))?;
     std::fs::rename(&partial, &path).with_context(|| format!("writing {}", path.display()))?;
