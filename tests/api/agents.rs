@@ -244,9 +244,17 @@ async fn forced_stop_ends_an_agent_that_ignores_the_request() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(resp.json::<Value>().await.unwrap()["state"], "stopped");
+    let stopped: Value = resp.json().await.unwrap();
+    assert_eq!(stopped["state"], "stopped");
+    // The instance ignored the request and was ended: cancelled, not exited by itself.
     assert!(
-        started.elapsed() < Duration::from_secs(8),
+        stopped["last_exit"].as_str().unwrap().contains("cancelled"),
+        "{stopped}"
+    );
+    // Ended after the 1 s grace period, not left running; the bound is loose because
+    // the full suite shares two cores.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
         "{:?}",
         started.elapsed()
     );

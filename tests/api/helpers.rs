@@ -111,6 +111,20 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Run a script with `POST /scripts/{id}/run?wait=true`; the finished job as JSON.
+    pub async fn run_wait(&self, token: &str, script_id: &str, body: Value) -> Value {
+        self.send_json(
+            "POST",
+            &format!("/api/v1/scripts/{script_id}/run?wait=true"),
+            token,
+            body,
+        )
+        .await
+        .json()
+        .await
+        .unwrap()
+    }
+
     pub async fn login(&self, email: &str, password: &str, totp: Option<&str>) -> Response {
         self.client
             .post(self.url("/api/v1/auth/login"))

@@ -50,17 +50,9 @@ async fn a_pure_python_dependency_imports_in_the_sandbox() {
     let script: Value = resp.json().await.unwrap();
     assert_eq!(script["requirements"], json!(["automa_testpkg==1.0"]));
     let id = script["id"].as_str().unwrap();
-    let job: Value = app
-        .send_json(
-            "POST",
-            &format!("/api/v1/scripts/{id}/run?wait=true"),
-            &admin,
-            json!({"args": {"name": "Ada"}}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let job = app
+        .run_wait(&admin, id, json!({"args": {"name": "Ada"}}))
+        .await;
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["result"], "hi Ada from a wheel");
     // The package directory is read-only for the script.
@@ -74,17 +66,7 @@ async fn a_pure_python_dependency_imports_in_the_sandbox() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let job: Value = app
-        .send_json(
-            "POST",
-            &format!("/api/v1/scripts/{id}/run?wait=true"),
-            &admin,
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let job = app.run_wait(&admin, id, json!({})).await;
     assert_eq!(job["result"], "read-only", "{job}");
 
     for (requirement, needle) in [

@@ -237,17 +237,7 @@ async fn other_users_scripts_and_jobs_are_not_found_and_capabilities_need_an_adm
     )
     .await;
     let id = script["id"].as_str().unwrap();
-    let job: Value = app
-        .send_json(
-            "POST",
-            &format!("/api/v1/scripts/{id}/run?wait=true"),
-            &alice,
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let job = app.run_wait(&alice, id, json!({})).await;
     let job_id = job["id"].as_str().unwrap();
     for path in [
         format!("/api/v1/scripts/{id}"),
@@ -483,17 +473,7 @@ async fn admins_share_host_directories_read_only() {
     )
     .await;
     let id = script["id"].as_str().unwrap();
-    let job: Value = app
-        .send_json(
-            "POST",
-            &format!("/api/v1/scripts/{id}/run?wait=true"),
-            &admin,
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let job = app.run_wait(&admin, id, json!({})).await;
     assert_eq!(
         job["result"],
         json!({"text": "shared notes", "wrote": false}),

@@ -52,17 +52,7 @@ async fn secrets_are_write_only_encrypted_and_redacted() {
     assert_eq!(resp.status(), StatusCode::CREATED);
     let script: Value = resp.json().await.unwrap();
     let id = script["id"].as_str().unwrap();
-    let job: Value = app
-        .send_json(
-            "POST",
-            &format!("/api/v1/scripts/{id}/run?wait=true"),
-            &admin,
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let job = app.run_wait(&admin, id, json!({})).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(
         job["result"]["length"],

@@ -253,6 +253,13 @@ fn log_stream(state: AppState, job_id: String) -> impl Stream<Item = Result<Even
                 }
                 match tokio::time::timeout(Duration::from_secs(1), live.recv()).await {
                     Ok(Ok(entry)) => {
+                        let expected = if f.last_seq < 0 { 1 } else { f.last_seq + 1 };
+                        if entry.seq > expected {
+                            // Entries sent before we subscribed were not in storage yet
+                            // when we caught up: give the log writer a moment, read again.
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            catch_up(&mut f).await;
+                        }
                         if entry.seq > f.last_seq {
                             f.last_seq = entry.seq;
                             f.pending.push_back(log_event(&entry));
