@@ -251,6 +251,25 @@ async fn forced_stop_ends_an_agent_that_ignores_the_request() {
         stopped["last_exit"].as_str().unwrap().contains("cancelled"),
         "{stopped}"
     );
+    let again = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/agents/{id}/stop"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT, "not running any more");
+    let agent: Value = app
+        .get(&format!("/api/v1/agents/{id}"), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        agent["state"], "stopped",
+        "a refused stop leaves the state as it was"
+    );
     // Ended after the 1 s grace period, not left running; the bound is loose because
     // the full suite shares two cores.
     assert!(

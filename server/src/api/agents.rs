@@ -399,6 +399,28 @@ async fn delete_agent(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Audit a lifecycle action and answer the agent as it is now.
+async fn audited_view(
+    state: &AppState,
+    p: &Principal,
+    ip: Option<String>,
+    id: &str,
+    action: &str,
+) -> ApiResult<ApiJson<AgentView>> {
+    state
+        .audit
+        .append(
+            AuditEvent::new(&p.user_id, action)
+                .target(format!("agent:{id}"))
+                .ip(ip),
+        )
+        .await?;
+    let row = db::agents::find(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(ApiJson(row.into()))
+}
+
 fn grace(row: &AgentRow) -> Duration {
     Duration::from_secs(u64::try_from(row.stop_grace_seconds).unwrap_or(10))
 }
@@ -414,20 +436,7 @@ async fn start_agent(
 ) -> ApiResult<ApiJson<AgentView>> {
     load_owned(&state, &p, &id).await?;
     state.agents.start(&id, "started on request").await?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "agent.start")
-                .target(format!("agent:{id}"))
-                .ip(ip),
-        )
-        .await?;
-    Ok(ApiJson(
-        db::agents::find(&state.db, &id)
-            .await?
-            .ok_or(ApiError::NotFound)?
-            .into(),
-    ))
+    audited_view(&state, &p, ip, &id, "agent.start").await
 }
 
 /// Stop the agent: it sees a stop request it can handle, and is ended after its grace
@@ -441,22 +450,13 @@ async fn stop_agent(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<AgentView>> {
     let row = load_owned(&state, &p, &id).await?;
+    // Only a supervised agent is stopping; otherwise the state would be left lying.
+    if !state.agents.is_supervised(&id) {
+        return Err(AgentError::NotRunning.into());
+    }
     db::agents::set_state(&state.db, &id, "stopping", Some("stop requested"), false).await?;
     state.agents.stop(&id, grace(&row)).await?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "agent.stop")
-                .target(format!("agent:{id}"))
-                .ip(ip),
-        )
-        .await?;
-    Ok(ApiJson(
-        db::agents::find(&state.db, &id)
-            .await?
-            .ok_or(ApiError::NotFound)?
-            .into(),
-    ))
+    audited_view(&state, &p, ip, &id, "agent.stop").await
 }
 
 /// Stop (politely) and start again.
@@ -471,20 +471,7 @@ async fn restart_agent(
     let row = load_owned(&state, &p, &id).await?;
     let _ = state.agents.stop(&id, grace(&row)).await;
     state.agents.start(&id, "restarted on request").await?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "agent.restart")
-                .target(format!("agent:{id}"))
-                .ip(ip),
-        )
-        .await?;
-    Ok(ApiJson(
-        db::agents::find(&state.db, &id)
-            .await?
-            .ok_or(ApiError::NotFound)?
-            .into(),
-    ))
+    audited_view(&state, &p, ip, &id, "agent.restart").await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
