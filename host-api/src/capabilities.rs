@@ -16,6 +16,8 @@ pub struct Capabilities {
     pub secrets: Vec<String>,
     /// Host directories shared with the script, at `/shared/<name>`.
     pub shared_dirs: Vec<SharedDir>,
+    /// Names of the host plugins the script may call.
+    pub plugins: Vec<String>,
 }
 
 /// A host directory an admin shares with a script.

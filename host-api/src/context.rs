@@ -45,6 +45,8 @@ pub struct HostContext {
     pub mounts: Vec<String>,
     /// The agent's mailbox and supervisor link; `None` for jobs.
     pub agent: Option<Arc<dyn crate::ports::AgentChannel>>,
+    /// Runs the host plugins the script was granted; `None` where there are none.
+    pub plugins: Option<Arc<dyn crate::ports::PluginCaller>>,
     pub(crate) counters: HostCounters,
     pub(crate) artifact_bytes: u64,
     pub(crate) revealed_secrets: Vec<String>,
@@ -71,6 +73,7 @@ impl HostContext {
             max_artifact_bytes: 100 * 1024 * 1024,
             mounts: Vec::new(),
             agent: None,
+            plugins: None,
             counters: HostCounters::default(),
             artifact_bytes: 0,
             revealed_secrets: Vec::new(),

@@ -57,3 +57,17 @@ impl From<HostError> for WitError {
         }
     }
 }
+
+impl From<WitError> for HostError {
+    fn from(error: WitError) -> Self {
+        match error {
+            WitError::Denied(m) => HostError::Denied(m),
+            WitError::InvalidInput(m) => HostError::InvalidInput(m),
+            WitError::Timeout(m) => HostError::Timeout(m),
+            WitError::TooLarge(m) => HostError::TooLarge(m),
+            WitError::LimitReached(m) => HostError::LimitReached(m),
+            WitError::NotFound(m) => HostError::NotFound(m),
+            WitError::Failed(m) => HostError::Failed(m),
+        }
+    }
+}

@@ -15,6 +15,8 @@ mod error;
 mod files;
 mod http;
 mod log;
+mod plugin_manifest;
+mod plugins;
 pub mod ports;
 mod secrets;
 mod state;
@@ -24,6 +26,7 @@ pub use context::{HostContext, HostCounters};
 pub use email::{SmtpMailer, SmtpSettings, SmtpTls};
 pub use error::HostError;
 pub use http::ReqwestClient;
+pub use plugin_manifest::{CapabilityRequest, PluginFunction, PluginManifest};
 
 /// Bindings generated from `wit/`: the `runner` world and its interfaces.
 pub mod bindings {
@@ -34,6 +37,34 @@ pub mod bindings {
         exports: { default: async },
     });
 }
+
+/// Bindings of the `plugin` world: what a host plugin exports. Its imports are the
+/// same interfaces as the runner's, so their host implementations are shared.
+pub mod plugin_bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "plugin",
+        imports: { default: async },
+        exports: { default: async },
+        with: {
+            "automa:host/types": crate::bindings::automa::host::types,
+            "automa:host/http": crate::bindings::automa::host::http,
+            "automa:host/log": crate::bindings::automa::host::log,
+            "automa:host/state": crate::bindings::automa::host::state,
+            "automa:host/secrets": crate::bindings::automa::host::secrets,
+        },
+    });
+}
+
+/// The host interfaces a plugin may import, besides WASI.
+pub const PLUGIN_IMPORTS: &[&str] = &[
+    "automa:host/types@0.1.0",
+    "automa:host/plugin-types@0.1.0",
+    "automa:host/http@0.1.0",
+    "automa:host/log@0.1.0",
+    "automa:host/state@0.1.0",
+    "automa:host/secrets@0.1.0",
+];
 
 pub use bindings::automa::host::log::Level as LogLevel;
 pub use bindings::automa::host::types::ScriptError;
@@ -54,5 +85,24 @@ pub fn add_to_linker<T: Send + 'static>(
     wit::state::add_to_linker::<T, Ctx>(linker, get)?;
     wit::log::add_to_linker::<T, Ctx>(linker, get)?;
     wit::agent::add_to_linker::<T, Ctx>(linker, get)?;
+    wit::plugins::add_to_linker::<T, Ctx>(linker, get)?;
     Ok(())
 }
+
+/// Add the interfaces a plugin may import ([`PLUGIN_IMPORTS`]) to `linker`.
+pub fn add_plugin_imports_to_linker<T: Send + 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+    get: fn(&mut T) -> &mut HostContext,
+) -> wasmtime::Result<()> {
+    use bindings::automa::host as wit;
+    type Ctx = wasmtime::component::HasSelf<HostContext>;
+    wit::types::add_to_linker::<T, Ctx>(linker, get)?;
+    plugin_bindings::automa::host::plugin_types::add_to_linker::<T, Ctx>(linker, get)?;
+    wit::http::add_to_linker::<T, Ctx>(linker, get)?;
+    wit::log::add_to_linker::<T, Ctx>(linker, get)?;
+    wit::state::add_to_linker::<T, Ctx>(linker, get)?;
+    wit::secrets::add_to_linker::<T, Ctx>(linker, get)?;
+    Ok(())
+}
+
+impl plugin_bindings::automa::host::plugin_types::Host for HostContext {}

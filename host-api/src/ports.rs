@@ -110,6 +110,20 @@ pub trait AgentChannel: Send + Sync {
     fn heartbeat(&self);
 }
 
+/// Runs host plugins for a script. The grant is checked before this is asked; the
+/// implementation finds the plugin, validates the arguments and invokes it.
+pub trait PluginCaller: Send + Sync {
+    /// Call `function` of `plugin` with a JSON object of arguments; the JSON result.
+    fn call<'a>(
+        &'a self,
+        plugin: &'a str,
+        function: &'a str,
+        args_json: &'a str,
+    ) -> BoxFuture<'a, Result<String, HostError>>;
+    /// The plugin's manifest as JSON.
+    fn describe<'a>(&'a self, plugin: &'a str) -> BoxFuture<'a, Result<String, HostError>>;
+}
+
 /// The record of one host call, for the audit log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostCallRecord {

@@ -1,5 +1,5 @@
-//! The compiled runner on disk: compiling the component takes seconds, loading a
-//! compiled artifact takes a millisecond (it is memory-mapped).
+//! Compiled components on disk (the runner and host plugins): compiling a component
+//! takes seconds, loading a compiled artifact takes a millisecond (it is memory-mapped).
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -9,37 +9,39 @@ use wasmtime::error::Context as _;
 
 /// The cache file for `component_sha256` under `dir`, keyed also by everything about
 /// the engine that makes compiled code compatible (version, target, settings).
-fn artifact_path(engine: &Engine, dir: &Path, component_sha256: &str) -> PathBuf {
+fn artifact_path(engine: &Engine, dir: &Path, label: &str, component_sha256: &str) -> PathBuf {
     let mut hasher = std::hash::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let engine_key = hasher.finish();
     let component_key = component_sha256.get(..16).unwrap_or(component_sha256);
-    dir.join(format!("runner-{component_key}-{engine_key:016x}.cwasm"))
+    dir.join(format!("{label}-{component_key}-{engine_key:016x}.cwasm"))
 }
 
 /// Load the compiled component from `dir`, or compile `bytes` and store the result.
+/// `label` names the component in file names and messages (`runner`, `plugin`).
 pub(crate) fn load_or_compile(
     engine: &Engine,
     dir: Option<&Path>,
+    label: &str,
     bytes: &[u8],
     component_sha256: &str,
 ) -> wasmtime::Result<Component> {
     let Some(dir) = dir else {
-        return Component::new(engine, bytes).context("compiling the runner component");
+        return Component::new(engine, bytes).with_context(|| format!("compiling the {label}"));
     };
-    let path = artifact_path(engine, dir, component_sha256);
+    let path = artifact_path(engine, dir, label, component_sha256);
     if path.exists() {
         match deserialize(engine, &path) {
             Ok(component) => return Ok(component),
             Err(error) => {
-                tracing::warn!(path = %path.display(), %error, "ignoring an unusable compiled runner; recompiling");
+                tracing::warn!(path = %path.display(), %error, "ignoring an unusable compiled {label}; recompiling");
             }
         }
     }
-    tracing::info!(path = %path.display(), "compiling the Python runner (once per version)");
+    tracing::info!(path = %path.display(), "compiling the {label} (once per version)");
     let serialized = engine
         .precompile_component(bytes)
-        .context("compiling the runner component")?;
+        .with_context(|| format!("compiling the {label}"))?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     // Write then rename, so a concurrent reader never maps a half-written file.
     // Unique per call: several runtimes in one process may compile at once.

@@ -45,6 +45,8 @@ impl Default for RuntimeConfig {
 pub struct Runtime {
     pub(crate) engine: Engine,
     pub(crate) pre: RunnerPre<RunState>,
+    pub(crate) plugin_linker: Linker<RunState>,
+    pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) fuel: bool,
     _ticker: EpochTicker,
 }
@@ -65,6 +67,7 @@ impl Runtime {
         let component = cache::load_or_compile(
             &engine,
             config.cache_dir.as_deref(),
+            "runner",
             automa_python_wasm::RUNNER_COMPONENT,
             automa_python_wasm::RUNNER_SHA256,
         )?;
@@ -76,10 +79,19 @@ impl Runtime {
             .instantiate_pre(&component)
             .context("pre-instantiating the runner")?;
         let pre = RunnerPre::new(pre).context("checking the runner's exports")?;
+        let mut plugin_linker = Linker::<RunState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut plugin_linker).context("linking WASI")?;
+        automa_host_api::add_plugin_imports_to_linker(
+            &mut plugin_linker,
+            |state: &mut RunState| &mut state.host,
+        )
+        .context("linking the plugin host API")?;
         Ok(Self {
             _ticker: EpochTicker::start(engine.clone(), config.epoch_tick),
             engine,
             pre,
+            plugin_linker,
+            cache_dir: config.cache_dir,
             fuel: config.fuel,
         })
     }

@@ -13,6 +13,7 @@ mod limits;
 mod mounts;
 mod outcome;
 mod output;
+mod plugin;
 mod run;
 
 pub use describe::ScriptDescription;
@@ -20,6 +21,7 @@ pub use engine::{Runtime, RuntimeConfig};
 pub use limits::Limits;
 pub use mounts::{Mounts, SharedMount};
 pub use outcome::{RunOutcome, RunStatus, ScriptFailure};
+pub use plugin::{LoadedPlugin, PluginLimits, PluginLoadError};
 pub use run::RunRequest;
 
 pub use automa_host_api as host;

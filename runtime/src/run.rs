@@ -34,7 +34,7 @@ pub struct RunRequest {
 pub(crate) struct RunState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limiter: MemoryLimiter,
+    pub(crate) limiter: MemoryLimiter,
     pub(crate) host: HostContext,
 }
 

@@ -72,6 +72,14 @@ impl Application {
 
         let runtime = start_runtime(&config).await?;
         let audit = AuditLog::new(db.clone());
+        let plugins = crate::plugins::Plugins::new(
+            db.clone(),
+            runtime.clone(),
+            keys.secrets.clone(),
+            audit.clone(),
+            &config.data_dir,
+        );
+        plugins.install_folder().await;
         let jobs = Jobs::new(JobsSetup {
             db: db.clone(),
             runtime,
@@ -85,6 +93,7 @@ impl Application {
                 config.pip_no_index,
             ),
             mailer: mailer(&config)?,
+            plugins: plugins.clone(),
         })?;
         let shutdown = CancellationToken::new();
         jobs.start(shutdown.clone()).await?;
@@ -94,6 +103,7 @@ impl Application {
             jobs.runtime().clone(),
             audit.clone(),
             config.data_dir.clone(),
+            plugins,
         );
         agents.boot().await?;
         let state = AppState::new(Inner {

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod mcp;
 pub mod metrics;
 pub mod packages;
+pub mod plugins;
 pub mod schedules;
 pub mod secrets;
 pub mod state;

@@ -73,3 +73,28 @@ mod tests {
         );
     }
 }
+
+/// The values of the secrets `names`, decrypted; one that is missing or cannot be
+/// decrypted is left out (the script or plugin then gets "not found").
+pub async fn granted(
+    db: &crate::db::Db,
+    key: &[u8],
+    names: &[String],
+) -> std::collections::HashMap<String, String> {
+    let mut values = std::collections::HashMap::new();
+    for name in names {
+        match crate::db::secrets::find(db, name).await {
+            Ok(Some(row)) => match open(key, name, &row.ciphertext) {
+                Ok(value) => {
+                    values.insert(name.clone(), value);
+                }
+                Err(e) => {
+                    tracing::error!(secret = %name, error = format!("{e:#}"), "secret unreadable")
+                }
+            },
+            Ok(None) => {}
+            Err(e) => tracing::warn!(secret = %name, error = %e, "loading a secret"),
+        }
+    }
+    values
+}

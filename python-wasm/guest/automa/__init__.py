@@ -6,9 +6,11 @@
     automa.state.set("last_count", len(r.json()))
 """
 
-from . import agent, email, errors, files, http, log, secrets, state
+from . import agent, email, errors, files, http, log, plugins, secrets, state
 
 args = {}
 """The arguments of the current run (also passed to `main(**args)`)."""
 
-__all__ = ["agent", "args", "email", "errors", "files", "http", "log", "secrets", "state"]
+__all__ = [
+    "agent", "args", "email", "errors", "files", "http", "log", "plugins", "secrets", "state",
+]

@@ -25,6 +25,9 @@ struct Inner {
     audit: AuditLog,
     data_dir: PathBuf,
     http: Arc<automa_runtime::host::ReqwestClient>,
+    /// Where the instances' host calls are audited.
+    host_audit: mpsc::UnboundedSender<crate::audit::AuditEvent>,
+    plugins: crate::plugins::Plugins,
     running: Mutex<HashMap<String, Handle>>,
     generation: std::sync::atomic::AtomicU64,
 }
@@ -49,13 +52,21 @@ pub enum AgentError {
 }
 
 impl Agents {
-    pub fn new(db: Db, runtime: Arc<Runtime>, audit: AuditLog, data_dir: PathBuf) -> Self {
+    pub fn new(
+        db: Db,
+        runtime: Arc<Runtime>,
+        audit: AuditLog,
+        data_dir: PathBuf,
+        plugins: crate::plugins::Plugins,
+    ) -> Self {
         Self(Arc::new(Inner {
             db,
             runtime,
+            host_audit: crate::jobs::JobAudit::spawn_appender(audit.clone()),
             audit,
             data_dir,
             http: Arc::new(automa_runtime::host::ReqwestClient::new()),
+            plugins,
             running: Mutex::default(),
             generation: std::sync::atomic::AtomicU64::new(0),
         }))

@@ -4,6 +4,7 @@ use super::Agents;
 use super::link::AgentLink;
 use crate::audit::{AuditEvent, Outcome};
 use crate::db::{self, now_ms};
+use crate::jobs::RunRef;
 use automa_runtime::host::{Capabilities, HostContext};
 use automa_runtime::{CancellationToken, Limits, Mounts, RunRequest, RunStatus};
 use serde_json::json;
@@ -126,14 +127,24 @@ async fn run_once(
     let mut host = HostContext::new(
         Arc::new(capabilities),
         agents.0.http.clone(),
-        Arc::new(automa_runtime::host::ports::Nothing),
+        Arc::new(crate::jobs::JobAudit {
+            actor: format!("script:{}", script.id),
+            run: RunRef::Agent(id.to_owned()),
+            sender: agents.0.host_audit.clone(),
+        }),
         link.clone(),
     );
     host.agent = Some(link.clone());
-    host.state = Some(Arc::new(crate::jobs::DbState {
-        db: db.clone(),
-        script_id: script.id.clone(),
-    }));
+    host.state = Some(Arc::new(crate::jobs::DbState::script(
+        db.clone(),
+        &script.id,
+    )));
+    host.plugins = Some(
+        agents
+            .0
+            .plugins
+            .caller(RunRef::Agent(id.to_owned()), link.clone()),
+    );
     transition(agents, link, id, "running", "instance started", true).await;
     let watchdog = spawn_watchdog(
         agents.clone(),

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod jobs;
 pub mod me;
+pub mod plugins;
 pub mod schedules;
 pub mod scripts;
 pub mod secrets;
@@ -184,4 +185,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(schedules::router())
         .merge(webhooks::router())
         .merge(agents::router())
+        .merge(plugins::router())
 }

@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod dashboard;
 pub mod jobs;
+pub mod plugins;
 pub mod schedules;
 pub mod scripts;
 pub mod secrets;

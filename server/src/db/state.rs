@@ -1,45 +1,107 @@
-//! The per-script key-value store behind `automa.state`.
+//! The key-value stores behind `automa.state`: one per script, and one per plugin.
 
 use super::{Db, now_ms};
 
-pub async fn get(db: &Db, script_id: &str, key: &str) -> sqlx::Result<Option<String>> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT value FROM script_state WHERE script_id = $1 AND key = $2")
-            .bind(script_id)
-            .bind(key)
-            .fetch_optional(db)
-            .await?;
+/// Whose store: a script's (by id) or a plugin's (by name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Script(String),
+    Plugin(String),
+}
+
+/// The statements of one store table (sqlx takes only static SQL).
+struct Statements {
+    get: &'static str,
+    set: &'static str,
+    delete: &'static str,
+    keys: &'static str,
+}
+
+macro_rules! statements {
+    ($table:literal, $owner:literal) => {
+        Statements {
+            get: concat!(
+                "SELECT value FROM ",
+                $table,
+                " WHERE ",
+                $owner,
+                " = $1 AND key = $2"
+            ),
+            set: concat!(
+                "INSERT INTO ",
+                $table,
+                " (",
+                $owner,
+                ", key, value, updated_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (",
+                $owner,
+                ", key) \
+                 DO UPDATE SET value = $3, updated_at = $4"
+            ),
+            delete: concat!(
+                "DELETE FROM ",
+                $table,
+                " WHERE ",
+                $owner,
+                " = $1 AND key = $2"
+            ),
+            keys: concat!(
+                "SELECT key FROM ",
+                $table,
+                " WHERE ",
+                $owner,
+                " = $1 ORDER BY key"
+            ),
+        }
+    };
+}
+
+const SCRIPT: Statements = statements!("script_state", "script_id");
+const PLUGIN: Statements = statements!("plugin_state", "plugin");
+
+impl Scope {
+    fn statements(&self) -> (&'static Statements, &str) {
+        match self {
+            Scope::Script(id) => (&SCRIPT, id),
+            Scope::Plugin(name) => (&PLUGIN, name),
+        }
+    }
+}
+
+pub async fn get(db: &Db, scope: &Scope, key: &str) -> sqlx::Result<Option<String>> {
+    let (sql, id) = scope.statements();
+    let row: Option<(String,)> = sqlx::query_as(sql.get)
+        .bind(id)
+        .bind(key)
+        .fetch_optional(db)
+        .await?;
     Ok(row.map(|r| r.0))
 }
 
-pub async fn set(db: &Db, script_id: &str, key: &str, value: &str) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO script_state (script_id, key, value, updated_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (script_id, key) DO UPDATE SET value = $3, updated_at = $4",
-    )
-    .bind(script_id)
-    .bind(key)
-    .bind(value)
-    .bind(now_ms())
-    .execute(db)
-    .await?;
+pub async fn set(db: &Db, scope: &Scope, key: &str, value: &str) -> sqlx::Result<()> {
+    let (sql, id) = scope.statements();
+    sqlx::query(sql.set)
+        .bind(id)
+        .bind(key)
+        .bind(value)
+        .bind(now_ms())
+        .execute(db)
+        .await?;
     Ok(())
 }
 
-pub async fn delete(db: &Db, script_id: &str, key: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM script_state WHERE script_id = $1 AND key = $2")
-        .bind(script_id)
+pub async fn delete(db: &Db, scope: &Scope, key: &str) -> sqlx::Result<bool> {
+    let (sql, id) = scope.statements();
+    let done = sqlx::query(sql.delete)
+        .bind(id)
         .bind(key)
         .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn keys(db: &Db, script_id: &str) -> sqlx::Result<Vec<String>> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT key FROM script_state WHERE script_id = $1 ORDER BY key")
-            .bind(script_id)
-            .fetch_all(db)
-            .await?;
+pub async fn keys(db: &Db, scope: &Scope) -> sqlx::Result<Vec<String>> {
+    let (sql, id) = scope.statements();
+    let rows: Vec<(String,)> = sqlx::query_as(sql.keys).bind(id).fetch_all(db).await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }

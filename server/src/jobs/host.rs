@@ -7,10 +7,20 @@ use automa_runtime::host::ports::{AuditSink, BoxFuture, HostCallRecord, StateSto
 use serde_json::json;
 use tokio::sync::mpsc;
 
-/// `automa.state` of one script, in the `script_state` table.
+/// `automa.state` of one script or plugin, in the database.
 pub struct DbState {
     pub db: Db,
-    pub script_id: String,
+    pub scope: db::state::Scope,
+}
+
+impl DbState {
+    /// The store of the script `script_id`.
+    pub fn script(db: Db, script_id: &str) -> Self {
+        Self {
+            db,
+            scope: db::state::Scope::Script(script_id.to_owned()),
+        }
+    }
 }
 
 fn storage(e: sqlx::Error) -> HostError {
@@ -22,7 +32,7 @@ impl StateStore for DbState {
     fn get(&self, key: &str) -> BoxFuture<'_, Result<Option<String>, HostError>> {
         let key = key.to_owned();
         Box::pin(async move {
-            db::state::get(&self.db, &self.script_id, &key)
+            db::state::get(&self.db, &self.scope, &key)
                 .await
                 .map_err(storage)
         })
@@ -30,7 +40,7 @@ impl StateStore for DbState {
     fn set(&self, key: &str, value: &str) -> BoxFuture<'_, Result<(), HostError>> {
         let (key, value) = (key.to_owned(), value.to_owned());
         Box::pin(async move {
-            db::state::set(&self.db, &self.script_id, &key, &value)
+            db::state::set(&self.db, &self.scope, &key, &value)
                 .await
                 .map_err(storage)
         })
@@ -38,26 +48,42 @@ impl StateStore for DbState {
     fn delete(&self, key: &str) -> BoxFuture<'_, Result<bool, HostError>> {
         let key = key.to_owned();
         Box::pin(async move {
-            db::state::delete(&self.db, &self.script_id, &key)
+            db::state::delete(&self.db, &self.scope, &key)
                 .await
                 .map_err(storage)
         })
     }
     fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, HostError>> {
         Box::pin(async move {
-            db::state::keys(&self.db, &self.script_id)
+            db::state::keys(&self.db, &self.scope)
                 .await
                 .map_err(storage)
         })
     }
 }
 
-/// Sends every host call of a job to the audit log, off the script's path: `record`
-/// must not block, so events go through a channel to one appending task.
+/// The run a host call belongs to, named in its audit record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunRef {
+    Job(String),
+    Agent(String),
+}
+
+impl RunRef {
+    fn detail(&self) -> (&'static str, &str) {
+        match self {
+            RunRef::Job(id) => ("job_id", id),
+            RunRef::Agent(id) => ("agent_id", id),
+        }
+    }
+}
+
+/// Sends every host call of a job or agent to the audit log, off the script's path:
+/// `record` must not block, so events go through a channel to one appending task.
 #[derive(Clone)]
 pub struct JobAudit {
     pub actor: String,
-    pub job_id: String,
+    pub run: RunRef,
     pub sender: mpsc::UnboundedSender<AuditEvent>,
 }
 
@@ -81,11 +107,12 @@ impl AuditSink for JobAudit {
             "denied" => Outcome::Denied,
             _ => Outcome::Failure,
         };
+        let (run_key, run_id) = self.run.detail();
         let event = AuditEvent::new(self.actor.clone(), format!("host.{}", call.operation))
             .target(call.target)
             .outcome(outcome)
             .details(json!({
-                "job_id": self.job_id,
+                run_key: run_id,
                 "duration_ms": u64::try_from(call.duration.as_millis()).unwrap_or(u64::MAX),
                 "error": call.detail,
             }));

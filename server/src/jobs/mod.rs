@@ -3,7 +3,7 @@
 
 pub mod events;
 mod host;
-pub use host::DbState;
+pub use host::{DbState, JobAudit, RunRef};
 pub(crate) use worker::shared_mounts;
 mod notify;
 pub mod params;
@@ -51,6 +51,7 @@ struct Inner {
     secrets_key: Vec<u8>,
     packages: crate::packages::Packages,
     mailer: Option<Arc<dyn automa_runtime::host::ports::Mailer>>,
+    plugins: crate::plugins::Plugins,
 }
 
 /// What the job system is built from.
@@ -63,6 +64,7 @@ pub struct JobsSetup {
     pub secrets_key: Vec<u8>,
     pub packages: crate::packages::Packages,
     pub mailer: Option<Arc<dyn automa_runtime::host::ports::Mailer>>,
+    pub plugins: crate::plugins::Plugins,
 }
 
 impl Jobs {
@@ -76,6 +78,7 @@ impl Jobs {
             secrets_key,
             packages,
             mailer,
+            plugins,
         } = setup;
         let node_id = node_id(&data_dir)?;
         Ok(Self(Arc::new(Inner {
@@ -93,11 +96,17 @@ impl Jobs {
             secrets_key,
             packages,
             mailer,
+            plugins,
         })))
     }
 
     pub fn runtime(&self) -> &Arc<Runtime> {
         &self.0.runtime
+    }
+
+    /// The plugin registry the jobs call into.
+    pub fn plugins(&self) -> &crate::plugins::Plugins {
+        &self.0.plugins
     }
 
     /// The store of scripts' Python dependencies.

@@ -3,13 +3,12 @@
 
 use super::Jobs;
 use super::events::JobEvents;
-use super::host::{DbState, JobAudit};
+use super::host::{DbState, JobAudit, RunRef};
 use super::settings::RunSettings;
 use crate::db::{self, jobs::JobRow};
 use automa_runtime::host::ports::MapSecrets;
 use automa_runtime::host::{Capabilities, HostContext};
 use automa_runtime::{CancellationToken, Limits, Mounts, RunOutcome, RunRequest, RunStatus};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
@@ -74,7 +73,8 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let secrets = granted_secrets(jobs, &capabilities.secrets).await;
+    let secrets =
+        crate::secrets::granted(&inner.db, &inner.secrets_key, &capabilities.secrets).await;
     let capabilities_shared = capabilities.shared_dirs.clone();
     let cancel = CancellationToken::new();
     jobs.lock_running().insert(job.id.clone(), cancel.clone());
@@ -103,17 +103,19 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
         inner.http.clone(),
         Arc::new(JobAudit {
             actor: format!("script:{}", script.id),
-            job_id: job.id.clone(),
+            run: RunRef::Job(job.id.clone()),
             sender: inner.audit.clone(),
         }),
         events.clone(),
     );
     host.secrets = Arc::new(MapSecrets(secrets));
     host.mailer = inner.mailer.clone();
-    host.state = Some(Arc::new(DbState {
-        db: inner.db.clone(),
-        script_id: script.id.clone(),
-    }));
+    host.state = Some(Arc::new(DbState::script(inner.db.clone(), &script.id)));
+    host.plugins = Some(
+        inner
+            .plugins
+            .caller(RunRef::Job(job.id.clone()), events.clone()),
+    );
 
     let outcome = inner
         .runtime
@@ -161,28 +163,6 @@ pub(crate) fn shared_mounts(
             writable: d.writable,
         })
         .collect()
-}
-
-/// The values of the secrets granted to a script; one that is missing or cannot be
-/// decrypted is left out (the script then gets "not found").
-async fn granted_secrets(jobs: &Jobs, names: &[String]) -> HashMap<String, String> {
-    let mut values = HashMap::new();
-    for name in names {
-        match db::secrets::find(&jobs.0.db, name).await {
-            Ok(Some(row)) => match crate::secrets::open(&jobs.0.secrets_key, name, &row.ciphertext)
-            {
-                Ok(value) => {
-                    values.insert(name.clone(), value);
-                }
-                Err(e) => {
-                    tracing::error!(secret = %name, error = format!("{e:#}"), "secret unreadable")
-                }
-            },
-            Ok(None) => {}
-            Err(e) => tracing::warn!(secret = %name, error = %e, "loading a secret"),
-        }
-    }
-    values
 }
 
 async fn finish(

@@ -1,0 +1,139 @@
+//! The plugin port of one run: finds the plugin, checks the arguments, and invokes it
+//! with the plugin's own grants, limits, secrets and state.
+
+use super::{Plugins, grants_of, limits_of, manifest_of};
+use crate::db;
+use crate::jobs::{DbState, JobAudit, RunRef};
+use automa_runtime::host::ports::{BoxFuture, MapSecrets, PluginCaller, RunEvents};
+use automa_runtime::host::{HostContext, HostError, LogLevel};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Runs plugins for one job or agent instance.
+pub struct RunPlugins {
+    plugins: Plugins,
+    run: RunRef,
+    events: Arc<dyn RunEvents>,
+}
+
+impl Plugins {
+    /// The plugin port for a run whose output goes to `events`.
+    pub fn caller(&self, run: RunRef, events: Arc<dyn RunEvents>) -> Arc<dyn PluginCaller> {
+        Arc::new(RunPlugins {
+            plugins: self.clone(),
+            run,
+            events,
+        })
+    }
+}
+
+impl PluginCaller for RunPlugins {
+    fn call<'a>(
+        &'a self,
+        plugin: &'a str,
+        function: &'a str,
+        args_json: &'a str,
+    ) -> BoxFuture<'a, Result<String, HostError>> {
+        Box::pin(self.invoke(plugin, function, args_json))
+    }
+
+    fn describe<'a>(&'a self, plugin: &'a str) -> BoxFuture<'a, Result<String, HostError>> {
+        Box::pin(async move {
+            let row = self.enabled_row(plugin).await?;
+            Ok(row.manifest)
+        })
+    }
+}
+
+impl RunPlugins {
+    async fn enabled_row(&self, name: &str) -> Result<db::plugins::PluginRow, HostError> {
+        let row = db::plugins::find(&self.plugins.0.db, name)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "reading a plugin");
+                HostError::Failed("the plugin registry is unavailable".into())
+            })?
+            .ok_or_else(|| HostError::NotFound(format!("no plugin named {name:?} is installed")))?;
+        if row.enabled == 0 {
+            return Err(HostError::NotFound(format!(
+                "the plugin {name:?} is disabled; an admin can enable it"
+            )));
+        }
+        Ok(row)
+    }
+
+    async fn invoke(
+        &self,
+        name: &str,
+        function: &str,
+        args_json: &str,
+    ) -> Result<String, HostError> {
+        let row = self.enabled_row(name).await?;
+        let manifest = manifest_of(&row)
+            .ok_or_else(|| HostError::Failed(format!("the plugin {name:?} has no manifest")))?;
+        let Some(spec) = manifest.function(function) else {
+            let offered: Vec<&str> = manifest.functions.iter().map(|f| f.name.as_str()).collect();
+            return Err(HostError::NotFound(format!(
+                "the plugin {name:?} has no function {function:?}; it offers {}",
+                offered.join(", ")
+            )));
+        };
+        let args: Value = serde_json::from_str(args_json)
+            .map_err(|e| HostError::InvalidInput(format!("the arguments are not JSON: {e}")))?;
+        self.plugins.validate_args(&row.sha256, spec, &args)?;
+        let plugin = self.plugins.loaded(&row).await?;
+
+        let inner = &self.plugins.0;
+        let grants = grants_of(&row);
+        let mut host = HostContext::new(
+            Arc::new(grants.capabilities()),
+            inner.http.clone(),
+            Arc::new(JobAudit {
+                actor: format!("plugin:{name}"),
+                run: self.run.clone(),
+                sender: inner.audit.clone(),
+            }),
+            Arc::new(PrefixedEvents {
+                prefix: format!("[{name}] "),
+                inner: self.events.clone(),
+            }),
+        );
+        if !grants.secrets.is_empty() {
+            let secrets =
+                crate::secrets::granted(&inner.db, &inner.secrets_key, &grants.secrets).await;
+            host.secrets = Arc::new(MapSecrets(secrets));
+        }
+        if grants.state {
+            host.state = Some(Arc::new(DbState {
+                db: inner.db.clone(),
+                scope: db::state::Scope::Plugin(name.to_owned()),
+            }));
+        }
+        let result = inner
+            .runtime
+            .invoke_plugin(&plugin, host, &limits_of(&row), function, args_json)
+            .await?;
+        if serde_json::from_str::<Value>(&result).is_err() {
+            return Err(HostError::Failed(format!(
+                "the plugin {name:?} returned something that is not JSON from {function}"
+            )));
+        }
+        Ok(result)
+    }
+}
+
+/// The calling run's events, with the plugin's name in front of its log lines.
+struct PrefixedEvents {
+    prefix: String,
+    inner: Arc<dyn RunEvents>,
+}
+
+impl RunEvents for PrefixedEvents {
+    fn output(&self, stream: automa_runtime::host::ports::OutputStream, chunk: &[u8]) {
+        self.inner.output(stream, chunk);
+    }
+    fn log(&self, level: LogLevel, message: &str, fields: Option<&Value>) {
+        self.inner
+            .log(level, &format!("{}{message}", self.prefix), fields);
+    }
+}
