@@ -15,6 +15,7 @@ mod crash;
 mod email;
 mod errors;
 mod packages;
+mod plugins;
 mod postgres;
 mod roles;
 mod schedules;
