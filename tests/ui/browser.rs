@@ -19,19 +19,19 @@ fn tool(env: &str, default: &str) -> String {
     path
 }
 
-fn screenshots() -> PathBuf {
+pub(crate) fn screenshots() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/ui-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 /// chromedriver on a free loopback port; killed when dropped.
-struct Driver {
+pub(crate) struct Driver {
     _child: Child,
     url: String,
 }
 
-async fn start_chromedriver() -> Driver {
+pub(crate) async fn start_chromedriver() -> Driver {
     let bin = tool("AUTOMA_TEST_CHROMEDRIVER", "/usr/bin/chromedriver");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -62,7 +62,7 @@ async fn start_chromedriver() -> Driver {
     Driver { _child: child, url }
 }
 
-async fn browser(driver: &Driver, profile: &std::path::Path) -> WebDriver {
+pub(crate) async fn browser(driver: &Driver, profile: &std::path::Path) -> WebDriver {
     let mut caps = DesiredCapabilities::chrome();
     caps.set_binary(&tool("AUTOMA_TEST_CHROMIUM", "/usr/bin/chromium"))
         .unwrap();
@@ -86,7 +86,7 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> WebDriver {
 }
 
 /// Polls `check` until it is true (10 s at most).
-async fn wait_until<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn wait_until<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -101,7 +101,7 @@ where
     }
 }
 
-async fn path_of(d: &WebDriver) -> String {
+pub(crate) async fn path_of(d: &WebDriver) -> String {
     d.current_url().await.unwrap().path().to_owned()
 }
 

@@ -7,7 +7,7 @@ use reqwest::header::LOCATION;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-async fn create_script(app: &TestApp, token: &str, name: &str, source: &str) -> String {
+pub(crate) async fn create_script(app: &TestApp, token: &str, name: &str, source: &str) -> String {
     let resp = app
         .send_json(
             "POST",

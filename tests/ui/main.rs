@@ -6,6 +6,8 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod automation_browser;
+mod automation_forms;
 mod browser;
 mod forms;
 mod jobs;

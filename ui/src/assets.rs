@@ -5,12 +5,15 @@ pub const HTMX_VERSION: &str = "2.0.11";
 pub const HTMX_JS: &str = include_str!("../assets/htmx.min.js");
 pub const APP_CSS: &str = include_str!("../assets/app.css");
 pub const APP_JS: &str = include_str!("../assets/app.js");
+/// Enhancements of the schedule and agent pages, loaded only by them.
+pub const PAGES_JS: &str = include_str!("../assets/pages.js");
 
 /// `(path under /static/, content type, body)` of every asset.
-pub const ALL: [(&str, &str, &str); 3] = [
+pub const ALL: [(&str, &str, &str); 4] = [
     ("htmx.min.js", "text/javascript; charset=utf-8", HTMX_JS),
     ("app.css", "text/css; charset=utf-8", APP_CSS),
     ("app.js", "text/javascript; charset=utf-8", APP_JS),
+    ("pages.js", "text/javascript; charset=utf-8", PAGES_JS),
 ];
 
 pub fn find(name: &str) -> Option<(&'static str, &'static str)> {

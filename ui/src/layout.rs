@@ -8,6 +8,8 @@ pub enum Nav {
     Dashboard,
     Scripts,
     Jobs,
+    Schedules,
+    Agents,
     Users,
     Audit,
     Secrets,
@@ -56,6 +58,8 @@ pub fn page(ctx: &PageCtx, title: &str, body: Markup) -> Markup {
         (Nav::Dashboard, "/", "Dashboard"),
         (Nav::Scripts, "/scripts", "Scripts"),
         (Nav::Jobs, "/jobs", "Jobs"),
+        (Nav::Schedules, "/schedules", "Schedules"),
+        (Nav::Agents, "/agents", "Agents"),
     ];
     if ctx.is_admin {
         links.push((Nav::Users, "/users", "Users"));

@@ -5,6 +5,7 @@
 //! Every form POST is CSRF-checked (`csrf`).
 
 mod admin;
+mod agents;
 mod assets;
 mod client;
 mod csrf;
@@ -14,8 +15,11 @@ mod host;
 mod jobs;
 mod login;
 mod page;
+mod schedule_input;
+mod schedules;
 mod scripts;
 mod setup;
+mod shared;
 mod theme;
 
 use crate::state::AppState;
@@ -38,6 +42,25 @@ pub fn router() -> Router<AppState> {
         .route("/jobs/{id}/events", get(jobs::events))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
         .route("/jobs/{id}/rerun", post(jobs::rerun))
+        .route("/schedules", get(schedules::list))
+        .route(
+            "/schedules/new",
+            get(schedules::new_form).post(schedules::create),
+        )
+        .route("/schedules/preview", get(schedules::preview))
+        .route(
+            "/schedules/{id}",
+            get(schedules::edit_form).post(schedules::update),
+        )
+        .route("/schedules/{id}/enabled", post(schedules::set_enabled))
+        .route("/schedules/{id}/delete", post(schedules::delete))
+        .route("/agents", get(agents::list))
+        .route("/agents/new", get(agents::new_form).post(agents::create))
+        .route("/agents/{id}", get(agents::show))
+        .route("/agents/{id}/{action}", post(agents::act))
+        .route("/agents/{id}/message", post(agents::message))
+        .route("/agents/{id}/events", get(agents::events))
+        .route("/agents/{id}/delete", post(agents::delete))
         .route("/users", get(admin::users))
         .route("/audit", get(admin::audit))
         .route("/secrets", get(admin::secrets))

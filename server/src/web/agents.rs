@@ -1,0 +1,473 @@
+//! `/agents`: the list, the create form, and an agent's page with start / stop /
+//! restart, a message form and its history live over SSE. Everything goes through
+//! `/api/v1/agents`.
+
+use super::client::encode;
+use super::csrf;
+use super::page::{Viewer, html, see_other};
+use super::shared::{CsrfOnly, delete_then, name_in, scripts, text};
+use crate::db;
+use crate::error::{ApiError, PageError};
+use crate::state::AppState;
+use automa_ui::Nav;
+use automa_ui::pages::agent::{AgentView, EventLine, MessageForm};
+use automa_ui::pages::agents::{AgentLine, AgentsView, NewAgentView};
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+/// History entries shown when the page opens (the stream brings the rest).
+const SHOWN_EVENTS: i64 = 200;
+
+fn duration(seconds: i64) -> String {
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+        seconds % 60,
+    );
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s} s"),
+        (0, 0, _) => format!("{m} min {s} s"),
+        (0, _, _) => format!("{h} h {m} min"),
+        _ => format!("{d} d {h} h"),
+    }
+}
+
+pub async fn list(viewer: Viewer) -> Result<Response, PageError> {
+    let names = scripts(&viewer.api).await?;
+    let page = viewer.api.get("/api/v1/agents?limit=200").await?;
+    let agents = page["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| AgentLine {
+            id: text(&a["id"]),
+            name: text(&a["name"]),
+            script_name: name_in(&names, a["script_id"].as_str().unwrap_or_default()),
+            script_id: text(&a["script_id"]),
+            state: text(&a["state"]),
+            uptime: a["uptime_seconds"].as_i64().map(duration),
+            restarts: a["restarts"].as_i64().unwrap_or(0),
+            status_text: a["status_text"].as_str().map(str::to_owned),
+        })
+        .collect();
+    let view = AgentsView {
+        agents,
+        has_scripts: !names.is_empty(),
+    };
+    Ok(html(automa_ui::pages::agents::page(
+        &viewer.ctx(Nav::Agents),
+        &view,
+    )))
+}
+
+/// The create form as submitted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewAgentInput {
+    csrf: Option<String>,
+    name: String,
+    script_id: String,
+    args: String,
+    restart_policy: String,
+    autostart: Option<String>,
+    memory_mb: String,
+    stop_grace_seconds: String,
+}
+
+impl NewAgentInput {
+    /// The API's request body, or the problems per field.
+    fn body(&self) -> Result<Value, Vec<(String, String)>> {
+        let mut problems = Vec::new();
+        let args = match self.args.trim() {
+            "" => Some(Map::new()),
+            raw => match serde_json::from_str(raw) {
+                Ok(Value::Object(map)) => Some(map),
+                _ => {
+                    problems.push(("args".into(), "enter a JSON object, like {}".into()));
+                    None
+                }
+            },
+        };
+        let mut number = |field: &str, raw: &str| match raw.trim().parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push((field.to_owned(), "enter a whole number".to_owned()));
+                None
+            }
+        };
+        let memory_mb = number("memory_mb", &self.memory_mb);
+        let grace = number("stop_grace_seconds", &self.stop_grace_seconds);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(json!({
+            "name": self.name.trim(),
+            "script_id": self.script_id,
+            "args": args,
+            "restart_policy": self.restart_policy,
+            "autostart": self.autostart.is_some(),
+            "memory_mb": memory_mb,
+            "stop_grace_seconds": grace,
+        }))
+    }
+}
+
+/// Which field an API validation message is about.
+fn agent_field(message: &str) -> Option<&'static str> {
+    [
+        ("name", "name"),
+        ("script_id", "script_id"),
+        ("argument", "args"),
+        ("args", "args"),
+        ("memory_mb", "memory_mb"),
+        ("stop_grace_seconds", "stop_grace_seconds"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| message.starts_with(needle) || message.contains(&format!(" {needle}")))
+    .map(|(_, field)| field)
+}
+
+async fn render_new(
+    viewer: &Viewer,
+    input: NewAgentInput,
+    error: Option<String>,
+    field_errors: Vec<(String, String)>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let scripts = scripts(&viewer.api).await?;
+    if scripts.is_empty() {
+        // The list's empty state says to create a script first.
+        return Ok(see_other("/agents"));
+    }
+    let script_id = scripts
+        .iter()
+        .find(|(id, _)| *id == input.script_id)
+        .or(scripts.first())
+        .map(|(id, _)| id.clone())
+        .unwrap_or_default();
+    let view = NewAgentView {
+        scripts,
+        name: input.name,
+        script_id,
+        args: input.args,
+        restart_policy: input.restart_policy,
+        autostart: input.autostart.is_some(),
+        memory_mb: input.memory_mb,
+        stop_grace_seconds: input.stop_grace_seconds,
+        error,
+        field_errors,
+    };
+    let mut resp = html(automa_ui::pages::agents::new_page(
+        &viewer.ctx(Nav::Agents),
+        &view,
+    ));
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct ScriptChoice {
+    #[serde(default)]
+    script_id: String,
+}
+
+pub async fn new_form(
+    viewer: Viewer,
+    Query(q): Query<ScriptChoice>,
+) -> Result<Response, PageError> {
+    let input = NewAgentInput {
+        script_id: q.script_id,
+        args: "{}".into(),
+        restart_policy: "on-failure".into(),
+        memory_mb: "128".into(),
+        stop_grace_seconds: "10".into(),
+        ..NewAgentInput::default()
+    };
+    render_new(&viewer, input, None, Vec::new(), StatusCode::OK).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Form(input): Form<NewAgentInput>,
+) -> Result<Response, PageError> {
+    csrf::verify(&headers, &state, input.csrf.as_deref(), &viewer.csrf)?;
+    let body = match input.body() {
+        Ok(body) => body,
+        Err(problems) => {
+            let error = Some("Some fields need another look; see below.".to_owned());
+            return render_new(
+                &viewer,
+                input,
+                error,
+                problems,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    match viewer
+        .api
+        .call(Method::POST, "/api/v1/agents", Some(&body))
+        .await?
+    {
+        Ok(a) => Ok(see_other(&format!("/agents/{}", encode(&text(&a["id"]))))),
+        Err(f) if matches!(f.status.as_u16(), 400 | 409 | 422) => {
+            let fields = agent_field(&f.message)
+                .map(|field| vec![(field.to_owned(), f.message.clone())])
+                .unwrap_or_default();
+            render_new(&viewer, input, Some(f.message), fields, f.status).await
+        }
+        Err(f) => Err(ApiError::from(f).into()),
+    }
+}
+
+fn event_text(kind: &str, body: &Value) -> String {
+    match (kind, body) {
+        (_, Value::String(s)) => s.trim_end_matches('\n').to_owned(),
+        ("transition", b) => match b["reason"].as_str() {
+            Some(r) => format!("{} ({r})", text(&b["state"])),
+            None => text(&b["state"]),
+        },
+        ("log", b) => format!("{} {}", text(&b["level"]), text(&b["message"])),
+        (_, b) => b.to_string(),
+    }
+}
+
+/// The agent page; `message` is the message form's state, `error` a refused action.
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    message: MessageForm,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let a = viewer
+        .api
+        .get(&format!("/api/v1/agents/{}", encode(id)))
+        .await?;
+    let script_id = text(&a["script_id"]);
+    let script_name = name_in(&scripts(&viewer.api).await?, &script_id);
+    // The newest entries (the API reads oldest first from a sequence number on).
+    let after = (db::agents::next_event_seq(&state.db, id).await? - 1 - SHOWN_EVENTS).max(0);
+    let stored = viewer
+        .api
+        .get(&format!(
+            "/api/v1/agents/{}/events?after={after}&limit={SHOWN_EVENTS}",
+            encode(id)
+        ))
+        .await?;
+    let events: Vec<EventLine> = stored
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let kind = text(&e["kind"]);
+            EventLine {
+                seq: e["seq"].as_i64().unwrap_or(0),
+                at: e["at"]
+                    .as_str()
+                    .and_then(|t| t.get(11..19))
+                    .unwrap_or_default()
+                    .to_owned(),
+                text: event_text(&kind, &e["body"]),
+                kind,
+            }
+        })
+        .collect();
+    let view = AgentView {
+        id: text(&a["id"]),
+        name: text(&a["name"]),
+        script_id,
+        script_name,
+        state: text(&a["state"]),
+        state_reason: a["state_reason"].as_str().map(str::to_owned),
+        status_text: a["status_text"].as_str().map(str::to_owned),
+        metrics: a["status_metrics"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                )
+            })
+            .collect(),
+        uptime: a["uptime_seconds"].as_i64().map(duration),
+        restarts: a["restarts"].as_i64().unwrap_or(0),
+        last_exit: a["last_exit"].as_str().map(str::to_owned),
+        restart_policy: text(&a["restart_policy"]),
+        autostart: a["autostart"].as_bool().unwrap_or(false),
+        last_seq: events.last().map_or(after, |e| e.seq),
+        events,
+        message,
+        error,
+    };
+    let mut resp = html(automa_ui::pages::agent::page(
+        &viewer.ctx(Nav::Agents),
+        &view,
+    ));
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+fn empty_message(id: &str) -> MessageForm {
+    MessageForm {
+        agent_id: id.to_owned(),
+        ..MessageForm::default()
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    render(
+        &state,
+        &viewer,
+        &id,
+        empty_message(&id),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /agents/{id}/{start|stop|restart}`; a refusal (stopping a stopped agent) is
+/// shown on the page.
+pub async fn act(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
+    if !matches!(action.as_str(), "start" | "stop" | "restart") {
+        return Err(ApiError::NotFound.into());
+    }
+    let path = format!("/api/v1/agents/{}/{action}", encode(&id));
+    match viewer.api.call(Method::POST, &path, None).await? {
+        Ok(_) => Ok(see_other(&format!("/agents/{}", encode(&id)))),
+        Err(f) if f.status == StatusCode::CONFLICT => {
+            let message = empty_message(&id);
+            render(&state, &viewer, &id, message, Some(f.message), f.status).await
+        }
+        Err(f) => Err(ApiError::from(f).into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MessageInput {
+    csrf: Option<String>,
+    #[serde(default)]
+    body: String,
+}
+
+/// Sends a message: JSON when it parses, otherwise the text as a string (like
+/// `automa run --arg`). An htmx submit gets the message form back; a plain one the page.
+pub async fn message(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(m): Form<MessageInput>,
+) -> Result<Response, PageError> {
+    csrf::verify(&headers, &state, m.csrf.as_deref(), &viewer.csrf)?;
+    let raw = m.body.trim();
+    let problem = if raw.is_empty() {
+        Some((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "type a message first".to_owned(),
+        ))
+    } else {
+        let body = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()));
+        let path = format!("/api/v1/agents/{}/messages", encode(&id));
+        match viewer
+            .api
+            .call(Method::POST, &path, Some(&json!({ "body": body })))
+            .await?
+        {
+            Ok(_) => None,
+            Err(f) if matches!(f.status.as_u16(), 400 | 409 | 422) => Some((f.status, f.message)),
+            Err(f) => return Err(ApiError::from(f).into()),
+        }
+    };
+    let htmx = headers.contains_key("hx-request");
+    let form = MessageForm {
+        agent_id: id.clone(),
+        body: if problem.is_some() {
+            m.body
+        } else {
+            String::new()
+        },
+        sent: problem.is_none(),
+        error: problem.as_ref().map(|(_, msg)| msg.clone()),
+    };
+    match (problem, htmx) {
+        // htmx swaps only successful answers in, so a refusal is a 200 fragment too.
+        (_, true) => Ok(html(automa_ui::pages::agent::message_form(
+            &viewer.ctx(Nav::Agents),
+            &form,
+        ))),
+        (None, false) => Ok(see_other(&format!("/agents/{}", encode(&id)))),
+        (Some((status, _)), false) => render(&state, &viewer, &id, form, None, status).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct After {
+    #[serde(default)]
+    after: i64,
+}
+
+/// The agent's history as server-sent events for `EventSource`: the API's own stream,
+/// requested as the session's user. A reconnecting browser sends `Last-Event-ID`.
+pub async fn events(
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<After>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let resumed = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    let after = q.after.max(resumed);
+    let mut resp = viewer
+        .api
+        .send(
+            Method::GET,
+            &format!("/api/v1/agents/{}/events?after={after}", encode(&id)),
+            None,
+            "text/event-stream",
+        )
+        .await?;
+    if !resp.status().is_success() {
+        return Err(ApiError::NotFound.into());
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let path = format!("/api/v1/agents/{}", encode(&id));
+    delete_then(&state, &viewer, &headers, &f, &path, "/agents").await
+}
