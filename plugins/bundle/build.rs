@@ -8,8 +8,11 @@
 //!   runner's pinned tools, cached as `<target>/automa-plugins/chat-notify-<hash>.wasm` by
 //!   the hash of `wit/`, the app and the requirements file.
 //!
-//! `AUTOMA_MARKDOWN_PLUGIN_WASM` / `AUTOMA_CHAT_NOTIFY_PLUGIN_WASM` name prebuilt files
-//! to embed instead.
+//! - `testkit.wasm`: `plugins/testkit`, like markdown: a plugin for Automa's own tests
+//!   and benchmarks (echo, and calls that misbehave on purpose); not an example to ship.
+//!
+//! `AUTOMA_MARKDOWN_PLUGIN_WASM` / `AUTOMA_TESTKIT_PLUGIN_WASM` /
+//! `AUTOMA_CHAT_NOTIFY_PLUGIN_WASM` name prebuilt files to embed instead.
 
 use automa_build_support::{
     BuildResult, PythonTools, cached_build, copy, env_var, hash_inputs, rerun_if_changed,
@@ -55,7 +58,8 @@ fn build() -> BuildResult<()> {
         root,
     };
     rerun_if_changed(&paths.wit);
-    markdown(&paths)?;
+    rust_plugin(&paths, "markdown", "AUTOMA_MARKDOWN_PLUGIN_WASM")?;
+    rust_plugin(&paths, "testkit", "AUTOMA_TESTKIT_PLUGIN_WASM")?;
     chat_notify(&paths)
 }
 
@@ -65,12 +69,14 @@ fn prebuilt(variable: &str) -> Option<PathBuf> {
     env::var_os(variable).map(PathBuf::from)
 }
 
-fn markdown(paths: &Paths) -> BuildResult<()> {
-    let output = paths.out.join("markdown.wasm");
-    if let Some(file) = prebuilt("AUTOMA_MARKDOWN_PLUGIN_WASM") {
+/// Build the Rust plugin crate `plugins/<name>` for wasm32-wasip2 into
+/// `OUT_DIR/<name>.wasm`, unless `variable` names a prebuilt file.
+fn rust_plugin(paths: &Paths, name: &str, variable: &str) -> BuildResult<()> {
+    let output = paths.out.join(format!("{name}.wasm"));
+    if let Some(file) = prebuilt(variable) {
         return copy(&file, &output);
     }
-    let crate_dir = paths.plugins.join("markdown");
+    let crate_dir = paths.plugins.join(name);
     for input in ["src", "Cargo.toml", "Cargo.lock"] {
         rerun_if_changed(&crate_dir.join(input));
     }
@@ -86,15 +92,16 @@ fn markdown(paths: &Paths) -> BuildResult<()> {
     clear_outer_cargo_env(&mut command);
     let status = command
         .status()
-        .map_err(|e| format!("cannot start cargo for plugins/markdown: {e}"))?;
+        .map_err(|e| format!("cannot start cargo for plugins/{name}: {e}"))?;
     if !status.success() {
         return Err(format!(
-            "cargo build of plugins/markdown exited with {status} (is the target installed? \
+            "cargo build of plugins/{name} exited with {status} (is the target installed? \
              `rustup target add {WASM_TARGET}`)"
         ));
     }
+    let artifact = format!("automa_plugin_{}.wasm", name.replace('-', "_"));
     copy(
-        &target_dir.join(format!("{WASM_TARGET}/release/automa_plugin_markdown.wasm")),
+        &target_dir.join(format!("{WASM_TARGET}/release/{artifact}")),
         &output,
     )
 }

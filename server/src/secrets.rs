@@ -53,27 +53,6 @@ pub fn open(key: &[u8], name: &str, sealed_hex: &str) -> anyhow::Result<String> 
     String::from_utf8(plain).context("a stored secret is not UTF-8")
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn round_trip_and_binding() {
-        let key = [7u8; 32];
-        let sealed = seal(&key, "api_token", "s3cr3t").unwrap();
-        assert!(!sealed.contains(&hex::encode("s3cr3t")));
-        assert_eq!(open(&key, "api_token", &sealed).unwrap(), "s3cr3t");
-        assert!(open(&key, "other_name", &sealed).is_err());
-        assert!(open(&[8u8; 32], "api_token", &sealed).is_err());
-        assert_ne!(
-            seal(&key, "api_token", "s3cr3t").unwrap(),
-            sealed,
-            "fresh nonce"
-        );
-    }
-}
-
 /// The values of the secrets `names`, decrypted; one that is missing or cannot be
 /// decrypted is left out (the script or plugin then gets "not found").
 pub async fn granted(
@@ -97,4 +76,25 @@ pub async fn granted(
         }
     }
     values
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn round_trip_and_binding() {
+        let key = [7u8; 32];
+        let sealed = seal(&key, "api_token", "s3cr3t").unwrap();
+        assert!(!sealed.contains(&hex::encode("s3cr3t")));
+        assert_eq!(open(&key, "api_token", &sealed).unwrap(), "s3cr3t");
+        assert!(open(&key, "other_name", &sealed).is_err());
+        assert!(open(&[8u8; 32], "api_token", &sealed).is_err());
+        assert_ne!(
+            seal(&key, "api_token", "s3cr3t").unwrap(),
+            sealed,
+            "fresh nonce"
+        );
+    }
 }

@@ -33,7 +33,13 @@ async fn install(app: &TestApp, admin: &str, wasm: &[u8], settings: Value) -> Va
 }
 
 /// Create a script (as admin, with `plugins` granted) and run it; the finished job.
-async fn run_script(app: &TestApp, admin: &str, name: &str, plugins: &[&str], source: &str) -> Value {
+async fn run_script(
+    app: &TestApp,
+    admin: &str,
+    name: &str,
+    plugins: &[&str],
+    source: &str,
+) -> Value {
     let resp = app
         .send_json(
             "POST",
@@ -78,11 +84,18 @@ async fn install_review_enable_and_call_from_a_script() {
         "a second upload of the same name needs replace=true"
     );
     assert_eq!(
-        upload(&app, &admin, MARKDOWN_WASM, "?replace=true").await.status(),
+        upload(&app, &admin, MARKDOWN_WASM, "?replace=true")
+            .await
+            .status(),
         StatusCode::OK
     );
     // Users see plugins and their functions, not the grants.
-    let listed: Value = app.get("/api/v1/plugins", &user).await.json().await.unwrap();
+    let listed: Value = app
+        .get("/api/v1/plugins", &user)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed[0]["name"], "markdown");
     assert!(listed[0]["grants"].is_null());
 
@@ -98,10 +111,21 @@ def main():
 "##;
     let job = run_script(&app, &admin, "before-enable", &["markdown"], source).await;
     assert_eq!(job["status"], "succeeded", "{job}");
-    assert!(job["result"]["disabled"].as_str().unwrap().contains("disabled"), "{job}");
+    assert!(
+        job["result"]["disabled"]
+            .as_str()
+            .unwrap()
+            .contains("disabled"),
+        "{job}"
+    );
 
     let resp = app
-        .send_json("PATCH", "/api/v1/plugins/markdown", &admin, json!({"enabled": true}))
+        .send_json(
+            "PATCH",
+            "/api/v1/plugins/markdown",
+            &admin,
+            json!({"enabled": true}),
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
 
@@ -128,8 +152,16 @@ def main():
         .iter()
         .map(|e| e["action"].as_str().unwrap().to_owned())
         .collect();
-    for action in ["plugin.install", "plugin.replace", "plugin.update", "host.plugins.call"] {
-        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    for action in [
+        "plugin.install",
+        "plugin.replace",
+        "plugin.update",
+        "host.plugins.call",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
     }
 }
 
@@ -176,11 +208,26 @@ def main():
     let job = run_script(&app, &admin, "bad-args", &["markdown"], source).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     let out = &job["result"];
-    assert!(out["missing"].as_str().unwrap().contains("\"markdown\" is a required property"), "{out}");
+    assert!(
+        out["missing"]
+            .as_str()
+            .unwrap()
+            .contains("\"markdown\" is a required property"),
+        "{out}"
+    );
     assert!(out["typo"].as_str().unwrap().contains("markdwn"), "{out}");
     assert!(out["type"].as_str().unwrap().contains("/markdown"), "{out}");
-    assert!(out["unknown"].as_str().unwrap().contains("render, headings"), "{out}");
-    assert!(out["absent"].as_str().unwrap().contains("not granted"), "{out}");
+    assert!(
+        out["unknown"]
+            .as_str()
+            .unwrap()
+            .contains("render, headings"),
+        "{out}"
+    );
+    assert!(
+        out["absent"].as_str().unwrap().contains("not granted"),
+        "{out}"
+    );
 }
 
 #[tokio::test]
@@ -189,8 +236,16 @@ async fn malformed_and_hostile_components_are_rejected_and_change_nothing() {
     let admin = app.setup_admin().await;
     let cases: [(&str, Vec<u8>, &str); 4] = [
         ("text", b"definitely not wasm".to_vec(), "not WebAssembly"),
-        ("core module", b"\0asm\x01\0\0\0".to_vec(), "core WebAssembly module"),
-        ("truncated", MARKDOWN_WASM[..MARKDOWN_WASM.len() / 2].to_vec(), "malformed"),
+        (
+            "core module",
+            b"\0asm\x01\0\0\0".to_vec(),
+            "core WebAssembly module",
+        ),
+        (
+            "truncated",
+            MARKDOWN_WASM[..MARKDOWN_WASM.len() / 2].to_vec(),
+            "malformed",
+        ),
         (
             "runner (imports email, files, agent, plugins)",
             automa_python_wasm::RUNNER_COMPONENT.to_vec(),
@@ -213,7 +268,12 @@ async fn malformed_and_hostile_components_are_rejected_and_change_nothing() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let listed: Value = app.get("/api/v1/plugins", &admin).await.json().await.unwrap();
+    let listed: Value = app
+        .get("/api/v1/plugins", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed, json!([]), "nothing was installed");
 
     // Bad grants and limits are refused with the reason.
@@ -266,9 +326,21 @@ def main():
     let job = run_script(&app, &admin, "contained", &["testkit"], source).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     let out = &job["result"];
-    assert!(out["spin"].as_str().unwrap().contains("within 500 ms"), "{out}");
-    assert!(out["crash"].as_str().unwrap().contains("crashed in crash"), "{out}");
-    assert!(out["hog"].as_str().unwrap().contains("memory limit of 32 MiB"), "{out}");
+    assert!(
+        out["spin"].as_str().unwrap().contains("within 500 ms"),
+        "{out}"
+    );
+    assert!(
+        out["crash"].as_str().unwrap().contains("crashed in crash"),
+        "{out}"
+    );
+    assert!(
+        out["hog"]
+            .as_str()
+            .unwrap()
+            .contains("memory limit of 32 MiB"),
+        "{out}"
+    );
     assert_eq!(out["echo"], json!({"still": "alive"}));
 }
 
@@ -317,7 +389,13 @@ def main():
     let job = run_script(&app, &admin, "ungranted", &["testkit"], &source).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     let out = &job["result"];
-    assert!(out["fetch"].as_str().unwrap().starts_with("PermissionError"), "{out}");
+    assert!(
+        out["fetch"]
+            .as_str()
+            .unwrap()
+            .starts_with("PermissionError"),
+        "{out}"
+    );
     assert!(out["count"].is_string(), "state is not granted: {out}");
 
     let resp = app
@@ -342,14 +420,21 @@ def main():
     let first = app.run_wait(&admin, id, json!({})).await;
     let second = app.run_wait(&admin, id, json!({})).await;
     assert_eq!(first["result"]["count"], json!({"count": 1}), "{first}");
-    assert_eq!(second["result"]["count"], json!({"count": 2}), "state persists: {second}");
+    assert_eq!(
+        second["result"]["count"],
+        json!({"count": 2}),
+        "state persists: {second}"
+    );
     assert_eq!(
         first["result"]["fetch"],
         json!({"status": 200, "body": "hello from the hook"})
     );
     // The plugin's log line lands in the calling job's log, marked with its name.
     let logs = app
-        .get(&format!("/api/v1/jobs/{}/logs", second["id"].as_str().unwrap()), &admin)
+        .get(
+            &format!("/api/v1/jobs/{}/logs", second["id"].as_str().unwrap()),
+            &admin,
+        )
         .await
         .text()
         .await
@@ -424,11 +509,19 @@ async fn plugins_dropped_into_the_data_folder_are_installed_disabled() {
     })
     .await;
     let admin = app.setup_admin().await;
-    let listed: Value = app.get("/api/v1/plugins", &admin).await.json().await.unwrap();
+    let listed: Value = app
+        .get("/api/v1/plugins", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
     let listed = listed.as_array().unwrap();
     assert_eq!(listed.len(), 1, "the broken file is skipped: {listed:?}");
     assert_eq!(listed[0]["name"], "markdown");
     assert_eq!(listed[0]["source"], "folder");
     assert_eq!(listed[0]["enabled"], false);
-    assert_eq!(listed[0]["grants"], json!({"http": [], "secrets": [], "state": false}));
+    assert_eq!(
+        listed[0]["grants"],
+        json!({"http": [], "secrets": [], "state": false})
+    );
 }

@@ -14,6 +14,10 @@ pub static MARKDOWN_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mark
 /// The `chat-notify` plugin component.
 pub static CHAT_NOTIFY_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/chat-notify.wasm"));
 
+/// The `testkit` plugin (`plugins/testkit`): `echo`, and `spin`, `crash`, `hog`,
+/// `count` (state) and `fetch` (HTTP) for tests and benchmarks of the plugin host.
+pub static TESTKIT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/testkit.wasm"));
+
 /// Every example plugin as (manifest name, component bytes).
 pub static EXAMPLES: [(&str, &[u8]); 2] = [
     ("markdown", MARKDOWN_WASM),
