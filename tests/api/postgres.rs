@@ -92,6 +92,43 @@ async fn foundation_flows_on_postgres() {
     let stdout = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success(), "{stdout}");
 
+    // Plugins: the component is stored in the database (every node loads it from there).
+    let resp = app
+        .client
+        .post(app.url("/api/v1/plugins"))
+        .bearer_auth(&token)
+        .header("content-type", "application/wasm")
+        .body(automa_example_plugins::MARKDOWN_WASM.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = app
+        .send_json(
+            "PATCH",
+            "/api/v1/plugins/markdown",
+            &token,
+            json!({"enabled": true}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let script: Value = app
+        .send_json(
+            "POST",
+            "/api/v1/scripts",
+            &token,
+            json!({"name": "md", "capabilities": {"plugins": ["markdown"]},
+                   "source": "import automa\ndef main():\n    return automa.plugins.markdown.render(markdown='*pg*')\n"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let job = app
+        .run_wait(&token, script["id"].as_str().unwrap(), json!({}))
+        .await;
+    assert_eq!(job["result"]["html"], "<p><em>pg</em></p>\n", "{job}");
+
     drop(app);
     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE {name} WITH (FORCE)"
