@@ -184,7 +184,12 @@ async fn admin_pages_are_for_admins_only_and_password_change_ends_sessions() {
     for path in ["/", "/scripts", "/users", "/audit", "/secrets"] {
         let resp = anon.get(path).await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{path}");
-        assert_eq!(resp.headers()[LOCATION], "/login");
+        let back = if path == "/" {
+            String::new()
+        } else {
+            format!("?next=%2F{}", &path[1..])
+        };
+        assert_eq!(resp.headers()[LOCATION], format!("/login{back}").as_str());
     }
 
     let mut user = Browser::new(&app.base);

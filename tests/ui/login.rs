@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use reqwest::header::SET_COOKIE;
 use serde_json::json;
 
-fn totp_code(secret: &str, at: u64) -> String {
+pub(crate) fn totp_code(secret: &str, at: u64) -> String {
     totp_rs::Builder::new()
         .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
         .with_account_name("x")
@@ -16,7 +16,7 @@ fn totp_code(secret: &str, at: u64) -> String {
         .to_string()
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

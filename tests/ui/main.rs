@@ -6,10 +6,13 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod account;
+mod admin;
 mod automation_browser;
 mod automation_forms;
 mod browser;
 mod forms;
+mod history;
 mod jobs;
 mod login;
 mod postgres;

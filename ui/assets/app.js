@@ -62,5 +62,30 @@
     document.querySelectorAll("[data-js-hide]").forEach(function (el) { el.hidden = true; });
     document.querySelectorAll("[data-editor]").forEach(setupEditor);
     document.querySelectorAll("pre[data-stream]").forEach(followLog);
+    // Forms that undo something ask first.
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (e) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) e.preventDefault();
+      });
+    });
+    // Copy buttons (the new API token): copy the target's value, say so.
+    document.querySelectorAll("button[data-copy]").forEach(function (btn) {
+      var target = document.querySelector(btn.getAttribute("data-copy"));
+      if (!target) return;
+      btn.addEventListener("click", function () {
+        target.select();
+        var done = function () { btn.textContent = "Copied"; };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(target.value).then(done, function () {
+            document.execCommand("copy"); done();
+          });
+        } else {
+          document.execCommand("copy"); done();
+        }
+      });
+    });
+    document.querySelectorAll("[data-select-on-focus]").forEach(function (el) {
+      el.addEventListener("focus", function () { el.select(); });
+    });
   });
 })();

@@ -13,6 +13,9 @@ pub enum Nav {
     Users,
     Audit,
     Secrets,
+    Tokens,
+    Profile,
+    Settings,
     None,
 }
 
@@ -60,11 +63,13 @@ pub fn page(ctx: &PageCtx, title: &str, body: Markup) -> Markup {
         (Nav::Jobs, "/jobs", "Jobs"),
         (Nav::Schedules, "/schedules", "Schedules"),
         (Nav::Agents, "/agents", "Agents"),
+        (Nav::Tokens, "/tokens", "API tokens"),
     ];
     if ctx.is_admin {
         links.push((Nav::Users, "/users", "Users"));
         links.push((Nav::Audit, "/audit", "Audit"));
         links.push((Nav::Secrets, "/secrets", "Secrets"));
+        links.push((Nav::Settings, "/settings", "Settings"));
     }
     html! {
         (DOCTYPE)
@@ -79,7 +84,8 @@ pub fn page(ctx: &PageCtx, title: &str, body: Markup) -> Markup {
                         }
                     }
                     div.who {
-                        span.email title="Signed in" { (ctx.email) }
+                        a.email href="/profile" title="Your profile: password, two-factor authentication"
+                            aria-current=[(ctx.nav == Nav::Profile).then_some("page")] { (ctx.email) }
                         form.theme method="post" action="/theme" {
                             (crate::components::csrf_field(&ctx.csrf))
                             input type="hidden" name="back" value=(ctx.path);

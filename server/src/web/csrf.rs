@@ -9,6 +9,12 @@ use crate::state::AppState;
 use axum::http::{HeaderMap, header};
 use subtle::ConstantTimeEq;
 
+/// A form that carries nothing but its token (revoke, delete and similar buttons).
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    pub csrf: Option<String>,
+}
+
 const REFUSED: &str = "the form could not be verified (missing or stale CSRF token, or a cross-site request); reload the page and try again";
 
 pub fn verify(

@@ -1,8 +1,8 @@
-//! `/jobs` and `/jobs/{id}`: job list, job page with its live log, cancel and re-run.
+//! `/jobs/{id}`: the job page with its live log, cancel and re-run (the list is
+//! `job_history`).
 
 use super::client::encode;
 use super::csrf;
-use super::dashboard::job_line;
 use super::page::{Viewer, html, see_other, when_text};
 use crate::db;
 use crate::error::PageError;
@@ -18,20 +18,6 @@ use serde_json::{Value, json};
 
 fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
-}
-
-pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
-    let p = &viewer.principal;
-    let owner = (!p.is_admin()).then_some(p.user_id.as_str());
-    let jobs: Vec<_> = db::dashboard::recent_jobs(&state.db, owner, false, 100)
-        .await?
-        .into_iter()
-        .map(job_line)
-        .collect();
-    Ok(html(automa_ui::pages::jobs::page(
-        &viewer.ctx(Nav::Jobs),
-        &jobs,
-    )))
 }
 
 pub async fn show(viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {

@@ -1,6 +1,7 @@
 //! `/login` and `/logout`: browser sessions. The login check (throttle, password, TOTP,
 //! audit) is the API's own (`api::auth::check_login`).
 
+use super::client::encode;
 use super::csrf;
 use super::page::{html, see_other};
 use crate::api::auth::{LoginRequest, check_login};
@@ -11,8 +12,9 @@ use crate::error::{ApiError, PageError};
 use crate::state::AppState;
 use automa_ui::pages::login::{LoginView, page};
 use axum::Form;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::time::Duration;
@@ -37,13 +39,35 @@ pub struct LoginForm {
     next: String,
 }
 
-/// Only local paths are followed after login (no open redirect).
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/"
+/// Only paths on this site are followed after login or a form (no open redirect):
+/// `/scripts?q=a` yes; `//evil.example`, `/\evil`, `https://…`, and anything with control
+/// characters (browsers drop tabs and newlines, which would turn `/\t/evil` into
+/// `//evil`) fall back to `/`.
+pub fn safe_next(next: &str) -> &str {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+        && next.len() <= 2048;
+    if local { next } else { "/" }
+}
+
+/// Sends a signed-out page visit to the login form with `?next=` set to the page, so
+/// logging in comes back to it (only for GET: a form post cannot be replayed).
+pub async fn remember_next(req: Request, next: Next) -> Response {
+    let wanted = (req.method() == Method::GET)
+        .then(|| req.uri().path_and_query().map(|p| p.as_str().to_owned()))
+        .flatten()
+        .filter(|p| p != "/" && safe_next(p) == p);
+    let mut resp = next.run(req).await;
+    if let Some(wanted) = wanted
+        && resp.status() == StatusCode::SEE_OTHER
+        && resp.headers().get(header::LOCATION) == Some(&HeaderValue::from_static("/login"))
+        && let Ok(v) = HeaderValue::from_str(&format!("/login?next={}", encode(&wanted)))
+    {
+        resp.headers_mut().insert(header::LOCATION, v);
     }
+    resp
 }
 
 /// The login page with a fresh pre-login CSRF token in a cookie and the form.

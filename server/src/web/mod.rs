@@ -4,23 +4,31 @@
 //! only login, logout and setup are handled here directly (sharing the API's logic).
 //! Every form POST is CSRF-checked (`csrf`).
 
-mod admin;
 mod agents;
 mod assets;
+mod audit;
 mod client;
 mod csrf;
 mod dashboard;
+mod filters;
 mod headers;
 mod host;
+mod job_history;
 mod jobs;
 mod login;
 mod page;
+mod profile;
 mod schedule_input;
 mod schedules;
 mod scripts;
+mod secrets;
+mod settings;
 mod setup;
 mod shared;
 mod theme;
+mod tokens;
+mod users;
+mod versions;
 
 use crate::state::AppState;
 use axum::Router;
@@ -37,7 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/scripts/{id}", get(scripts::show))
         .route("/scripts/{id}/run", post(scripts::run))
         .route("/scripts/{id}/source", post(scripts::save_source))
-        .route("/jobs", get(jobs::list))
+        .route("/scripts/{id}/versions", get(versions::show))
+        .route("/jobs", get(job_history::list))
         .route("/jobs/{id}", get(jobs::show))
         .route("/jobs/{id}/events", get(jobs::events))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
@@ -61,10 +70,21 @@ pub fn router() -> Router<AppState> {
         .route("/agents/{id}/message", post(agents::message))
         .route("/agents/{id}/events", get(agents::events))
         .route("/agents/{id}/delete", post(agents::delete))
-        .route("/users", get(admin::users))
-        .route("/audit", get(admin::audit))
-        .route("/secrets", get(admin::secrets))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/profile", get(profile::show))
+        .route("/profile/password", post(profile::change_password))
+        .route("/profile/totp", post(profile::totp_start))
+        .route("/profile/totp/confirm", post(profile::totp_confirm))
+        .route("/profile/totp/disable", post(profile::totp_disable))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", get(users::show).post(users::change))
+        .route("/audit", get(audit::list))
+        .route("/secrets", get(secrets::list).post(secrets::put))
+        .route("/secrets/{name}/delete", post(secrets::delete))
+        .route("/settings", get(settings::show))
         .route("/theme", post(theme::set))
         .route("/static/{name}", get(assets::serve))
+        .layer(axum::middleware::from_fn(login::remember_next))
         .layer(axum::middleware::from_fn(headers::security_headers))
 }

@@ -62,6 +62,13 @@ pub fn html(markup: Markup) -> Response {
     resp
 }
 
+/// [`html`] with another status (a refused form re-rendered with its input).
+pub fn html_status(markup: Markup, status: axum::http::StatusCode) -> Response {
+    let mut resp = html(markup);
+    *resp.status_mut() = status;
+    resp
+}
+
 /// A 303 redirect after a successful form POST.
 pub fn see_other(location: &str) -> Response {
     let mut resp = axum::http::StatusCode::SEE_OTHER.into_response();

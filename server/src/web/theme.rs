@@ -36,11 +36,5 @@ pub async fn set(
             Some(&json!({"theme": f.theme})),
         )
         .await??;
-    // Only local paths (no open redirect).
-    let back = if f.back.starts_with('/') && !f.back.starts_with("//") && !f.back.contains('\\') {
-        f.back.as_str()
-    } else {
-        "/"
-    };
-    Ok(see_other(back))
+    Ok(see_other(super::login::safe_next(&f.back)))
 }

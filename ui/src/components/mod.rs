@@ -1,7 +1,9 @@
 //! Small reusable pieces of markup.
 
 pub mod chart;
+pub mod diff;
 pub mod form_fields;
+pub mod qr;
 
 use maud::{Markup, html};
 

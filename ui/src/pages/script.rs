@@ -37,6 +37,11 @@ pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
         html! {
             h1 { (v.name) " " span.muted.small { "v" (v.version) } }
             @if !v.description.is_empty() { p.muted { (v.description) } }
+            p.script-links {
+                a href={ "/schedules?script_id=" (v.id) } { "Schedules" } " · "
+                a href={ "/schedules/new?script_id=" (v.id) } { "Schedule it" } " · "
+                a href={ "/agents/new?script_id=" (v.id) } { "Run as an agent" }
+            }
             div.grid2.script-grid {
                 section.card #run {
                     h2 { "Run" }
@@ -56,6 +61,7 @@ pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
                             li { "v" (ver.version) span.right.muted { (ver.created_at) } }
                         }
                     }
+                    p { a href={ "/scripts/" (v.id) "/versions" } { "History and changes" } }
                 }
             }
             section.card {
