@@ -228,6 +228,25 @@ def main():
         out["absent"].as_str().unwrap().contains("not granted"),
         "{out}"
     );
+    // Uninstalled, the plugin is gone for scripts too.
+    let resp = app.delete("/api/v1/plugins/markdown", &admin).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = app.delete("/api/v1/plugins/markdown", &admin).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let source = r##"
+import automa
+
+def main():
+    try:
+        automa.plugins.markdown.render(markdown="x")
+    except LookupError as e:
+        return str(e)
+"##;
+    let job = run_script(&app, &admin, "after-delete", &["markdown"], source).await;
+    assert!(
+        job["result"].as_str().unwrap().contains("no plugin named"),
+        "{job}"
+    );
 }
 
 #[tokio::test]

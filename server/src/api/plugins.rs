@@ -299,6 +299,7 @@ async fn delete_plugin(
     if !db::plugins::delete(&state.db, &name).await? {
         return Err(ApiError::NotFound);
     }
+    state.jobs.plugins().forget_unused().await;
     state
         .audit
         .append(

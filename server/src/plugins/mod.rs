@@ -128,10 +128,24 @@ impl Plugins {
         let name = manifest.name.clone();
         self.lock_loaded()
             .insert(plugin.sha256().to_owned(), plugin.clone());
+        self.forget_unused().await;
         let row = db::plugins::find(&self.0.db, &name)
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;
         Ok(Installed { row, created })
+    }
+
+    /// Drop the compiled components and validators of versions no longer installed
+    /// (after a replace or an uninstall), so their memory is returned.
+    pub async fn forget_unused(&self) {
+        let Ok(rows) = db::plugins::list(&self.0.db).await else {
+            return;
+        };
+        let current: std::collections::HashSet<String> =
+            rows.into_iter().map(|row| row.sha256).collect();
+        self.lock_loaded().retain(|sha, _| current.contains(sha));
+        self.lock_validators()
+            .retain(|(sha, _), _| current.contains(sha));
     }
 
     /// Install every `.wasm` file of the plugins folder that is not installed in this
