@@ -5,16 +5,16 @@
 //! and the latency of a message round trip through the API (POST a message, see the
 //! agent's reply in its events).
 
-use automa::app::Application;
-use automa::config::Config;
+mod support;
+
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+use support::BenchApp;
 
 const IDLE_AGENTS: usize = 200;
 const ROUND_TRIPS: usize = 100;
 
 fn main() -> anyhow::Result<()> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
@@ -39,51 +39,14 @@ fn rss_bytes() -> u64 {
 }
 
 async fn bench() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let mut config = Config::new(dir.path().join("data"));
-    config.listen = "127.0.0.1:0".parse()?;
-    config.cache_dir =
-        Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/automa-bench-cache"));
-    let app = Application::build(config).await?;
-    let setup = app.setup_token().await.unwrap_or_default();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
-    let client = reqwest::Client::new();
-    let post = |path: String, token: Option<String>, body: Value| {
-        let client = client.clone();
-        let base = base.clone();
-        async move {
-            let mut request = client.post(format!("{base}{path}")).json(&body);
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            request
-                .send()
-                .await?
-                .json::<Value>()
-                .await
-                .map_err(anyhow::Error::from)
-        }
+    let app = BenchApp::start().await?;
+    let (base, client) = (app.base.clone(), app.client.clone());
+    // Every request is the admin's; the token argument is kept for readability.
+    let post = |path: String, _token: Option<String>, body: Value| {
+        let app = &app;
+        async move { app.json(reqwest::Method::POST, &path, body).await }
     };
-    post(
-        "/api/v1/setup".into(),
-        None,
-        json!({"token": setup, "email": "b@example.org", "password": "benchmark password"}),
-    )
-    .await
-    .ok();
-    let login = post(
-        "/api/v1/auth/login".into(),
-        None,
-        json!({"email": "b@example.org", "password": "benchmark password"}),
-    )
-    .await?;
-    let token = Some(
-        login["access_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    );
+    let token = Some(app.token.clone());
 
     let sleeper = post("/api/v1/scripts".into(), token.clone(), json!({"name": "sleeper", "source": "import automa\nwhile automa.agent.sleep(3600):\n    pass\n"})).await?;
     // Warm up: one agent, so the runtime and allocator are in steady state.

@@ -4,16 +4,16 @@
 //! temp dir) and measures the end-to-end latency of `POST /scripts/{id}/run?wait=true`
 //! for a trivial script, and the throughput of trivial jobs with the default workers.
 
-use automa::app::Application;
-use automa::config::Config;
+mod support;
+
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+use support::BenchApp;
 
 const LATENCY_RUNS: usize = 300;
 const THROUGHPUT_JOBS: usize = 1000;
 
 fn main() -> anyhow::Result<()> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -21,32 +21,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn bench() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let mut config = Config::new(dir.path().join("data"));
-    config.listen = "127.0.0.1:0".parse()?;
-    config.cache_dir =
-        Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/automa-bench-cache"));
-    let app = Application::build(config).await?;
-    let setup = app.setup_token().await.unwrap_or_default();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
-    let client = reqwest::Client::new();
-    client
-        .post(format!("{base}/api/v1/setup"))
-        .json(&json!({"token": setup, "email": "bench@example.org", "password": "benchmark password"}))
-        .send()
-        .await?;
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": "bench@example.org", "password": "benchmark password"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let app = BenchApp::start().await?;
+    let (base, token, client) = (app.base.clone(), app.token.clone(), app.client.clone());
     let script: Value = client
         .post(format!("{base}/api/v1/scripts"))
         .bearer_auth(&token)

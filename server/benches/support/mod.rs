@@ -1,4 +1,6 @@
 //! What the server benchmarks share: a real app on a random port with a signed-in admin.
+// Each benchmark compiles this module on its own and uses a part of it.
+#![allow(dead_code)]
 
 use automa::app::Application;
 use automa::config::Config;
