@@ -111,6 +111,7 @@ impl Application {
             audit,
             jobs: jobs.clone(),
             agents,
+            mcp: crate::mcp::McpHandle::new(),
             throttle: LoginThrottle::new(config.login_max_failures, config.lockout),
             auth_cache: AuthCache::new(config.auth_cache_ttl),
             setup_token: tokio::sync::Mutex::new(setup_token),
@@ -152,6 +153,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr, "listening");
+        // MCP sessions and listen streams stay open until told: end them as shutdown
+        // starts, or the graceful drain would wait for them.
+        let mcp = self.state.mcp.clone();
+        let shutdown = async move {
+            shutdown.await;
+            mcp.shutdown();
+        };
         axum::serve(
             self.listener,
             self.router

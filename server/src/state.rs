@@ -27,6 +27,8 @@ pub struct Inner {
     pub jobs: crate::jobs::Jobs,
     /// The agent supervisor.
     pub agents: crate::agents::Agents,
+    /// Tool-list change notices for MCP clients; ends MCP sessions on shutdown.
+    pub mcp: crate::mcp::McpHandle,
 }
 
 impl AppState {

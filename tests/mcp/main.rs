@@ -9,3 +9,4 @@ mod helpers;
 
 mod agents;
 mod endpoint;
+mod sessions;

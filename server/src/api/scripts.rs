@@ -300,6 +300,9 @@ async fn create_script(
                 .details(json!({"name": row.name, "capabilities": capabilities})),
         )
         .await?;
+    if req.expose_as_tool {
+        state.mcp.tools_changed(&row.owner_id);
+    }
     let version = db::scripts::version(&state.db, &row.id, 1).await?;
     Ok((StatusCode::CREATED, ApiJson(view(row, version, true))))
 }
@@ -432,6 +435,10 @@ async fn update_script(
                 ),
         )
         .await?;
+    // Any edit of a tool may change its name, description or schema.
+    if row.expose_as_tool != 0 || updated.expose_as_tool != 0 {
+        state.mcp.tools_changed(&row.owner_id);
+    }
     let version = db::scripts::version(&state.db, &id, updated.current_version).await?;
     Ok(ApiJson(view(updated, version, true)))
 }
@@ -448,6 +455,9 @@ async fn delete_script(
 ) -> ApiResult<StatusCode> {
     let row = load_owned(&state, &p, &id).await?;
     db::scripts::delete(&state.db, &id).await?;
+    if row.expose_as_tool != 0 {
+        state.mcp.tools_changed(&row.owner_id);
+    }
     state
         .audit
         .append(

@@ -2,11 +2,15 @@
 //!
 //! Every request is authenticated by Automa's own bearer auth before rmcp sees it
 //! (`auth`); the caller travels in the request extensions, which rmcp hands to the
-//! handler. The server is stateless: each request builds a fresh handler, so tool and
-//! resource lists are computed per request and always match the current scripts.
+//! handler, per request, so a session bound to one user still checks every request.
+//! Tool and resource lists are computed per request and always match the current
+//! scripts; `sessions` tells clients when the tool list changed: legacy-protocol
+//! clients get a session (the handler below lives as long as it), 2026-07-28 clients
+//! stay stateless and listen with `subscriptions/listen`.
 
 mod auth;
 mod resources;
+mod sessions;
 mod tools;
 
 use crate::state::AppState;
@@ -15,33 +19,42 @@ use axum::middleware;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
-    ReadResourceResponse, ServerCapabilities, ServerConfig,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, SubscriptionFilter,
 };
-use rmcp::service::RequestContext;
-use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use std::sync::Arc;
 
 pub use auth::Caller;
+pub use sessions::McpHandle;
 
 /// The `/mcp` route, behind bearer authentication.
 pub fn router(state: AppState) -> Router<AppState> {
     let config = StreamableHttpServerConfig::default()
-        // No sessions: nothing per client lives in memory, any server process can answer,
-        // and a session id can never carry one user's identity to another.
-        .with_legacy_session_mode(false)
+        // Sessions for clients that initialize (protocol before 2026-07-28), the only way
+        // they can hear of list changes; 2026-07-28 requests are still served statelessly.
+        .with_legacy_session_mode(true)
+        // Applies to the stateless requests: a plain JSON answer when nothing streams.
         .with_json_response(true)
+        // Server shutdown ends every session and open stream.
+        .with_cancellation_token(state.mcp.shutdown_token())
         .with_allowed_hosts(allowed_hosts(&state))
         .with_max_request_body_bytes(state.config.body_limit_bytes);
     let handler_state = state.clone();
     let service = StreamableHttpService::new(
+        // Called once per session (its handler lives as long as the session) and once
+        // per stateless request.
         move || {
             Ok(AutomaMcp {
                 state: handler_state.clone(),
+                ended: sessions::SessionEnd::new(),
             })
         },
-        Arc::new(NeverSessionManager::default()),
+        Arc::new(sessions::BoundSessions::new(
+            state.mcp.clone(),
+            sessions::SESSION_IDLE,
+        )),
         config,
     );
     Router::new()
@@ -67,10 +80,12 @@ fn allowed_hosts(state: &AppState) -> Vec<String> {
     hosts
 }
 
-/// One handler per request; all it holds is the shared application state.
+/// One handler per session or stateless request.
 #[derive(Clone)]
 pub struct AutomaMcp {
     state: AppState,
+    /// Fires when the handler (so the session) is gone, ending its notifications.
+    ended: Arc<sessions::SessionEnd>,
 }
 
 impl ServerHandler for AutomaMcp {
@@ -78,6 +93,7 @@ impl ServerHandler for AutomaMcp {
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_tools()
+                .enable_tool_list_changed()
                 .enable_resources()
                 .build(),
         )
@@ -87,6 +103,40 @@ impl ServerHandler for AutomaMcp {
              listed by name; run_script, get_job, list_scripts and the agent tools work on \
              everything the authenticated user may see.",
         )
+    }
+
+    /// A legacy client finished its handshake: its session now hears of tool changes.
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        match Caller::from_extensions(&context.extensions) {
+            Some(caller) => self
+                .state
+                .mcp
+                .notify_session(caller, context.peer, self.ended.token()),
+            None => tracing::warn!("MCP initialized notification without a caller"),
+        }
+    }
+
+    /// 2026-07-28 clients: only the tool list changes here.
+    fn accepted_subscription_filter(
+        &self,
+        _requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(SubscriptionFilter::builder().tools_list_changed().build())
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let caller = Caller::from_context(context.request_context())?;
+        let hub = &self.state.mcp;
+        let mut changes = hub.subscribe();
+        // Ends when the client cancels or disconnects (rmcp cancels the request).
+        let stop = context.request_context().ct.clone();
+        while hub.next_change(&mut changes, &caller, &stop).await {
+            if let Err(err) = context.sink().notify_tool_list_changed().await {
+                tracing::debug!(error = %err, "MCP subscription gone");
+                break;
+            }
+        }
+        Ok(())
     }
 
     async fn list_tools(
