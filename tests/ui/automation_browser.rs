@@ -66,7 +66,7 @@ async fn new_script(
         )
         .await?;
     }
-    d.find(By::Css("form button[type=submit]"))
+    d.find(By::Css("form[action='/scripts/new'] button[type=submit]"))
         .await?
         .click()
         .await?;
@@ -194,7 +194,7 @@ async fn flow(
     let args = d.find(By::Id("args")).await?;
     args.clear().await?;
     args.send_keys(r#"{"greeting": "hello"}"#).await?;
-    d.find(By::Css("form button[type=submit]"))
+    d.find(By::Css("form[action='/agents/new'] button[type=submit]"))
         .await?
         .click()
         .await?;

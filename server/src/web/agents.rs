@@ -228,6 +228,15 @@ pub async fn create(
     }
 }
 
+/// A status number as the agent meant it: whole numbers arrive as floats.
+fn metric(v: &Value) -> String {
+    match (v.as_str(), v.as_f64()) {
+        (Some(s), _) => s.to_owned(),
+        (None, Some(n)) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{n:.0}"),
+        _ => v.to_string(),
+    }
+}
+
 fn event_text(kind: &str, body: &Value) -> String {
     match (kind, body) {
         (_, Value::String(s)) => s.trim_end_matches('\n').to_owned(),
@@ -294,12 +303,7 @@ async fn render(
             .as_object()
             .into_iter()
             .flatten()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-                )
-            })
+            .map(|(k, v)| (k.clone(), metric(v)))
             .collect(),
         uptime: a["uptime_seconds"].as_i64().map(duration),
         restarts: a["restarts"].as_i64().unwrap_or(0),

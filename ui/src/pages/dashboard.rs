@@ -117,7 +117,7 @@ pub fn page(ctx: &PageCtx, v: &DashboardView) -> Markup {
             section.card {
                 h2 { "Upcoming schedules" }
                 @if v.upcoming.is_empty() {
-                    (empty_state("Nothing scheduled.", html! { "Create a schedule with " code { "POST /api/v1/schedules" } " to run a script on a timer." }))
+                    (empty_state("Nothing scheduled.", html! { a href="/schedules/new" { "Create a schedule" } " to run a script on a timer." }))
                 } @else {
                     ul.rows {
                         @for u in &v.upcoming {
