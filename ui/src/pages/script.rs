@@ -42,11 +42,6 @@ pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
                 a href={ "/schedules/new?script_id=" (v.id) } { "Schedule it" } " · "
                 a href={ "/agents/new?script_id=" (v.id) } { "Run as an agent" }
             }
-            p.script-links {
-                a href={ "/schedules?script_id=" (v.id) } { "Schedules" } " · "
-                a href={ "/schedules/new?script_id=" (v.id) } { "Schedule it" } " · "
-                a href={ "/agents/new?script_id=" (v.id) } { "Run as an agent" }
-            }
             div.grid2.script-grid {
                 section.card #run {
                     h2 { "Run" }
