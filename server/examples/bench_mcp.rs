@@ -8,6 +8,7 @@
 //! - a legacy-protocol client (`initialize` handshake, then every call in its session
 //!   when the server hands out a session id),
 //! - a 2026-07-28 client (no handshake, per-request protocol metadata, stateless),
+//! - the built-in `list_agents`, which runs no job (the MCP layer's own cost),
 //! - and, as the floor, `POST /api/v1/scripts/{id}/run?wait=true` on the same server.
 //!
 //! Each prints median, p99 and min over the calls after a warm-up.
@@ -218,17 +219,18 @@ impl Mcp<'_> {
         }
     }
 
-    async fn call_trivial(&mut self) -> anyhow::Result<()> {
+    /// Calls tool `name` without arguments; `trivial` must answer `1`.
+    async fn call(&mut self, name: &str) -> anyhow::Result<()> {
         let answer = self
             .post(
                 "tools/call",
-                Some("trivial"),
-                json!({"name": "trivial", "arguments": {}}),
+                Some(name),
+                json!({"name": name, "arguments": {}}),
             )
             .await?;
         let result = &answer["result"];
         anyhow::ensure!(
-            result["isError"] != true && result["content"][0]["text"] == "1",
+            result["isError"] != true && (name != "trivial" || result["content"][0]["text"] == "1"),
             "the tool call failed: {answer}"
         );
         Ok(())
@@ -248,15 +250,15 @@ fn report(what: &str, mut times: Vec<Duration>) {
     );
 }
 
-/// Times `calls` calls after a warm-up, one after another.
-async fn time_calls(mcp: &mut Mcp<'_>, calls: usize) -> anyhow::Result<Vec<Duration>> {
+/// Times `calls` calls of tool `name` after a warm-up, one after another.
+async fn time_calls(mcp: &mut Mcp<'_>, name: &str, calls: usize) -> anyhow::Result<Vec<Duration>> {
     for _ in 0..WARM_UP {
-        mcp.call_trivial().await?;
+        mcp.call(name).await?;
     }
     let mut times = Vec::with_capacity(calls);
     for _ in 0..calls {
         let started = Instant::now();
-        mcp.call_trivial().await?;
+        mcp.call(name).await?;
         times.push(started.elapsed());
     }
     Ok(times)
@@ -298,13 +300,18 @@ async fn bench(calls: usize) -> anyhow::Result<()> {
     );
     report(
         "MCP tools/call, legacy client",
-        time_calls(&mut legacy, calls).await?,
+        time_calls(&mut legacy, "trivial", calls).await?,
+    );
+
+    report(
+        "MCP tools/call of list_agents (no job), legacy client",
+        time_calls(&mut legacy, "list_agents", calls).await?,
     );
 
     let mut modern = Mcp::modern(&server);
     report(
         "MCP tools/call, 2026-07-28 client (stateless)",
-        time_calls(&mut modern, calls).await?,
+        time_calls(&mut modern, "trivial", calls).await?,
     );
 
     let run_url = format!(
