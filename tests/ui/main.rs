@@ -7,6 +7,7 @@
 mod helpers;
 
 mod account;
+mod account_browser;
 mod admin;
 mod automation_browser;
 mod automation_forms;
