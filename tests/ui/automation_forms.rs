@@ -335,6 +335,10 @@ async fn agent_forms_validate_keep_input_act_and_need_the_token() {
     let resp = b.post(&format!("{page}/start"), &[("csrf", &csrf)]).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     wait_state(&app, &admin, &id, "running").await;
+    // The status card the page polls, alone.
+    let (status, frag) = b.get_html(&format!("{page}/status")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(frag.starts_with("<section") && frag.contains(r#"data-state="running""#));
 
     // An htmx submit gets the form back: cleared and "Sent.", or the problem.
     let resp = b

@@ -249,6 +249,39 @@ fn event_text(kind: &str, body: &Value) -> String {
     }
 }
 
+/// What the API says of the agent (no script name, history or form state).
+fn view_of(a: &Value) -> AgentView {
+    AgentView {
+        id: text(&a["id"]),
+        name: text(&a["name"]),
+        script_id: text(&a["script_id"]),
+        state: text(&a["state"]),
+        state_reason: a["state_reason"].as_str().map(str::to_owned),
+        status_text: a["status_text"].as_str().map(str::to_owned),
+        metrics: a["status_metrics"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), metric(v)))
+            .collect(),
+        uptime: a["uptime_seconds"].as_i64().map(duration),
+        restarts: a["restarts"].as_i64().unwrap_or(0),
+        last_exit: a["last_exit"].as_str().map(str::to_owned),
+        restart_policy: text(&a["restart_policy"]),
+        autostart: a["autostart"].as_bool().unwrap_or(false),
+        ..AgentView::default()
+    }
+}
+
+/// `GET /agents/{id}/status`: the status card alone, which the page polls.
+pub async fn status(viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
+    let a = viewer
+        .api
+        .get(&format!("/api/v1/agents/{}", encode(&id)))
+        .await?;
+    Ok(html(automa_ui::pages::agent::status(&view_of(&a))))
+}
+
 /// The agent page; `message` is the message form's state, `error` a refused action.
 async fn render(
     state: &AppState,
@@ -262,8 +295,7 @@ async fn render(
         .api
         .get(&format!("/api/v1/agents/{}", encode(id)))
         .await?;
-    let script_id = text(&a["script_id"]);
-    let script_name = name_in(&scripts(&viewer.api).await?, &script_id);
+    let script_name = name_in(&scripts(&viewer.api).await?, &text(&a["script_id"]));
     // The newest entries (the API reads oldest first from a sequence number on).
     let after = (db::agents::next_event_seq(&state.db, id).await? - 1 - SHOWN_EVENTS).max(0);
     let stored = viewer
@@ -292,28 +324,12 @@ async fn render(
         })
         .collect();
     let view = AgentView {
-        id: text(&a["id"]),
-        name: text(&a["name"]),
-        script_id,
         script_name,
-        state: text(&a["state"]),
-        state_reason: a["state_reason"].as_str().map(str::to_owned),
-        status_text: a["status_text"].as_str().map(str::to_owned),
-        metrics: a["status_metrics"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), metric(v)))
-            .collect(),
-        uptime: a["uptime_seconds"].as_i64().map(duration),
-        restarts: a["restarts"].as_i64().unwrap_or(0),
-        last_exit: a["last_exit"].as_str().map(str::to_owned),
-        restart_policy: text(&a["restart_policy"]),
-        autostart: a["autostart"].as_bool().unwrap_or(false),
         last_seq: events.last().map_or(after, |e| e.seq),
         events,
         message,
         error,
+        ..view_of(&a)
     };
     let mut resp = html(automa_ui::pages::agent::page(
         &viewer.ctx(Nav::Agents),

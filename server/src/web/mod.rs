@@ -69,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/agents/{id}/{action}", post(agents::act))
         .route("/agents/{id}/message", post(agents::message))
         .route("/agents/{id}/events", get(agents::events))
+        .route("/agents/{id}/status", get(agents::status))
         .route("/agents/{id}/delete", post(agents::delete))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}/revoke", post(tokens::revoke))

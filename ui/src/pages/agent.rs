@@ -52,8 +52,8 @@ pub struct MessageForm {
 /// The part of the page htmx refreshes: state, status, uptime, restarts.
 pub fn status(v: &AgentView) -> Markup {
     html! {
-        section.card #agent-status hx-get={ "/agents/" (v.id) } hx-trigger="every 2s, refresh"
-            hx-select="#agent-status" hx-swap="outerHTML" {
+        section.card #agent-status hx-get={ "/agents/" (v.id) "/status" } hx-trigger="every 2s, refresh"
+            hx-swap="outerHTML" {
             div.job-head {
                 (state_badge(&v.state))
                 @if let Some(r) = &v.state_reason { " " span.muted { (r) } }

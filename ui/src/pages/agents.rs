@@ -57,7 +57,8 @@ pub fn page(ctx: &PageCtx, v: &AgentsView) -> Markup {
                 }
             } @else {
                 div.scroll {
-                    table.list #agent-list {
+                    // States change on their own: the table refreshes itself.
+                    table.list #agent-list hx-get="/agents" hx-trigger="every 5s" hx-select="#agent-list" hx-swap="outerHTML" {
                         thead { tr {
                             th { "Name" } th { "State" } th.hide-sm { "Script" } th { "Uptime" }
                             th.hide-sm { "Restarts" } th { "Status" }
