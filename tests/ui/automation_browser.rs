@@ -18,6 +18,19 @@ async fn schedule_a_script_and_talk_to_an_agent_in_chromium() {
     let driver = start_chromedriver().await;
     let profile = tempfile::tempdir().unwrap();
     let d = browser(&driver, profile.path()).await;
+    // The browser lives in Tokyo, so the new-schedule form must default to that zone.
+    let cdp = format!(
+        "{}/session/{}/goog/cdp/execute",
+        driver.url,
+        d.handle().session_id()
+    );
+    let resp = reqwest::Client::new()
+        .post(cdp)
+        .json(&json!({"cmd": "Emulation.setTimezoneOverride", "params": {"timezoneId": "Asia/Tokyo"}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
     let result = flow(&app, &admin, &d, &screenshots()).await;
     d.quit().await.ok();
     result.unwrap();
@@ -115,6 +128,14 @@ async fn flow(
     d.find(By::LinkText("New schedule")).await?.click().await?;
     wait_until("the schedule form", || async {
         path_of(d).await == "/schedules/new"
+    })
+    .await;
+    wait_until("the browser's zone and its preview", || async {
+        let zone = match d.find(By::Id("timezone")).await {
+            Ok(e) => e.value().await.unwrap_or_default().unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        zone == "Asia/Tokyo" && text_of(d, "#schedule-preview").await.contains("09:00 JST")
     })
     .await;
     SelectElement::new(&d.find(By::Id("script_id")).await?)

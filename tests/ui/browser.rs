@@ -28,7 +28,7 @@ pub(crate) fn screenshots() -> PathBuf {
 /// chromedriver on a free loopback port; killed when dropped.
 pub(crate) struct Driver {
     _child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 pub(crate) async fn start_chromedriver() -> Driver {
