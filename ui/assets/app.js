@@ -24,6 +24,17 @@
     renumber();
   }
 
+  // The job page's progress bar, as the server renders it (components::progress).
+  function showProgress(fraction, message) {
+    var pct = Math.round(Math.min(Math.max(fraction, 0), 1) * 100);
+    var fill = document.querySelector(".progress-fill");
+    if (fill) fill.style.width = pct + "%";
+    var bar = document.querySelector(".progress[role=progressbar]");
+    if (bar) bar.setAttribute("aria-valuenow", String(pct));
+    var label = document.querySelector(".progress-label");
+    if (label) label.textContent = pct + "%" + (message ? " · " + message : "");
+  }
+
   // Job log: follow the server-sent events of a running job, then reload the page once
   // the job has ended so status, result and error are shown.
   function followLog(pre) {
@@ -38,10 +49,9 @@
       span.textContent = /\n$/.test(text) ? text : text + "\n";
       pre.appendChild(span);
       pre.scrollTop = pre.scrollHeight;
-      if (typeof line.progress === "number") {
-        var fill = document.querySelector(".progress-fill");
-        if (fill) fill.style.width = Math.round(line.progress * 100) + "%";
-      }
+      // automa.log.progress(fraction, message) arrives as a `progress` entry.
+      var fraction = line.stream === "progress" && line.fields ? line.fields.fraction : null;
+      if (typeof fraction === "number") showProgress(fraction, line.message);
     });
     es.addEventListener("end", function () {
       es.close();
