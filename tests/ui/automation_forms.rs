@@ -304,6 +304,42 @@ async fn agent_forms_validate_keep_input_act_and_need_the_token() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(r#"data-state="stopped""#) && html.contains("restart never"));
 
+    // Settings: the stored values in the form, the script fixed, problems keep input.
+    let edit = format!("{page}/edit");
+    let (status, html) = b.get_html(&edit).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Agent settings") && html.contains(r#"value="echo-1""#));
+    assert!(
+        html.contains(r#"<option value="never" selected>"#)
+            && !html.contains("<select id=\"script_id\"")
+    );
+    let mut settings = form("echo-1", r#"{"greeting": "re"}"#, "8").to_vec();
+    settings[4].1 = "on-failure".to_owned();
+    let resp = send(&mut b, &edit, &settings).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = resp.text().await.unwrap();
+    assert!(
+        html.contains("memory_mb must be")
+            && html.contains(r#"<option value="on-failure" selected>"#)
+    );
+    settings[5].1 = "256".to_owned();
+    settings.push(("autostart", "true".to_owned()));
+    let resp = send(&mut b, &edit, &settings[1..]).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::FORBIDDEN,
+        "settings need the token"
+    );
+    let resp = send(&mut b, &edit, &settings).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], page.as_str());
+    let a = api_json(&app, &format!("/api/v1/agents/{id}"), &admin).await;
+    assert_eq!(
+        (a["restart_policy"].as_str(), a["memory_mb"].as_i64()),
+        (Some("on-failure"), Some(256))
+    );
+    assert_eq!(a["autostart"], true);
+
     // A message to a stopped agent is refused with the reason; the text is kept.
     let resp = b
         .post(

@@ -1,4 +1,4 @@
-//! `/agents`: the list, the create form, and an agent's page with start / stop /
+//! `/agents`: the list, and an agent's page with start / stop /
 //! restart, a message form and its history live over SSE. Everything goes through
 //! `/api/v1/agents`.
 
@@ -11,13 +11,13 @@ use crate::error::{ApiError, PageError};
 use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::pages::agent::{AgentView, EventLine, MessageForm};
-use automa_ui::pages::agents::{AgentLine, AgentsView, NewAgentView};
+use automa_ui::pages::agents::{AgentLine, AgentsView};
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// History entries shown when the page opens (the stream brings the rest).
 const SHOWN_EVENTS: i64 = 200;
@@ -63,169 +63,6 @@ pub async fn list(viewer: Viewer) -> Result<Response, PageError> {
         &viewer.ctx(Nav::Agents),
         &view,
     )))
-}
-
-/// The create form as submitted.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct NewAgentInput {
-    csrf: Option<String>,
-    name: String,
-    script_id: String,
-    args: String,
-    restart_policy: String,
-    autostart: Option<String>,
-    memory_mb: String,
-    stop_grace_seconds: String,
-}
-
-impl NewAgentInput {
-    /// The API's request body, or the problems per field.
-    fn body(&self) -> Result<Value, Vec<(String, String)>> {
-        let mut problems = Vec::new();
-        let args = match self.args.trim() {
-            "" => Some(Map::new()),
-            raw => match serde_json::from_str(raw) {
-                Ok(Value::Object(map)) => Some(map),
-                _ => {
-                    problems.push(("args".into(), "enter a JSON object, like {}".into()));
-                    None
-                }
-            },
-        };
-        let mut number = |field: &str, raw: &str| match raw.trim().parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                problems.push((field.to_owned(), "enter a whole number".to_owned()));
-                None
-            }
-        };
-        let memory_mb = number("memory_mb", &self.memory_mb);
-        let grace = number("stop_grace_seconds", &self.stop_grace_seconds);
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        Ok(json!({
-            "name": self.name.trim(),
-            "script_id": self.script_id,
-            "args": args,
-            "restart_policy": self.restart_policy,
-            "autostart": self.autostart.is_some(),
-            "memory_mb": memory_mb,
-            "stop_grace_seconds": grace,
-        }))
-    }
-}
-
-/// Which field an API validation message is about.
-fn agent_field(message: &str) -> Option<&'static str> {
-    [
-        ("name", "name"),
-        ("script_id", "script_id"),
-        ("argument", "args"),
-        ("args", "args"),
-        ("memory_mb", "memory_mb"),
-        ("stop_grace_seconds", "stop_grace_seconds"),
-    ]
-    .into_iter()
-    .find(|(needle, _)| message.starts_with(needle) || message.contains(&format!(" {needle}")))
-    .map(|(_, field)| field)
-}
-
-async fn render_new(
-    viewer: &Viewer,
-    input: NewAgentInput,
-    error: Option<String>,
-    field_errors: Vec<(String, String)>,
-    status: StatusCode,
-) -> Result<Response, PageError> {
-    let scripts = scripts(&viewer.api).await?;
-    if scripts.is_empty() {
-        // The list's empty state says to create a script first.
-        return Ok(see_other("/agents"));
-    }
-    let script_id = scripts
-        .iter()
-        .find(|(id, _)| *id == input.script_id)
-        .or(scripts.first())
-        .map(|(id, _)| id.clone())
-        .unwrap_or_default();
-    let view = NewAgentView {
-        scripts,
-        name: input.name,
-        script_id,
-        args: input.args,
-        restart_policy: input.restart_policy,
-        autostart: input.autostart.is_some(),
-        memory_mb: input.memory_mb,
-        stop_grace_seconds: input.stop_grace_seconds,
-        error,
-        field_errors,
-    };
-    let mut resp = html(automa_ui::pages::agents::new_page(
-        &viewer.ctx(Nav::Agents),
-        &view,
-    ));
-    *resp.status_mut() = status;
-    Ok(resp)
-}
-
-#[derive(Deserialize)]
-pub struct ScriptChoice {
-    #[serde(default)]
-    script_id: String,
-}
-
-pub async fn new_form(
-    viewer: Viewer,
-    Query(q): Query<ScriptChoice>,
-) -> Result<Response, PageError> {
-    let input = NewAgentInput {
-        script_id: q.script_id,
-        args: "{}".into(),
-        restart_policy: "on-failure".into(),
-        memory_mb: "128".into(),
-        stop_grace_seconds: "10".into(),
-        ..NewAgentInput::default()
-    };
-    render_new(&viewer, input, None, Vec::new(), StatusCode::OK).await
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    Form(input): Form<NewAgentInput>,
-) -> Result<Response, PageError> {
-    csrf::verify(&headers, &state, input.csrf.as_deref(), &viewer.csrf)?;
-    let body = match input.body() {
-        Ok(body) => body,
-        Err(problems) => {
-            let error = Some("Some fields need another look; see below.".to_owned());
-            return render_new(
-                &viewer,
-                input,
-                error,
-                problems,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
-    match viewer
-        .api
-        .call(Method::POST, "/api/v1/agents", Some(&body))
-        .await?
-    {
-        Ok(a) => Ok(see_other(&format!("/agents/{}", encode(&text(&a["id"]))))),
-        Err(f) if matches!(f.status.as_u16(), 400 | 409 | 422) => {
-            let fields = agent_field(&f.message)
-                .map(|field| vec![(field.to_owned(), f.message.clone())])
-                .unwrap_or_default();
-            render_new(&viewer, input, Some(f.message), fields, f.status).await
-        }
-        Err(f) => Err(ApiError::from(f).into()),
-    }
 }
 
 /// A status number as the agent meant it: whole numbers arrive as floats.

@@ -4,6 +4,7 @@
 //! only login, logout and setup are handled here directly (sharing the API's logic).
 //! Every form POST is CSRF-checked (`csrf`).
 
+mod agent_form;
 mod agents;
 mod assets;
 mod audit;
@@ -64,12 +65,19 @@ pub fn router() -> Router<AppState> {
         .route("/schedules/{id}/enabled", post(schedules::set_enabled))
         .route("/schedules/{id}/delete", post(schedules::delete))
         .route("/agents", get(agents::list))
-        .route("/agents/new", get(agents::new_form).post(agents::create))
+        .route(
+            "/agents/new",
+            get(agent_form::new_form).post(agent_form::create),
+        )
         .route("/agents/{id}", get(agents::show))
         .route("/agents/{id}/{action}", post(agents::act))
         .route("/agents/{id}/message", post(agents::message))
         .route("/agents/{id}/events", get(agents::events))
         .route("/agents/{id}/status", get(agents::status))
+        .route(
+            "/agents/{id}/edit",
+            get(agent_form::edit_form).post(agent_form::update),
+        )
         .route("/agents/{id}/delete", post(agents::delete))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}/revoke", post(tokens::revoke))

@@ -101,6 +101,7 @@ pub fn page(ctx: &PageCtx, v: &AgentView) -> Markup {
                 "Runs " a href={ "/scripts/" (v.script_id) } { (v.script_name) }
                 " · restart " (v.restart_policy)
                 @if v.autostart { " · starts with the server" }
+                " · " a href={ "/agents/" (v.id) "/edit" } { "Settings" }
             }
             (error_box(v.error.as_deref()))
             div.actions.agent-actions {

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod agent;
+pub mod agent_form;
 pub mod agents;
 pub mod audit;
 pub mod dashboard;
