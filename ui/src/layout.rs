@@ -10,6 +10,7 @@ pub enum Nav {
     Jobs,
     Schedules,
     Agents,
+    Plugins,
     Users,
     Audit,
     Secrets,
@@ -63,6 +64,7 @@ pub fn page(ctx: &PageCtx, title: &str, body: Markup) -> Markup {
         (Nav::Jobs, "/jobs", "Jobs"),
         (Nav::Schedules, "/schedules", "Schedules"),
         (Nav::Agents, "/agents", "Agents"),
+        (Nav::Plugins, "/plugins", "Plugins"),
         (Nav::Tokens, "/tokens", "API tokens"),
     ];
     if ctx.is_admin {

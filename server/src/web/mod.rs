@@ -18,6 +18,8 @@ mod job_history;
 mod jobs;
 mod login;
 mod page;
+mod plugin;
+mod plugins;
 mod profile;
 mod schedule_input;
 mod schedules;
@@ -33,6 +35,7 @@ mod versions;
 
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 pub fn router() -> Router<AppState> {
@@ -79,6 +82,15 @@ pub fn router() -> Router<AppState> {
             get(agent_form::edit_form).post(agent_form::update),
         )
         .route("/agents/{id}/delete", post(agents::delete))
+        .route(
+            "/plugins",
+            // Components are up to 128 MiB; the form's other fields need little more.
+            get(plugins::list).merge(post(plugins::upload).layer(DefaultBodyLimit::max(
+                crate::plugins::MAX_PLUGIN_BYTES + 64 * 1024,
+            ))),
+        )
+        .route("/plugins/{name}", get(plugin::show).post(plugin::save))
+        .route("/plugins/{name}/delete", post(plugin::delete))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/profile", get(profile::show))

@@ -10,6 +10,8 @@ pub mod job;
 pub mod jobs;
 pub mod login;
 pub mod new_script;
+pub mod plugin;
+pub mod plugins;
 pub mod profile;
 pub mod schedule_form;
 pub mod schedules;
