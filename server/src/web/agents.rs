@@ -5,7 +5,7 @@
 use super::client::encode;
 use super::csrf;
 use super::page::{Viewer, html, see_other};
-use super::shared::{CsrfOnly, delete_then, name_in, scripts, text};
+use super::shared::{CsrfOnly, delete_then, event_stream, name_in, scripts, text};
 use crate::db;
 use crate::error::{ApiError, PageError};
 use crate::state::AppState;
@@ -14,7 +14,7 @@ use automa_ui::pages::agent::{AgentView, EventLine, MessageForm};
 use automa_ui::pages::agents::{AgentLine, AgentsView};
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -301,21 +301,8 @@ pub async fn events(
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or(0);
     let after = q.after.max(resumed);
-    let mut resp = viewer
-        .api
-        .send(
-            Method::GET,
-            &format!("/api/v1/agents/{}/events?after={after}", encode(&id)),
-            None,
-            "text/event-stream",
-        )
-        .await?;
-    if !resp.status().is_success() {
-        return Err(ApiError::NotFound.into());
-    }
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
+    let path = format!("/api/v1/agents/{}/events?after={after}", encode(&id));
+    event_stream(&viewer.api, &path).await
 }
 
 pub async fn delete(

@@ -11,7 +11,7 @@ use automa_ui::Nav;
 use automa_ui::pages::job::{JobView, LogLine};
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -92,21 +92,8 @@ pub async fn show(viewer: Viewer, Path(id): Path<String>) -> Result<Response, Pa
 /// The job's live log for `EventSource` (which cannot send an `Authorization` header):
 /// the API's own event stream, requested as the session's user.
 pub async fn events(viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
-    let mut resp = viewer
-        .api
-        .send(
-            Method::GET,
-            &format!("/api/v1/jobs/{}/logs", encode(&id)),
-            None,
-            "text/event-stream",
-        )
-        .await?;
-    if !resp.status().is_success() {
-        return Err(crate::error::ApiError::NotFound.into());
-    }
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
+    let path = format!("/api/v1/jobs/{}/logs", encode(&id));
+    super::shared::event_stream(&viewer.api, &path).await
 }
 
 #[derive(Deserialize)]

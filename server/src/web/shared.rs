@@ -1,12 +1,13 @@
-//! Pieces the schedule and agent pages share: the script choices, a script's name, and
-//! the CSRF-checked delete that goes back to a list.
+//! Pieces the pages share: the script choices, a script's name, the CSRF-checked
+//! delete that goes back to a list, and an API event stream handed to `EventSource`.
 
 use super::client::Api;
 use super::csrf;
 use super::page::{Viewer, see_other};
+use crate::error::ApiError;
 use crate::error::PageError;
 use crate::state::AppState;
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
@@ -53,4 +54,18 @@ pub async fn delete_then(
     csrf::verify(headers, state, form.csrf.as_deref(), &viewer.csrf)?;
     viewer.api.call(Method::DELETE, api_path, None).await??;
     Ok(see_other(back))
+}
+
+/// An API event stream (`api_path`, ids encoded) for `EventSource`, which cannot send
+/// an `Authorization` header: requested as the session's user, never cached.
+pub async fn event_stream(api: &Api, api_path: &str) -> Result<Response, PageError> {
+    let mut resp = api
+        .send(Method::GET, api_path, None, "text/event-stream")
+        .await?;
+    if !resp.status().is_success() {
+        return Err(ApiError::NotFound.into());
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
 }
