@@ -18,5 +18,6 @@ mod job_progress;
 mod jobs;
 mod login;
 mod plugins;
+mod plugins_browser;
 mod postgres;
 mod web;

@@ -18,7 +18,7 @@ use automa_ui::Nav;
 use automa_ui::pages::plugin::{CapabilitySet, PluginView, SettingsForm, page};
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
@@ -64,6 +64,18 @@ fn size(bytes: i64) -> String {
     }
 }
 
+/// Who installed it: a user's email, else the id as stored (a folder install's actor).
+async fn installer(viewer: &Viewer, id: &str) -> String {
+    let user = viewer
+        .api
+        .call(Method::GET, &format!("/api/v1/users/{}", encode(id)), None)
+        .await;
+    match user {
+        Ok(Ok(u)) => text(&u["email"]),
+        _ => id.to_owned(),
+    }
+}
+
 async fn render_plugin(
     viewer: &Viewer,
     name: &str,
@@ -81,7 +93,7 @@ async fn render_plugin(
     view.granted = granted(&p);
     view.sha256 = text(&p["sha256"]);
     view.size = size(p["size_bytes"].as_i64().unwrap_or(0));
-    view.installed_by = text(&p["installed_by"]);
+    view.installed_by = installer(viewer, &text(&p["installed_by"])).await;
     view.updated = when_text(p["updated_at"].as_str().unwrap_or_default());
     view.form = form.unwrap_or_else(|| SettingsForm {
         http: view.granted.http.join("\n"),

@@ -138,7 +138,7 @@ pub fn page(ctx: &PageCtx, v: &PluginView) -> Markup {
         &p.name,
         html! {
             p { a href="/plugins" { "← Plugins" } }
-            h1 { span.mono { (p.name) } " " span.muted { (p.version) } " " (enabled_badge(p.enabled)) }
+            h1 { (p.name) " " span.muted { (p.version) } " " (enabled_badge(p.enabled)) }
             @if let Some(n) = &v.notice { div.notice role="status" { (n) } }
             @if !p.description.is_empty() { p { (p.description) } }
             dl.facts {
