@@ -219,6 +219,10 @@ async fn bad_uploads_show_the_reason_and_forged_forms_are_refused() {
         html.contains(r#"name="replace" value="true" checked"#),
         "box kept"
     );
+    // Larger than the server-wide 1 MiB body limit: the upload route takes it.
+    let resp = upload(&b, Some(&csrf), false, &vec![b'x'; 3 * 1024 * 1024]).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text().await.unwrap().contains("not WebAssembly"));
     // A core module (the 8-byte header of an empty one) is not a component.
     let resp = upload(&b, Some(&csrf), false, b"\0asm\x01\0\0\0").await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
