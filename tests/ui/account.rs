@@ -58,17 +58,7 @@ async fn an_api_token_is_shown_once_works_and_is_revoked() {
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 
     // The API's validation, with the choices kept.
-    let resp = b
-        .post(
-            "/tokens",
-            &[
-                ("csrf", &csrf),
-                ("name", " "),
-                ("scope", "write"),
-                ("expires", "90"),
-            ],
-        )
-        .await;
+    let resp = create_token(&mut b, &csrf, (" ", "write", "90")).await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = resp.text().await.unwrap();
     assert!(html.contains("name must be 1 to 100 characters"), "{html}");
@@ -76,32 +66,12 @@ async fn an_api_token_is_shown_once_works_and_is_revoked() {
     assert!(html.contains(r#"value="90" selected"#));
 
     // A user asking for the admin scope gets the API's refusal, input kept.
-    let resp = b
-        .post(
-            "/tokens",
-            &[
-                ("csrf", &csrf),
-                ("name", "sneaky"),
-                ("scope", "admin"),
-                ("expires", "7"),
-            ],
-        )
-        .await;
+    let resp = create_token(&mut b, &csrf, ("sneaky", "admin", "7")).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     let html = resp.text().await.unwrap();
     assert!(html.contains("cannot grant a scope") && html.contains(r#"value="sneaky""#));
 
-    let resp = b
-        .post(
-            "/tokens",
-            &[
-                ("csrf", &csrf),
-                ("name", "backup job"),
-                ("scope", "write"),
-                ("expires", "30"),
-            ],
-        )
-        .await;
+    let resp = create_token(&mut b, &csrf, ("backup job", "write", "30")).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     assert_eq!(resp.headers()["cache-control"], "no-store");
     let html = resp.text().await.unwrap();
@@ -155,6 +125,21 @@ async fn an_api_token_is_shown_once_works_and_is_revoked() {
         .post(&format!("/tokens/{id}/revoke"), &[("csrf", &csrf)])
         .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+/// Posts the new-token form with `(name, scope, expires)`.
+async fn create_token(
+    b: &mut Browser,
+    csrf: &str,
+    (name, scope, expires): (&str, &str, &str),
+) -> reqwest::Response {
+    let fields = [
+        ("csrf", csrf),
+        ("name", name),
+        ("scope", scope),
+        ("expires", expires),
+    ];
+    b.post("/tokens", &fields).await
 }
 
 #[tokio::test]
@@ -328,6 +313,17 @@ async fn login_returns_to_the_page_asked_for_and_only_to_this_site() {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let login = location(&resp);
     assert_eq!(login, "/login?next=%2Fjobs%3Fstatus%3Dfailed");
+    // Not for htmx fragments or event streams.
+    for (header, value) in [("hx-request", "true"), ("accept", "text/event-stream")] {
+        let resp = b
+            .client
+            .get(format!("{}/jobs?status=failed", app.base))
+            .header(header, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&resp), "/login", "{header}");
+    }
     let (_, html) = b.get_html(&login).await;
     assert!(
         html.contains(r#"name="next" value="/jobs?status=failed""#),

@@ -5,6 +5,7 @@
 
 use crate::browser::{browser, path_of, screenshots, start_chromedriver, wait_until};
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app};
+use crate::history::new_script;
 use crate::login::{now, totp_code};
 use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
@@ -31,7 +32,7 @@ async fn fill(d: &WebDriver, id: &str, text: &str) -> WebDriverResult<()> {
 }
 
 async fn submit(d: &WebDriver, form_action: &str) -> WebDriverResult<()> {
-    d.find(By::Css(&format!(
+    d.find(By::Css(format!(
         "form[action='{form_action}'] button[type=submit]"
     )))
     .await?
@@ -171,16 +172,7 @@ async fn flow(
 
 /// A script saved twice; its id.
 async fn two_versions(app: &TestApp, token: &str) -> String {
-    let resp = app
-        .send_json(
-            "POST",
-            "/api/v1/scripts",
-            token,
-            serde_json::json!({"name": "hello", "source": "def main():\n    return 'hello'\n"}),
-        )
-        .await;
-    let script: serde_json::Value = resp.json().await.unwrap();
-    let id = script["id"].as_str().unwrap().to_owned();
+    let id = new_script(app, token, "hello", "def main():\n    return 'hello'\n").await;
     let source =
         "def main(name: str = 'you'):\n    \"\"\"Greets.\"\"\"\n    return f'hello {name}'\n";
     let resp = app

@@ -1,27 +1,32 @@
 //! Script version history with diffs, and the job history's filters, over plain HTTP.
 
 use crate::account::href_before;
-use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, spawn_app};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app};
 use crate::web::Browser;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+/// Creates a script through the API; its id.
+pub async fn new_script(app: &TestApp, token: &str, name: &str, source: &str) -> String {
+    let resp = app
+        .send_json(
+            "POST",
+            "/api/v1/scripts",
+            token,
+            json!({"name": name, "source": source}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let script: Value = resp.json().await.unwrap();
+    script["id"].as_str().unwrap().to_owned()
+}
 
 #[tokio::test]
 async fn script_versions_are_listed_and_compared_as_a_unified_diff() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let resp = app
-        .send_json(
-            "POST",
-            "/api/v1/scripts",
-            &admin,
-            json!({"name": "greeter", "source": "def main():\n    x = 1\n    return 'old line'\n"}),
-        )
-        .await;
-    let id = resp.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let source = "def main():\n    x = 1\n    return 'old line'\n";
+    let id = new_script(&app, &admin, "greeter", source).await;
     let mut b = Browser::new(&app.base);
     b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
@@ -83,18 +88,7 @@ async fn job_history_filters_by_status_script_and_time() {
         ("works", "def main():\n    return 1\n"),
         ("breaks", "def main():\n    raise ValueError('no')\n"),
     ] {
-        let resp = app
-            .send_json(
-                "POST",
-                "/api/v1/scripts",
-                &admin,
-                json!({"name": name, "source": source}),
-            )
-            .await;
-        let id = resp.json::<Value>().await.unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let id = new_script(&app, &admin, name, source).await;
         app.run_wait(&admin, &id, json!({"args": {}})).await;
         ids.push(id);
     }

@@ -3,6 +3,7 @@
 
 use crate::browser::{browser, screenshots, start_chromedriver, wait_until};
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app};
+use crate::history::new_script;
 use crate::web::Browser;
 use serde_json::{Value, json};
 use thirtyfour::prelude::*;
@@ -13,18 +14,7 @@ const SCRIPT: &str = "import time\nimport automa\n\ndef main():\n    time.sleep(
 async fn the_progress_bar_moves_while_the_job_runs_in_chromium() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
-    let resp = app
-        .send_json(
-            "POST",
-            "/api/v1/scripts",
-            &admin,
-            json!({"name": "halfway", "source": SCRIPT}),
-        )
-        .await;
-    let id = resp.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = new_script(&app, &admin, "halfway", SCRIPT).await;
     let driver = start_chromedriver().await;
     let profile = tempfile::tempdir().unwrap();
     let d = browser(&driver, profile.path()).await;

@@ -53,9 +53,15 @@ pub fn safe_next(next: &str) -> &str {
 }
 
 /// Sends a signed-out page visit to the login form with `?next=` set to the page, so
-/// logging in comes back to it (only for GET: a form post cannot be replayed).
+/// logging in comes back to it. Only for page loads: not for form posts (they cannot be
+/// replayed), htmx fragments or event streams (not pages to come back to).
 pub async fn remember_next(req: Request, next: Next) -> Response {
-    let wanted = (req.method() == Method::GET)
+    let h = req.headers();
+    let page_load = req.method() == Method::GET
+        && !h.contains_key("hx-request")
+        && h.get(header::ACCEPT)
+            .is_none_or(|a| a != "text/event-stream");
+    let wanted = page_load
         .then(|| req.uri().path_and_query().map(|p| p.as_str().to_owned()))
         .flatten()
         .filter(|p| p != "/" && safe_next(p) == p);

@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod diff;
 pub mod form_fields;
+pub mod paging;
 pub mod plugin_function;
 pub mod qr;
 

@@ -1,6 +1,7 @@
 //! `/audit` (admin): the audit log, newest first, filtered by actor, action and time,
 //! a page at a time.
 
+use crate::components::paging::{filter_buttons, pager};
 use crate::components::{empty_state, error_box};
 use crate::layout::{PageCtx, page as framed};
 use maud::{Markup, html};
@@ -81,10 +82,7 @@ pub fn page(ctx: &PageCtx, v: &AuditView) -> Markup {
                         input #f-until type="datetime-local" name="until" value=(f.until);
                     }
                 }
-                div.actions {
-                    button.primary type="submit" { "Filter" }
-                    a.button href="/audit" { "Clear" }
-                }
+                (filter_buttons("/audit"))
             }
             (error_box(v.error.as_deref()))
             @if v.entries.is_empty() && v.error.is_none() {
@@ -112,10 +110,7 @@ pub fn page(ctx: &PageCtx, v: &AuditView) -> Markup {
                     }
                 }
             }
-            nav.pager aria-label="Pages" {
-                @if v.paged { a.button href=(v.newest) { "← Newest" } }
-                @if let Some(older) = &v.older { a.button href=(older) rel="next" { "Older →" } }
-            }
+            (pager(v.paged.then_some(v.newest.as_str()), v.older.as_deref()))
         },
     )
 }

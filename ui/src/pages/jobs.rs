@@ -1,6 +1,7 @@
 //! `/jobs`: job history, newest first, filtered by status, script and start time, a
 //! page at a time.
 
+use crate::components::paging::{filter_buttons, pager};
 use crate::components::{empty_state, error_box, status_badge};
 use crate::layout::{PageCtx, page as framed};
 use crate::pages::dashboard::JobLine;
@@ -74,10 +75,7 @@ pub fn page(ctx: &PageCtx, v: &JobsView) -> Markup {
                         input #f-since type="datetime-local" name="since" value=(f.since);
                     }
                 }
-                div.actions {
-                    button.primary type="submit" { "Filter" }
-                    a.button href="/jobs" { "Clear" }
-                }
+                (filter_buttons("/jobs"))
             }
             (error_box(v.error.as_deref()))
             @if v.jobs.is_empty() && v.error.is_none() {
@@ -102,10 +100,7 @@ pub fn page(ctx: &PageCtx, v: &JobsView) -> Markup {
                     }
                 }
             }
-            nav.pager aria-label="Pages" {
-                @if let Some(newest) = &v.newest { a.button href=(newest) { "← Newest" } }
-                @if let Some(older) = &v.older { a.button href=(older) rel="next" { "Older →" } }
-            }
+            (pager(v.newest.as_deref(), v.older.as_deref()))
         },
     )
 }
