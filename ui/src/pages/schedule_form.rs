@@ -193,3 +193,22 @@ pub fn page(ctx: &PageCtx, v: &ScheduleFormView) -> Markup {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preview_lists_the_runs_or_names_the_problem() {
+        let runs = vec![(
+            "Mon 2030-07-01 09:00 CEST".into(),
+            "Mon 2030-07-01 07:00 UTC".into(),
+        )];
+        let html = preview(&Preview::Runs(runs)).into_string();
+        assert!(html.contains("09:00 CEST") && html.contains("(Mon 2030-07-01 07:00 UTC)"));
+        let html = preview(&Preview::Problem("invalid cron pattern".into())).into_string();
+        assert!(html.contains(r#"role="alert""#) && html.contains("invalid cron pattern"));
+        let html = preview(&Preview::Runs(Vec::new())).into_string();
+        assert!(html.contains("No upcoming runs."));
+    }
+}

@@ -88,7 +88,8 @@ fn row(ctx: &PageCtx, s: &ScheduleLine) -> Markup {
                     (csrf_field(&ctx.csrf))
                     input type="hidden" name="back" value=(ctx.path);
                     input type="hidden" name="enabled" value=(if s.enabled { "false" } else { "true" });
-                    button.linkish type="submit" title=(if s.enabled { "Disable" } else { "Enable" }) {
+                    button.linkish type="submit" title=(if s.enabled { "Disable" } else { "Enable" })
+                        aria-label=(if s.enabled { "On: disable this schedule" } else { "Off: enable this schedule" }) {
                         @if s.enabled { span.badge.ok { "on" } } @else { span.badge.muted { "off" } }
                     }
                 }
