@@ -167,6 +167,19 @@ async fn flow(
         .await?;
     assert!(has(d, "#audit").await);
     d.screenshot(&shots.join("audit.png")).await?;
+
+    // The other admin pages, for a look (desktop and phone).
+    for page in ["users", "secrets", "settings"] {
+        d.goto(app.url(&format!("/{page}"))).await?;
+        assert_eq!(path_of(d).await, format!("/{page}"));
+        d.screenshot(&shots.join(format!("{page}.png"))).await?;
+    }
+    d.goto(app.url("/users")).await?;
+    d.find(By::Css("#users a")).await?.click().await?;
+    wait_until("a user's page", || has(d, "select#role")).await;
+    d.screenshot(&shots.join("user.png")).await?;
+    d.set_window_rect(0, 0, 390, 844).await?;
+    d.screenshot(&shots.join("user-phone.png")).await?;
     Ok(())
 }
 
