@@ -146,7 +146,7 @@ impl AuditLog {
 
     pub async fn append(&self, ev: AuditEvent) -> anyhow::Result<()> {
         let _guard = self.lock.lock().await;
-        // serde_json's Map is a BTreeMap (no preserve_order), so to_string sorts keys.
+        // The hash covers the stored text of the details, so key order needs no rule.
         let details = ev.details.to_string();
         let mut last_err = None;
         for _ in 0..5 {
