@@ -30,6 +30,19 @@ pub enum HostError {
 }
 
 impl HostError {
+    /// The same kind of error with its message rewritten by `f`.
+    pub fn map_message(self, f: impl FnOnce(String) -> String) -> Self {
+        match self {
+            HostError::Denied(m) => HostError::Denied(f(m)),
+            HostError::InvalidInput(m) => HostError::InvalidInput(f(m)),
+            HostError::Timeout(m) => HostError::Timeout(f(m)),
+            HostError::TooLarge(m) => HostError::TooLarge(f(m)),
+            HostError::LimitReached(m) => HostError::LimitReached(f(m)),
+            HostError::NotFound(m) => HostError::NotFound(f(m)),
+            HostError::Failed(m) => HostError::Failed(f(m)),
+        }
+    }
+
     /// A short stable name of the kind, for audit records.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -3,7 +3,7 @@
 //! manifest; every invocation gets a fresh instance with the plugin's own limits.
 
 use crate::output::CapturedOutput;
-use crate::run::RunState;
+use crate::run::{RunState, scrub};
 use crate::{Limits, Runtime, cache};
 use automa_host_api::plugin_bindings::PluginPre;
 use automa_host_api::ports::{Nothing, OutputStream};
@@ -197,7 +197,7 @@ impl Runtime {
             let instance = plugin.pre.instantiate_async(&mut store).await?;
             instance.call_invoke(&mut store, function, args_json).await
         };
-        match tokio::time::timeout(limits.timeout, call).await {
+        let result = match tokio::time::timeout(limits.timeout, call).await {
             Err(_) => Err(HostError::Timeout(format!(
                 "the plugin {name:?} did not finish {function} within {} ms",
                 limits.timeout.as_millis()
@@ -212,7 +212,20 @@ impl Runtime {
                 "the plugin {name:?} crashed in {function}: {}",
                 trap.root_cause()
             ))),
-        }
+        };
+        // The plugin's secrets were granted to it, not to the script that called it.
+        let revealed = store.data().host.revealed_secrets();
+        result
+            .map(|mut json| {
+                scrub(&mut json, revealed);
+                json
+            })
+            .map_err(|error| {
+                error.map_message(|mut message| {
+                    scrub(&mut message, revealed);
+                    message
+                })
+            })
     }
 
     /// A store for one plugin instance: no environment, no files, no sockets; its

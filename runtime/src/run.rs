@@ -297,28 +297,30 @@ fn humanize(duration: std::time::Duration) -> String {
 
 const REDACTED: &str = "[REDACTED]";
 
+/// Replace each of `secrets` in `text` with a marker.
+pub(crate) fn scrub(text: &mut String, secrets: &[String]) {
+    for secret in secrets {
+        if text.contains(secret.as_str()) {
+            *text = text.replace(secret.as_str(), REDACTED);
+        }
+    }
+}
+
 /// Replace every secret value the script read with a marker, everywhere it could leak.
 fn redact(outcome: &mut RunOutcome, secrets: &[String]) {
     if secrets.is_empty() {
         return;
     }
-    let scrub = |text: &mut String| {
-        for secret in secrets {
-            if text.contains(secret.as_str()) {
-                *text = text.replace(secret.as_str(), REDACTED);
-            }
-        }
-    };
-    scrub(&mut outcome.stdout);
-    scrub(&mut outcome.stderr);
+    scrub(&mut outcome.stdout, secrets);
+    scrub(&mut outcome.stderr, secrets);
     if let Some(error) = &mut outcome.error {
-        scrub(&mut error.message);
-        scrub(&mut error.traceback);
+        scrub(&mut error.message, secrets);
+        scrub(&mut error.traceback, secrets);
     }
     if let Some(result) = &mut outcome.result {
         let mut text = result.to_string();
         let before = text.len();
-        scrub(&mut text);
+        scrub(&mut text, secrets);
         if text.len() != before
             && let Ok(value) = serde_json::from_str(&text)
         {

@@ -459,6 +459,46 @@ def main():
         .await
         .unwrap();
     assert!(logs.contains("[testkit] count is 2"), "{logs}");
+
+    // A secret granted to the plugin does not reach the script or the job's log.
+    let value = "plugin-only-secret-8810";
+    let resp = app
+        .send_json(
+            "POST",
+            "/api/v1/secrets",
+            &admin,
+            json!({"name": "PLUGIN_TOKEN", "value": value}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = app
+        .send_json(
+            "PATCH",
+            "/api/v1/plugins/testkit",
+            &admin,
+            json!({"grants": {"secrets": ["PLUGIN_TOKEN"]}}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let source = r##"
+import automa
+
+def main():
+    return automa.plugins.testkit.reveal(name="PLUGIN_TOKEN")
+"##;
+    let job = run_script(&app, &admin, "reveal", &["testkit"], source).await;
+    assert_eq!(job["result"], json!({"value": "[REDACTED]"}), "{job}");
+    let logs = app
+        .get(
+            &format!("/api/v1/jobs/{}/logs", job["id"].as_str().unwrap()),
+            &admin,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(logs.contains("the secret is [REDACTED]"), "{logs}");
+    assert!(!logs.contains(value), "{logs}");
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! A plugin for Automa's tests and benchmarks. `echo` answers at once; `spin`,
 //! `crash` and `hog` misbehave on purpose so tests can check that the host contains
-//! them; `count` and `fetch` use the state and HTTP imports, which work only as far
-//! as an admin granted them.
+//! them; `count`, `fetch` and `reveal` use the state, HTTP and secrets imports, which
+//! work only as far as an admin granted them (`reveal` leaks a secret on purpose, so
+//! tests can check the host scrubs it).
 
 #[allow(unsafe_code)]
 mod bindings {
@@ -15,7 +16,7 @@ mod bindings {
 }
 
 use bindings::automa::host::plugin_types::{CapabilityRequest, FunctionSpec};
-use bindings::automa::host::{http, log, state};
+use bindings::automa::host::{http, log, secrets, state};
 use bindings::{Error, Guest, Manifest};
 use serde_json::{Value, json};
 
@@ -37,7 +38,11 @@ impl Guest for Testkit {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             description: "Test helpers: echo, misbehaving calls, state and HTTP.".to_owned(),
             functions: vec![
-                function("echo", "Return the arguments as they came.", json!({"type": "object"})),
+                function(
+                    "echo",
+                    "Return the arguments as they came.",
+                    json!({"type": "object"}),
+                ),
                 function("spin", "Loop forever.", none.clone()),
                 function("crash", "Panic (a trap).", none.clone()),
                 function("hog", "Allocate memory until refused.", none.clone()),
@@ -45,6 +50,16 @@ impl Guest for Testkit {
                     "count",
                     "Increment the counter in the plugin's state; returns the new value.",
                     none,
+                ),
+                function(
+                    "reveal",
+                    "Read a secret, log it and return it (the host must redact it).",
+                    json!({
+                        "type": "object",
+                        "properties": {"name": {"type": "string"}},
+                        "required": ["name"],
+                        "additionalProperties": false
+                    }),
                 ),
                 function(
                     "fetch",
@@ -106,6 +121,12 @@ impl Guest for Testkit {
                     "body": String::from_utf8_lossy(&response.body),
                 })
                 .to_string())
+            }
+            "reveal" => {
+                let name = args["name"].as_str().unwrap_or_default();
+                let value = secrets::get(name)?;
+                log::write(log::Level::Info, &format!("the secret is {value}"), None);
+                Ok(json!({"value": value}).to_string())
             }
             other => Err(Error::NotFound(format!("no function {other}"))),
         }

@@ -85,6 +85,8 @@ impl RunPlugins {
 
         let inner = &self.plugins.0;
         let grants = grants_of(&row);
+        // Decrypted up front so the plugin's log lines can be scrubbed of them too.
+        let secrets = crate::secrets::granted(&inner.db, &inner.secrets_key, &grants.secrets).await;
         let mut host = HostContext::new(
             Arc::new(grants.capabilities()),
             inner.http.clone(),
@@ -96,13 +98,10 @@ impl RunPlugins {
             Arc::new(PrefixedEvents {
                 prefix: format!("[{name}] "),
                 inner: self.events.clone(),
+                redact: secrets.values().cloned().collect(),
             }),
         );
-        if !grants.secrets.is_empty() {
-            let secrets =
-                crate::secrets::granted(&inner.db, &inner.secrets_key, &grants.secrets).await;
-            host.secrets = Arc::new(MapSecrets(secrets));
-        }
+        host.secrets = Arc::new(MapSecrets(secrets));
         if grants.state {
             host.state = Some(Arc::new(DbState {
                 db: inner.db.clone(),
@@ -122,18 +121,39 @@ impl RunPlugins {
     }
 }
 
-/// The calling run's events, with the plugin's name in front of its log lines.
+/// The calling run's events, with the plugin's name in front of its log lines and the
+/// plugin's secrets scrubbed from them (they were granted to the plugin, not the script).
 struct PrefixedEvents {
     prefix: String,
     inner: Arc<dyn RunEvents>,
+    redact: Vec<String>,
+}
+
+impl PrefixedEvents {
+    fn scrub(&self, text: &str) -> String {
+        self.redact
+            .iter()
+            .filter(|secret| !secret.is_empty())
+            .fold(text.to_owned(), |text, secret| {
+                text.replace(secret.as_str(), "[REDACTED]")
+            })
+    }
 }
 
 impl RunEvents for PrefixedEvents {
     fn output(&self, stream: automa_runtime::host::ports::OutputStream, chunk: &[u8]) {
-        self.inner.output(stream, chunk);
+        if self.redact.is_empty() {
+            return self.inner.output(stream, chunk);
+        }
+        let text = self.scrub(&String::from_utf8_lossy(chunk));
+        self.inner.output(stream, text.as_bytes());
     }
     fn log(&self, level: LogLevel, message: &str, fields: Option<&Value>) {
-        self.inner
-            .log(level, &format!("{}{message}", self.prefix), fields);
+        let message = self.scrub(&format!("{}{message}", self.prefix));
+        let fields = fields.map(|f| {
+            let text = self.scrub(&f.to_string());
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        });
+        self.inner.log(level, &message, fields.as_ref());
     }
 }
