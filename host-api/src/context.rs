@@ -90,6 +90,16 @@ impl HostContext {
         &self.revealed_secrets
     }
 
+    /// `text` with every secret handed to the guest replaced by a marker.
+    fn scrub(&self, mut text: String) -> String {
+        for secret in &self.revealed_secrets {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), "[REDACTED]");
+            }
+        }
+        text
+    }
+
     /// Count a call and send its record to the audit sink.
     pub(crate) fn audit<T>(
         &mut self,
@@ -101,8 +111,11 @@ impl HostContext {
         self.counters.total = self.counters.total.saturating_add(1);
         let (outcome, detail) = match result {
             Ok(_) => ("ok", None),
-            Err(e) => (e.kind(), Some(e.to_string())),
+            Err(e) => (e.kind(), Some(self.scrub(e.to_string()))),
         };
+        // A secret used in a call (a webhook URL, a token in a path) must not end up
+        // in the audit log, which cannot be edited afterwards.
+        let target = self.scrub(target);
         self.audit.record(HostCallRecord {
             operation,
             target,

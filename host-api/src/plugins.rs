@@ -5,6 +5,10 @@ use crate::bindings::automa::host::types::Error as WitError;
 use crate::{HostContext, HostError};
 use std::time::Instant;
 
+/// Largest JSON text of one call's arguments: the host parses and checks it before
+/// the plugin runs, so it must stay small next to the server's memory.
+pub const MAX_PLUGIN_ARGS_BYTES: usize = 1024 * 1024;
+
 impl Host for HostContext {
     async fn call(
         &mut self,
@@ -14,6 +18,10 @@ impl Host for HostContext {
     ) -> Result<String, WitError> {
         let started = Instant::now();
         let result = match self.plugin_caller(&name) {
+            Ok(_) if args_json.len() > MAX_PLUGIN_ARGS_BYTES => Err(HostError::TooLarge(format!(
+                "plugin arguments are limited to {} KiB",
+                MAX_PLUGIN_ARGS_BYTES / 1024
+            ))),
             Ok(caller) => caller.call(&name, &function, &args_json).await,
             Err(denied) => Err(denied),
         };

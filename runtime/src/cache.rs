@@ -13,8 +13,11 @@ fn artifact_path(engine: &Engine, dir: &Path, label: &str, component_sha256: &st
     let mut hasher = std::hash::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let engine_key = hasher.finish();
-    let component_key = component_sha256.get(..16).unwrap_or(component_sha256);
-    dir.join(format!("{label}-{component_key}-{engine_key:016x}.cwasm"))
+    // The whole digest: a shortened one could be collided on purpose by a plugin author,
+    // making a reviewed component load another's compiled code.
+    dir.join(format!(
+        "{label}-{component_sha256}-{engine_key:016x}.cwasm"
+    ))
 }
 
 /// Load the compiled component from `dir`, or compile `bytes` and store the result.

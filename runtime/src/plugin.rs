@@ -38,6 +38,12 @@ const MANIFEST_LIMITS: PluginLimits = PluginLimits {
     timeout: Duration::from_secs(10),
 };
 
+/// Largest JSON text a plugin call may return (the host and the script parse it).
+const MAX_PLUGIN_RESULT_BYTES: usize = 8 * 1024 * 1024;
+
+/// Largest manifest, as JSON: it is stored, parsed per call and shown to every user.
+const MAX_MANIFEST_BYTES: usize = 256 * 1024;
+
 /// Output a plugin may write per call (it goes to the calling run's output).
 const MAX_PLUGIN_OUTPUT: usize = 64 * 1024;
 
@@ -177,7 +183,15 @@ impl Runtime {
             Ok(Err(trap)) => return Err(PluginLoadError::ManifestFailed(format!("{trap:#}"))),
             Ok(Ok(manifest)) => manifest,
         };
-        PluginManifest::from_wit(manifest).map_err(PluginLoadError::BadManifest)
+        let manifest = PluginManifest::from_wit(manifest).map_err(PluginLoadError::BadManifest)?;
+        let size = serde_json::to_string(&manifest).map_or(usize::MAX, |json| json.len());
+        if size > MAX_MANIFEST_BYTES {
+            return Err(PluginLoadError::BadManifest(vec![format!(
+                "it is {size} bytes as JSON; the limit is {} KiB",
+                MAX_MANIFEST_BYTES / 1024
+            )]));
+        }
+        Ok(manifest)
     }
 
     /// Run `function` of `plugin` in a fresh instance with `host` as its capabilities
@@ -202,6 +216,12 @@ impl Runtime {
                 "the plugin {name:?} did not finish {function} within {} ms",
                 limits.timeout.as_millis()
             ))),
+            Ok(Ok(Ok(json))) if json.len() > MAX_PLUGIN_RESULT_BYTES => {
+                Err(HostError::TooLarge(format!(
+                    "the plugin {name:?} returned more than {} MiB from {function}",
+                    MAX_PLUGIN_RESULT_BYTES / (1024 * 1024)
+                )))
+            }
             Ok(Ok(Ok(json))) => Ok(json),
             Ok(Ok(Err(error))) => Err(HostError::from(error)),
             Ok(Err(_)) if store.data().limiter.refused => Err(HostError::Failed(format!(

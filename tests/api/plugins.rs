@@ -2,7 +2,7 @@
 //! the example plugins built from source (markdown in Rust, chat-notify in Python) and
 //! the test plugin `testkit`.
 
-use crate::helpers::{TestApp, error_code, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, error_code, serve_on, spawn_app};
 use automa_example_plugins::{CHAT_NOTIFY_WASM, MARKDOWN_WASM, TESTKIT_WASM};
 use axum::routing::post;
 use reqwest::{Response, StatusCode};
@@ -146,12 +146,21 @@ def main():
     );
     assert_eq!(job["result"]["heads"], json!(["A", "B"]));
 
-    let actions: Vec<String> = app
-        .audit_actions(&admin)
-        .await
-        .iter()
-        .map(|e| e["action"].as_str().unwrap().to_owned())
-        .collect();
+    // Host calls reach the audit log through a queue: wait for the script's call.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let actions = loop {
+        let actions: Vec<String> = app
+            .audit_actions(&admin)
+            .await
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect();
+        if actions.iter().any(|a| a == "host.plugins.call") || std::time::Instant::now() > deadline
+        {
+            break actions;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     for action in [
         "plugin.install",
         "plugin.replace",
@@ -203,6 +212,10 @@ def main():
         automa.plugins.absent.thing()
     except PermissionError as e:
         out["absent"] = str(e)
+    try:
+        automa.plugins.markdown.render(markdown="x" * 2_000_000)
+    except automa.errors.TooLargeError as e:
+        out["big"] = str(e)
     return out
 "##;
     let job = run_script(&app, &admin, "bad-args", &["markdown"], source).await;
@@ -226,6 +239,10 @@ def main():
     );
     assert!(
         out["absent"].as_str().unwrap().contains("not granted"),
+        "{out}"
+    );
+    assert!(
+        out["big"].as_str().unwrap().contains("limited to 1024 KiB"),
         "{out}"
     );
     // Uninstalled, the plugin is gone for scripts too.
@@ -556,24 +573,85 @@ def main():
     assert_eq!(seen[0]["username"], "automa");
     assert_eq!(seen[1]["text"], "via the secret");
     assert_eq!(seen.len(), 2, "the denied host got nothing");
+
+    // The call that used the secret webhook URL is audited without it (host calls
+    // reach the audit log through a queue, so wait for all three).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let targets = loop {
+        let targets: Vec<String> = app
+            .audit_actions(&admin)
+            .await
+            .iter()
+            .filter(|e| e["actor"] == "plugin:chat-notify" && e["action"] == "host.http.send")
+            .map(|e| e["target"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        if targets.len() >= 3 || std::time::Instant::now() > deadline {
+            break targets;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(
+        targets.contains(&"POST [REDACTED]".to_owned()),
+        "{targets:?}"
+    );
+    assert_eq!(
+        targets.iter().filter(|t| t.contains(&hook)).count(),
+        1,
+        "only the call given the URL directly names it: {targets:?}"
+    );
 }
 
-#[tokio::test]
-async fn plugins_dropped_into_the_data_folder_are_installed_disabled() {
-    let app = spawn_app_with(|config| {
-        let folder = config.data_dir.join("plugins");
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(folder.join("markdown.wasm"), MARKDOWN_WASM).unwrap();
-        std::fs::write(folder.join("broken.wasm"), b"not a plugin").unwrap();
-    })
-    .await;
-    let admin = app.setup_admin().await;
-    let listed: Value = app
-        .get("/api/v1/plugins", &admin)
+/// Sign in on a server started by `serve_on`, running first-run setup if asked to.
+async fn sign_in(base: &str, setup: Option<String>) -> String {
+    let client = reqwest::Client::new();
+    let credentials = json!({"email": "a@example.org", "password": "a long password"});
+    if let Some(token) = setup {
+        let mut body = credentials.clone();
+        body["token"] = json!(token);
+        let resp = client
+            .post(format!("{base}/api/v1/setup"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&credentials)
+        .send()
         .await
+        .unwrap()
         .json()
         .await
         .unwrap();
+    login["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn get_json(base: &str, path: &str, token: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn folder_plugins_install_disabled_and_never_roll_back_an_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let folder = data.join("plugins");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("markdown.wasm"), MARKDOWN_WASM).unwrap();
+    std::fs::write(folder.join("broken.wasm"), b"not a plugin").unwrap();
+
+    let (base, stop, setup) = serve_on(&data).await;
+    let token = sign_in(&base, setup).await;
+    let listed = get_json(&base, "/api/v1/plugins", &token).await;
     let listed = listed.as_array().unwrap();
     assert_eq!(listed.len(), 1, "the broken file is skipped: {listed:?}");
     assert_eq!(listed[0]["name"], "markdown");
@@ -583,4 +661,31 @@ async fn plugins_dropped_into_the_data_folder_are_installed_disabled() {
         listed[0]["grants"],
         json!({"http": [], "secrets": [], "state": false})
     );
+
+    // An admin uploads another build of the same plugin (here: the same component
+    // with a custom section appended, so its digest differs).
+    let mut newer = MARKDOWN_WASM.to_vec();
+    newer.extend_from_slice(&[0x00, 14, 11]);
+    newer.extend_from_slice(b"automa-testv2");
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/api/v1/plugins?replace=true"))
+        .bearer_auth(&token)
+        .header("content-type", "application/wasm")
+        .body(newer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let uploaded: Value = resp.json().await.unwrap();
+    assert_eq!(uploaded["source"], "upload");
+    assert_ne!(uploaded["sha256"], listed[0]["sha256"]);
+    stop.shutdown().await;
+
+    // After a restart the folder's older file does not replace the upload.
+    let (base, stop, _) = serve_on(&data).await;
+    let token = sign_in(&base, None).await;
+    let plugin = get_json(&base, "/api/v1/plugins/markdown", &token).await;
+    assert_eq!(plugin["sha256"], uploaded["sha256"], "{plugin}");
+    assert_eq!(plugin["source"], "upload");
+    stop.shutdown().await;
 }

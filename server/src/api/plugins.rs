@@ -8,7 +8,9 @@ use crate::audit::AuditEvent;
 use crate::auth::extract::{AdminUser, AuthUser, ClientIp};
 use crate::db::{self, plugins::PluginRow, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::plugins::{InstallError, MAX_PLUGIN_BYTES, PluginGrants, grants_of, manifest_of};
+use crate::plugins::{
+    InstallError, InstallFrom, MAX_PLUGIN_BYTES, PluginGrants, grants_of, manifest_of,
+};
 use crate::state::AppState;
 use automa_runtime::host::{CapabilityRequest, PluginFunction};
 use axum::body::Bytes;
@@ -180,11 +182,16 @@ pub async fn install(
     ip: Option<String>,
 ) -> ApiResult<crate::plugins::Installed> {
     let plugins = state.jobs.plugins();
-    let installed = match plugins.install(wasm, "upload", by, replace).await {
+    let installed = match plugins
+        .install(wasm, InstallFrom::Upload { by, replace })
+        .await
+    {
         Ok(installed) => installed,
         Err(InstallError::Invalid(e)) => return Err(ApiError::Validation(e.to_string())),
         Err(InstallError::TooLarge) => return Err(ApiError::PayloadTooLarge),
-        Err(e @ InstallError::Exists(_)) => return Err(ApiError::Conflict(e.to_string())),
+        Err(e @ (InstallError::Exists(_) | InstallError::Superseded(_))) => {
+            return Err(ApiError::Conflict(e.to_string()));
+        }
         Err(InstallError::Storage(e)) => return Err(e.into()),
     };
     let row = &installed.row;

@@ -66,9 +66,10 @@ pub async fn blob(db: &Db, sha256: &str) -> sqlx::Result<Option<String>> {
     Ok(row.map(|r| r.0))
 }
 
-/// Insert a new plugin, or replace the component and manifest of an existing one
-/// while keeping its grants, limits and enabled flag. Returns true when it was new.
-pub async fn upsert(db: &Db, plugin: &NewPlugin<'_>) -> sqlx::Result<bool> {
+/// Insert a new plugin, or (with `replace`) replace the component and manifest of an
+/// existing one while keeping its grants, limits and enabled flag. Returns true when it
+/// was new; without `replace`, an existing name is a unique violation.
+pub async fn upsert(db: &Db, plugin: &NewPlugin<'_>, replace: bool) -> sqlx::Result<bool> {
     let now = now_ms();
     let mut tx = db.begin().await?;
     sqlx::query(
@@ -78,22 +79,25 @@ pub async fn upsert(db: &Db, plugin: &NewPlugin<'_>) -> sqlx::Result<bool> {
     .bind(plugin.wasm_base64)
     .execute(&mut *tx)
     .await?;
-    let updated = sqlx::query(
-        "UPDATE plugins SET version = $2, description = $3, manifest = $4, sha256 = $5, \
+    let mut created = true;
+    if replace {
+        let updated = sqlx::query(
+            "UPDATE plugins SET version = $2, description = $3, manifest = $4, sha256 = $5, \
          size_bytes = $6, source = $7, installed_by = $8, updated_at = $9 WHERE name = $1",
-    )
-    .bind(plugin.name)
-    .bind(plugin.version)
-    .bind(plugin.description)
-    .bind(plugin.manifest)
-    .bind(plugin.sha256)
-    .bind(plugin.size_bytes)
-    .bind(plugin.source)
-    .bind(plugin.installed_by)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let created = updated.rows_affected() == 0;
+        )
+        .bind(plugin.name)
+        .bind(plugin.version)
+        .bind(plugin.description)
+        .bind(plugin.manifest)
+        .bind(plugin.sha256)
+        .bind(plugin.size_bytes)
+        .bind(plugin.source)
+        .bind(plugin.installed_by)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        created = updated.rows_affected() == 0;
+    }
     if created {
         sqlx::query(
             "INSERT INTO plugins (name, version, description, manifest, sha256, size_bytes, \

@@ -34,7 +34,7 @@ pub(super) async fn install_all(plugins: &Plugins) {
         if installed_with_digest(plugins, &digest).await {
             continue;
         }
-        match plugins.install(wasm, "folder", "system", true).await {
+        match plugins.install(wasm, super::InstallFrom::Folder).await {
             Ok(installed) => {
                 tracing::info!(
                     file = %path.display(),
@@ -43,7 +43,12 @@ pub(super) async fn install_all(plugins: &Plugins) {
                     enabled = installed.row.enabled != 0,
                     "installed a plugin from the plugins folder"
                 );
-                let event = AuditEvent::new("system", "plugin.install")
+                let action = if installed.created {
+                    "plugin.install"
+                } else {
+                    "plugin.replace"
+                };
+                let event = AuditEvent::new("system", action)
                     .target(installed.row.name.clone())
                     .details(serde_json::json!({
                         "source": "folder",
@@ -52,6 +57,9 @@ pub(super) async fn install_all(plugins: &Plugins) {
                         "sha256": installed.row.sha256,
                     }));
                 let _ = plugins.0.audit.send(event);
+            }
+            Err(e @ super::InstallError::Superseded(_)) => {
+                tracing::info!(file = %path.display(), reason = %e, "skipped a plugin file")
             }
             Err(e) => {
                 tracing::warn!(file = %path.display(), error = %e, "skipped a plugin file")

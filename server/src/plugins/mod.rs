@@ -51,8 +51,19 @@ pub enum InstallError {
          (its grants, limits and enabled state are kept)"
     )]
     Exists(String),
+    #[error("a plugin named {0:?} was uploaded by an admin; the folder's file is ignored")]
+    Superseded(String),
     #[error(transparent)]
     Storage(#[from] sqlx::Error),
+}
+
+/// Where a component being installed comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum InstallFrom<'a> {
+    /// An admin's upload (API or web form); `replace` an installed plugin of that name.
+    Upload { by: &'a str, replace: bool },
+    /// The data directory's plugins folder, at start.
+    Folder,
 }
 
 /// The result of an install.
@@ -91,40 +102,47 @@ impl Plugins {
     pub async fn install(
         &self,
         wasm: Vec<u8>,
-        source: &str,
-        installed_by: &str,
-        replace: bool,
+        how: InstallFrom<'_>,
     ) -> Result<Installed, InstallError> {
         if wasm.len() > MAX_PLUGIN_BYTES {
             return Err(InstallError::TooLarge);
         }
-        let encoded = base64::engine::general_purpose::STANDARD.encode(&wasm);
         let size_bytes = i64::try_from(wasm.len()).unwrap_or(i64::MAX);
-        let plugin = self.0.runtime.load_plugin(wasm).await?;
+        let plugin = self.0.runtime.load_plugin(wasm.clone()).await?;
         let manifest = plugin.manifest();
-        if !replace
-            && db::plugins::find(&self.0.db, &manifest.name)
-                .await?
-                .is_some()
-        {
-            return Err(InstallError::Exists(manifest.name.clone()));
-        }
+        let (source, installed_by, replace) = match how {
+            InstallFrom::Upload { by, replace } => ("upload", by, replace),
+            InstallFrom::Folder => {
+                // A folder file never replaces what an admin uploaded (else every
+                // restart would roll an uploaded version back to the file's).
+                let existing = db::plugins::find(&self.0.db, &manifest.name).await?;
+                if existing.is_some_and(|row| row.source != "folder") {
+                    return Err(InstallError::Superseded(manifest.name.clone()));
+                }
+                ("folder", "system", true)
+            }
+        };
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&wasm);
+        drop(wasm);
         let manifest_json = serde_json::to_string(manifest).unwrap_or_default();
-        let created = db::plugins::upsert(
-            &self.0.db,
-            &db::plugins::NewPlugin {
-                name: &manifest.name,
-                version: &manifest.version,
-                description: &manifest.description,
-                manifest: &manifest_json,
-                sha256: plugin.sha256(),
-                wasm_base64: &encoded,
-                size_bytes,
-                source,
-                installed_by,
-            },
-        )
-        .await?;
+        let new = db::plugins::NewPlugin {
+            name: &manifest.name,
+            version: &manifest.version,
+            description: &manifest.description,
+            manifest: &manifest_json,
+            sha256: plugin.sha256(),
+            wasm_base64: &encoded,
+            size_bytes,
+            source,
+            installed_by,
+        };
+        let created = match db::plugins::upsert(&self.0.db, &new, replace).await {
+            Ok(created) => created,
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(InstallError::Exists(manifest.name.clone()));
+            }
+            Err(e) => return Err(e.into()),
+        };
         let name = manifest.name.clone();
         self.lock_loaded()
             .insert(plugin.sha256().to_owned(), plugin.clone());
