@@ -47,6 +47,9 @@ pub struct HostContext {
     pub agent: Option<Arc<dyn crate::ports::AgentChannel>>,
     /// Runs the host plugins the script was granted; `None` where there are none.
     pub plugins: Option<Arc<dyn crate::ports::PluginCaller>>,
+    /// The plugin this context runs, when it is a plugin's rather than a script's:
+    /// denials then say how to grant the plugin, not the script.
+    pub plugin_name: Option<String>,
     pub(crate) counters: HostCounters,
     pub(crate) artifact_bytes: u64,
     pub(crate) revealed_secrets: Vec<String>,
@@ -74,6 +77,7 @@ impl HostContext {
             mounts: Vec::new(),
             agent: None,
             plugins: None,
+            plugin_name: None,
             counters: HostCounters::default(),
             artifact_bytes: 0,
             revealed_secrets: Vec::new(),
@@ -88,6 +92,20 @@ impl HostContext {
     /// Secret values handed to the guest; the runtime redacts them from outputs.
     pub fn revealed_secrets(&self) -> &[String] {
         &self.revealed_secrets
+    }
+
+    /// Who is denied and where an admin grants it: the script's capabilities, or the
+    /// plugin's grants.
+    pub(crate) fn grantee(&self) -> (String, String) {
+        match &self.plugin_name {
+            Some(name) => (
+                format!("the plugin {name:?}"),
+                format!(
+                    "the plugin's grants (dashboard Plugins page, or PATCH /api/v1/plugins/{name})"
+                ),
+            ),
+            None => ("this script".into(), "the script's capabilities".into()),
+        }
     }
 
     /// `text` with every secret handed to the guest replaced by a marker.

@@ -79,7 +79,7 @@ impl HostContext {
             }
             let rule = policy
                 .rule_for(&method, &url)
-                .ok_or_else(|| denied_message(&method, &url, hop > 0))?;
+                .ok_or_else(|| denied_message(&self.grantee(), &method, &url, hop > 0))?;
             let remaining = deadline.saturating_duration_since(Instant::now());
             let addresses = resolve(&url, rule.allow_private, remaining).await?;
             self.counters.http_requests += 1;
@@ -154,7 +154,12 @@ fn host_port(url: &Url) -> String {
     }
 }
 
-fn denied_message(method: &str, url: &Url, redirected: bool) -> HostError {
+fn denied_message(
+    (who, where_): &(String, String),
+    method: &str,
+    url: &Url,
+    redirected: bool,
+) -> HostError {
     let target = host_port(url);
     let via = if redirected {
         " (reached by a redirect)"
@@ -162,9 +167,9 @@ fn denied_message(method: &str, url: &Url, redirected: bool) -> HostError {
         ""
     };
     HostError::Denied(format!(
-        "HTTP {method} to {target}{via} is not allowed: no entry of this script's HTTP \
-         allowlist matches it. An admin can grant it in the script's capabilities \
-         (for `automa run`: --allow-http {target})"
+        "HTTP {method} to {target}{via} is not allowed: no entry of the HTTP allowlist of \
+         {who} matches it. An admin can grant it in {where_} (for `automa run`: \
+         --allow-http {target})"
     ))
 }
 

@@ -22,9 +22,9 @@ impl HostContext {
             .iter()
             .any(|granted| granted == name)
         {
+            let (who, where_) = self.grantee();
             return Err(HostError::Denied(format!(
-                "the secret {name:?} is not granted to this script; an admin can grant it in \
-                 the script's capabilities"
+                "the secret {name:?} is not granted to {who}; an admin can grant it in {where_}"
             )));
         }
         let value = self

@@ -12,8 +12,16 @@ const MAX_VALUE_BYTES: usize = 1024 * 1024;
 
 impl HostContext {
     fn state_store(&self) -> Result<Arc<dyn StateStore>, HostError> {
-        self.state.clone().ok_or_else(|| {
-            HostError::Denied("this run has no state store (state belongs to saved scripts)".into())
+        self.state.clone().ok_or_else(|| match &self.plugin_name {
+            Some(_) => {
+                let (who, where_) = self.grantee();
+                HostError::Denied(format!(
+                    "{who} has no state; an admin can grant it state in {where_}"
+                ))
+            }
+            None => HostError::Denied(
+                "this run has no state store (state belongs to saved scripts)".into(),
+            ),
         })
     }
 }

@@ -432,7 +432,20 @@ def main():
             .starts_with("PermissionError"),
         "{out}"
     );
-    assert!(out["count"].is_string(), "state is not granted: {out}");
+    assert!(
+        out["fetch"]
+            .as_str()
+            .unwrap()
+            .contains("An admin can grant it in the plugin's grants"),
+        "the denial names where to grant it: {out}"
+    );
+    assert!(
+        out["count"]
+            .as_str()
+            .unwrap()
+            .contains("the plugin \"testkit\" has no state"),
+        "state is not granted: {out}"
+    );
 
     let resp = app
         .send_json(

@@ -102,6 +102,7 @@ impl RunPlugins {
             }),
         );
         host.secrets = Arc::new(MapSecrets(secrets));
+        host.plugin_name = Some(name.to_owned());
         if grants.state {
             host.state = Some(Arc::new(DbState {
                 db: inner.db.clone(),
