@@ -1,6 +1,7 @@
 //! `/jobs`: job history through `GET /api/v1/jobs` (the viewer's jobs, everyone's for
 //! an admin), filtered by status, script and start time, with cursor paging.
 
+use super::client::encode;
 use super::filters::{link, utc_input};
 use super::page::{Viewer, html_status, when_text};
 use crate::error::{ApiError, PageError};
@@ -82,10 +83,25 @@ pub async fn list(viewer: Viewer, Query(q): Query<JobsQuery>) -> Result<Response
         }
         Err(e) => return Err(ApiError::from(e).into()),
     };
-    let by_id: HashMap<&str, &str> = names
-        .iter()
-        .map(|(id, name)| (id.as_str(), name.as_str()))
-        .collect();
+    let mut by_id: HashMap<String, String> = names.iter().cloned().collect();
+    // The script list above is one page; name the rest of this page's scripts one by one.
+    for job in page_of["items"].as_array().into_iter().flatten() {
+        let Some(script_id) = job["script_id"].as_str() else {
+            continue;
+        };
+        if by_id.contains_key(script_id) {
+            continue;
+        }
+        let name = match viewer
+            .api
+            .get(&format!("/api/v1/scripts/{}", encode(script_id)))
+            .await
+        {
+            Ok(script) => script["name"].as_str().unwrap_or("(unnamed)").to_owned(),
+            Err(_) => "(deleted script)".to_owned(),
+        };
+        by_id.insert(script_id.to_owned(), name);
+    }
     view.jobs = page_of["items"]
         .as_array()
         .into_iter()
@@ -97,7 +113,8 @@ pub async fn list(viewer: Viewer, Query(q): Query<JobsQuery>) -> Result<Response
                 script_id: script_id.to_owned(),
                 script_name: by_id
                     .get(script_id)
-                    .map_or_else(|| "(deleted script)".to_owned(), |n| (*n).to_owned()),
+                    .cloned()
+                    .unwrap_or_else(|| "(deleted script)".to_owned()),
                 status: j["status"].as_str().unwrap_or_default().to_owned(),
                 when: when_text(j["created_at"].as_str().unwrap_or_default()),
             }
