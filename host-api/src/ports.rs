@@ -162,6 +162,9 @@ pub trait RunEvents: Send + Sync {
     fn log(&self, _level: crate::LogLevel, _message: &str, _fields: Option<&Value>) {}
     /// A progress report.
     fn progress(&self, _fraction: f32, _message: Option<&str>) {}
+    /// From now on, replace `secret` with a marker in everything recorded (a plugin's
+    /// secret, which the calling run must not see).
+    fn also_redact(&self, _secret: &str) {}
 }
 
 /// Ports that do nothing: deny-all defaults for the optional ones.

@@ -528,6 +528,7 @@ def main():
         .await
         .unwrap();
     assert!(logs.contains("the secret is [REDACTED]"), "{logs}");
+    assert!(logs.contains("printed [REDACTED] in two writes"), "{logs}");
     assert!(!logs.contains(value), "{logs}");
 }
 

@@ -19,6 +19,7 @@ use bindings::automa::host::plugin_types::{CapabilityRequest, FunctionSpec};
 use bindings::automa::host::{http, log, secrets, state};
 use bindings::{Error, Guest, Manifest};
 use serde_json::{Value, json};
+use std::io::Write;
 
 struct Testkit;
 
@@ -126,6 +127,13 @@ impl Guest for Testkit {
                 let name = args["name"].as_str().unwrap_or_default();
                 let value = secrets::get(name)?;
                 log::write(log::Level::Info, &format!("the secret is {value}"), None);
+                // Also to stdout in two writes, split inside the value.
+                let (head, tail) = value.split_at(value.len() / 2);
+                let mut stdout = std::io::stdout();
+                let _ = write!(stdout, "printed {head}");
+                let _ = stdout.flush();
+                let _ = writeln!(stdout, "{tail} in two writes");
+                let _ = stdout.flush();
                 Ok(json!({"value": value}).to_string())
             }
             other => Err(Error::NotFound(format!("no function {other}"))),

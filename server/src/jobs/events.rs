@@ -59,8 +59,9 @@ enum Record {
 /// for its end, up to a limit), so `print("a", 1)` is one entry, not four.
 pub struct JobEvents {
     partial: Mutex<[Vec<u8>; 2]>,
-    /// Values of the secrets granted to the script: never stored or streamed.
-    redact: Vec<String>,
+    /// Values of the secrets granted to the script (and to plugins it called): never
+    /// stored or streamed.
+    redact: Mutex<Vec<String>>,
     seq: AtomicI64,
     to_store: mpsc::UnboundedSender<Record>,
     live: broadcast::Sender<LogEntry>,
@@ -103,7 +104,7 @@ impl JobEvents {
         });
         let events = Self {
             partial: Mutex::default(),
-            redact,
+            redact: Mutex::new(redact),
             seq: AtomicI64::new(first_seq),
             to_store,
             live,
@@ -119,7 +120,12 @@ impl JobEvents {
         mut message: String,
         mut fields: Option<Value>,
     ) {
-        for secret in &self.redact {
+        let redact = self
+            .redact
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for secret in &redact {
             if message.contains(secret.as_str()) {
                 message = message.replace(secret.as_str(), "[REDACTED]");
             }
@@ -182,6 +188,13 @@ impl JobEvents {
 }
 
 impl RunEvents for JobEvents {
+    fn also_redact(&self, secret: &str) {
+        let mut redact = self.redact.lock().unwrap_or_else(|e| e.into_inner());
+        if !secret.is_empty() && !redact.iter().any(|s| s == secret) {
+            redact.push(secret.to_owned());
+        }
+    }
+
     fn output(&self, stream: OutputStream, chunk: &[u8]) {
         let (index, name) = match stream {
             OutputStream::Stdout => (0, "stdout"),

@@ -87,6 +87,11 @@ impl RunPlugins {
         let grants = grants_of(&row);
         // Decrypted up front so the plugin's log lines can be scrubbed of them too.
         let secrets = crate::secrets::granted(&inner.db, &inner.secrets_key, &grants.secrets).await;
+        // Whole lines of the run's log are scrubbed too, so a secret split across writes
+        // is caught where the run's own events join them.
+        for value in secrets.values() {
+            self.events.also_redact(value);
+        }
         let mut host = HostContext::new(
             Arc::new(grants.capabilities()),
             inner.http.clone(),
@@ -149,6 +154,9 @@ impl RunEvents for PrefixedEvents {
         }
         let text = self.scrub(&String::from_utf8_lossy(chunk));
         self.inner.output(stream, text.as_bytes());
+    }
+    fn also_redact(&self, secret: &str) {
+        self.inner.also_redact(secret);
     }
     fn log(&self, level: LogLevel, message: &str, fields: Option<&Value>) {
         let message = self.scrub(&format!("{}{message}", self.prefix));
