@@ -57,6 +57,8 @@ pub struct Config {
     pub pip_no_index: bool,
     /// The server's SMTP settings: email from scripts and job notifications.
     pub smtp: Option<automa_runtime::host::SmtpSettings>,
+    /// An MCP session without a client request for this long is closed (tests shorten it).
+    pub mcp_session_idle: Duration,
 }
 
 impl Config {
@@ -82,6 +84,7 @@ impl Config {
             pip_find_links: None,
             pip_no_index: false,
             smtp: None,
+            mcp_session_idle: crate::mcp::SESSION_IDLE,
         }
     }
 

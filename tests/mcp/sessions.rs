@@ -1,8 +1,9 @@
 //! Tool-list change notifications (legacy sessions and 2026-07-28 subscriptions) and
-//! sessions: bound to the user who opened them, ended on shutdown.
+//! sessions: bound to the user who opened them, capped per user, expired by client
+//! requests alone, closed with their disabled user, ended on shutdown.
 
-use crate::endpoint::client;
-use crate::helpers::{TestApp, serve_on, spawn_app};
+use crate::endpoint::{client, create_script};
+use crate::helpers::{TestApp, USER_PASSWORD, serve_on, spawn_app, spawn_app_with};
 use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -213,4 +214,148 @@ async fn shutdown_ends_open_sessions_and_their_streams() {
     })
     .await;
     assert!(ended.is_ok(), "the SSE stream outlived the server");
+}
+
+/// Opens the standalone notification stream of a session and collects it, in a task,
+/// until the server ends it.
+async fn collect_stream(
+    app: &TestApp,
+    token: &str,
+    session: &str,
+) -> tokio::task::JoinHandle<String> {
+    let resp = in_session(app, token, session, "GET")
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut stream = resp.bytes_stream();
+    tokio::spawn(async move {
+        let mut text = String::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        text
+    })
+}
+
+async fn assert_ends(stream: tokio::task::JoinHandle<String>) -> String {
+    tokio::time::timeout(Duration::from_secs(5), stream)
+        .await
+        .expect("the session's stream outlived it")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn past_16_sessions_a_user_loses_the_least_recently_used() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (_, alice) = app.create_user(&admin, "alice@example.org").await;
+    let (_, bob) = app.create_user(&admin, "bob@example.org").await;
+    let bobs = initialize(&app, &bob).await;
+    let mut sessions = Vec::new();
+    let mut stream = None;
+    for i in 0..16 {
+        sessions.push(initialize(&app, &alice).await);
+        if i == 1 {
+            stream = Some(collect_stream(&app, &alice, &sessions[1]).await);
+        }
+    }
+    // The first one is in use, so the second (with its open stream) is now the least
+    // recently used.
+    let (status, _) = list_tools(&app, &alice, &sessions[0]).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let newest = initialize(&app, &alice).await;
+    let (status, _) = list_tools(&app, &alice, &sessions[1]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_ends(stream.unwrap()).await;
+    for session in sessions[2..].iter().chain([&sessions[0], &newest]) {
+        let (status, body) = list_tools(&app, &alice, session).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // Another user's sessions do not count against hers.
+    let (status, _) = list_tools(&app, &bob, &bobs).await;
+    assert_eq!(status, StatusCode::OK);
+    // Still 16 at most: the next one replaces the now least recently used.
+    initialize(&app, &alice).await;
+    let (status, _) = list_tools(&app, &alice, &sessions[2]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = list_tools(&app, &alice, &sessions[3]).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_though_notifications_reach_it() {
+    let app = spawn_app_with(|c| c.mcp_session_idle = Duration::from_secs(2)).await;
+    let admin = app.setup_admin().await;
+    let (_, alice) = app.create_user(&admin, "alice@example.org").await;
+    let idle = initialize(&app, &alice).await;
+    let busy = initialize(&app, &alice).await;
+    let stream = collect_stream(&app, &alice, &idle).await;
+    let script = create_script(
+        &app,
+        &alice,
+        json!({"name": "changing", "source": "def main():\n    return 1\n",
+               "expose_as_tool": true}),
+    )
+    .await;
+
+    // Tools keep changing (a notification to both sessions each time); only `busy`
+    // makes requests.
+    let started = Instant::now();
+    let mut n = 0;
+    while started.elapsed() < Duration::from_millis(3500) {
+        n += 1;
+        let resp = app
+            .send_json(
+                "PATCH",
+                &format!("/api/v1/scripts/{script}"),
+                &alice,
+                json!({"description": format!("Version {n}.")}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let (status, body) = list_tools(&app, &alice, &busy).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    let (status, _) = list_tools(&app, &alice, &idle).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let heard = assert_ends(stream).await;
+    assert!(
+        heard.matches("notifications/tools/list_changed").count() >= 2,
+        "{heard}"
+    );
+    let (status, _) = list_tools(&app, &alice, &busy).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_disabled_users_sessions_are_closed() {
+    // Long enough that idleness cannot be what closes them here.
+    let app = spawn_app_with(|c| c.mcp_session_idle = Duration::from_secs(10)).await;
+    let admin = app.setup_admin().await;
+    let (alice_id, alice) = app.create_user(&admin, "alice@example.org").await;
+    let (_, bob) = app.create_user(&admin, "bob@example.org").await;
+    let hers = initialize(&app, &alice).await;
+    let stream = collect_stream(&app, &alice, &hers).await;
+    let bobs = initialize(&app, &bob).await;
+
+    let path = format!("/api/v1/users/{alice_id}");
+    let resp = app
+        .send_json("PATCH", &path, &admin, json!({"disabled": true}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_ends(stream).await;
+    let resp = app
+        .send_json("PATCH", &path, &admin, json!({"disabled": false}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let alice = app.login_token("alice@example.org", USER_PASSWORD).await;
+    let (status, _) = list_tools(&app, &alice, &hers).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = list_tools(&app, &bob, &bobs).await;
+    assert_eq!(status, StatusCode::OK);
 }

@@ -42,6 +42,7 @@ const SESSION_HEADER: &str = "mcp-session-id";
 /// Answers 401 (the API's JSON error body) before rmcp parses anything, and keeps each
 /// session to the user who opened it: a request naming a session that is not the
 /// caller's gets 404, as for an unknown session (the client may initialize its own).
+/// A request in the caller's own session is what keeps that session from expiring.
 pub async fn require_bearer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let principal = match authenticate(&parts, &state).await {
@@ -57,7 +58,7 @@ pub async fn require_bearer(State(state): State<AppState>, req: Request, next: N
         .get(SESSION_HEADER)
         .map(|v| v.to_str().unwrap_or_default().to_owned());
     if let Some(id) = &session
-        && !state.mcp.session_belongs_to(id, &user_id)
+        && !state.mcp.use_session(id, &user_id)
     {
         tracing::debug!(user = %user_id, "MCP request for a session that is not the caller's");
         return ApiError::NotFound.into_response();

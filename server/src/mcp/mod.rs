@@ -27,7 +27,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use std::sync::Arc;
 
 pub use auth::Caller;
-pub use sessions::McpHandle;
+pub use sessions::{McpHandle, SESSION_IDLE};
 
 /// The `/mcp` route, behind bearer authentication.
 pub fn router(state: AppState) -> Router<AppState> {
@@ -51,12 +51,12 @@ pub fn router(state: AppState) -> Router<AppState> {
                 ended: sessions::SessionEnd::new(),
             })
         },
-        Arc::new(sessions::BoundSessions::new(
-            state.mcp.clone(),
-            sessions::SESSION_IDLE,
-        )),
+        state.mcp.sessions(),
         config,
     );
+    state
+        .mcp
+        .spawn_sweeper(state.clone(), state.config.mcp_session_idle);
     Router::new()
         .route_service("/mcp", service)
         .layer(middleware::from_fn_with_state(state, auth::require_bearer))

@@ -7,6 +7,7 @@
 //! Either way the notification is only a hint: the list itself is computed per request.
 
 use super::Caller;
+use crate::state::AppState;
 use rmcp::RoleServer;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::service::Peer;
@@ -16,15 +17,19 @@ use rmcp::transport::streamable_http_server::session::local::{
 use rmcp::transport::streamable_http_server::session::{
     ServerSseMessage, SessionId, SessionManager,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 /// A session without any request for this long is closed (the client must initialize
-/// again); it keeps idle clients from holding memory forever.
+/// again); it keeps idle clients from holding memory forever. `Config::mcp_session_idle`.
 pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
+
+/// Open sessions per user; initializing one more closes that user's least recently used
+/// session (each holds a task and a notification receiver).
+pub const MAX_SESSIONS_PER_USER: usize = 16;
 
 /// A script that is, or was, exposed as a tool changed; its owner and admins see it.
 #[derive(Debug, Clone)]
@@ -40,8 +45,8 @@ pub struct McpHandle(Arc<HandleInner>);
 struct HandleInner {
     changes: broadcast::Sender<ToolChange>,
     shutdown: CancellationToken,
-    /// Open session id -> the user who opened it (`None` until `initialize` answered).
-    owners: Mutex<HashMap<String, Option<String>>>,
+    /// The legacy sessions (rmcp's, plus who owns each and when it was last used).
+    sessions: Arc<BoundSessions>,
 }
 
 impl Default for McpHandle {
@@ -57,7 +62,7 @@ impl McpHandle {
         Self(Arc::new(HandleInner {
             changes,
             shutdown: CancellationToken::new(),
-            owners: Mutex::new(HashMap::new()),
+            sessions: Arc::new(BoundSessions::new()),
         }))
     }
 
@@ -79,24 +84,77 @@ impl McpHandle {
         self.0.shutdown.clone()
     }
 
-    fn owners(&self) -> MutexGuard<'_, HashMap<String, Option<String>>> {
-        // A panic while holding this lock cannot leave the map half-updated.
-        self.0.owners.lock().unwrap_or_else(|e| e.into_inner())
+    pub(super) fn sessions(&self) -> Arc<BoundSessions> {
+        self.0.sessions.clone()
     }
 
     /// May `user_id` use session `id`? Unknown sessions are refused too, so a session is
-    /// never reachable before it is bound to its user.
-    pub(super) fn session_belongs_to(&self, id: &str, user_id: &str) -> bool {
-        self.owners()
-            .get(id)
-            .is_some_and(|owner| owner.as_deref() == Some(user_id))
+    /// never reachable before it is bound to its user. A yes counts as a use of the
+    /// session (idle expiry counts client requests only, not what the server sends).
+    pub(super) fn use_session(&self, id: &str, user_id: &str) -> bool {
+        let mut table = self.0.sessions.table();
+        match table.get_mut(id) {
+            Some(entry) if entry.owner.as_deref() == Some(user_id) => {
+                entry.last_request = Instant::now();
+                true
+            }
+            _ => false,
+        }
     }
 
-    /// Binds a just-initialized session to its user (only a fresh, unbound one).
+    /// Binds a just-initialized session to its user (only a fresh, unbound one). Past
+    /// `MAX_SESSIONS_PER_USER`, the user's least recently used sessions are closed.
     pub(super) fn bind_session(&self, id: &str, user_id: &str) {
-        if let Some(owner @ None) = self.owners().get_mut(id) {
-            *owner = Some(user_id.to_owned());
+        let evicted = {
+            let mut table = self.0.sessions.table();
+            match table.get_mut(id) {
+                Some(entry) if entry.owner.is_none() => {
+                    entry.owner = Some(user_id.to_owned());
+                    entry.last_request = Instant::now();
+                }
+                _ => return,
+            }
+            let mut theirs: Vec<(Instant, String)> = table
+                .iter()
+                .filter(|(sid, e)| e.owner.as_deref() == Some(user_id) && sid.as_str() != id)
+                .map(|(sid, e)| (e.last_request, sid.clone()))
+                .collect();
+            let excess = (theirs.len() + 1).saturating_sub(MAX_SESSIONS_PER_USER);
+            theirs.sort();
+            let evicted: Vec<String> = theirs.into_iter().take(excess).map(|(_, s)| s).collect();
+            // Unreachable from now on; rmcp's side is closed below.
+            for sid in &evicted {
+                table.remove(sid);
+            }
+            evicted
+        };
+        if !evicted.is_empty() {
+            tracing::info!(
+                user = %user_id,
+                closed = evicted.len(),
+                "MCP session limit reached; closed the least recently used"
+            );
+            self.0.sessions.close_later(evicted);
         }
+    }
+
+    /// Closes, every `idle / 8` (at most a minute), the sessions without a client request
+    /// for `idle` and those of users since disabled or deleted; stops on shutdown.
+    pub(super) fn spawn_sweeper(&self, state: AppState, idle: Duration) {
+        let sessions = self.sessions();
+        let shutdown = self.shutdown_token();
+        let every = (idle / 8).clamp(Duration::from_millis(50), Duration::from_secs(60));
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = ticks.tick() => {}
+                }
+                sessions.sweep(&state, idle).await;
+            }
+        });
     }
 
     /// Waits for the next change `caller` may see; `false` once `stop` fires or the
@@ -171,18 +229,95 @@ impl SessionEnd {
     }
 }
 
-/// rmcp's in-memory sessions, bookkept in `McpHandle` so each session id can be bound
-/// to the user who opened it and forgotten when it closes, however it closes.
+/// One open session: its user (`None` until `initialize` answered) and its last request.
+struct Entry {
+    owner: Option<String>,
+    last_request: Instant,
+}
+
+/// rmcp's in-memory sessions, bookkept so each session id can be bound to the user who
+/// opened it, expired by client requests alone, and forgotten when it closes, however
+/// it closes. rmcp's own idle timer is off: the notifications the server sends reset
+/// it, so a session left open while tools kept changing never expired.
 pub(super) struct BoundSessions {
     inner: LocalSessionManager,
-    hub: McpHandle,
+    table: Mutex<HashMap<String, Entry>>,
 }
 
 impl BoundSessions {
-    pub(super) fn new(hub: McpHandle, idle: Duration) -> Self {
+    fn new() -> Self {
         let mut inner = LocalSessionManager::default();
-        inner.session_config.keep_alive = Some(idle);
-        Self { inner, hub }
+        inner.session_config.keep_alive = None;
+        Self {
+            inner,
+            table: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn table(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic while holding this lock cannot leave the map half-updated.
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Closes sessions already removed from the table (so refused from now on) in rmcp,
+    /// which ends their handler, notifications and streams.
+    fn close_later(self: &Arc<Self>, ids: Vec<String>) {
+        let sessions = self.clone();
+        tokio::spawn(async move {
+            for id in ids {
+                let id = SessionId::from(id);
+                if let Err(err) = sessions.inner.close_session(&id).await {
+                    tracing::debug!(error = %err, "closing an MCP session failed");
+                }
+            }
+        });
+    }
+
+    async fn sweep(self: &Arc<Self>, state: &AppState, idle: Duration) {
+        let now = Instant::now();
+        let (mut expired, owners) = {
+            let table = self.table();
+            let expired: Vec<String> = table
+                .iter()
+                .filter(|(_, e)| now.saturating_duration_since(e.last_request) > idle)
+                .map(|(id, _)| id.clone())
+                .collect();
+            let owners: HashSet<String> = table.values().filter_map(|e| e.owner.clone()).collect();
+            (expired, owners)
+        };
+        // Their requests are refused already; this frees what their sessions hold.
+        let mut gone = Vec::new();
+        for user_id in owners {
+            match crate::db::users::find_by_id(&state.db, &user_id).await {
+                Ok(Some(user)) if !user.disabled => {}
+                Ok(_) => gone.push(user_id),
+                Err(err) => tracing::warn!(error = %err, "MCP session sweep: user lookup failed"),
+            }
+        }
+        {
+            let mut table = self.table();
+            // Re-checked under the lock: a request may have used one meanwhile.
+            expired.retain(|id| {
+                table.get(id).is_some_and(|e| {
+                    Instant::now().saturating_duration_since(e.last_request) > idle
+                })
+            });
+            expired.extend(
+                table
+                    .iter()
+                    .filter(|(_, e)| e.owner.as_ref().is_some_and(|o| gone.contains(o)))
+                    .map(|(id, _)| id.clone()),
+            );
+            expired.sort();
+            expired.dedup();
+            for id in &expired {
+                table.remove(id);
+            }
+        }
+        if !expired.is_empty() {
+            tracing::debug!(closed = expired.len(), "MCP sessions expired");
+            self.close_later(expired);
+        }
     }
 }
 
@@ -192,7 +327,13 @@ impl SessionManager for BoundSessions {
 
     async fn create_session(&self) -> Result<(SessionId, Self::Transport), Self::Error> {
         let (id, transport) = self.inner.create_session().await?;
-        self.hub.owners().insert(id.to_string(), None);
+        self.table().insert(
+            id.to_string(),
+            Entry {
+                owner: None,
+                last_request: Instant::now(),
+            },
+        );
         Ok((id, transport))
     }
 
@@ -210,7 +351,7 @@ impl SessionManager for BoundSessions {
 
     /// Called for DELETE and by rmcp when a session's service ends (idle, shutdown).
     async fn close_session(&self, id: &SessionId) -> Result<(), Self::Error> {
-        self.hub.owners().remove(id.as_ref());
+        self.table().remove(id.as_ref());
         self.inner.close_session(id).await
     }
 
