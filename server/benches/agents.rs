@@ -21,21 +21,30 @@ fn main() -> anyhow::Result<()> {
         .block_on(bench())
 }
 
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// A field of a /proc/self file in bytes (values there are in kB).
+fn proc_bytes(file: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/self/{file}"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(str::to_owned)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .unwrap_or(0)
         * 1024
+}
+
+/// Memory: resident (RSS), proportional (PSS: a page mapped by several instances, like
+/// the compiled image's memory pages, counts once in all), and PSS anonymous and
+/// file-backed.
+fn memory() -> [u64; 4] {
+    [
+        proc_bytes("status", "VmRSS:"),
+        proc_bytes("smaps_rollup", "Pss:"),
+        proc_bytes("smaps_rollup", "Pss_Anon:"),
+        proc_bytes("smaps_rollup", "Pss_File:"),
+    ]
 }
 
 async fn bench() -> anyhow::Result<()> {
@@ -66,7 +75,7 @@ async fn bench() -> anyhow::Result<()> {
     )
     .await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = rss_bytes();
+    let before = memory();
     for n in 0..IDLE_AGENTS {
         let agent = post(
             "/api/v1/agents".into(),
@@ -85,12 +94,17 @@ async fn bench() -> anyhow::Result<()> {
         .await?;
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let after = rss_bytes();
-    let per_agent = after.saturating_sub(before) as f64 / IDLE_AGENTS as f64;
+    let after = memory();
+    let each =
+        |i: usize| after[i].saturating_sub(before[i]) as f64 / IDLE_AGENTS as f64 / 1048576.0;
     println!(
-        "idle agents: {IDLE_AGENTS} add {:.0} MiB resident, {:.2} MiB each (target <= 4 MiB)",
-        after.saturating_sub(before) as f64 / 1048576.0,
-        per_agent / 1048576.0
+        "idle agents: {IDLE_AGENTS} add {:.2} MiB each as RSS (pages shared between instances \
+         counted once per instance), {:.2} MiB each as PSS ({:.2} anonymous, {:.2} file-backed) \
+         (target <= 4 MiB)",
+        each(0),
+        each(1),
+        each(2),
+        each(3)
     );
 
     let echo = "import automa\nwhile not automa.agent.stop_requested():\n    m = automa.agent.receive(timeout=5)\n    if m is not None:\n        automa.agent.emit(m)\n";
