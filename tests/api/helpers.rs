@@ -174,6 +174,19 @@ impl TestApp {
         (id, self.login_token(email, USER_PASSWORD).await)
     }
 
+    /// The audit entries once `done` holds for them (host calls reach the audit log
+    /// through a queue), or as they are after 10 s.
+    pub async fn audit_until(&self, admin: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let entries = self.audit_actions(admin).await;
+            if done(&entries) || std::time::Instant::now() > deadline {
+                return entries;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn audit_actions(&self, admin: &str) -> Vec<Value> {
         let resp = self.get("/api/v1/audit?limit=200", admin).await;
         assert_eq!(resp.status(), StatusCode::OK);

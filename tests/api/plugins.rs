@@ -147,20 +147,14 @@ def main():
     assert_eq!(job["result"]["heads"], json!(["A", "B"]));
 
     // Host calls reach the audit log through a queue: wait for the script's call.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let actions = loop {
-        let actions: Vec<String> = app
-            .audit_actions(&admin)
-            .await
-            .iter()
-            .map(|e| e["action"].as_str().unwrap().to_owned())
-            .collect();
-        if actions.iter().any(|a| a == "host.plugins.call") || std::time::Instant::now() > deadline
-        {
-            break actions;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let actions: Vec<String> = app
+        .audit_until(&admin, |entries| {
+            entries.iter().any(|e| e["action"] == "host.plugins.call")
+        })
+        .await
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
     for action in [
         "plugin.install",
         "plugin.replace",
@@ -590,20 +584,17 @@ def main():
 
     // The call that used the secret webhook URL is audited without it (host calls
     // reach the audit log through a queue, so wait for all three).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let targets = loop {
-        let targets: Vec<String> = app
-            .audit_actions(&admin)
-            .await
-            .iter()
-            .filter(|e| e["actor"] == "plugin:chat-notify" && e["action"] == "host.http.send")
-            .map(|e| e["target"].as_str().unwrap_or_default().to_owned())
-            .collect();
-        if targets.len() >= 3 || std::time::Instant::now() > deadline {
-            break targets;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let is_hook_send =
+        |e: &Value| e["actor"] == "plugin:chat-notify" && e["action"] == "host.http.send";
+    let targets: Vec<String> = app
+        .audit_until(&admin, |entries| {
+            entries.iter().filter(|e| is_hook_send(e)).count() >= 3
+        })
+        .await
+        .iter()
+        .filter(|e| is_hook_send(e))
+        .map(|e| e["target"].as_str().unwrap_or_default().to_owned())
+        .collect();
     assert!(
         targets.contains(&"POST [REDACTED]".to_owned()),
         "{targets:?}"
