@@ -251,12 +251,15 @@ fn host_ip(host: &str) -> Option<IpAddr> {
         .ok()
 }
 
-/// Loopback, private, link-local, shared, unspecified, multicast or otherwise not a
-/// public unicast address: such targets are refused unless a rule allows them.
+/// Loopback, private, link-local, shared, unspecified, multicast, reserved or otherwise
+/// not a public unicast address: such targets are refused unless a rule allows them.
+/// IPv6 prefixes that carry or reach an IPv4 address (NAT64, 6to4, Teredo, IPv4-compatible
+/// and -translated) are refused as a whole, since the gateway behind them may reach a
+/// private IPv4 network; an IPv4-mapped address is judged by its IPv4 address.
 pub fn is_non_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -265,19 +268,38 @@ pub fn is_non_public(ip: IpAddr) -> bool {
                 || v4.is_multicast()
                 || v4.is_documentation()
                 || a == 0
+                // 240.0.0.0/4: reserved.
+                || a >= 240
+                // 100.64.0.0/10: shared address space (carrier-grade NAT).
                 || (a == 100 && (64..128).contains(&b))
+                // 198.18.0.0/15: benchmarking.
                 || (a == 198 && (b == 18 || b == 19))
+                // 192.0.0.0/24: IETF protocol assignments; 192.88.99.0/24: 6to4 relays.
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 192 && b == 88 && c == 99)
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_non_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let s = v6.segments();
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
+                // fc00::/7 unique local, fe80::/10 link-local, fec0::/10 site-local.
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                // ::/96 IPv4-compatible, ::ffff:0:0/96 IPv4-translated.
+                || s[..6] == [0; 6]
+                || (s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0)
+                // 64:ff9b::/96 NAT64, 64:ff9b:1::/48 local-use NAT64.
+                || (s[0] == 0x64 && s[1] == 0xff9b && (s[2..6] == [0; 4] || s[2] == 1))
+                // 2002::/16 6to4, 2001::/32 Teredo, 2001:db8::/32 documentation.
+                || s[0] == 0x2002
+                || (s[0] == 0x2001 && (s[1] == 0 || s[1] == 0xdb8))
+                // 100::/64 discard-only.
+                || (s[0] == 0x100 && s[1..4] == [0; 3])
         }
     }
 }
@@ -346,6 +368,55 @@ mod tests {
             assert!(is_non_public(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
+            assert!(!is_non_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn reserved_and_transition_addresses_are_not_public() {
+        for ip in [
+            // 240.0.0.0/4 and the other special IPv4 blocks.
+            "240.0.0.1",
+            "250.1.2.3",
+            "255.255.255.255",
+            "192.0.0.8",
+            "192.88.99.1",
+            "198.18.0.1",
+            // IPv4-mapped addresses of private IPv4 addresses.
+            "::ffff:10.0.0.1",
+            "::ffff:192.168.1.1",
+            "::ffff:169.254.169.254",
+            "::ffff:100.64.0.1",
+            // NAT64, whatever it embeds.
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::808:808",
+            "64:ff9b:1::a00:1",
+            // 6to4 and Teredo.
+            "2002:7f00:1::1",
+            "2002:808:808::1",
+            "2001::1",
+            // IPv4-compatible and -translated.
+            "::7f00:1",
+            "::a00:1",
+            "::808:808",
+            "::ffff:0:a00:1",
+            // Site-local, documentation, discard-only.
+            "fec0::1",
+            "feff::1",
+            "2001:db8::1",
+            "100::1",
+        ] {
+            assert!(is_non_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "::ffff:8.8.8.8",
+            "1.1.1.1",
+            "223.255.255.1",
+            "2a00:1450:4001::1",
+            "2001:4860::8888",
+            "64:ff9c::1",
+        ] {
             assert!(!is_non_public(ip.parse().unwrap()), "{ip}");
         }
     }

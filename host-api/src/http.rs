@@ -103,12 +103,8 @@ impl HostContext {
                         method = "GET".into();
                         body.clear();
                     }
-                    if next.host_str() != url.host_str() {
-                        // Credentials are for the host they were written for.
-                        headers.retain(|(n, _)| {
-                            !n.eq_ignore_ascii_case("authorization")
-                                && !n.eq_ignore_ascii_case("cookie")
-                        });
+                    if !keeps_credentials(&url, &next) {
+                        headers.retain(|(n, _)| !is_credential_header(n));
                     }
                     url = next;
                 }
@@ -133,6 +129,21 @@ fn to_wit(answer: InboundResponse, url: &Url) -> Response {
         body: answer.body,
         url: url.to_string(),
     }
+}
+
+/// Whether credentials written for `from` may follow a redirect to `to`: only to the
+/// same host and port, and never from https down to plain http (where anyone on the path
+/// could read them). An http → https upgrade on the default ports keeps them.
+fn keeps_credentials(from: &Url, to: &Url) -> bool {
+    let downgrade = from.scheme() == "https" && to.scheme() != "https";
+    // `port()` is `None` for a scheme's default port, so 80 → 443 counts as the same.
+    !downgrade && from.host_str() == to.host_str() && from.port() == to.port()
+}
+
+fn is_credential_header(name: &str) -> bool {
+    ["authorization", "proxy-authorization", "cookie"]
+        .iter()
+        .any(|c| name.eq_ignore_ascii_case(c))
 }
 
 fn redirect_target(current: &Url, answer: &InboundResponse) -> Option<Url> {
