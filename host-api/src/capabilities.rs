@@ -4,12 +4,17 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use url::Url;
 
+mod net;
+pub use net::{NetAdmission, NetPolicy, NetRule};
+
 /// The capabilities one run holds. `Default` grants nothing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Capabilities {
     /// Outbound HTTP.
     pub http: HttpPolicy,
+    /// Outbound TCP connections, plain or TLS (`automa:host/net`).
+    pub net: NetPolicy,
     /// Outbound email.
     pub email: EmailPolicy,
     /// Names of the secrets the script may read.
@@ -162,12 +167,7 @@ impl HttpRule {
     }
 
     fn host_matches(&self, host: &str) -> bool {
-        let host = host.to_ascii_lowercase();
-        let rule = self.host.trim_start_matches('[').trim_end_matches(']');
-        match rule.strip_prefix("*.") {
-            Some(domain) => host.ends_with(&format!(".{domain}")),
-            None => host == rule,
-        }
+        host_pattern_matches(&self.host, host)
     }
 }
 
@@ -241,6 +241,20 @@ impl EmailPolicy {
     /// Whether every rule-check passes for `address`.
     pub fn allows(&self, address: &str) -> bool {
         self.rules.iter().any(|rule| rule.allows(address))
+    }
+}
+
+/// Whether `host` matches a rule's host: the same name or IP, or for `*.domain` any
+/// subdomain (not the domain itself). Case and IPv6 brackets do not matter.
+fn host_pattern_matches(pattern: &str, host: &str) -> bool {
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    let rule = pattern.trim_start_matches('[').trim_end_matches(']');
+    match rule.strip_prefix("*.") {
+        Some(domain) => host.ends_with(&format!(".{domain}")),
+        None => host == rule.to_ascii_lowercase(),
     }
 }
 

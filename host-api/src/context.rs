@@ -18,6 +18,8 @@ pub struct HostCounters {
     pub http_requests: u32,
     /// Emails sent.
     pub emails: u32,
+    /// Network connections attempted past the allowlist (`automa:host/net`).
+    pub net_connections: u32,
 }
 
 /// What the host implementations need for one run: the capabilities, the ports, and
@@ -50,6 +52,9 @@ pub struct HostContext {
     /// The plugin this context runs, when it is a plugin's rather than a script's:
     /// denials then say how to grant the plugin, not the script.
     pub plugin_name: Option<String>,
+    /// The CAs TLS connections trust: the webpki roots unless the server adds its own.
+    pub tls: Arc<crate::TlsTrust>,
+    pub(crate) net: crate::net::NetState,
     pub(crate) counters: HostCounters,
     pub(crate) artifact_bytes: u64,
     pub(crate) revealed_secrets: Vec<String>,
@@ -78,6 +83,8 @@ impl HostContext {
             agent: None,
             plugins: None,
             plugin_name: None,
+            tls: crate::TlsTrust::webpki(),
+            net: crate::net::NetState::default(),
             counters: HostCounters::default(),
             artifact_bytes: 0,
             revealed_secrets: Vec::new(),

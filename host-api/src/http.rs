@@ -7,7 +7,6 @@
 
 use crate::bindings::automa::host::http::{Header, Host, Request, Response};
 use crate::bindings::automa::host::types::Error as WitError;
-use crate::capabilities::is_non_public;
 use crate::ports::{BoxFuture, HttpClient, InboundResponse, OutboundRequest};
 use crate::{HostContext, HostError};
 use std::net::SocketAddr;
@@ -206,34 +205,10 @@ async fn resolve(
     let port = url
         .port_or_known_default()
         .ok_or_else(|| HostError::InvalidInput(format!("no port for {url}")))?;
-    let addresses: Vec<SocketAddr> = match url.host() {
-        Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
-        Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
-        Some(url::Host::Domain(name)) => {
-            let lookup = tokio::net::lookup_host((name, port));
-            tokio::time::timeout(timeout, lookup)
-                .await
-                .map_err(|_| HostError::Timeout(format!("resolving {name} took too long")))?
-                .map_err(|e| HostError::Failed(format!("cannot resolve {name}: {e}")))?
-                .collect()
-        }
-        None => return Err(HostError::InvalidInput(format!("no host in {url}"))),
-    };
-    if addresses.is_empty() {
-        return Err(HostError::Failed(format!(
-            "{} has no addresses",
-            host_port(url)
-        )));
-    }
-    if !allow_private && let Some(bad) = addresses.iter().find(|a| is_non_public(a.ip())) {
-        return Err(HostError::Denied(format!(
-            "{} resolves to {}, a loopback, private or link-local address; such addresses \
-             are refused unless an allowlist entry names them explicitly",
-            url.host_str().unwrap_or(""),
-            bad.ip()
-        )));
-    }
-    Ok(addresses)
+    let host = url
+        .host_str()
+        .ok_or_else(|| HostError::InvalidInput(format!("no host in {url}")))?;
+    crate::resolve::resolve_checked(host, port, allow_private, timeout).await
 }
 
 /// The real HTTP client: reqwest over rustls, no proxy, no automatic redirects.

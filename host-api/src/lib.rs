@@ -15,17 +15,23 @@ mod error;
 mod files;
 mod http;
 mod log;
+mod net;
 mod plugin_manifest;
 mod plugins;
 pub mod ports;
+mod resolve;
 mod secrets;
 mod state;
 
-pub use capabilities::{Capabilities, EmailPolicy, EmailRule, HttpPolicy, HttpRule, SharedDir};
+pub use capabilities::{
+    Capabilities, EmailPolicy, EmailRule, HttpPolicy, HttpRule, NetAdmission, NetPolicy, NetRule,
+    SharedDir,
+};
 pub use context::{HostContext, HostCounters};
 pub use email::{SmtpMailer, SmtpSettings, SmtpTls};
 pub use error::HostError;
 pub use http::ReqwestClient;
+pub use net::{Connection, TlsTrust};
 pub use plugin_manifest::{CapabilityRequest, PluginFunction, PluginManifest};
 
 /// Bindings generated from `wit/`: the `runner` world and its interfaces.
@@ -35,6 +41,9 @@ pub mod bindings {
         world: "runner",
         imports: { default: async },
         exports: { default: async },
+        with: {
+            "automa:host/net.connection": crate::net::Connection,
+        },
     });
 }
 
@@ -80,6 +89,7 @@ pub fn add_to_linker<T: Send + 'static>(
     wit::types::add_to_linker::<T, Ctx>(linker, get)?;
     wit::http::add_to_linker::<T, Ctx>(linker, get)?;
     wit::email::add_to_linker::<T, Ctx>(linker, get)?;
+    wit::net::add_to_linker::<T, Ctx>(linker, get)?;
     wit::files::add_to_linker::<T, Ctx>(linker, get)?;
     wit::secrets::add_to_linker::<T, Ctx>(linker, get)?;
     wit::state::add_to_linker::<T, Ctx>(linker, get)?;

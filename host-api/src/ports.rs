@@ -135,14 +135,60 @@ pub struct HostCallRecord {
     pub outcome: &'static str,
     /// The error message, when it failed.
     pub detail: Option<String>,
-    /// How long it took.
+    /// How long it took; for a connection, how long it was open.
     pub duration: Duration,
+}
+
+/// What one TCP connection of a script did, audited once when it closes (or when it
+/// was refused or failed to open).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConnectionRecord {
+    /// The host the script asked for, as given.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// The address connected to, once resolved and reached.
+    pub address: Option<SocketAddr>,
+    /// Whether TLS was used (from the start or after `start-tls`).
+    pub tls: bool,
+    /// Bytes the script sent (plaintext, for TLS).
+    pub bytes_sent: u64,
+    /// Bytes the script received (plaintext, for TLS).
+    pub bytes_received: u64,
+}
+
+impl ConnectionRecord {
+    /// One line for logs: `tls to 1.2.3.4:443, 120 bytes sent, 4096 received`.
+    pub fn summary(&self) -> String {
+        let kind = if self.tls { "tls" } else { "plain" };
+        let address = match self.address {
+            Some(address) => format!(" to {address}"),
+            None => String::new(),
+        };
+        format!(
+            "{kind}{address}, {} bytes sent, {} received",
+            self.bytes_sent, self.bytes_received
+        )
+    }
 }
 
 /// Receives a record of every host call a script makes.
 pub trait AuditSink: Send + Sync {
     /// Record one call. Must not block.
     fn record(&self, call: HostCallRecord);
+
+    /// Record one TCP connection (`net.connect`): `call` says how it ended and how long
+    /// it was open, `connection` what it reached and carried. Must not block. By
+    /// default the facts are summed up in the call's detail; a sink that stores
+    /// structured details should keep `connection` as such.
+    fn connection(&self, mut call: HostCallRecord, connection: &ConnectionRecord) {
+        let summary = connection.summary();
+        call.detail = Some(match call.detail.take() {
+            Some(error) => format!("{error}; {summary}"),
+            None => summary,
+        });
+        self.record(call);
+    }
 }
 
 /// Which output stream a chunk came from.
