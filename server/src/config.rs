@@ -57,6 +57,9 @@ pub struct Config {
     pub pip_no_index: bool,
     /// The server's SMTP settings: email from scripts and job notifications.
     pub smtp: Option<automa_runtime::host::SmtpSettings>,
+    /// PEM files of CA certificates that scripts' TLS connections (`automa:host/net`)
+    /// trust besides the webpki roots.
+    pub tls_extra_ca_certs: Vec<PathBuf>,
     /// An MCP session without a client request for this long is closed (tests shorten it).
     pub mcp_session_idle: Duration,
 }
@@ -84,6 +87,7 @@ impl Config {
             pip_find_links: None,
             pip_no_index: false,
             smtp: None,
+            tls_extra_ca_certs: Vec::new(),
             mcp_session_idle: crate::mcp::SESSION_IDLE,
         }
     }
@@ -127,6 +131,8 @@ pub struct FileConfig {
     pub metrics_public: Option<bool>,
     /// `[smtp]`: host, port, tls (none|starttls|tls), username, password, from.
     pub smtp: Option<automa_runtime::host::SmtpSettings>,
+    /// PEM files of extra CA certificates for scripts' TLS connections.
+    pub tls_extra_ca_certs: Option<Vec<PathBuf>>,
 }
 
 impl FileConfig {

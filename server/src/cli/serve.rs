@@ -83,6 +83,15 @@ pub struct ServeArgs {
     /// SMTP password.
     #[arg(long, env = "AUTOMA_SMTP_PASSWORD", hide_env_values = true)]
     smtp_password: Option<String>,
+    /// A PEM file of CA certificates that scripts' TLS connections trust besides the
+    /// public roots (e.g. an internal CA). Repeatable; the env value is comma-separated.
+    #[arg(
+        long = "tls-extra-ca-cert",
+        env = "AUTOMA_TLS_EXTRA_CA_CERTS",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    tls_extra_ca_certs: Vec<PathBuf>,
     /// Maximum request body in bytes [default: 1048576].
     #[arg(long, env = "AUTOMA_BODY_LIMIT")]
     body_limit: Option<usize>,
@@ -153,6 +162,11 @@ impl ServeArgs {
                     .context("--smtp-from (AUTOMA_SMTP_FROM) is needed with --smtp-host")?,
             }),
             None => file.smtp,
+        };
+        c.tls_extra_ca_certs = if self.tls_extra_ca_certs.is_empty() {
+            file.tls_extra_ca_certs.unwrap_or_default()
+        } else {
+            self.tls_extra_ca_certs
         };
         let log_format = self
             .log_format
