@@ -1,6 +1,8 @@
 //! Schedules: run a script once at a time, every N seconds, or by cron in a time
 //! zone, with arguments, an overlap policy and a catch-up policy after downtime.
 
+mod preview;
+
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::audit::AuditEvent;
 use crate::auth::extract::{AuthUser, ClientIp};
@@ -23,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_schedules, create_schedule))
         .routes(routes!(get_schedule, update_schedule, delete_schedule))
+        .routes(routes!(preview::preview_schedule))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -43,8 +46,10 @@ pub struct ScheduleView {
     /// After downtime: `skip` the missed runs, or `run_once`.
     pub catch_up: String,
     pub next_run_at: Option<String>,
-    /// The next five run times.
+    /// The next five run times; for a disabled schedule, when it would run if enabled.
     pub next_runs: Vec<String>,
+    /// Whether `next_runs` will happen: the schedule is enabled and has a next run.
+    pub active: bool,
     pub last_run_at: Option<String>,
     pub last_job_id: Option<String>,
     pub created_at: String,
@@ -52,14 +57,17 @@ pub struct ScheduleView {
 }
 
 fn view(row: ScheduleRow) -> ScheduleView {
-    let next_runs = match (crate::schedules::spec_of(&row), row.enabled != 0) {
-        (Ok(spec), true) => spec
+    // Disabled schedules get their runs too, so a pattern can be checked before it
+    // is switched on; `active` tells the two apart.
+    let next_runs = match crate::schedules::spec_of(&row) {
+        Ok(spec) => spec
             .preview(now_ms(), PREVIEW_RUNS)
             .into_iter()
             .map(rfc3339)
             .collect(),
-        _ => Vec::new(),
+        Err(_) => Vec::new(),
     };
+    let active = row.enabled != 0 && row.next_run_at.is_some();
     ScheduleView {
         at: row.at.map(rfc3339),
         args: serde_json::from_str(&row.args).unwrap_or_else(|_| json!({})),
@@ -77,6 +85,7 @@ fn view(row: ScheduleRow) -> ScheduleView {
         overlap: row.overlap,
         catch_up: row.catch_up,
         next_runs,
+        active,
         last_job_id: row.last_job_id,
     }
 }
@@ -156,10 +165,21 @@ async fn check(
     let args: Value = serde_json::from_str(f.args).unwrap_or_else(|_| json!({}));
     params::validate_for(&version, &args)?;
     let next = spec.next_after(now_ms());
-    if next.is_none() && f.enabled {
-        return Err(ApiError::Validation(
-            "the schedule would never run (is `at` in the past?)".into(),
-        ));
+    match (next, f.kind) {
+        (Some(_), _) => {}
+        // A cron pattern that never fires is refused even while disabled.
+        (None, "cron") => {
+            return Err(ApiError::Validation(format!(
+                "invalid cron pattern {:?}: it never fires",
+                f.cron.unwrap_or_default()
+            )));
+        }
+        (None, _) if f.enabled => {
+            return Err(ApiError::Validation(
+                "the schedule would never run (is `at` in the past?)".into(),
+            ));
+        }
+        (None, _) => {}
     }
     Ok(if f.enabled { next } else { None })
 }

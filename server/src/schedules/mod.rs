@@ -2,7 +2,10 @@
 //! Firing is a compare-and-set on `next_run_at`, so with several processes each due
 //! run starts exactly once.
 
+mod cron_syntax;
 pub mod spec;
+#[cfg(test)]
+mod spec_conformance;
 
 use crate::db::{self, Db, now_ms, schedules::ScheduleRow};
 use crate::jobs::Jobs;

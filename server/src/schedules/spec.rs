@@ -1,10 +1,16 @@
 //! When a schedule fires: once at a time, every N seconds, or by a cron pattern in a
 //! time zone (evaluated on the zone's wall clock, so DST changes are honoured).
+//!
+//! A cron pattern is checked against cron(5) by `cron_syntax` first; croner then does
+//! the search. Its DST handling is the one documented in the README: a fixed-time job
+//! (one value each for second, minute and hour) runs once, at the first valid time
+//! after a spring-forward gap and on the first pass of a fall-back overlap; any other
+//! job runs at every wall-clock time that exists, so in both passes of an overlap.
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
-use croner::parser::{CronParser, Seconds};
+use croner::parser::{CronParser, Seconds, Year};
 
 /// A validated schedule timing.
 #[derive(Debug, Clone)]
@@ -19,6 +25,12 @@ pub enum Spec {
 
 /// The shortest interval allowed.
 pub const MIN_INTERVAL_SECONDS: i64 = 1;
+
+/// An IANA time zone by name; the error says what to use instead.
+pub fn zone(name: &str) -> Result<Tz, String> {
+    name.parse()
+        .map_err(|_| format!("unknown time zone {name:?}; use an IANA name like Europe/Berlin"))
+}
 
 impl Spec {
     /// Build from the stored/requested fields; the error says what is wrong.
@@ -47,14 +59,19 @@ impl Spec {
             "cron" => {
                 let pattern =
                     cron.ok_or("a `cron` schedule needs `cron`, e.g. \"0 9 * * MON-FRI\"")?;
-                let tz: Tz = timezone.parse().map_err(|_| {
-                    format!("unknown time zone {timezone:?}; use an IANA name like Europe/Berlin")
-                })?;
+                let tz = zone(timezone)?;
+                let invalid =
+                    |e: &dyn std::fmt::Display| format!("invalid cron pattern {pattern:?}: {e}");
+                let checked = super::cron_syntax::check(pattern).map_err(|e| invalid(&e))?;
+                // croner ORs the day fields unless one is exactly `*`; cron(5) ANDs them
+                // whenever one starts with `*`, so say which per pattern.
                 let cron = CronParser::builder()
                     .seconds(Seconds::Optional)
+                    .year(Year::Disallowed)
+                    .dom_and_dow(checked.days_and)
                     .build()
-                    .parse(pattern)
-                    .map_err(|e| format!("invalid cron pattern {pattern:?}: {e}"))?;
+                    .parse(&checked.pattern)
+                    .map_err(|e| invalid(&e))?;
                 Ok(Spec::Cron {
                     cron: Box::new(cron),
                     tz,
@@ -171,10 +188,9 @@ mod tests {
 
     #[test]
     fn bad_input_is_explained() {
-        assert!(
-            Spec::parse("cron", None, None, Some("61 * * * *"), "UTC", 0)
-                .unwrap_err()
-                .contains("invalid cron")
+        assert_eq!(
+            Spec::parse("cron", None, None, Some("61 * * * *"), "UTC", 0).unwrap_err(),
+            "invalid cron pattern \"61 * * * *\": minute 61 is out of range 0–59"
         );
         assert!(
             Spec::parse("cron", None, None, Some("* * * * *"), "Mars/Base", 0)

@@ -261,10 +261,30 @@ mod tests {
     }
 
     #[test]
+    fn preview_follows_cron5() {
+        let Preview::Problem(m) = cron("0 0 30 2 *", "UTC").preview() else {
+            panic!("a problem");
+        };
+        assert!(
+            m.ends_with("it never fires: no month in \"2\" has a day in \"30\""),
+            "{m}"
+        );
+        // The day rule: Mondays that are odd days of the month, e.g. "Mon 2026-12-07 ...".
+        let Preview::Runs(runs) = cron("0 0 */2 * MON", "UTC").preview() else {
+            panic!("a preview");
+        };
+        assert_eq!(runs.len(), 5);
+        for (local, _) in &runs {
+            let day: u32 = local[12..14].parse().unwrap();
+            assert!(local.starts_with("Mon ") && day % 2 == 1, "{local}");
+        }
+    }
+
+    #[test]
     fn problems_name_their_field() {
         let e = cron("61 * * * *", "UTC").body(false).unwrap_err();
         assert_eq!(e[0].0, "cron");
-        assert!(e[0].1.contains("invalid cron pattern"), "{e:?}");
+        assert!(e[0].1.ends_with("minute 61 is out of range 0–59"), "{e:?}");
         let e = cron("* * * * *", "Mars/Base").timing().err().unwrap();
         assert_eq!(e[0].0, "timezone");
         let mut bad = cron("* * * * *", "UTC");
