@@ -73,39 +73,41 @@ impl Application {
 
         let runtime = start_runtime(&config).await?;
         let audit = AuditLog::new(db.clone());
+        // One queue of host-call records for jobs, agents and plugins alike.
+        let host_calls = crate::audit::HostCalls::start(audit.clone());
         let plugins = crate::plugins::Plugins::new(
             db.clone(),
             runtime.clone(),
             keys.secrets.clone(),
-            audit.clone(),
+            host_calls.clone(),
             &config.data_dir,
         );
         plugins.install_folder().await;
-        let jobs = Jobs::new(JobsSetup {
+        let runs = crate::runs::Runs::new(crate::runs::RunsSetup {
             db: db.clone(),
-            runtime,
-            audit: audit.clone(),
-            data_dir: config.data_dir.clone(),
-            workers: config.workers,
             secrets_key: keys.secrets.clone(),
+            data_dir: config.data_dir.clone(),
             packages: crate::packages::Packages::new(
                 &config.data_dir,
                 config.pip_find_links.clone(),
                 config.pip_no_index,
             ),
             mailer: mailer(&config)?,
-            plugins: plugins.clone(),
+            plugins,
+            host_calls,
+        });
+        let jobs = Jobs::new(JobsSetup {
+            db: db.clone(),
+            runtime,
+            data_dir: config.data_dir.clone(),
+            workers: config.workers,
+            runs: runs.clone(),
         })?;
         let shutdown = CancellationToken::new();
         jobs.start(shutdown.clone()).await?;
         crate::schedules::start(db.clone(), jobs.clone(), shutdown.clone());
-        let agents = crate::agents::Agents::new(
-            db.clone(),
-            jobs.runtime().clone(),
-            audit.clone(),
-            config.data_dir.clone(),
-            plugins,
-        );
+        let agents =
+            crate::agents::Agents::new(db.clone(), jobs.runtime().clone(), audit.clone(), runs);
         agents.boot().await?;
         let state = AppState::new(Inner {
             jwt: JwtKeys::new(&keys.jwt, config.access_token_ttl),

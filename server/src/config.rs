@@ -64,6 +64,11 @@ pub struct Config {
     pub mcp_session_idle: Duration,
 }
 
+/// A session without any request for this long is closed (the client must initialize
+/// again); it keeps idle clients from holding memory forever. Kept here, not in `mcp`,
+/// so the configuration depends on no feature module.
+pub const MCP_SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
+
 impl Config {
     /// Defaults suitable for development and tests: loopback, random-free port 8080.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
@@ -88,7 +93,7 @@ impl Config {
             pip_no_index: false,
             smtp: None,
             tls_extra_ca_certs: Vec::new(),
-            mcp_session_idle: crate::mcp::SESSION_IDLE,
+            mcp_session_idle: MCP_SESSION_IDLE,
         }
     }
 

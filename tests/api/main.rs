@@ -20,6 +20,7 @@ mod postgres;
 mod roles;
 mod schedules;
 mod scripts;
+mod run_parity;
 mod secrets_webhooks;
 mod serve;
 mod setup;

@@ -1,7 +1,11 @@
 //! The link between a supervised agent and its running instance: the mailbox, the
-//! polite stop signal, heartbeats, and the event history it writes.
+//! polite stop signal, heartbeats, and the event history it writes. Output is joined
+//! into lines and every entry scrubbed of the instance's secrets the way a job's log is
+//! ([`crate::runs::Lines`]).
 
 use crate::db::{self, Db, agents::EventRow, now_ms};
+use crate::runs::Lines;
+use crate::runs::lines::stream_name;
 use automa_runtime::CancellationToken;
 use automa_runtime::host::LogLevel;
 use automa_runtime::host::ports::{AgentChannel, BoxFuture, OutputStream, RunEvents};
@@ -27,6 +31,8 @@ pub struct AgentLink {
     last_beat: AtomicI64,
     seq: AtomicI64,
     writer: mpsc::UnboundedSender<Record>,
+    /// The current instance's line joiner and redactor.
+    lines: Lines,
     /// Ends the current instance (forced stop, hang watchdog).
     pub(super) kill: Mutex<CancellationToken>,
 }
@@ -78,18 +84,19 @@ impl AgentLink {
             last_beat: AtomicI64::new(now_ms()),
             seq: AtomicI64::new(first_seq),
             writer,
+            lines: Lines::default(),
             kill: Mutex::new(CancellationToken::new()),
         };
         Ok((std::sync::Arc::new(link), to_mailbox))
     }
 
-    /// Record an entry of the agent's history.
+    /// Record an entry of the agent's history, scrubbed of the instance's secrets.
     pub fn record(&self, kind: &str, body: Value) {
         let row = EventRow {
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
             at: now_ms(),
             kind: kind.to_owned(),
-            body: body.to_string(),
+            body: self.lines.scrub_value(body).to_string(),
         };
         let _ = self.writer.send(Record::Event(row));
     }
@@ -107,13 +114,22 @@ impl AgentLink {
         self.stop.send_replace(true);
     }
 
-    /// A fresh instance starts: not stopping, alive now, a new kill switch.
-    pub fn reset_for_instance(&self) -> CancellationToken {
+    /// A fresh instance starts: not stopping, alive now, a new kill switch, no output
+    /// pending, and its secrets (`redact`) to scrub from what it records.
+    pub fn reset_for_instance(&self, redact: Vec<String>) -> CancellationToken {
+        self.lines.reset(redact);
         self.stop.send_replace(false);
         self.last_beat.store(now_ms(), Ordering::Relaxed);
         let token = CancellationToken::new();
         *self.kill.lock().unwrap_or_else(|e| e.into_inner()) = token.clone();
         token
+    }
+
+    /// Record the instance's output still waiting for a line end; call when it is over.
+    pub fn end_instance(&self) {
+        for (stream, text) in self.lines.rest() {
+            self.record(stream_name(stream), Value::String(text));
+        }
     }
 
     pub fn kill_instance(&self) {
@@ -147,9 +163,9 @@ impl AgentChannel for AgentLink {
     }
 
     fn set_status(&self, text: String, metrics: Option<Value>) {
-        let _ = self
-            .writer
-            .send(Record::Status(text, metrics.map(|m| m.to_string())));
+        let text = self.lines.scrub(text);
+        let metrics = metrics.map(|m| self.lines.scrub_value(m).to_string());
+        let _ = self.writer.send(Record::Status(text, metrics));
     }
 
     fn stop_requested(&self) -> bool {
@@ -169,15 +185,14 @@ impl AgentChannel for AgentLink {
 }
 
 impl RunEvents for AgentLink {
+    fn also_redact(&self, secret: &str) {
+        self.lines.also_redact(secret);
+    }
+
     fn output(&self, stream: OutputStream, chunk: &[u8]) {
-        let kind = match stream {
-            OutputStream::Stdout => "stdout",
-            OutputStream::Stderr => "stderr",
-        };
-        self.record(
-            kind,
-            Value::String(String::from_utf8_lossy(chunk).into_owned()),
-        );
+        if let Some(text) = self.lines.output(stream, chunk) {
+            self.record(stream_name(stream), Value::String(text));
+        }
     }
 
     fn log(&self, level: LogLevel, message: &str, fields: Option<&Value>) {

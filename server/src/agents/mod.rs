@@ -10,7 +10,6 @@ use crate::db::{self, Db};
 use automa_runtime::{CancellationToken, Runtime};
 use link::AgentLink;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -23,11 +22,8 @@ struct Inner {
     db: Db,
     runtime: Arc<Runtime>,
     audit: AuditLog,
-    data_dir: PathBuf,
-    http: Arc<automa_runtime::host::ReqwestClient>,
-    /// Where the instances' host calls are audited.
-    host_audit: mpsc::UnboundedSender<crate::audit::AuditEvent>,
-    plugins: crate::plugins::Plugins,
+    /// Builds each instance's run exactly as a job of the same script is built.
+    runs: crate::runs::Runs,
     running: Mutex<HashMap<String, Handle>>,
     generation: std::sync::atomic::AtomicU64,
 }
@@ -52,21 +48,12 @@ pub enum AgentError {
 }
 
 impl Agents {
-    pub fn new(
-        db: Db,
-        runtime: Arc<Runtime>,
-        audit: AuditLog,
-        data_dir: PathBuf,
-        plugins: crate::plugins::Plugins,
-    ) -> Self {
+    pub fn new(db: Db, runtime: Arc<Runtime>, audit: AuditLog, runs: crate::runs::Runs) -> Self {
         Self(Arc::new(Inner {
             db,
             runtime,
-            host_audit: crate::jobs::JobAudit::spawn_appender(audit.clone()),
             audit,
-            data_dir,
-            http: Arc::new(automa_runtime::host::ReqwestClient::new()),
-            plugins,
+            runs,
             running: Mutex::default(),
             generation: std::sync::atomic::AtomicU64::new(0),
         }))

@@ -2,11 +2,10 @@
 
 use super::Agents;
 use super::link::AgentLink;
-use crate::audit::{AuditEvent, Outcome};
+use crate::audit::{AuditEvent, Outcome, RunRef};
 use crate::db::{self, now_ms};
-use crate::jobs::RunRef;
-use automa_runtime::host::{Capabilities, HostContext};
-use automa_runtime::{CancellationToken, Limits, Mounts, RunRequest, RunStatus};
+use crate::runs;
+use automa_runtime::{CancellationToken, RunStatus};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -112,39 +111,22 @@ async fn run_once(
             "the agent's script does not exist".into(),
         ));
     };
-    let capabilities: Capabilities = serde_json::from_str(&script.capabilities).unwrap_or_default();
-    let shared_dirs = capabilities.shared_dirs.clone();
     let args: serde_json::Value = serde_json::from_str(&agent.args).unwrap_or_default();
-    let data_dir = agents
+    // The agent's own memory setting; its instance runs until stopped.
+    let limits = runs::limits(
+        u64::try_from(agent.memory_mb).unwrap_or(128),
+        INSTANCE_TIMEOUT,
+    );
+    let inputs = match agents.0.runs.inputs(&script, &version, args, limits).await {
+        Ok(inputs) => inputs,
+        Err(problem) => return Ok(Next::Stop("fatal".into(), problem.to_string())),
+    };
+    let kill = link.reset_for_instance(inputs.redaction());
+    let mut ports = agents
         .0
-        .data_dir
-        .join("scripts")
-        .join(&script.id)
-        .join("data");
-    std::fs::create_dir_all(&data_dir)?;
-
-    let kill = link.reset_for_instance();
-    let mut host = HostContext::new(
-        Arc::new(capabilities),
-        agents.0.http.clone(),
-        Arc::new(crate::jobs::JobAudit {
-            actor: format!("script:{}", script.id),
-            run: RunRef::Agent(id.to_owned()),
-            sender: agents.0.host_audit.clone(),
-        }),
-        link.clone(),
-    );
-    host.agent = Some(link.clone());
-    host.state = Some(Arc::new(crate::jobs::DbState::script(
-        db.clone(),
-        &script.id,
-    )));
-    host.plugins = Some(
-        agents
-            .0
-            .plugins
-            .caller(RunRef::Agent(id.to_owned()), link.clone()),
-    );
+        .runs
+        .ports(&script.id, RunRef::Agent(id.to_owned()), link.clone());
+    ports.agent = Some(link.clone());
     transition(agents, link, id, "running", "instance started", true).await;
     let watchdog = spawn_watchdog(
         agents.clone(),
@@ -154,28 +136,8 @@ async fn run_once(
         kill.clone(),
     );
     let started = Instant::now();
-    let outcome = agents
-        .0
-        .runtime
-        .run(RunRequest {
-            source: version.source,
-            filename: format!("{}.py", script.name),
-            args,
-            limits: Limits {
-                memory_bytes: u64::try_from(agent.memory_mb).unwrap_or(128) * 1024 * 1024,
-                timeout: INSTANCE_TIMEOUT,
-                fuel: None,
-                max_output_bytes: 1024 * 1024,
-            },
-            mounts: Mounts {
-                data: Some(data_dir),
-                shared: crate::jobs::shared_mounts(&shared_dirs),
-                ..Mounts::default()
-            },
-            host,
-            cancel: kill,
-        })
-        .await;
+    let outcome = agents.0.runtime.run(inputs.into_request(ports, kill)).await;
+    link.end_instance();
     watchdog.abort();
     let hung = watchdog.await.ok().flatten();
     let exit = match (&hung, &outcome.error) {

@@ -6,6 +6,10 @@
 //! detectable from the chain alone; ship the latest hash elsewhere for that.)
 //! `AuditLog` is cheap to clone and is the handle other features append through.
 
+mod host_calls;
+
+pub use host_calls::{HostCalls, RunRef};
+
 use crate::db::{Db, new_id, now_ms};
 use serde::Serialize;
 use sha2::{Digest, Sha256};

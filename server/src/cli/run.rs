@@ -1,16 +1,17 @@
-//! `automa run SCRIPT.py`: run one script in the sandbox from the command line.
+//! `automa run SCRIPT.py`: run one script in the sandbox from the command line. The
+//! flags fill the same run inputs the server fills from a stored script
+//! ([`crate::runs::RunInputs`]).
 
+use crate::runs::lines::Lines;
+use crate::runs::{RunInputs, RunPorts};
 use anyhow::{Context as _, bail};
 use automa_runtime::host::ports::{
-    AuditSink, HostCallRecord, MapSecrets, MemoryState, OutputStream, RunEvents,
+    AuditSink, HostCallRecord, Mailer, MemoryState, OutputStream, RunEvents,
 };
 use automa_runtime::host::{
-    Capabilities, EmailRule, HostContext, HttpRule, LogLevel, ReqwestClient, SmtpMailer,
-    SmtpSettings, SmtpTls,
+    Capabilities, EmailRule, HttpRule, LogLevel, ReqwestClient, SmtpMailer, SmtpSettings, SmtpTls,
 };
-use automa_runtime::{
-    CancellationToken, Limits, Mounts, RunOutcome, RunRequest, RunStatus, Runtime, RuntimeConfig,
-};
+use automa_runtime::{CancellationToken, Limits, RunOutcome, RunStatus, Runtime, RuntimeConfig};
 use clap::Args;
 use serde_json::{Map, Value, json};
 use std::io::Write;
@@ -114,23 +115,43 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "script.py".into());
 
-    let events: Arc<dyn RunEvents> = Arc::new(ConsoleEvents { quiet: args.json });
-    let mut host = HostContext::new(
-        Arc::new(capabilities),
-        Arc::new(ReqwestClient::new()),
-        Arc::new(TracingAudit),
-        events,
-    );
-    host.state = Some(Arc::new(MemoryState::default()));
-    host.secrets = Arc::new(MapSecrets(
-        args.secrets
+    let inputs = RunInputs {
+        source,
+        filename,
+        args: Value::Object(script_args),
+        capabilities,
+        secrets: args
+            .secrets
             .iter()
             .filter_map(|name| std::env::var(name).ok().map(|v| (name.clone(), v)))
             .collect(),
-    ));
-    if let Some(smtp) = &args.smtp {
-        host.mailer = Some(Arc::new(mailer(smtp, &args.smtp_tls, &args.smtp_from)?));
-    }
+        packages: None,
+        data_dir: args.data.clone(),
+        artifacts_dir: args.artifacts.clone(),
+        limits: Limits {
+            memory_bytes: args.memory.as_u64(),
+            timeout: args.timeout,
+            fuel: None,
+            max_output_bytes: usize::try_from(args.max_output.as_u64()).unwrap_or(usize::MAX),
+        },
+    };
+    let events = Arc::new(ConsoleEvents {
+        quiet: args.json,
+        lines: Lines::new(inputs.redaction()),
+    });
+    let mailer: Option<Arc<dyn Mailer>> = match &args.smtp {
+        Some(smtp) => Some(Arc::new(mailer(smtp, &args.smtp_tls, &args.smtp_from)?)),
+        None => None,
+    };
+    let ports = RunPorts {
+        http: Arc::new(ReqwestClient::new()),
+        mailer,
+        audit: Arc::new(TracingAudit),
+        events: events.clone(),
+        state: Some(Arc::new(MemoryState::default())),
+        plugins: None,
+        agent: None,
+    };
 
     let cache_dir = args.cache_dir.clone().or_else(default_cache_dir);
     let runtime = tokio::task::spawn_blocking(move || {
@@ -150,28 +171,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     });
 
-    let outcome = runtime
-        .run(RunRequest {
-            source,
-            filename,
-            args: Value::Object(script_args),
-            limits: Limits {
-                memory_bytes: args.memory.as_u64(),
-                timeout: args.timeout,
-                fuel: None,
-                max_output_bytes: usize::try_from(args.max_output.as_u64()).unwrap_or(usize::MAX),
-            },
-            mounts: Mounts {
-                data: args.data.clone(),
-                scratch: None,
-                artifacts: args.artifacts.clone(),
-                shared: Vec::new(),
-                packages: None,
-            },
-            host,
-            cancel,
-        })
-        .await;
+    let outcome = runtime.run(inputs.into_request(ports, cancel)).await;
+    events.flush();
     report(&outcome, args.json)?;
     Ok(exit_code(outcome.status))
 }
@@ -279,9 +280,30 @@ fn default_cache_dir() -> Option<PathBuf> {
         .map(|base| base.join("automa"))
 }
 
-/// Streams the script's output to the terminal as it comes.
+/// Streams the script's output to the terminal a line at a time, scrubbed of the
+/// granted secrets like a job's log.
 struct ConsoleEvents {
     quiet: bool,
+    lines: Lines,
+}
+
+impl ConsoleEvents {
+    fn write(&self, stream: OutputStream, text: String) {
+        let text = self.lines.scrub(text);
+        let _ = match stream {
+            OutputStream::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
+            OutputStream::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+        };
+    }
+
+    /// Print output still waiting for its line end; call when the run is over.
+    fn flush(&self) {
+        for (stream, text) in self.lines.rest() {
+            if !self.quiet {
+                self.write(stream, text);
+            }
+        }
+    }
 }
 
 impl RunEvents for ConsoleEvents {
@@ -289,10 +311,9 @@ impl RunEvents for ConsoleEvents {
         if self.quiet {
             return;
         }
-        let _ = match stream {
-            OutputStream::Stdout => std::io::stdout().lock().write_all(chunk),
-            OutputStream::Stderr => std::io::stderr().lock().write_all(chunk),
-        };
+        if let Some(text) = self.lines.output(stream, chunk) {
+            self.write(stream, text);
+        }
     }
 
     fn log(&self, level: LogLevel, message: &str, fields: Option<&Value>) {
@@ -305,8 +326,10 @@ impl RunEvents for ConsoleEvents {
             LogLevel::Warning => "warning",
             LogLevel::Error => "error",
         };
-        let fields = fields.map(|f| format!(" {f}")).unwrap_or_default();
-        eprintln!("[{level}] {message}{fields}");
+        let fields = fields
+            .map(|f| format!(" {}", self.lines.scrub_value(f.clone())))
+            .unwrap_or_default();
+        eprintln!("[{level}] {}{fields}", self.lines.scrub(message.to_owned()));
     }
 
     fn progress(&self, fraction: f32, message: Option<&str>) {
@@ -314,7 +337,7 @@ impl RunEvents for ConsoleEvents {
             eprintln!(
                 "[progress {:.0}%] {}",
                 fraction * 100.0,
-                message.unwrap_or("")
+                self.lines.scrub(message.unwrap_or("").to_owned())
             );
         }
     }

@@ -12,6 +12,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod state;
 pub mod tokens;
+pub mod state_store;
 pub mod users;
 
 use anyhow::Context;

@@ -2,11 +2,12 @@
 //! the live stream at once and to the database in batches.
 
 use crate::db::{self, Db, jobs::LogRow, now_ms};
+use crate::runs::Lines;
+use crate::runs::lines::stream_name;
 use automa_runtime::host::LogLevel;
 use automa_runtime::host::ports::{OutputStream, RunEvents};
 use serde::Serialize;
 use serde_json::Value;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use tokio::sync::{broadcast, mpsc};
 use utoipa::ToSchema;
@@ -58,10 +59,9 @@ enum Record {
 /// The `RunEvents` of one job. Output is cut into whole lines (a partial line waits
 /// for its end, up to a limit), so `print("a", 1)` is one entry, not four.
 pub struct JobEvents {
-    partial: Mutex<[Vec<u8>; 2]>,
-    /// Values of the secrets granted to the script (and to plugins it called): never
-    /// stored or streamed.
-    redact: Mutex<Vec<String>>,
+    /// Joins output into lines and scrubs the values of the secrets granted to the
+    /// script (and to plugins it called): they are never stored or streamed.
+    lines: Lines,
     seq: AtomicI64,
     to_store: mpsc::UnboundedSender<Record>,
     live: broadcast::Sender<LogEntry>,
@@ -103,8 +103,7 @@ impl JobEvents {
             }
         });
         let events = Self {
-            partial: Mutex::default(),
-            redact: Mutex::new(redact),
+            lines: Lines::new(redact),
             seq: AtomicI64::new(first_seq),
             to_store,
             live,
@@ -113,30 +112,9 @@ impl JobEvents {
     }
 
     /// Add a line of the given stream.
-    pub fn push(
-        &self,
-        stream: &str,
-        level: Option<&str>,
-        mut message: String,
-        mut fields: Option<Value>,
-    ) {
-        let redact = self
-            .redact
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        for secret in &redact {
-            if message.contains(secret.as_str()) {
-                message = message.replace(secret.as_str(), "[REDACTED]");
-            }
-            if let Some(f) = &fields
-                && f.to_string().contains(secret.as_str())
-            {
-                fields =
-                    serde_json::from_str(&f.to_string().replace(secret.as_str(), "[REDACTED]"))
-                        .ok();
-            }
-        }
+    pub fn push(&self, stream: &str, level: Option<&str>, message: String, fields: Option<Value>) {
+        let message = self.lines.scrub(message);
+        let fields = fields.map(|f| self.lines.scrub_value(f));
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let at = now_ms();
         let stored = match &fields {
@@ -161,66 +139,23 @@ impl JobEvents {
     }
 }
 
-/// A line longer than this is stored in pieces.
-const MAX_PARTIAL_LINE: usize = 16 * 1024;
-
 impl JobEvents {
     /// Store output still waiting for its line end; call when the run is over.
     pub fn flush(&self) {
-        let rest = {
-            let mut partial = self.partial.lock().unwrap_or_else(|e| e.into_inner());
-            [
-                std::mem::take(&mut partial[0]),
-                std::mem::take(&mut partial[1]),
-            ]
-        };
-        for (bytes, name) in rest.iter().zip(["stdout", "stderr"]) {
-            if !bytes.is_empty() {
-                self.push(
-                    name,
-                    None,
-                    String::from_utf8_lossy(bytes).into_owned(),
-                    None,
-                );
-            }
+        for (stream, text) in self.lines.rest() {
+            self.push(stream_name(stream), None, text, None);
         }
     }
 }
 
 impl RunEvents for JobEvents {
     fn also_redact(&self, secret: &str) {
-        let mut redact = self.redact.lock().unwrap_or_else(|e| e.into_inner());
-        if !secret.is_empty() && !redact.iter().any(|s| s == secret) {
-            redact.push(secret.to_owned());
-        }
+        self.lines.also_redact(secret);
     }
 
     fn output(&self, stream: OutputStream, chunk: &[u8]) {
-        let (index, name) = match stream {
-            OutputStream::Stdout => (0, "stdout"),
-            OutputStream::Stderr => (1, "stderr"),
-        };
-        let ready = {
-            let mut partial = self.partial.lock().unwrap_or_else(|e| e.into_inner());
-            let buffer = &mut partial[index];
-            buffer.extend_from_slice(chunk);
-            let cut = if buffer.len() >= MAX_PARTIAL_LINE {
-                buffer.len()
-            } else {
-                buffer
-                    .iter()
-                    .rposition(|b| *b == b'\n')
-                    .map_or(0, |i| i + 1)
-            };
-            buffer.drain(..cut).collect::<Vec<u8>>()
-        };
-        if !ready.is_empty() {
-            self.push(
-                name,
-                None,
-                String::from_utf8_lossy(&ready).into_owned(),
-                None,
-            );
+        if let Some(text) = self.lines.output(stream, chunk) {
+            self.push(stream_name(stream), None, text, None);
         }
     }
 

@@ -2,15 +2,11 @@
 //! run scripts in the sandbox, live logs, cancellation and crash recovery.
 
 pub mod events;
-mod host;
-pub use host::{DbState, JobAudit, RunRef};
-pub(crate) use worker::shared_mounts;
 mod notify;
 pub mod params;
 pub mod settings;
 mod worker;
 
-use crate::audit::{AuditEvent, AuditLog};
 use crate::db::scripts::{ScriptRow, VersionRow};
 use crate::db::{self, Db, jobs::JobRow};
 use automa_runtime::{CancellationToken, Runtime};
@@ -19,7 +15,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::sync::{Notify, broadcast};
 
 /// Why a run could not be queued.
 #[derive(Debug, thiserror::Error)]
@@ -46,25 +42,17 @@ struct Inner {
     running: Mutex<HashMap<String, CancellationToken>>,
     live: Mutex<HashMap<String, broadcast::Sender<LogEntry>>>,
     finished: broadcast::Sender<String>,
-    http: Arc<automa_runtime::host::ReqwestClient>,
-    audit: mpsc::UnboundedSender<AuditEvent>,
-    secrets_key: Vec<u8>,
-    packages: crate::packages::Packages,
-    mailer: Option<Arc<dyn automa_runtime::host::ports::Mailer>>,
-    plugins: crate::plugins::Plugins,
+    /// Builds each job's run from its script version and grants.
+    runs: crate::runs::Runs,
 }
 
 /// What the job system is built from.
 pub struct JobsSetup {
     pub db: Db,
     pub runtime: Arc<Runtime>,
-    pub audit: AuditLog,
     pub data_dir: PathBuf,
     pub workers: usize,
-    pub secrets_key: Vec<u8>,
-    pub packages: crate::packages::Packages,
-    pub mailer: Option<Arc<dyn automa_runtime::host::ports::Mailer>>,
-    pub plugins: crate::plugins::Plugins,
+    pub runs: crate::runs::Runs,
 }
 
 impl Jobs {
@@ -72,13 +60,9 @@ impl Jobs {
         let JobsSetup {
             db,
             runtime,
-            audit,
             data_dir,
             workers,
-            secrets_key,
-            packages,
-            mailer,
-            plugins,
+            runs,
         } = setup;
         let node_id = node_id(&data_dir)?;
         Ok(Self(Arc::new(Inner {
@@ -91,12 +75,7 @@ impl Jobs {
             running: Mutex::default(),
             live: Mutex::default(),
             finished: broadcast::channel(1024).0,
-            http: Arc::new(automa_runtime::host::ReqwestClient::new()),
-            audit: host::JobAudit::spawn_appender(audit),
-            secrets_key,
-            packages,
-            mailer,
-            plugins,
+            runs,
         })))
     }
 
@@ -106,12 +85,12 @@ impl Jobs {
 
     /// The plugin registry the jobs call into.
     pub fn plugins(&self) -> &crate::plugins::Plugins {
-        &self.0.plugins
+        self.0.runs.plugins()
     }
 
     /// The store of scripts' Python dependencies.
     pub fn packages(&self) -> &crate::packages::Packages {
-        &self.0.packages
+        self.0.runs.packages()
     }
 
     /// Recover what a previous run of this node left running, then start the workers.

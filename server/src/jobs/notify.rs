@@ -50,7 +50,7 @@ pub(super) fn after_final(jobs: &Jobs, job: &JobRow, settings: &RunSettings, out
 }
 
 async fn email_owner(jobs: &Jobs, job: &JobRow, script: &str, status: &str, error: Option<&str>) {
-    let Some(mailer) = &jobs.0.mailer else {
+    let Some(mailer) = jobs.0.runs.mailer() else {
         tracing::warn!(job = %job.id, "a notification email was wanted but SMTP is not configured");
         return;
     };

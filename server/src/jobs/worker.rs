@@ -3,12 +3,11 @@
 
 use super::Jobs;
 use super::events::JobEvents;
-use super::host::{DbState, JobAudit, RunRef};
 use super::settings::RunSettings;
+use crate::audit::RunRef;
 use crate::db::{self, jobs::JobRow};
-use automa_runtime::host::ports::MapSecrets;
-use automa_runtime::host::{Capabilities, HostContext};
-use automa_runtime::{CancellationToken, Limits, Mounts, RunOutcome, RunRequest, RunStatus};
+use crate::runs;
+use automa_runtime::{CancellationToken, RunOutcome, RunStatus};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
@@ -56,34 +55,37 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
         return Ok(());
     };
     let settings: RunSettings = serde_json::from_str(&script.settings).unwrap_or_default();
-    let capabilities: Capabilities = serde_json::from_str(&script.capabilities).unwrap_or_default();
     let args: serde_json::Value = serde_json::from_str(&job.args).unwrap_or_default();
-
-    let packages = match &version.env_hash {
-        Some(hash) => {
-            let dir = inner.packages.env_dir(hash);
-            if !dir.is_dir() {
-                let error = serde_json::json!({"kind": "SetupError", "traceback": "",
-                    "message": format!("the script's package environment {hash} is missing; save the script's requirements again")});
-                db::jobs::interrupt(&inner.db, &job.id, &error.to_string()).await?;
-                let _ = inner.finished.send(job.id);
-                return Ok(());
-            }
-            Some(dir)
+    let limits = runs::limits(
+        settings.memory_mb,
+        Duration::from_secs(settings.timeout_seconds),
+    );
+    let mut inputs = match inner.runs.inputs(&script, &version, args, limits).await {
+        Ok(inputs) => inputs,
+        Err(problem) => {
+            let error = serde_json::json!({"kind": "SetupError", "traceback": "",
+                "message": problem.to_string()});
+            db::jobs::interrupt(&inner.db, &job.id, &error.to_string()).await?;
+            let _ = inner.finished.send(job.id);
+            return Ok(());
         }
-        None => None,
     };
-    let secrets =
-        crate::secrets::granted(&inner.db, &inner.secrets_key, &capabilities.secrets).await;
-    let capabilities_shared = capabilities.shared_dirs.clone();
+    let artifacts = jobs.artifacts_dir(&job.id);
+    std::fs::create_dir_all(&artifacts)?;
+    inputs.artifacts_dir = Some(artifacts);
+
     let cancel = CancellationToken::new();
     jobs.lock_running().insert(job.id.clone(), cancel.clone());
     let live = broadcast::channel(1024).0;
     jobs.lock_live().insert(job.id.clone(), live.clone());
     let first_seq = db::jobs::next_log_seq(&inner.db, &job.id).await?;
-    let redact: Vec<String> = secrets.values().cloned().collect();
-    let (events, writer) =
-        JobEvents::start(inner.db.clone(), job.id.clone(), first_seq, live, redact);
+    let (events, writer) = JobEvents::start(
+        inner.db.clone(),
+        job.id.clone(),
+        first_seq,
+        live,
+        inputs.redaction(),
+    );
     let events = Arc::new(events);
     if job.attempt > 1 {
         events.push(
@@ -93,53 +95,10 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
             None,
         );
     }
-
-    let data_dir = inner.data_dir.join("scripts").join(&script.id).join("data");
-    let artifacts = jobs.artifacts_dir(&job.id);
-    std::fs::create_dir_all(&data_dir)?;
-    std::fs::create_dir_all(&artifacts)?;
-    let mut host = HostContext::new(
-        Arc::new(capabilities),
-        inner.http.clone(),
-        Arc::new(JobAudit {
-            actor: format!("script:{}", script.id),
-            run: RunRef::Job(job.id.clone()),
-            sender: inner.audit.clone(),
-        }),
-        events.clone(),
-    );
-    host.secrets = Arc::new(MapSecrets(secrets));
-    host.mailer = inner.mailer.clone();
-    host.state = Some(Arc::new(DbState::script(inner.db.clone(), &script.id)));
-    host.plugins = Some(
-        inner
-            .plugins
-            .caller(RunRef::Job(job.id.clone()), events.clone()),
-    );
-
-    let outcome = inner
-        .runtime
-        .run(RunRequest {
-            source: version.source,
-            filename: format!("{}.py", script.name),
-            args,
-            limits: Limits {
-                memory_bytes: settings.memory_mb * 1024 * 1024,
-                timeout: Duration::from_secs(settings.timeout_seconds),
-                fuel: None,
-                max_output_bytes: 1024 * 1024,
-            },
-            mounts: Mounts {
-                data: Some(data_dir),
-                scratch: None,
-                artifacts: Some(artifacts),
-                shared: shared_mounts(&capabilities_shared),
-                packages,
-            },
-            host,
-            cancel,
-        })
-        .await;
+    let ports = inner
+        .runs
+        .ports(&script.id, RunRef::Job(job.id.clone()), events.clone());
+    let outcome = inner.runtime.run(inputs.into_request(ports, cancel)).await;
     events.flush();
     finish(jobs, &job, &settings, &events, &outcome).await?;
     drop(events);
@@ -150,19 +109,6 @@ async fn execute(jobs: &Jobs, job: JobRow) -> anyhow::Result<()> {
     metrics::counter!("jobs_finished_total", "status" => outcome.status.as_str()).increment(1);
     metrics::histogram!("job_duration_seconds").record(started.elapsed().as_secs_f64());
     Ok(())
-}
-
-/// The shared directories granted to a script, as mounts.
-pub(crate) fn shared_mounts(
-    dirs: &[automa_runtime::host::SharedDir],
-) -> Vec<automa_runtime::SharedMount> {
-    dirs.iter()
-        .map(|d| automa_runtime::SharedMount {
-            name: d.name.clone(),
-            path: d.path.clone(),
-            writable: d.writable,
-        })
-        .collect()
 }
 
 async fn finish(

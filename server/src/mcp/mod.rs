@@ -27,7 +27,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use std::sync::Arc;
 
 pub use auth::Caller;
-pub use sessions::{McpHandle, SESSION_IDLE};
+pub use sessions::McpHandle;
 
 /// The `/mcp` route, behind bearer authentication.
 pub fn router(state: AppState) -> Router<AppState> {

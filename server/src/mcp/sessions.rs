@@ -23,10 +23,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-/// A session without any request for this long is closed (the client must initialize
-/// again); it keeps idle clients from holding memory forever. `Config::mcp_session_idle`.
-pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
-
 /// Open sessions per user; initializing one more closes that user's least recently used
 /// session (each holds a task and a notification receiver).
 pub const MAX_SESSIONS_PER_USER: usize = 16;

@@ -2,8 +2,8 @@
 //! with the plugin's own grants, limits, secrets and state.
 
 use super::{Plugins, grants_of, limits_of, manifest_of};
-use crate::db;
-use crate::jobs::{DbState, JobAudit, RunRef};
+use crate::audit::RunRef;
+use crate::db::{self, state_store::DbState};
 use automa_runtime::host::ports::{BoxFuture, MapSecrets, PluginCaller, RunEvents};
 use automa_runtime::host::{HostContext, HostError, LogLevel};
 use serde_json::Value;
@@ -95,11 +95,9 @@ impl RunPlugins {
         let mut host = HostContext::new(
             Arc::new(grants.capabilities()),
             inner.http.clone(),
-            Arc::new(JobAudit {
-                actor: format!("plugin:{name}"),
-                run: self.run.clone(),
-                sender: inner.audit.clone(),
-            }),
+            inner
+                .host_calls
+                .sink(format!("plugin:{name}"), self.run.clone()),
             Arc::new(PrefixedEvents {
                 prefix: format!("[{name}] "),
                 inner: self.events.clone(),
@@ -109,10 +107,7 @@ impl RunPlugins {
         host.secrets = Arc::new(MapSecrets(secrets));
         host.plugin_name = Some(name.to_owned());
         if grants.state {
-            host.state = Some(Arc::new(DbState {
-                db: inner.db.clone(),
-                scope: db::state::Scope::Plugin(name.to_owned()),
-            }));
+            host.state = Some(Arc::new(DbState::plugin(inner.db.clone(), name)));
         }
         let result = inner
             .runtime

@@ -56,7 +56,7 @@ pub(super) async fn install_all(plugins: &Plugins) {
                         "version": installed.row.version,
                         "sha256": installed.row.sha256,
                     }));
-                let _ = plugins.0.audit.send(event);
+                plugins.0.host_calls.queue(event);
             }
             Err(e @ super::InstallError::Superseded(_)) => {
                 tracing::info!(file = %path.display(), reason = %e, "skipped a plugin file")

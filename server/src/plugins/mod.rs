@@ -10,7 +10,7 @@ pub mod grants;
 pub use caller::RunPlugins;
 pub use grants::PluginGrants;
 
-use crate::audit::AuditEvent;
+use crate::audit::HostCalls;
 use crate::db::{self, Db, plugins::PluginRow};
 use automa_runtime::host::{HostError, PluginManifest};
 use automa_runtime::{LoadedPlugin, PluginLimits, PluginLoadError, Runtime};
@@ -19,7 +19,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// Largest plugin component accepted, in bytes.
 pub const MAX_PLUGIN_BYTES: usize = 128 * 1024 * 1024;
@@ -33,7 +32,8 @@ struct Inner {
     runtime: Arc<Runtime>,
     http: Arc<automa_runtime::host::ReqwestClient>,
     secrets_key: Vec<u8>,
-    audit: mpsc::UnboundedSender<AuditEvent>,
+    /// Host calls of plugins, and folder installs, to the audit log.
+    host_calls: HostCalls,
     folder: PathBuf,
     loaded: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
     validators: Mutex<HashMap<(String, String), Arc<jsonschema::Validator>>>,
@@ -77,7 +77,7 @@ impl Plugins {
         db: Db,
         runtime: Arc<Runtime>,
         secrets_key: Vec<u8>,
-        audit: crate::audit::AuditLog,
+        host_calls: HostCalls,
         data_dir: &std::path::Path,
     ) -> Self {
         Self(Arc::new(Inner {
@@ -85,7 +85,7 @@ impl Plugins {
             runtime,
             http: Arc::new(automa_runtime::host::ReqwestClient::new()),
             secrets_key,
-            audit: crate::jobs::JobAudit::spawn_appender(audit),
+            host_calls,
             folder: data_dir.join("plugins"),
             loaded: Mutex::default(),
             validators: Mutex::default(),
