@@ -8,7 +8,7 @@
 
 use automa_build_support::{
     BuildResult, PythonTools, cached_build, copy, env_var, hash_inputs, rerun_if_changed,
-    sha256_hex, target_dir,
+    sha256_hex, stdlib_archive, target_dir,
 };
 use std::env;
 use std::fs;
@@ -35,13 +35,14 @@ fn build() -> BuildResult<()> {
     }
 
     let output = out_dir.join("runner.wasm");
+    let cache_dir = target_dir(&out_dir).join("automa-guest");
     if let Ok(prebuilt) = env::var("AUTOMA_RUNNER_WASM") {
         copy(Path::new(&prebuilt), &output)?;
-        return write_digest(&output, &out_dir);
+        write_digest(&output, &out_dir)?;
+        return build_stdlib(&cache_dir, &requirements, &out_dir);
     }
 
     let input_hash = hash_inputs(&manifest_dir, &[&wit_dir, &guest_dir], &[&requirements])?;
-    let cache_dir = target_dir(&out_dir).join("automa-guest");
     let cached = cached_build(
         &cache_dir,
         &format!("runner-{}.wasm", &input_hash[..16]),
@@ -58,7 +59,31 @@ fn build() -> BuildResult<()> {
         },
     )?;
     copy(&cached, &output)?;
-    write_digest(&output, &out_dir)
+    write_digest(&output, &out_dir)?;
+    build_stdlib(&cache_dir, &requirements, &out_dir)
+}
+
+/// The standard library the runtime mounts at `/python`, from the same pinned tools.
+fn build_stdlib(cache_dir: &Path, requirements: &Path, out_dir: &Path) -> BuildResult<()> {
+    let tools_hash = hash_inputs(
+        requirements.parent().unwrap_or(Path::new(".")),
+        &[],
+        &[requirements],
+    )?;
+    let cached = cached_build(
+        cache_dir,
+        &format!("stdlib-{}-v1.tar.zst", &tools_hash[..16]),
+        |partial| {
+            let tools = PythonTools::install(cache_dir, requirements)?;
+            let archive = stdlib_archive(&tools.componentize_native_module()?)?;
+            fs::write(partial, archive).map_err(|e| format!("{}: {e}", partial.display()))
+        },
+    )?;
+    let output = out_dir.join("stdlib.tar.zst");
+    copy(&cached, &output)?;
+    let bytes = fs::read(&output).map_err(|e| format!("{}: {e}", output.display()))?;
+    let path = out_dir.join("stdlib.sha256");
+    fs::write(&path, sha256_hex(&bytes)).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn write_digest(component: &Path, out_dir: &Path) -> BuildResult<()> {

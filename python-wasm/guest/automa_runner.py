@@ -12,6 +12,10 @@ import os
 import sys
 import traceback
 
+import automa_sandbox
+import automa_select
+import automa_socket
+import automa_ssl
 import automa_stdlib
 import automa_tz
 import automa_async
@@ -28,7 +32,11 @@ for _name in automa_stdlib.MODULES:
         UNAVAILABLE[_name] = f"{type(exc).__name__}: {exc}"
 
 automa_tz.install()
+automa_socket.install()
+automa_ssl.install()
+automa_select.install()
 automa_async.install()
+automa_sandbox.install()
 
 import automa  # noqa: E402  (after the stdlib, so the SDK sees a complete interpreter)
 import requests  # noqa: E402,F401  (the shim, pre-imported so scripts start fast)
@@ -123,6 +131,7 @@ class WitWorld(wit_world.WitWorld):
             raise Err(ScriptError("ValueError", f"arguments are not valid JSON: {exc}", ""))
         if not isinstance(args, dict):
             raise Err(ScriptError("TypeError", "arguments must be a JSON object", ""))
+        automa_sandbox.register_source(filename, source)
         try:
             tree = ast.parse(source, filename=filename)
             code = compile(tree, filename, "exec")
@@ -131,6 +140,7 @@ class WitWorld(wit_world.WitWorld):
 
         if "/packages" not in sys.path and os.path.isdir("/packages"):
             sys.path.insert(0, "/packages")
+            _prefer_declared_packages()
         has_main = _defines_main(tree)
         # Scripts written for plain python keep their `if __name__ == "__main__":` block;
         # a script with `main` is driven by Automa, which passes the arguments itself.
@@ -161,6 +171,22 @@ class WitWorld(wit_world.WitWorld):
             return json.dumps(result, default=_json_default, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             raise Err(ScriptError("TypeError", str(exc), ""))
+
+
+# Built-in modules a script's own requirements may replace: the `requests` shim over
+# automa.http, and the time-zone data loaded at build time.
+_REPLACEABLE = ("requests", "tzdata")
+
+
+def _prefer_declared_packages():
+    """A distribution the script declared wins over the built-in module of its name."""
+    for name in _REPLACEABLE:
+        if not os.path.isfile(f"/packages/{name}/__init__.py"):
+            continue
+        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+            del sys.modules[key]
+        if name == "tzdata":
+            automa_tz.use_declared_package()
 
 
 async def _await(awaitable):

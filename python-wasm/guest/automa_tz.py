@@ -47,7 +47,23 @@ def install():
             raise zoneinfo.ZoneInfoNotFoundError(f"No time zone found with key {key}")
         return io.BytesIO(data)
 
+    global _original
+    _original = (common.load_tzdata, tzpath.available_timezones, zoneinfo.available_timezones)
     common.load_tzdata = load_tzdata
     zoneinfo.reset_tzpath(to=[])
     tzpath.available_timezones = available
     zoneinfo.available_timezones = available
+
+
+_original = None
+
+
+def use_declared_package():
+    """A `tzdata` the script declared as a requirement replaces the built-in zones."""
+    import zoneinfo
+    import zoneinfo._common as common
+    import zoneinfo._tzpath as tzpath
+
+    if _original is not None:
+        common.load_tzdata, tzpath.available_timezones, zoneinfo.available_timezones = _original
+    zoneinfo.ZoneInfo.clear_cache()

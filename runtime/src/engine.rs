@@ -2,6 +2,7 @@
 
 use crate::cache;
 use crate::run::RunState;
+use crate::stdlib::StdlibDir;
 use automa_host_api::bindings::RunnerPre;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,6 +49,7 @@ pub struct Runtime {
     pub(crate) plugin_linker: Linker<RunState>,
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) fuel: bool,
+    pub(crate) stdlib: StdlibDir,
     _ticker: EpochTicker,
 }
 
@@ -71,6 +73,8 @@ impl Runtime {
             automa_python_wasm::RUNNER_COMPONENT,
             automa_python_wasm::RUNNER_SHA256,
         )?;
+        let stdlib = StdlibDir::prepare(config.cache_dir.as_deref())
+            .context("preparing the Python standard library")?;
         let mut linker = Linker::<RunState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).context("linking WASI")?;
         automa_host_api::add_to_linker(&mut linker, |state: &mut RunState| &mut state.host)
@@ -93,6 +97,7 @@ impl Runtime {
             plugin_linker,
             cache_dir: config.cache_dir,
             fuel: config.fuel,
+            stdlib,
         })
     }
 

@@ -15,6 +15,7 @@ mod outcome;
 mod output;
 mod plugin;
 mod run;
+mod stdlib;
 
 pub use describe::ScriptDescription;
 pub use engine::{Runtime, RuntimeConfig};

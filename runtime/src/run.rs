@@ -82,6 +82,11 @@ impl Runtime {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
+        for guest in crate::stdlib::GUEST_PATHS {
+            if let Err(e) = wasi.preopened_dir(self.stdlib.path(), guest, FsPerms::ReadOnly) {
+                return setup_failure(started, format!("cannot mount the standard library: {e}"));
+            }
+        }
         let scratch = match prepare_mounts(&mut wasi, &mounts, &mut host) {
             Ok(scratch) => scratch,
             Err(message) => return setup_failure(started, message),
@@ -211,6 +216,9 @@ fn prepare_mounts(
     Ok(scratch)
 }
 
+/// The largest JSON text of `main()`'s return value the host parses and keeps.
+const MAX_RESULT_BYTES: usize = 8 * 1024 * 1024;
+
 fn classify(
     ending: Ending,
     limits: &Limits,
@@ -222,6 +230,20 @@ fn classify(
         traceback: String::new(),
     };
     match ending {
+        // Checked before parsing: a parsed JSON value takes several times its text.
+        Ending::Returned(Ok(Ok(json))) if json.len() > MAX_RESULT_BYTES => (
+            RunStatus::Failed,
+            None,
+            Some(failure(
+                "ResultTooLarge",
+                format!(
+                    "main() returned {} bytes of JSON; a result may be at most {} MiB. Publish \
+                     large data as an artifact (automa.files.publish) and return a summary",
+                    json.len(),
+                    MAX_RESULT_BYTES / (1024 * 1024)
+                ),
+            )),
+        ),
         Ending::Returned(Ok(Ok(json))) => match serde_json::from_str(&json) {
             Ok(value) => (RunStatus::Succeeded, Some(value), None),
             Err(e) => (

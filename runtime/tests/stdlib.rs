@@ -91,3 +91,235 @@ async fn ordinary_scripts_match_native_python() {
         );
     }
 }
+
+/// Every public module of the standard library imports, submodules included, except
+/// the ones the sandbox documents as impossible; those fail with their reason.
+#[tokio::test]
+async fn the_whole_standard_library_imports() {
+    let script = r#"
+import importlib, pkgutil, sys
+import automa_sandbox
+unavailable = set(automa_sandbox.UNAVAILABLE) | automa_sandbox.WINDOWS_ONLY
+# Importing these has side effects (a browser, printing the Zen of Python).
+side_effects = {"antigravity", "this"}
+failed, imported = [], 0
+def try_import(name):
+    global imported
+    try:
+        importlib.import_module(name)
+        imported += 1
+        return True
+    except BaseException as e:
+        failed.append(f"{name}: {type(e).__name__}: {e}")
+        return False
+for top in sorted(sys.stdlib_module_names):
+    if top.startswith("_") or top in unavailable or top in side_effects:
+        continue
+    if not try_import(top):
+        continue
+    module = sys.modules[top]
+    if hasattr(module, "__path__"):
+        for info in pkgutil.walk_packages(module.__path__, top + "."):
+            parts = info.name.split(".")
+            if "__main__" in parts or "tests" in parts or "test" in parts or info.name in unavailable:
+                continue
+            try_import(info.name)
+print(imported)
+print("\n".join(failed))
+for name in sorted(automa_sandbox.UNAVAILABLE):
+    try:
+        importlib.import_module(name)
+        print("imported", name)
+    except ImportError as e:
+        assert "not available in the Automa sandbox" in str(e), e
+"#;
+    let outcome = run(script).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    let mut lines = outcome.stdout.lines();
+    let imported: usize = lines.next().unwrap().parse().unwrap();
+    let failures: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(imported > 400, "only {imported} modules imported");
+}
+
+/// Every codec of `encodings` round-trips text (or bytes, for the bytes codecs).
+#[tokio::test]
+async fn every_codec_round_trips() {
+    let script = r#"
+import codecs, encodings, os, pkgutil
+import automa_sandbox
+# `undefined` refuses everything on purpose; bz2 is listed as unavailable.
+names = sorted(m.name for m in pkgutil.iter_modules(encodings.__path__)
+               if m.name not in ("aliases", "undefined") and f"encodings.{m.name}" not in automa_sandbox.UNAVAILABLE)
+failed, checked = [], 0
+for name in names:
+    try:
+        info = codecs.lookup(name)
+    except LookupError as e:
+        # Windows-only code pages exist only on Windows.
+        if f"encodings.{name}" in automa_sandbox.WINDOWS_ONLY or name == "_win_cp_codecs":
+            continue
+        failed.append(f"{name}: {e}")
+        continue
+    try:
+        if info._is_text_encoding:
+            sample = "Automa 123" if name not in ("idna", "punycode") else "bücher"
+            assert codecs.decode(codecs.encode(sample, name), name) == sample
+        elif name == "rot_13":
+            assert codecs.decode(codecs.encode("abc", name), name) == "abc"
+        else:
+            assert codecs.decode(codecs.encode(b"automa", name), name) == b"automa"
+        checked += 1
+    except Exception as e:
+        failed.append(f"{name}: {type(e).__name__}: {e}")
+print(checked, failed)
+print("bücher.example".encode("idna"), "é".encode("latin-1"), "é".encode("cp1252"), "é".encode("utf-16-le"), "é".encode("cp437"))
+"#;
+    let outcome = run(script).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    let first = outcome.stdout.lines().next().unwrap();
+    let (checked, failed) = first.split_once(' ').unwrap();
+    assert_eq!(failed, "[]", "{}", outcome.stdout);
+    assert!(checked.parse::<usize>().unwrap() > 100, "{first}");
+    assert!(
+        outcome
+            .stdout
+            .ends_with("b'xn--bcher-kva.example' b'\\xe9' b'\\xe9' b'\\xe9\\x00' b'\\x82'\n"),
+        "{}",
+        outcome.stdout
+    );
+}
+
+/// The calls that needed a lazily imported submodule, and a few whole modules at work.
+#[tokio::test]
+async fn lazily_imported_parts_work() {
+    let script = r#"
+import configparser, datetime, time, unittest, io, xml.sax, email.message
+print(datetime.datetime.strptime("2026-12-01 09:30", "%Y-%m-%d %H:%M").isoformat())
+print(time.strptime("01/12/2026", "%d/%m/%Y").tm_yday)
+msg = email.message.EmailMessage()
+msg["To"] = "a@example.org"; msg["Subject"] = "Grüße"; msg.set_content("héllo")
+raw = msg.as_bytes()
+print(b"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=" in raw, "h\xc3\xa9llo".encode("latin-1") in raw)
+cp = configparser.ConfigParser()
+cp.read_string("[db]\nhost = localhost\nport = 5432\n")
+print(cp["db"]["host"], cp.getint("db", "port"))
+class T(unittest.TestCase):
+    def test_ok(self):
+        self.assertEqual(1 + 1, 2)
+    def test_bad(self):
+        self.assertEqual(1, 2)
+stream = io.StringIO()
+result = unittest.TextTestRunner(stream=stream, verbosity=0).run(unittest.defaultTestLoader.loadTestsFromTestCase(T))
+print(result.testsRun, len(result.failures))
+class H(xml.sax.ContentHandler):
+    names = []
+    def startElement(self, name, attrs):
+        self.names.append(name)
+h = H(); xml.sax.parseString(b"<a><b/><c/></a>", h)
+print(h.names)
+"#;
+    let outcome = run(script).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "2026-12-01T09:30:00\n335\nTrue True\nlocalhost 5432\n2 1\n['a', 'b', 'c']\n"
+    );
+}
+
+/// Tracebacks and `inspect.getsource` show the script's own lines and the stdlib's.
+#[tokio::test]
+async fn tracebacks_and_inspect_have_source_lines() {
+    let script = r#"
+import inspect, json, traceback
+
+def helper(x):
+    """Doubles x."""
+    return x * 2
+
+print(inspect.getsource(helper).splitlines()[0])
+try:
+    json.loads("{not json")
+except ValueError:
+    text = traceback.format_exc()
+    print("obj, end = self.scan_once(s, idx)" in text or "raise JSONDecodeError" in text)
+    print('json.loads("{not json")' in text)
+
+def main():
+    return 1 / 0
+"#;
+    let outcome = run(script).await;
+    assert_eq!(
+        outcome.status,
+        automa_runtime::RunStatus::Failed,
+        "{outcome:?}"
+    );
+    assert_eq!(outcome.stdout, "def helper(x):\nTrue\nTrue\n");
+    let error = outcome.error.unwrap();
+    assert_eq!(error.kind, "ZeroDivisionError");
+    assert!(
+        error.traceback.contains("return 1 / 0"),
+        "{}",
+        error.traceback
+    );
+}
+
+/// Operations the sandbox cannot do fail with the rule, not deep inside a library.
+#[tokio::test]
+async fn process_operations_name_the_sandbox_rule() {
+    let script = r#"
+import subprocess, os, multiprocessing, threading, concurrent.futures
+for call in (lambda: subprocess.run(["ls"]), lambda: os.system("ls"),
+             lambda: multiprocessing.Process(target=print).start(),
+             lambda: concurrent.futures.ProcessPoolExecutor()):
+    try:
+        call()
+        print("ran")
+    except PermissionError as e:
+        print("refused:", "programs cannot be started" in str(e))
+try:
+    threading.Thread(target=print).start()
+except RuntimeError as e:
+    print("no threads:", "sandbox has no threads" in str(e))
+with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+    print(list(pool.map(lambda x: x * x, range(5))), pool.submit(divmod, 7, 2).result())
+"#;
+    let outcome = run(script).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        format!(
+            "{}no threads: True\n[0, 1, 4, 9, 16] (3, 1)\n",
+            "refused: True\n".repeat(4)
+        )
+    );
+}
+
+/// `importlib.metadata` finds packages mounted at `/packages`, as pip installed them.
+#[tokio::test]
+async fn importlib_metadata_sees_mounted_packages() {
+    let packages = tempfile::tempdir().unwrap();
+    let dist = packages.path().join("greeter-1.4.2.dist-info");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("METADATA"),
+        "Metadata-Version: 2.1\nName: greeter\nVersion: 1.4.2\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(packages.path().join("greeter")).unwrap();
+    std::fs::write(
+        packages.path().join("greeter/__init__.py"),
+        "import importlib.metadata\n__version__ = importlib.metadata.version('greeter')\n",
+    )
+    .unwrap();
+    let recorder = std::sync::Arc::new(common::Recorder::default());
+    let mut request = common::request(
+        "import greeter, importlib.resources\nprint(greeter.__version__)\nprint(importlib.resources.files('greeter').joinpath('__init__.py').read_text().startswith('import'))\n",
+        Default::default(),
+        &recorder,
+    );
+    request.mounts.packages = Some(packages.path().to_path_buf());
+    let outcome = common::runtime().run(request).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(outcome.stdout, "1.4.2\nTrue\n");
+}

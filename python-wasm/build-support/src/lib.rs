@@ -6,8 +6,13 @@
 //! - [`hash_inputs`] / [`cached_build`]: a component is rebuilt only when its inputs
 //!   change, and lands in the cache by an atomic rename, under a lock, so parallel build
 //!   scripts neither clash nor build the same thing twice;
+//! - [`stdlib_archive`]: CPython's standard library out of the pinned componentize-py;
 //! - [`target_dir`]: the cargo target directory the caches live in (they survive
 //!   `cargo clean -p`, profile switches and rebuilds of the crate itself).
+
+mod stdlib;
+
+pub use stdlib::stdlib_archive;
 
 use sha2::{Digest, Sha256};
 use std::env;
@@ -215,6 +220,18 @@ impl PythonTools {
             }
         }
         Err(format!("no site-packages under {}", lib.display()))
+    }
+
+    /// componentize-py's native module (it carries the embedded CPython and its `Lib`).
+    pub fn componentize_native_module(&self) -> BuildResult<PathBuf> {
+        let path = self
+            .site_packages()?
+            .join("componentize_py/componentize_py.abi3.so");
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("{} is missing", path.display()))
+        }
     }
 
     /// Build the component of `world` (in the WIT package at `wit_dir`) from the Python

@@ -1,0 +1,534 @@
+"""TCP sockets over the host's `net` interface, behind the standard `socket` API.
+
+WASI gives a script no sockets of its own. This module replaces what the standard
+`socket` module offers for TCP clients (`socket.socket`, `create_connection`,
+`getaddrinfo`, `gethostbyname`, ...) with a socket whose connection the host opens,
+checks against the script's allowlist and audits. `http.client`, `urllib.request`,
+`requests`/`urllib3`, `smtplib`, `imaplib`, `ftplib` and pure-Python database drivers
+then work unchanged. `install()` patches the real module in place at build time, so
+modules that imported `socket` before see the same functions.
+
+Only what a client needs exists: no listening, no UDP, no raw sockets.
+"""
+
+import errno as _errno
+import io as _io
+import ipaddress as _ipaddress
+import socket as _stdsocket
+import sys as _sys
+
+from componentize_py_types import Err
+from wit_world.imports import net as _net
+from wit_world.imports import types as _types
+
+AF_INET = getattr(_stdsocket, "AF_INET", 2)
+AF_INET6 = getattr(_stdsocket, "AF_INET6", 10)
+AF_UNSPEC = getattr(_stdsocket, "AF_UNSPEC", 0)
+SOCK_STREAM = getattr(_stdsocket, "SOCK_STREAM", 1)
+IPPROTO_TCP = getattr(_stdsocket, "IPPROTO_TCP", 6)
+
+_GLOBAL_DEFAULT_TIMEOUT = _stdsocket._GLOBAL_DEFAULT_TIMEOUT
+_default_timeout = None
+
+# Names a script resolved, by address: a later `connect((ip, port))` asks the host for
+# the name again, so the allowlist (which names hosts) applies and TLS can verify it.
+_names_by_address = {}
+
+_GRANT_HINT = "an admin can allow it in the script's capabilities (net rules)"
+
+
+def _map_error(error, what):
+    """The Python exception for a host error variant raised while doing `what`."""
+    message = error.value
+    if isinstance(error, _types.Error_Denied):
+        return PermissionError(_errno.EACCES, f"{what}: {message}")
+    if isinstance(error, _types.Error_Timeout):
+        return TimeoutError(_errno.ETIMEDOUT, f"{what}: timed out ({message})")
+    if isinstance(error, _types.Error_LimitReached):
+        return PermissionError(_errno.EDQUOT, f"{what}: {message}")
+    if isinstance(error, _types.Error_InvalidInput):
+        return ValueError(f"{what}: {message}")
+    if isinstance(error, _types.Error_NotFound):
+        return gaierror(EAI_NONAME, f"{what}: {message}")
+    lowered = message.lower()
+    if "refused" in lowered:
+        return ConnectionRefusedError(_errno.ECONNREFUSED, f"{what}: {message}")
+    if "reset" in lowered:
+        return ConnectionResetError(_errno.ECONNRESET, f"{what}: {message}")
+    if "resolve" in lowered or "lookup" in lowered or "dns" in lowered:
+        return gaierror(EAI_NONAME, f"{what}: {message}")
+    return OSError(_errno.EIO, f"{what}: {message}")
+
+
+def _host_call(what, fn, *args):
+    try:
+        return fn(*args)
+    except Err as err:
+        raise _map_error(err.value, what) from None
+
+
+error = OSError
+herror = getattr(_stdsocket, "herror", OSError)
+timeout = TimeoutError
+EAI_NONAME = getattr(_stdsocket, "EAI_NONAME", -2)
+
+
+class gaierror(OSError):
+    """A name could not be resolved."""
+
+
+def _timeout_ms(seconds):
+    if seconds is None:
+        return None
+    return max(0, min(int(seconds * 1000), 2**32 - 1))
+
+
+def _split_address(text):
+    """`ip:port` or `[ip]:port` from the host into a socket address tuple."""
+    host, _, port = text.rpartition(":")
+    if host.startswith("["):
+        return (host[1:-1], int(port), 0, 0)
+    return (host, int(port))
+
+
+class socket:
+    """A TCP client socket whose connection the host makes. Listening, UDP and raw
+    sockets do not exist in the sandbox and raise PermissionError."""
+
+    def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
+        if fileno is not None:
+            raise PermissionError(_errno.EPERM, "sockets cannot be made from file descriptors in the sandbox")
+        self.family = AF_INET if family in (-1, None) else family
+        self.type = SOCK_STREAM if type in (-1, None) else type
+        self.proto = 0 if proto in (-1, None) else proto
+        if self.type & 0xF != SOCK_STREAM:
+            raise PermissionError(
+                _errno.EPERM,
+                "only TCP client sockets exist in the sandbox (no UDP or raw sockets)",
+            )
+        self._conn = None
+        self._timeout = _default_timeout
+        self._closed = False
+        self._io_refs = 0
+        self._peer = None
+        self._read_closed = False
+
+    # -- connecting -------------------------------------------------------------
+
+    def connect(self, address):
+        if self._closed:
+            raise OSError(_errno.EBADF, "Bad file descriptor")
+        if self._conn is not None:
+            raise OSError(_errno.EISCONN, "Transport endpoint is already connected")
+        host, port = address[0], int(address[1])
+        name = _names_by_address.get(host, host)
+        self._conn = _host_call(
+            f"connect to {name}:{port}",
+            _net.connect,
+            name,
+            port,
+            None,
+            _timeout_ms(self._timeout),
+        )
+        self._peer = (host, port)
+
+    def connect_ex(self, address):
+        try:
+            self.connect(address)
+            return 0
+        except OSError as exc:
+            return exc.errno or _errno.EIO
+
+    def _adopt(self, conn, peer):
+        self._conn = conn
+        self._peer = peer
+
+    # -- reading and writing ----------------------------------------------------
+
+    def _connection(self):
+        if self._closed:
+            raise OSError(_errno.EBADF, "Bad file descriptor")
+        if self._conn is None:
+            raise OSError(_errno.ENOTCONN, "Transport endpoint is not connected")
+        return self._conn
+
+    def recv(self, bufsize, flags=0):
+        if bufsize < 0:
+            raise ValueError("negative buffersize in recv")
+        conn = self._connection()
+        if bufsize == 0 or self._read_closed:
+            return b""
+        if self._timeout == 0.0 and not conn.readable(0):
+            raise BlockingIOError(_errno.EAGAIN, "Resource temporarily unavailable")
+        return _host_call("recv", conn.read, min(bufsize, 1 << 20), _timeout_ms(self._timeout))
+
+    def recv_into(self, buffer, nbytes=0, flags=0):
+        view = memoryview(buffer).cast("B")
+        size = nbytes or len(view)
+        data = self.recv(size, flags)
+        view[: len(data)] = data
+        return len(data)
+
+    def recvfrom(self, bufsize, flags=0):
+        return self.recv(bufsize, flags), self._peer
+
+    def send(self, data, flags=0):
+        conn = self._connection()
+        data = bytes(data)
+        if not data:
+            return 0
+        return _host_call("send", conn.write, data, _timeout_ms(self._timeout))
+
+    def sendall(self, data, flags=0):
+        view = memoryview(data).cast("B")
+        while len(view):
+            sent = self.send(view[: 1 << 20])
+            view = view[sent:]
+
+    def sendfile(self, file, offset=0, count=None):
+        if offset:
+            file.seek(offset)
+        total = 0
+        while count is None or total < count:
+            chunk = file.read(65536 if count is None else min(65536, count - total))
+            if not chunk:
+                break
+            self.sendall(chunk)
+            total += len(chunk)
+        return total
+
+    def makefile(self, mode="r", buffering=None, *, encoding=None, errors=None, newline=None):
+        if not set(mode) <= {"r", "w", "b"}:
+            raise ValueError(f"invalid mode {mode!r} (only r, w, b allowed)")
+        writing = "w" in mode
+        reading = "r" in mode or not writing
+        rawmode = ("r" if reading else "") + ("w" if writing else "")
+        raw = _stdsocket.SocketIO(self, rawmode)
+        self._io_refs += 1
+        if buffering is None:
+            buffering = -1
+        if buffering < 0:
+            buffering = _io.DEFAULT_BUFFER_SIZE
+        if buffering == 0:
+            if "b" not in mode:
+                raise ValueError("unbuffered streams must be binary")
+            return raw
+        if reading and writing:
+            buffer = _io.BufferedRWPair(raw, raw, buffering)
+        elif reading:
+            buffer = _io.BufferedReader(raw, buffering)
+        else:
+            buffer = _io.BufferedWriter(raw, buffering)
+        if "b" in mode:
+            return buffer
+        text = _io.TextIOWrapper(buffer, encoding, errors, newline)
+        text.mode = mode
+        return text
+
+    def _decref_socketios(self):
+        if self._io_refs > 0:
+            self._io_refs -= 1
+        if self._closed:
+            self.close()
+
+    # -- options, state and closing ---------------------------------------------
+
+    def settimeout(self, value):
+        if value is not None:
+            value = float(value)
+            if value < 0:
+                raise ValueError("Timeout value out of range")
+        self._timeout = value
+
+    def gettimeout(self):
+        return self._timeout
+
+    def setblocking(self, flag):
+        self._timeout = None if flag else 0.0
+
+    def getblocking(self):
+        return self._timeout != 0.0
+
+    @property
+    def timeout(self):
+        return self._timeout
+
+    def setsockopt(self, level, optname, value, optlen=None):
+        # TCP_NODELAY, SO_KEEPALIVE and friends: the host's connection decides.
+        return None
+
+    def getsockopt(self, level, optname, buflen=None):
+        return 0 if buflen is None else b"\0" * buflen
+
+    def getpeername(self):
+        conn = self._connection()
+        return _split_address(conn.peer_address())
+
+    def getsockname(self):
+        if self._conn is None:
+            return ("0.0.0.0", 0)
+        return _split_address(self._conn.local_address())
+
+    def fileno(self):
+        # No descriptor exists; select() and selectors know these sockets by object.
+        return -1 if self._closed else _sandbox_fd(self)
+
+    def shutdown(self, how):
+        conn = self._connection()
+        if how in (SHUT_RD, SHUT_RDWR):
+            self._read_closed = True
+        if how in (SHUT_WR, SHUT_RDWR):
+            _host_call("shutdown", conn.shutdown_write)
+
+    def close(self):
+        self._closed = True
+        if self._io_refs > 0:
+            return
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            _forget_fd(self)
+            conn.__exit__(None, None, None)
+
+    def detach(self):
+        raise OSError(_errno.EOPNOTSUPP, "sockets cannot be detached in the sandbox")
+
+    def dup(self):
+        raise OSError(_errno.EOPNOTSUPP, "sockets cannot be duplicated in the sandbox")
+
+    def bind(self, address):
+        raise PermissionError(_errno.EPERM, "sockets cannot listen in the sandbox (bind)")
+
+    def listen(self, backlog=0):
+        raise PermissionError(_errno.EPERM, "sockets cannot listen in the sandbox")
+
+    def accept(self):
+        raise PermissionError(_errno.EPERM, "sockets cannot listen in the sandbox")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self):
+        state = "closed" if self._closed else ("connected" if self._conn else "unconnected")
+        return f"<automa socket {state} peer={self._peer}>"
+
+    def _readable(self, timeout_ms):
+        if self._conn is None or self._read_closed:
+            return True
+        return self._conn.readable(timeout_ms)
+
+
+SocketType = socket
+SHUT_RD, SHUT_WR, SHUT_RDWR = 0, 1, 2
+
+# Fake descriptor numbers, so code that keys sockets by fileno() keeps working; they
+# start far above real descriptors and mean something only to this module's select.
+_fds = {}
+_next_fd = [1 << 20]
+
+
+def _sandbox_fd(sock):
+    for fd, known in _fds.items():
+        if known is sock:
+            return fd
+    fd = _next_fd[0]
+    _next_fd[0] += 1
+    _fds[fd] = sock
+    return fd
+
+
+def _forget_fd(sock):
+    for fd, known in list(_fds.items()):
+        if known is sock:
+            del _fds[fd]
+
+
+def socket_for(obj):
+    """The sandbox socket `obj` is or names (by fake descriptor), else None."""
+    if isinstance(obj, socket):
+        return obj
+    fileno = getattr(obj, "fileno", None)
+    if callable(fileno) and not isinstance(obj, int):
+        try:
+            obj = fileno()
+        except Exception:
+            return None
+    if isinstance(obj, int):
+        return _fds.get(obj)
+    return None
+
+
+# -- module functions -------------------------------------------------------------
+
+
+def create_connection(address, timeout=_GLOBAL_DEFAULT_TIMEOUT, source_address=None, *, all_errors=False):
+    host, port = address[0], int(address[1])
+    sock = socket(AF_INET, SOCK_STREAM)
+    if timeout is not _GLOBAL_DEFAULT_TIMEOUT:
+        sock.settimeout(timeout)
+    try:
+        sock.connect((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _is_ip(text):
+    try:
+        _ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+    if host is None:
+        host = "localhost"
+    if isinstance(host, bytes):
+        host = host.decode("idna")
+    if isinstance(port, str):
+        port = int(port) if port.isdigit() else {"http": 80, "https": 443}.get(port, 0)
+    port = int(port or 0)
+    if _is_ip(host):
+        addresses = [host]
+    else:
+        addresses = _host_call(f"resolve {host}", _net.resolve, host, port)
+        if not addresses:
+            raise gaierror(EAI_NONAME, f"{host} has no addresses")
+    results = []
+    for address in addresses:
+        is_v6 = ":" in address
+        af = AF_INET6 if is_v6 else AF_INET
+        if family not in (0, AF_UNSPEC) and family != af:
+            continue
+        _names_by_address.setdefault(address, host)
+        sockaddr = (address, port, 0, 0) if is_v6 else (address, port)
+        results.append((af, SOCK_STREAM, IPPROTO_TCP, "", sockaddr))
+    if not results:
+        raise gaierror(EAI_NONAME, f"{host} has no address of the requested family")
+    return results
+
+
+def gethostbyname(hostname):
+    for af, _, _, _, sockaddr in getaddrinfo(hostname, 0):
+        if af == AF_INET:
+            return sockaddr[0]
+    raise gaierror(EAI_NONAME, f"{hostname} has no IPv4 address")
+
+
+def gethostbyname_ex(hostname):
+    addresses = [s[0] for af, _, _, _, s in getaddrinfo(hostname, 0) if af == AF_INET]
+    return hostname, [], addresses
+
+
+def gethostname():
+    return "automa-sandbox"
+
+
+def getfqdn(name=""):
+    return name or gethostname()
+
+
+def gethostbyaddr(address):
+    raise herror(1, "reverse lookups are not available in the sandbox")
+
+
+def getdefaulttimeout():
+    return _default_timeout
+
+
+def setdefaulttimeout(value):
+    global _default_timeout
+    _default_timeout = None if value is None else float(value)
+
+
+def socketpair(*args, **kwargs):
+    raise PermissionError(_errno.EPERM, "socket pairs do not exist in the sandbox")
+
+
+def fromfd(*args, **kwargs):
+    raise PermissionError(_errno.EPERM, "sockets cannot be made from file descriptors in the sandbox")
+
+
+def create_server(*args, **kwargs):
+    raise PermissionError(_errno.EPERM, "sockets cannot listen in the sandbox")
+
+
+def has_dualstack_ipv6():
+    return False
+
+
+_REPLACED = {
+    "socket": socket,
+    "SocketType": socket,
+    "create_connection": create_connection,
+    "getaddrinfo": getaddrinfo,
+    "gethostbyname": gethostbyname,
+    "gethostbyname_ex": gethostbyname_ex,
+    "gethostbyaddr": gethostbyaddr,
+    "gethostname": gethostname,
+    "getfqdn": getfqdn,
+    "getdefaulttimeout": getdefaulttimeout,
+    "setdefaulttimeout": setdefaulttimeout,
+    "socketpair": socketpair,
+    "fromfd": fromfd,
+    "create_server": create_server,
+    "has_dualstack_ipv6": has_dualstack_ipv6,
+    "error": OSError,
+    "timeout": TimeoutError,
+    "gaierror": gaierror,
+    "SHUT_RD": SHUT_RD,
+    "SHUT_WR": SHUT_WR,
+    "SHUT_RDWR": SHUT_RDWR,
+}
+
+# Constants client libraries read (setsockopt arguments); the values only need to exist.
+_CONSTANTS = {
+    "AF_INET": AF_INET,
+    "AF_INET6": AF_INET6,
+    "AF_UNSPEC": AF_UNSPEC,
+    "SOCK_STREAM": SOCK_STREAM,
+    "SOCK_DGRAM": 2,
+    "IPPROTO_TCP": IPPROTO_TCP,
+    "IPPROTO_IPV6": 41,
+    "SOL_SOCKET": 1,
+    "SO_KEEPALIVE": 9,
+    "SO_REUSEADDR": 2,
+    "SO_RCVBUF": 8,
+    "SO_SNDBUF": 7,
+    "SO_ERROR": 4,
+    "TCP_NODELAY": 1,
+    "TCP_KEEPIDLE": 4,
+    "TCP_KEEPINTVL": 5,
+    "TCP_KEEPCNT": 6,
+    "IPV6_V6ONLY": 26,
+    "AI_PASSIVE": 1,
+    "AI_CANONNAME": 2,
+    "AI_NUMERICHOST": 4,
+    "AI_ADDRCONFIG": 32,
+    "NI_NUMERICHOST": 1,
+    "NI_NUMERICSERV": 2,
+    "MSG_PEEK": 2,
+    "MSG_DONTWAIT": 64,
+    "EAI_NONAME": EAI_NONAME,
+    "has_ipv6": True,
+}
+
+
+def install():
+    """Patch the standard `socket` module in place (at build time, in the snapshot)."""
+    for name, value in _CONSTANTS.items():
+        if not hasattr(_stdsocket, name):
+            setattr(_stdsocket, name, value)
+    for name, value in _REPLACED.items():
+        setattr(_stdsocket, name, value)
+    _sys.modules["socket"] = _stdsocket
