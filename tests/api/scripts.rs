@@ -292,6 +292,50 @@ async fn other_users_scripts_and_jobs_are_not_found_and_capabilities_need_an_adm
 }
 
 #[tokio::test]
+async fn admin_grants_net_rules_and_a_bad_rule_is_a_clear_422() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let caps = json!({"net": {
+        "rules": ["DB.example.com:5432", {"host": "10.0.0.5", "port": 6379}],
+        "max_connections_per_run": 5
+    }});
+    let script = create(
+        &app,
+        &admin,
+        json!({"name": "netter", "source": "print(1)\n", "capabilities": caps}),
+    )
+    .await;
+    let net = &script["capabilities"]["net"];
+    assert_eq!(
+        net["rules"],
+        json!([
+            {"host": "db.example.com", "port": 5432, "allow_private": false},
+            {"host": "10.0.0.5", "port": 6379, "allow_private": true}
+        ]),
+        "{script}"
+    );
+    assert_eq!(net["max_connections_per_run"], 5);
+    assert_eq!(
+        net["max_bytes_per_run"],
+        100 * 1024 * 1024,
+        "defaults fill the rest"
+    );
+
+    let id = script["id"].as_str().unwrap();
+    let resp = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/scripts/{id}"),
+            &admin,
+            json!({"capabilities": {"net": {"rules": ["db.example.com"]}}}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("HOST:PORT"), "{body}");
+}
+
+#[tokio::test]
 async fn cancel_stops_a_running_job() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
