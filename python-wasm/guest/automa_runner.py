@@ -12,17 +12,24 @@ import os
 import sys
 import traceback
 
-import automa_sandbox
-import automa_select
-import automa_socket
+# Sockets and TLS through the host first: modules imported later (asyncio,
+# http.client, urllib.request) decide at import time whether `ssl` exists.
+import automa_socket  # noqa: I001
 import automa_ssl
-import automa_stdlib
-import automa_tz
-import automa_async
-import automa_describe
-import wit_world
-from componentize_py_types import Err
-from wit_world.imports.types import ScriptError
+import automa_select
+
+automa_socket.install()
+automa_ssl.install()
+automa_select.install()
+
+import automa_sandbox  # noqa: E402
+import automa_stdlib  # noqa: E402
+import automa_tz  # noqa: E402
+import automa_async  # noqa: E402
+import automa_describe  # noqa: E402
+import wit_world  # noqa: E402
+from componentize_py_types import Err  # noqa: E402
+from wit_world.imports.types import ScriptError  # noqa: E402
 
 UNAVAILABLE = {}
 for _name in automa_stdlib.MODULES:
@@ -32,9 +39,6 @@ for _name in automa_stdlib.MODULES:
         UNAVAILABLE[_name] = f"{type(exc).__name__}: {exc}"
 
 automa_tz.install()
-automa_socket.install()
-automa_ssl.install()
-automa_select.install()
 automa_async.install()
 automa_sandbox.install()
 

@@ -1,0 +1,247 @@
+//! Python's own network clients in the sandbox (`socket`, `ssl`, `http.client`,
+//! `urllib.request`, `select`) over `automa:host/net`, against real peers on
+//! 127.0.0.1: a plain HTTP/1.1 server and one behind rustls with a certificate from a
+//! CA the test makes and hands to the host as an extra trusted root.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use automa_runtime::RunStatus;
+use automa_runtime::host::{Capabilities, NetRule, TlsTrust};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Answer each HTTP/1.1 request with its path echoed in a body of `pad` extra bytes.
+async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, pad: usize) {
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        while let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&request[..end]).into_owned();
+            request.drain(..end + 4);
+            let path = head.split(' ').nth(1).unwrap_or("?").to_owned();
+            let body = format!("you asked for {path}{}", "x".repeat(pad));
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            if stream.write_all(answer.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+async fn http_server(pad: usize) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(serve_http(stream, pad));
+        }
+    });
+    addr
+}
+
+/// An HTTPS server for `localhost`, and the PEM of the CA that signed it.
+async fn https_server() -> (SocketAddr, String) {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone()], key)
+        .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(tls) = acceptor.accept(stream).await {
+                    serve_http(tls, 0).await;
+                }
+            });
+        }
+    });
+    (addr, ca.pem())
+}
+
+fn allowing(rules: &[String]) -> Capabilities {
+    let mut caps = Capabilities::default();
+    caps.net.rules = rules.iter().map(|r| NetRule::parse(r).unwrap()).collect();
+    caps
+}
+
+async fn run_with(
+    source: &str,
+    caps: Capabilities,
+    ca_pem: Option<&str>,
+) -> (automa_runtime::RunOutcome, Arc<common::Recorder>) {
+    let recorder = Arc::new(common::Recorder::default());
+    let mut request = common::request(source, caps, &recorder);
+    if let Some(pem) = ca_pem {
+        request.host.tls = Arc::new(TlsTrust::with_extra_pem(pem.as_bytes(), "test CA").unwrap());
+    }
+    let outcome = common::runtime().run(request).await;
+    (outcome, recorder)
+}
+
+#[tokio::test]
+async fn http_client_and_urllib_reach_an_allowed_host() {
+    let addr = http_server(0).await;
+    let port = addr.port();
+    let script = format!(
+        r#"
+import http.client, urllib.request, json
+conn = http.client.HTTPConnection("127.0.0.1", {port}, timeout=5)
+conn.request("GET", "/one")
+r = conn.getresponse()
+print(r.status, r.read().decode())
+conn.request("GET", "/two")  # the same connection, kept alive
+print(conn.getresponse().read().decode())
+conn.close()
+print(urllib.request.urlopen("http://127.0.0.1:{port}/three?x=1", timeout=5).read().decode())
+"#
+    );
+    let (outcome, recorder) = run_with(&script, allowing(&[addr.to_string()]), None).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "200 you asked for /one\nyou asked for /two\nyou asked for /three?x=1\n"
+    );
+    let connects = recorder
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| c.operation == "net.connect")
+        .count();
+    assert_eq!(connects, 2, "one per connection, audited");
+}
+
+#[tokio::test]
+async fn a_host_without_a_rule_is_refused_with_how_to_grant_it() {
+    let addr = http_server(0).await;
+    let script = format!(
+        r#"
+import socket, urllib.request, urllib.error
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2)
+except PermissionError as e:
+    print("refused:", e)
+try:
+    urllib.request.urlopen("http://127.0.0.1:{port}/", timeout=2)
+except urllib.error.URLError as e:
+    print("urllib:", type(e.reason).__name__)
+"#,
+        port = addr.port()
+    );
+    let (outcome, _) = run_with(&script, Capabilities::default(), None).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    let first = outcome.stdout.lines().next().unwrap();
+    assert!(first.starts_with("refused:"), "{}", outcome.stdout);
+    assert!(
+        first.contains(&format!("127.0.0.1:{}", addr.port())),
+        "{first}"
+    );
+    assert!(first.to_lowercase().contains("admin"), "{first}");
+    assert!(
+        outcome.stdout.contains("urllib: PermissionError"),
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[tokio::test]
+async fn https_is_verified_by_the_host_with_the_extra_ca() {
+    let (addr, ca_pem) = https_server().await;
+    let port = addr.port();
+    let script = format!(
+        r#"
+import socket, ssl, urllib.request
+ctx = ssl.create_default_context()
+with urllib.request.urlopen("https://localhost:{port}/secure", context=ctx, timeout=5) as r:
+    print(r.status, r.read().decode())
+with socket.create_connection(("localhost", {port}), timeout=5) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+        print(tls.version(), tls.selected_alpn_protocol(), tls.getpeercert()["subjectAltName"])
+        tls.sendall(b"GET /raw HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        print(tls.recv(100).split(b"\r\n")[0].decode())
+try:
+    ctx.wrap_socket(socket.create_connection(("localhost", {port}), timeout=5), server_hostname="wrong.example")
+except ssl.SSLCertVerificationError as e:
+    print("wrong name refused")
+"#
+    );
+    let (outcome, _) = run_with(
+        &script,
+        allowing(&[format!("localhost:{port}")]),
+        Some(&ca_pem),
+    )
+    .await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "200 you asked for /secure\nTLSv1.3 None (('DNS', 'localhost'),)\nHTTP/1.1 200 OK\nwrong name refused\n"
+    );
+
+    // Without the CA the same server is not trusted.
+    let (outcome, _) = run_with(
+        &format!(
+            "import urllib.request, urllib.error, ssl\ntry:\n    urllib.request.urlopen('https://localhost:{port}/', timeout=5)\nexcept urllib.error.URLError as e:\n    print(type(e.reason).__name__)\n"
+        ),
+        allowing(&[format!("localhost:{port}")]),
+        None,
+    )
+    .await;
+    assert_eq!(outcome.stdout, "SSLCertVerificationError\n", "{outcome:?}");
+}
+
+#[tokio::test]
+async fn select_waits_for_data_and_caps_end_a_greedy_run() {
+    let addr = http_server(20_000).await;
+    let port = addr.port();
+    let script = format!(
+        r#"
+import select, socket
+s = socket.create_connection(("127.0.0.1", {port}), timeout=5)
+print(select.select([s], [], [], 0)[0] == [])
+s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+print(select.select([s], [], [], 5)[0] == [s])
+got = b""
+try:
+    while len(got) < 30000:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+except OSError as e:
+    print("capped:", "limit" in str(e).lower() or "bytes" in str(e).lower())
+"#
+    );
+    let mut caps = allowing(&[addr.to_string()]);
+    caps.net.max_bytes_per_run = 5_000;
+    let (outcome, _) = run_with(&script, caps, None).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(outcome.stdout, "True\nTrue\ncapped: True\n");
+}
