@@ -24,4 +24,5 @@ mod run_parity;
 mod secrets_webhooks;
 mod serve;
 mod setup;
+mod throttle;
 mod tokens;

@@ -2,7 +2,6 @@
 
 use super::ApiJson;
 use crate::audit::{AuditEvent, Outcome};
-use crate::auth::rate_limit::FailureOutcome;
 use crate::auth::{extract::AuthUser, extract::ClientIp, password, totp};
 use crate::db::{self, users::normalize_email};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -74,16 +73,15 @@ pub async fn check_login(
     let email = normalize_email(&req.email);
     let email_key = format!("email:{email}");
     let ip_key = format!("ip:{}", ip.as_deref().unwrap_or("unknown"));
-    let now = Instant::now();
-    if let Some(secs) = state.throttle.locked_for(&[&email_key, &ip_key], now) {
-        // Not audited per attempt: the lockout itself was (auth.lockout), and auditing
-        // every refused attempt would let a locked-out client grow the log without bound.
-        tracing::info!(email, ip = ?ip, "login refused while locked out");
-        return Err(ApiError::TooManyRequests {
-            message: format!("too many failed login attempts; try again in {secs} seconds"),
-            retry_after: secs,
-        });
-    }
+    let attempt = state
+        .throttle
+        .begin(&[&email_key, &ip_key], Instant::now())
+        .map_err(|secs| {
+            // Not audited per attempt: the lockout itself was (auth.lockout), and auditing
+            // every refused attempt would let a locked-out client grow the log without bound.
+            tracing::info!(email, ip = ?ip, "login refused while locked out");
+            locked_out("login", secs)
+        })?;
 
     let user = db::users::find_by_email(&state.db, &email).await?;
     let ok = password::verify(
@@ -95,6 +93,7 @@ pub async fn check_login(
         _ if !ok => Some("invalid password or unknown user"),
         Some(u) if u.disabled => Some("account disabled"),
         Some(u) if u.totp_enabled => match req.totp.as_deref() {
+            // Dropping `attempt` gives it back: the password was right.
             None | Some("") => return Err(ApiError::TotpRequired),
             Some(code) => {
                 let stored = u.totp_secret.as_deref().unwrap_or_default();
@@ -114,7 +113,7 @@ pub async fn check_login(
     };
 
     if let (None, Some(user)) = (failure, user.clone()) {
-        state.throttle.reset(&email_key);
+        attempt.succeeded();
         state
             .audit
             .append(
@@ -140,26 +139,43 @@ pub async fn check_login(
                 .details(serde_json::json!({"email": email, "reason": reason, "via": via})),
         )
         .await;
-    for key in [&email_key, &ip_key] {
-        if state.throttle.record_failure(key, now) == FailureOutcome::LockedNow {
-            tracing::warn!(key, "login locked out after repeated failures");
-            state
-                .audit
-                .record(
-                    AuditEvent::new(&actor, "auth.lockout")
-                        .ip(ip.clone())
-                        .outcome(Outcome::Denied)
-                        .details(serde_json::json!({
-                            "key": key,
-                            "lockout_seconds": state.config.lockout.as_secs(),
-                        })),
-                )
-                .await;
-        }
-    }
+    audit_lockouts(state, &actor, ip, attempt.failed()).await;
     Err(ApiError::Unauthorized(
         "invalid email, password or TOTP code",
     ))
+}
+
+/// The answer to an attempt (`what`: "login", "password") refused while `secs` of
+/// lockout remain.
+pub(crate) fn locked_out(what: &str, secs: u64) -> ApiError {
+    ApiError::TooManyRequests {
+        message: format!("too many failed {what} attempts; try again in {secs} seconds"),
+        retry_after: secs,
+    }
+}
+
+/// Audits each key a failed attempt locked (`auth.lockout`).
+pub(crate) async fn audit_lockouts(
+    state: &AppState,
+    actor: &str,
+    ip: Option<String>,
+    locked: Vec<String>,
+) {
+    for key in locked {
+        tracing::warn!(key, "locked out after repeated failed attempts");
+        state
+            .audit
+            .record(
+                AuditEvent::new(actor, "auth.lockout")
+                    .ip(ip.clone())
+                    .outcome(Outcome::Denied)
+                    .details(serde_json::json!({
+                        "key": key,
+                        "lockout_seconds": state.config.lockout.as_secs(),
+                    })),
+            )
+            .await;
+    }
 }
 
 /// Log out everywhere: every access token (JWT) of the caller stops working. Personal

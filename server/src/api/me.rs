@@ -1,14 +1,15 @@
 //! The caller's own account: profile, theme preference, password, TOTP enrolment.
 
-use super::{ApiJson, UserView};
+use super::{ApiJson, UserView, auth};
 use crate::audit::AuditEvent;
 use crate::auth::{extract::AuthUser, extract::ClientIp, password, policy, totp};
-use crate::db;
+use crate::db::{self, users::normalize_email};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use std::time::Instant;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -58,6 +59,42 @@ async fn load(state: &AppState, id: &str) -> ApiResult<db::users::UserRow> {
         .ok_or(ApiError::Unauthorized("account no longer exists"))
 }
 
+/// Checks the caller's own password under the same throttle as login (the account's
+/// email and the client IP share its counters), so a stolen access token cannot be used
+/// to guess the password. A wrong one is audited as a failed `action` and answers
+/// `wrong` (422); a locked key answers 429.
+async fn confirm_password(
+    state: &AppState,
+    user: &db::users::UserRow,
+    ip: Option<String>,
+    given: String,
+    action: &str,
+    wrong: &str,
+) -> ApiResult<()> {
+    let email_key = format!("email:{}", normalize_email(&user.email));
+    let ip_key = format!("ip:{}", ip.as_deref().unwrap_or("unknown"));
+    let attempt = state
+        .throttle
+        .begin(&[&email_key, &ip_key], Instant::now())
+        .map_err(|secs| auth::locked_out("password", secs))?;
+    if password::verify(given, Some(user.password_hash.clone())).await? {
+        attempt.succeeded();
+        return Ok(());
+    }
+    state
+        .audit
+        .record(
+            AuditEvent::new(&user.id, action)
+                .target(format!("user:{}", user.id))
+                .ip(ip.clone())
+                .outcome(crate::audit::Outcome::Failure)
+                .details(serde_json::json!({"reason": wrong})),
+        )
+        .await;
+    auth::audit_lockouts(state, &user.id, ip, attempt.failed()).await;
+    Err(ApiError::Validation(wrong.into()))
+}
+
 /// The authenticated user's profile.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me",
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
@@ -101,7 +138,8 @@ async fn patch_me(
 
 /// Change the password. Outstanding access tokens stop working; log in again.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "me", request_body = ChangePassword,
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "too many wrong passwords", body = ErrorBody)))]
 async fn change_password(
     State(state): State<AppState>,
     AuthUser(p): AuthUser,
@@ -110,19 +148,15 @@ async fn change_password(
 ) -> ApiResult<StatusCode> {
     policy::require_interactive(&p)?;
     let user = load(&state, &p.user_id).await?;
-    if !password::verify(req.current_password, Some(user.password_hash)).await? {
-        state
-            .audit
-            .record(
-                AuditEvent::new(&p.user_id, "user.change_password")
-                    .target(format!("user:{}", p.user_id))
-                    .ip(ip)
-                    .outcome(crate::audit::Outcome::Failure)
-                    .details(serde_json::json!({"reason": "wrong current password"})),
-            )
-            .await;
-        return Err(ApiError::Validation("current password is wrong".into()));
-    }
+    confirm_password(
+        &state,
+        &user,
+        ip.clone(),
+        req.current_password,
+        "user.change_password",
+        "current password is wrong",
+    )
+    .await?;
     password::validate_new(&req.new_password).map_err(ApiError::Validation)?;
     let hash = password::hash(req.new_password).await?;
     db::users::update_password(&state.db, &p.user_id, &hash).await?;
@@ -209,7 +243,8 @@ async fn totp_confirm(
 
 /// Disable TOTP (needs the current password).
 #[utoipa::path(post, path = "/api/v1/me/totp/disable", tag = "me", request_body = PasswordConfirm,
-    responses((status = 204), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 422, body = ErrorBody),
+        (status = 429, description = "too many wrong passwords", body = ErrorBody)))]
 async fn totp_disable(
     State(state): State<AppState>,
     AuthUser(p): AuthUser,
@@ -218,9 +253,15 @@ async fn totp_disable(
 ) -> ApiResult<StatusCode> {
     policy::require_interactive(&p)?;
     let user = load(&state, &p.user_id).await?;
-    if !password::verify(req.password, Some(user.password_hash)).await? {
-        return Err(ApiError::Validation("password is wrong".into()));
-    }
+    confirm_password(
+        &state,
+        &user,
+        ip.clone(),
+        req.password,
+        "user.totp_disable",
+        "password is wrong",
+    )
+    .await?;
     db::users::set_totp_enabled(&state.db, &p.user_id, false).await?;
     state.auth_cache.clear();
     state
