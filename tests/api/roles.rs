@@ -248,3 +248,86 @@ async fn user_token_scopes_are_capped_by_role() {
         .await;
     assert_eq!(pw.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn others_resources_need_the_admin_scope_not_only_the_admin_role() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (_, alice) = app.create_user(&admin, "alice@example.org").await;
+    let script: Value = app
+        .send_json(
+            "POST",
+            "/api/v1/scripts",
+            &alice,
+            json!({"name": "alices", "source": "def main():\n    return 1\n"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/v1/scripts/{}", script["id"].as_str().unwrap());
+    let token = |scope: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let v: Value = app
+                .send_json(
+                    "POST",
+                    "/api/v1/tokens",
+                    admin,
+                    json!({"name": scope, "scopes": [scope]}),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            v["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let write = token("write").await;
+    let rewrite = json!({"source": "def main():\n    return 'admin was here'\n"});
+
+    // An admin's write token acts like a user's: another user's script is off limits
+    // (with a reason, since the role would allow it) and absent from lists.
+    let r = app.send_json("PATCH", &path, &write, rewrite.clone()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("admin scope"),
+        "{body}"
+    );
+    assert_eq!(app.get(&path, &write).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.delete(&path, &write).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let list: Value = app
+        .get("/api/v1/scripts", &write)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "{list}");
+    let jobs: Value = app.get("/api/v1/jobs", &write).await.json().await.unwrap();
+    assert!(jobs["items"].as_array().unwrap().is_empty());
+    let source: Value = app.get(&path, &alice).await.json().await.unwrap();
+    assert_eq!(source["version"], 1, "{source}");
+
+    // The admin scope (or the login) may act on it.
+    let admin_scope = token("admin").await;
+    assert_eq!(
+        app.get("/api/v1/scripts", &admin_scope)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let r = app.send_json("PATCH", &path, &admin_scope, rewrite).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}

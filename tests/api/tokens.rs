@@ -125,3 +125,79 @@ async fn users_cannot_touch_each_others_tokens() {
     let token = created["token"].as_str().unwrap();
     assert_eq!(app.get("/api/v1/me", token).await.status(), StatusCode::OK);
 }
+
+async fn mint(app: &TestApp, with: &str, body: Value) -> reqwest::Response {
+    app.send_json("POST", "/api/v1/tokens", with, body).await
+}
+
+#[tokio::test]
+async fn a_token_mints_only_tokens_that_end_no_later_and_reach_no_further() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (_, alice) = app.create_user(&admin, "alice@example.org").await;
+    let parent: Value = mint(
+        &app,
+        &alice,
+        json!({"name": "short", "scopes": ["write"], "expires_in_seconds": 30}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let short = parent["token"].as_str().unwrap().to_owned();
+
+    // No expiry, or a later one, is refused with the reason.
+    for body in [
+        json!({"name": "forever", "scopes": ["write"]}),
+        json!({"name": "longer", "scopes": ["read"], "expires_in_seconds": 3600}),
+    ] {
+        let r = mint(&app, &short, body).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let err: Value = r.json().await.unwrap();
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("expires_in_seconds"),
+            "{err}"
+        );
+    }
+    // A wider scope is refused too.
+    let wider = mint(
+        &app,
+        &short,
+        json!({"name": "adm", "scopes": ["admin"], "expires_in_seconds": 10}),
+    )
+    .await;
+    assert_eq!(wider.status(), StatusCode::FORBIDDEN);
+
+    // Within both bounds it works, and the child ends with (or before) its parent.
+    let child = mint(
+        &app,
+        &short,
+        json!({"name": "child", "scopes": ["read"], "expires_in_seconds": 20}),
+    )
+    .await;
+    assert_eq!(child.status(), StatusCode::CREATED);
+    let child: Value = child.json().await.unwrap();
+    assert!(child["expires_at"].as_str().unwrap() <= parent["expires_at"].as_str().unwrap());
+
+    // A never-expiring token (like a login) still mints never-expiring tokens.
+    let lasting: Value = mint(
+        &app,
+        &alice,
+        json!({"name": "lasting", "scopes": ["write"]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let lasting = lasting["token"].as_str().unwrap();
+    let forever = mint(
+        &app,
+        lasting,
+        json!({"name": "forever", "scopes": ["read"]}),
+    )
+    .await;
+    assert_eq!(forever.status(), StatusCode::CREATED);
+}

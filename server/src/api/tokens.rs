@@ -56,7 +56,8 @@ pub struct CreateToken {
     /// Defaults to `["read"]`. `admin` implies `write`, `write` implies `read`.
     #[serde(default)]
     pub scopes: Vec<Scope>,
-    /// Lifetime in seconds; omitted means no expiry.
+    /// Lifetime in seconds; omitted means no expiry. A token created with an expiring API
+    /// token must expire no later than that token.
     pub expires_in_seconds: Option<u64>,
 }
 
@@ -111,6 +112,7 @@ async fn create_token(
     scopes.sort();
     scopes.dedup();
     policy::check_grantable(&p, &scopes)?;
+    let now = now_ms();
     let expires_at = match req.expires_in_seconds {
         Some(0) => {
             return Err(ApiError::Validation(
@@ -122,9 +124,10 @@ async fn create_token(
                 "expires_in_seconds is too large (max ten years)".into(),
             ));
         }
-        Some(s) => Some(now_ms() + (s as i64) * 1000),
+        Some(s) => Some(now + (s as i64) * 1000),
         None => None,
     };
+    policy::check_mintable_expiry(&p, expires_at, now)?;
     let generated = tokens::generate()?;
     let scopes_text = scopes
         .iter()

@@ -206,6 +206,7 @@ async fn authenticate_api_token(token: &str, state: &AppState) -> Result<Princip
         scope,
         method: AuthMethod::ApiToken {
             token_id: row.id.clone(),
+            expires_at: row.expires_at,
         },
     };
     let hard_limit = row

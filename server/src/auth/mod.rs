@@ -82,8 +82,11 @@ impl Scope {
 pub enum AuthMethod {
     /// Short-lived JWT from the login endpoint: all scopes the role allows.
     AccessToken,
-    /// Personal API token.
-    ApiToken { token_id: String },
+    /// Personal API token, with its expiry (ms since the epoch) if it has one.
+    ApiToken {
+        token_id: String,
+        expires_at: Option<i64>,
+    },
     /// Browser session cookie (web pages only).
     Session,
 }
@@ -103,7 +106,19 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Admin power over everyone's resources: the admin role *and* a credential holding
+    /// the `admin` scope. An admin's `read` or `write` token acts like a user's: on the
+    /// admin's own resources only.
     pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
+        self.role == Role::Admin && self.scope >= Scope::Admin
+    }
+
+    /// When the credential ends, for API tokens that expire (ms since the epoch).
+    /// Access tokens and sessions come from an interactive login and are not limited.
+    pub fn token_expires_at(&self) -> Option<i64> {
+        match self.method {
+            AuthMethod::ApiToken { expires_at, .. } => expires_at,
+            AuthMethod::AccessToken | AuthMethod::Session => None,
+        }
     }
 }
