@@ -33,6 +33,9 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
+    /// The resource existed but is no longer usable (a disabled owner's webhook).
+    #[error("{0}")]
+    Gone(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("request body too large")]
@@ -72,6 +75,7 @@ impl ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -91,6 +95,7 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
+            Self::Gone(_) => "gone",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyRequests { .. } => "too_many_requests",

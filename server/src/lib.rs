@@ -19,5 +19,6 @@ pub mod runs;
 pub mod schedules;
 pub mod secrets;
 pub mod state;
+pub mod suspension;
 pub mod telemetry;
 pub mod web;

@@ -14,6 +14,7 @@ mod config;
 mod crash;
 mod email;
 mod errors;
+mod owner_rights;
 mod packages;
 mod plugins;
 mod postgres;

@@ -129,6 +129,9 @@ async fn foundation_flows_on_postgres() {
         .await;
     assert_eq!(job["result"]["html"], "<p><em>pg</em></p>\n", "{job}");
 
+    // Disabling and enabling a user pauses and resumes their automations here too.
+    crate::owner_rights::exercise(&app, &token, "owner@example.org").await;
+
     drop(app);
     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE {name} WITH (FORCE)"

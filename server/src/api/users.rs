@@ -3,11 +3,12 @@
 use super::{ApiJson, ApiPath, ApiQuery, Page, PageParams, UserView, page_limit, validate_email};
 use crate::audit::AuditEvent;
 use crate::auth::{
-    Role, extract::AdminUser, extract::AuthUser, extract::ClientIp, password, policy,
+    Principal, Role, extract::AdminUser, extract::AuthUser, extract::ClientIp, password, policy,
 };
 use crate::db;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
+use crate::suspension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -112,6 +113,15 @@ async fn get_user(
     Ok(ApiJson(user.into()))
 }
 
+/// The audit context of an account change made by `p`.
+fn change<'a>(p: &'a Principal, ip: &Option<String>, reason: &'a str) -> suspension::Change<'a> {
+    suspension::Change {
+        actor: &p.user_id,
+        ip: ip.clone(),
+        reason,
+    }
+}
+
 /// Refuses changes that would leave no enabled admin.
 async fn ensure_admin_remains(state: &AppState, target: &db::users::UserRow) -> ApiResult<()> {
     if target.role == "admin"
@@ -162,6 +172,19 @@ async fn patch_user(
             .await?
             .ok_or(ApiError::NotFound)?;
     state.auth_cache.clear();
+    // Rights follow the owner: a disable pauses what the user has running, an enable
+    // resumes what the disable paused.
+    match (target.disabled, user.disabled) {
+        (false, true) => {
+            let why = change(&p, &ip, "the owner's account was disabled");
+            suspension::suspend(&state, &id, &why).await?;
+        }
+        (true, false) => {
+            let why = change(&p, &ip, "the owner's account was enabled again");
+            suspension::resume(&state, &id, &why).await?;
+        }
+        _ => {}
+    }
     state
         .audit
         .append(
@@ -194,6 +217,9 @@ async fn delete_user(
         .await?
         .ok_or(ApiError::NotFound)?;
     ensure_admin_remains(&state, &target).await?;
+    // Their rows go with them (foreign keys); what runs in memory must be stopped first.
+    let why = change(&p, &ip, "the owner's account was deleted");
+    suspension::suspend(&state, &id, &why).await?;
     db::users::delete(&state.db, &id).await?;
     state.auth_cache.clear();
     state

@@ -4,7 +4,7 @@
 
 use super::jobs::JobView;
 use super::{ApiJson, ApiPath};
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, Outcome};
 use crate::auth::extract::{AuthUser, ClientIp};
 use crate::auth::{keys, policy, tokens};
 use crate::db;
@@ -97,6 +97,7 @@ async fn delete_webhook(
     request_body(content = Object, description = "The run's arguments (a JSON object)"),
     params(("token" = String, Path, description = "the webhook token")),
     responses((status = 202, body = JobView), (status = 404, body = ErrorBody),
+              (status = 410, description = "the script's owner is disabled", body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 async fn call_webhook(
     State(state): State<AppState>,
@@ -110,6 +111,23 @@ async fn call_webhook(
     let script = db::scripts::find_by_webhook(&state.db, &tokens::hash(&token))
         .await?
         .ok_or(ApiError::NotFound)?;
+    // Rights follow the owner: a disabled owner's hooks start nothing.
+    let owner = db::users::find_by_id(&state.db, &script.owner_id).await?;
+    if owner.is_none_or(|u| u.disabled) {
+        state
+            .audit
+            .record(
+                AuditEvent::new(format!("webhook:{}", script.id), "webhook.run")
+                    .target(format!("script:{}", script.id))
+                    .ip(ip)
+                    .outcome(Outcome::Denied)
+                    .details(json!({"reason": "the script's owner is disabled"})),
+            )
+            .await;
+        return Err(ApiError::Gone(
+            "this webhook's owner is disabled; it starts no runs".into(),
+        ));
+    }
     let args: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {

@@ -196,11 +196,14 @@ pub async fn reset_after_restart(db: &Db) -> sqlx::Result<u64> {
     Ok(done.rows_affected())
 }
 
+/// Agents to start with the server: those with `autostart` whose owner is enabled.
 pub async fn autostart_ids(db: &Db) -> sqlx::Result<Vec<String>> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM agents WHERE autostart = 1 ORDER BY id")
-            .fetch_all(db)
-            .await?;
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT a.id FROM agents a JOIN users u ON u.id = a.owner_id \
+         WHERE a.autostart = 1 AND u.disabled = 0 ORDER BY a.id",
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 

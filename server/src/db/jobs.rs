@@ -85,13 +85,15 @@ pub async fn insert_with_id(db: &Db, id: &str, job: &NewJob<'_>) -> sqlx::Result
 
 /// Claim the oldest runnable job for `worker_id`, honouring each script's concurrency
 /// limit. The outer `status = 'queued'` re-check makes the claim atomic: of two workers
-/// racing for a row, one updates it and the other gets nothing.
+/// racing for a row, one updates it and the other gets nothing. Jobs of a disabled owner
+/// are not claimed (disabling skips them; this covers one queued in the meantime).
 pub async fn claim(db: &Db, worker_id: &str) -> sqlx::Result<Option<JobRow>> {
     let now = now_ms();
     sqlx::query_as(concat!(
         "UPDATE jobs SET status = 'running', worker_id = $1, started_at = $2, progress = NULL, \
          progress_message = NULL WHERE id = (SELECT j.id FROM jobs j JOIN scripts s ON s.id = j.script_id \
          WHERE j.status = 'queued' AND j.run_after <= $2 AND j.cancel_requested = 0 \
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = j.owner_id AND u.disabled = 1) \
          AND (SELECT COUNT(*) FROM jobs r WHERE r.script_id = j.script_id AND r.status = 'running') \
          < s.max_concurrency ORDER BY j.run_after, j.created_at LIMIT 1) \
          AND status = 'queued' RETURNING ",

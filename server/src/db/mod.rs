@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod dashboard;
 pub mod jobs;
+pub mod owners;
 pub mod plugins;
 pub mod schedules;
 pub mod scripts;
