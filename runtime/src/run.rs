@@ -219,9 +219,6 @@ fn prepare_mounts(
 /// The largest JSON text of `main()`'s return value the host parses and keeps.
 const MAX_RESULT_BYTES: usize = 8 * 1024 * 1024;
 
-/// The largest JSON text of `main()`'s return value the host parses and keeps.
-const MAX_RESULT_BYTES: usize = 8 * 1024 * 1024;
-
 fn classify(
     ending: Ending,
     limits: &Limits,
@@ -233,20 +230,6 @@ fn classify(
         traceback: String::new(),
     };
     match ending {
-        // Checked before parsing: a parsed JSON value takes several times its text.
-        Ending::Returned(Ok(Ok(json))) if json.len() > MAX_RESULT_BYTES => (
-            RunStatus::Failed,
-            None,
-            Some(failure(
-                "ResultTooLarge",
-                format!(
-                    "main() returned {} bytes of JSON; a result may be at most {} MiB. Publish \
-                     large data as an artifact (automa.files.publish) and return a summary",
-                    json.len(),
-                    MAX_RESULT_BYTES / (1024 * 1024)
-                ),
-            )),
-        ),
         // Checked before parsing: a parsed JSON value takes several times its text.
         Ending::Returned(Ok(Ok(json))) if json.len() > MAX_RESULT_BYTES => (
             RunStatus::Failed,
