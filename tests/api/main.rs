@@ -14,6 +14,7 @@ mod config;
 mod crash;
 mod email;
 mod errors;
+mod notify_webhook;
 mod owner_rights;
 mod packages;
 mod plugins;

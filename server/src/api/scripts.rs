@@ -272,6 +272,9 @@ async fn create_script(
     if capabilities != Capabilities::default() {
         policy::require_admin_to_grant(&p)?;
     }
+    if let Some(refusal) = req.settings.notify_webhook_refusal(&capabilities) {
+        return Err(ApiError::Validation(refusal));
+    }
     let described = describe(&state, &req.name, &req.source, &req.requirements).await?;
     let tags = serde_json::to_string(&req.tags).map_err(anyhow::Error::from)?;
     let settings = serde_json::to_string(&req.settings).map_err(anyhow::Error::from)?;
@@ -391,6 +394,9 @@ async fn update_script(
         }
         _ => old_caps,
     };
+    if let Some(refusal) = settings.notify_webhook_refusal(&capabilities) {
+        return Err(ApiError::Validation(refusal));
+    }
     let current_requirements: Vec<String> =
         serde_json::from_str(&current.requirements).unwrap_or_default();
     let requirements = req

@@ -5,6 +5,7 @@
 use super::Jobs;
 use super::settings::RunSettings;
 use crate::db::{self, jobs::JobRow};
+use automa_runtime::host::Capabilities;
 use automa_runtime::host::capabilities::is_non_public;
 use automa_runtime::host::ports::OutboundEmail;
 use automa_runtime::{RunOutcome, RunStatus};
@@ -16,6 +17,7 @@ pub(super) fn after_final(jobs: &Jobs, job: &JobRow, settings: &RunSettings, out
     let wanted =
         (succeeded && settings.notify_on_success) || (!succeeded && settings.notify_on_failure);
     let webhook = settings.notify_webhook.clone();
+    let settings = settings.clone();
     if !wanted && webhook.is_none() {
         return;
     }
@@ -31,13 +33,20 @@ pub(super) fn after_final(jobs: &Jobs, job: &JobRow, settings: &RunSettings, out
             .await
             .ok()
             .flatten();
+        // The grant is checked again here: an admin may have withdrawn it since the save.
+        let caps: Capabilities = script
+            .as_ref()
+            .and_then(|s| serde_json::from_str(&s.capabilities).ok())
+            .unwrap_or_default();
         let name = script
             .map(|s| s.name)
             .unwrap_or_else(|| job.script_id.clone());
         if wanted {
             email_owner(&jobs, &job, &name, status, error.as_deref()).await;
         }
-        if let Some(url) = webhook {
+        if let Some(refusal) = settings.notify_webhook_refusal(&caps) {
+            tracing::warn!(job = %job.id, %refusal, "notification webhook not sent");
+        } else if let Some(url) = webhook {
             let summary = json!({
                 "job_id": job.id, "script_id": job.script_id, "script": name,
                 "status": status, "error": error, "attempt": job.attempt,

@@ -19,7 +19,9 @@ pub struct RunSettings {
     pub notify_on_failure: bool,
     /// Email the script's owner when a job succeeds.
     pub notify_on_success: bool,
-    /// Also POST a JSON summary of the finished job to this public http(s) URL.
+    /// Also POST a JSON summary of the finished job to this public http(s) URL. Like the
+    /// script's own HTTP calls, it needs an admin's grant: an HTTP rule of the script's
+    /// capabilities must allow POST to it.
     pub notify_webhook: Option<String>,
 }
 
@@ -61,6 +63,25 @@ impl RunSettings {
         (!problems.is_empty()).then(|| problems.join("; "))
     }
 
+    /// Why `notify_webhook` may not be used with `caps`: the summary carries the job's
+    /// error text out of the server, so it goes only where an admin allowed the script's
+    /// HTTP requests to go. `None` when there is no webhook or it is granted.
+    pub fn notify_webhook_refusal(
+        &self,
+        caps: &automa_runtime::host::Capabilities,
+    ) -> Option<String> {
+        let url = url::Url::parse(self.notify_webhook.as_deref()?).ok()?;
+        if caps.http.rule_for("POST", &url).is_some() {
+            return None;
+        }
+        let host = url.host_str().unwrap_or_default();
+        let port = url.port_or_known_default().unwrap_or_default();
+        Some(format!(
+            "notify_webhook needs an HTTP grant: no HTTP rule of this script's capabilities \
+             allows POST to {host}:{port}; an admin can add one (capabilities.http.rules)"
+        ))
+    }
+
     /// Delay before attempt `next_attempt` (2, 3, ...): exponential with ±25% jitter.
     pub fn backoff_ms(&self, next_attempt: i64) -> i64 {
         let exponent = u32::try_from((next_attempt - 2).clamp(0, 16)).unwrap_or(0);
@@ -69,5 +90,28 @@ impl RunSettings {
         let _ = getrandom::fill(&mut byte);
         let jitter = (f64::from(byte[0]) / 255.0 - 0.5) * 0.5;
         (base as f64 * (1.0 + jitter)) as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::RunSettings;
+    use automa_runtime::host::{Capabilities, HttpRule};
+
+    #[test]
+    fn notify_webhook_needs_an_http_grant() {
+        let settings = RunSettings {
+            notify_webhook: Some("https://hooks.example.com/x".into()),
+            ..RunSettings::default()
+        };
+        let mut caps = Capabilities::default();
+        let refusal = settings.notify_webhook_refusal(&caps).unwrap_or_default();
+        assert!(refusal.contains("hooks.example.com:443"), "{refusal}");
+        caps.http
+            .rules
+            .push(HttpRule::parse("hooks.example.com").unwrap());
+        assert_eq!(settings.notify_webhook_refusal(&caps), None);
+        assert_eq!(RunSettings::default().notify_webhook_refusal(&caps), None);
     }
 }
