@@ -55,6 +55,23 @@ def _defines_main(tree):
     )
 
 
+def _calls_main_itself(tree):
+    """Whether the top level calls `main()` (also as `asyncio.run(main())`): such a
+    script drives itself, as under python3, and Automa does not call `main` again."""
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        # `if __name__ == "__main__": main()` does not run: Automa calls main.
+        if isinstance(statement, ast.If) and any(
+            isinstance(n, ast.Name) and n.id == "__name__" for n in ast.walk(statement.test)
+        ):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "main":
+                return True
+    return False
+
+
 def _json_default(value):
     import dataclasses
     import datetime
@@ -158,7 +175,7 @@ class WitWorld(wit_world.WitWorld):
         try:
             exec(code, module.__dict__)
             result = None
-            if has_main:
+            if has_main and not _calls_main_itself(tree):
                 main = module.__dict__["main"]
                 result = main(**args)
                 if hasattr(result, "__await__"):

@@ -30,8 +30,9 @@ IPPROTO_TCP = getattr(_stdsocket, "IPPROTO_TCP", 6)
 _GLOBAL_DEFAULT_TIMEOUT = _stdsocket._GLOBAL_DEFAULT_TIMEOUT
 _default_timeout = None
 
-# Names a script resolved, by address: a later `connect((ip, port))` asks the host for
-# the name again, so the allowlist (which names hosts) applies and TLS can verify it.
+# Names a script resolved, by address, most recent first: a later `connect((ip,
+# port))` asks the host for the name again, so the allowlist (which names hosts)
+# applies and TLS can verify it.
 _names_by_address = {}
 
 _GRANT_HINT = "an admin can allow it in the script's capabilities (net rules)"
@@ -78,9 +79,12 @@ class gaierror(OSError):
 
 
 def _timeout_ms(seconds):
-    if seconds is None:
+    """A socket timeout for a host call that must finish: a non-blocking socket
+    (timeout 0) still connects, hands over data and shakes hands within the
+    host's own limits, as asyncio expects of it."""
+    if seconds is None or seconds == 0:
         return None
-    return max(0, min(int(seconds * 1000), 2**32 - 1))
+    return max(1, min(int(seconds * 1000), 2**32 - 1))
 
 
 def _split_address(text):
@@ -121,15 +125,25 @@ class socket:
         if self._conn is not None:
             raise OSError(_errno.EISCONN, "Transport endpoint is already connected")
         host, port = address[0], int(address[1])
-        name = _names_by_address.get(host, host)
-        self._conn = _host_call(
-            f"connect to {name}:{port}",
-            _net.connect,
-            name,
-            port,
-            None,
-            _timeout_ms(self._timeout),
-        )
+        # An address the script resolved is asked for by the names that gave it (the
+        # allowlist names hosts), then as itself; only a refusal moves on to the next.
+        candidates = [*_names_by_address.get(host, ()), host]
+        refusal = None
+        for name in dict.fromkeys(candidates):
+            try:
+                self._conn = _host_call(
+                    f"connect to {name}:{port}",
+                    _net.connect,
+                    name,
+                    port,
+                    None,
+                    _timeout_ms(self._timeout),
+                )
+                break
+            except PermissionError as exc:
+                refusal = refusal or exc
+        else:
+            raise refusal
         self._peer = (host, port)
 
     def connect_ex(self, address):
@@ -160,7 +174,10 @@ class socket:
             return b""
         if self._timeout == 0.0 and not conn.readable(0):
             raise BlockingIOError(_errno.EAGAIN, "Resource temporarily unavailable")
-        return _host_call("recv", conn.read, min(bufsize, 1 << 20), _timeout_ms(self._timeout))
+        data = _host_call("recv", conn.read, min(bufsize, 1 << 20), _timeout_ms(self._timeout))
+        if not data:
+            self._read_closed = True
+        return data
 
     def recv_into(self, buffer, nbytes=0, flags=0):
         view = memoryview(buffer).cast("B")
@@ -410,7 +427,10 @@ def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
         af = AF_INET6 if is_v6 else AF_INET
         if family not in (0, AF_UNSPEC) and family != af:
             continue
-        _names_by_address.setdefault(address, host)
+        names = _names_by_address.setdefault(address, [])
+        if host in names:
+            names.remove(host)
+        names.insert(0, host)
         sockaddr = (address, port, 0, 0) if is_v6 else (address, port)
         results.append((af, SOCK_STREAM, IPPROTO_TCP, "", sockaddr))
     if not results:

@@ -338,7 +338,7 @@ class SSLSocket(_socket.socket):
         conn = self._connection()
         name = self.server_hostname
         if name is None:
-            name = _socket._names_by_address.get(self._peer[0], self._peer[0])
+            name = (_socket._names_by_address.get(self._peer[0]) or [self._peer[0]])[0]
         options = _net.TlsOptions(server_name=name, alpn=list(self.context._alpn))
         try:
             self._info = conn.start_tls(options, _socket._timeout_ms(self._timeout))
@@ -403,6 +403,23 @@ class SSLSocket(_socket.socket):
 
 
 SSLContext.sslsocket_class = SSLSocket
+
+
+def upgrade(sock, context, server_hostname):
+    """Turn the connected sandbox socket `sock` itself into a TLS socket (asyncio's
+    `start_tls`, where the transport keeps its socket object)."""
+    if not isinstance(sock, _socket.socket):
+        raise TypeError(f"cannot start TLS on {type(sock).__name__}")
+    if isinstance(sock, SSLSocket):
+        raise ValueError("the connection already uses TLS")
+    context = context if isinstance(context, SSLContext) else create_default_context()
+    sock.__class__ = SSLSocket
+    sock.context = context
+    sock.server_hostname = server_hostname
+    sock.server_side = False
+    sock._info = None
+    sock.do_handshake()
+    return sock
 
 
 def create_default_context(purpose=Purpose.SERVER_AUTH, *, cafile=None, capath=None, cadata=None):

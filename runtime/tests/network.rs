@@ -245,3 +245,48 @@ except OSError as e:
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
     assert_eq!(outcome.stdout, "True\nTrue\ncapped: True\n");
 }
+
+#[tokio::test]
+async fn asyncio_streams_use_the_host_connection_and_tls() {
+    let plain = http_server(0).await;
+    let (secure, ca_pem) = https_server().await;
+    let script = format!(
+        r#"
+import asyncio, ssl
+
+async def get(host, port, path, **kw):
+    reader, writer = await asyncio.open_connection(host, port, **kw)
+    writer.write(f"GET {{path}} HTTP/1.1\r\nHost: {{host}}\r\n\r\n".encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0].split(b":")[1])
+    body = await reader.readexactly(length)
+    writer.close()
+    await writer.wait_closed()
+    return body.decode()
+
+async def main():
+    both = await asyncio.gather(
+        get("127.0.0.1", {plain_port}, "/plain"),
+        get("localhost", {secure_port}, "/tls", ssl=ssl.create_default_context()),
+        asyncio.sleep(0.01, result="slept"),
+    )
+    print(both)
+
+asyncio.run(main())
+"#,
+        plain_port = plain.port(),
+        secure_port = secure.port()
+    );
+    let (outcome, _) = run_with(
+        &script,
+        allowing(&[plain.to_string(), format!("localhost:{}", secure.port())]),
+        Some(&ca_pem),
+    )
+    .await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "['you asked for /plain', 'you asked for /tls', 'slept']\n"
+    );
+}

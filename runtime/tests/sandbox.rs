@@ -43,6 +43,21 @@ async fn main_guard_does_not_run_main_twice() {
     assert_eq!(outcome.result, Some(json!(5)));
 }
 
+/// A script written for python3 that calls its own `main()` at the top level (also
+/// through `asyncio.run`) runs it once, as python3 does.
+#[tokio::test]
+async fn a_script_calling_its_own_main_runs_it_once() {
+    for source in [
+        "def main():\n    print('main ran')\nmain()\n",
+        "import asyncio\nasync def main():\n    print('main ran')\nasyncio.run(main())\n",
+    ] {
+        let outcome = run(source).await;
+        assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+        assert_eq!(outcome.stdout, "main ran\n", "{source}");
+        assert_eq!(outcome.result, Some(json!(null)));
+    }
+}
+
 #[tokio::test]
 async fn syntax_error_names_the_line() {
     let outcome = run("x = 1\ndef broken(:\n    pass\n").await;
