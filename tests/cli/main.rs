@@ -1,6 +1,10 @@
 //! `automa run` as a user runs it: the real binary, real files, exit codes and JSON.
 #![allow(clippy::unwrap_used)]
 
+mod backup;
+mod remote;
+mod server;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

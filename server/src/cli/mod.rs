@@ -1,6 +1,9 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own module.
 
 mod audit;
+mod backup;
+mod completions;
+mod remote;
 mod run;
 mod serve;
 mod user;
@@ -18,7 +21,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run one Python script in the sandbox and print its output.
+    /// Run a local Python file in the sandbox, or a script on the server by name.
     Run(run::RunArgs),
     /// Start the HTTP server (REST API, docs, metrics).
     Serve(serve::ServeArgs),
@@ -26,6 +29,24 @@ enum Command {
     User(user::UserArgs),
     /// Inspect the audit log.
     Audit(audit::AuditArgs),
+    /// Sign in to a server and store an API token for the remote commands.
+    Login(remote::login::LoginArgs),
+    /// Scripts on the server: list, show, push, pull, rm.
+    Scripts(remote::scripts::ScriptsArgs),
+    /// Jobs on the server: list, show, logs, cancel, retry.
+    Jobs(remote::jobs::JobsArgs),
+    /// Agents on the server: list, status, start, stop, restart, logs, send.
+    Agents(remote::agents::AgentsArgs),
+    /// Schedules on the server: list, add, enable, disable.
+    Schedules(remote::schedules::SchedulesArgs),
+    /// Archive the data dir (a consistent database snapshot, keys, script data, artifacts).
+    Backup(backup::BackupArgs),
+    /// Unpack a backup into a new, empty data dir.
+    Restore(backup::RestoreArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page.
+    Man(completions::ManArgs),
 }
 
 /// Parse the command line, run the chosen subcommand and turn its result into an exit code.
@@ -36,5 +57,14 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::main(args),
         Command::User(args) => user::main(args),
         Command::Audit(args) => audit::main(args),
+        Command::Login(args) => remote::login::main(args),
+        Command::Scripts(args) => remote::scripts::main(args),
+        Command::Jobs(args) => remote::jobs::main(args),
+        Command::Agents(args) => remote::agents::main(args),
+        Command::Schedules(args) => remote::schedules::main(args),
+        Command::Backup(args) => backup::backup_main(args),
+        Command::Restore(args) => backup::restore_main(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }

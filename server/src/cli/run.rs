@@ -1,6 +1,9 @@
 //! `automa run SCRIPT.py`: run one script in the sandbox from the command line. The
 //! flags fill the same run inputs the server fills from a stored script
 //! ([`crate::runs::RunInputs`]).
+//!
+//! `automa run NAME` (no `.py`, no `/`), or any target with `--remote`, runs the
+//! server's script NAME instead ([`super::remote::jobs::run_remote`]).
 
 use crate::runs::lines::Lines;
 use crate::runs::{RunInputs, RunPorts};
@@ -23,8 +26,19 @@ use std::time::Duration;
 /// Arguments of `automa run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The Python script to run.
+    /// A local Python file (ends in `.py` or contains `/`), run here in the sandbox; or
+    /// the name of a script on the server (see `automa login`), run there.
     script: PathBuf,
+    /// Run the server's script of this name even if it looks like a local file.
+    #[arg(long)]
+    remote: bool,
+    /// Remote runs: run this version of the script instead of the current one.
+    #[arg(long, value_name = "N")]
+    script_version: Option<i64>,
+    #[command(flatten)]
+    wait: super::remote::jobs::Wait,
+    #[command(flatten)]
+    conn: super::remote::Conn,
     /// An argument for `main()`: KEY=VALUE, where VALUE is parsed as JSON when it is
     /// valid JSON and taken as a string otherwise. Repeatable.
     #[arg(long = "arg", value_name = "KEY=VALUE")]
@@ -73,7 +87,18 @@ pub struct RunArgs {
 
 /// Exit codes: 0 success, 1 script failed, 3 timed out, 4 memory exceeded,
 /// 130 cancelled, 2 bad usage or setup.
-pub fn main(args: RunArgs) -> ExitCode {
+pub fn main(mut args: RunArgs) -> ExitCode {
+    if !runs_locally(&args) {
+        return run_remote(args);
+    }
+    if args.wait.wait || args.wait.follow || args.script_version.is_some() {
+        return usage_error(&anyhow::anyhow!(
+            "--wait, --follow and --script-version are for scripts on the server; \
+             {} is a local file (add --remote to run the server's script of that name)",
+            args.script.display()
+        ));
+    }
+    args.json |= args.conn.output == super::remote::Output::Json;
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -86,6 +111,38 @@ pub fn main(args: RunArgs) -> ExitCode {
         Ok(code) => code,
         Err(error) => usage_error(&error),
     }
+}
+
+/// A target ending in `.py` or holding a path separator is a local file.
+fn runs_locally(args: &RunArgs) -> bool {
+    let target = args.script.to_string_lossy();
+    !args.remote && (target.ends_with(".py") || target.contains(std::path::MAIN_SEPARATOR))
+}
+
+fn run_remote(args: RunArgs) -> ExitCode {
+    let local_only = [
+        ("--allow-http", !args.allow_http.is_empty()),
+        ("--allow-email", !args.allow_email.is_empty()),
+        ("--secret", !args.secrets.is_empty()),
+        ("--data", args.data.is_some()),
+        ("--artifacts", args.artifacts.is_some()),
+    ];
+    if let Some((flag, _)) = local_only.iter().find(|(_, set)| *set) {
+        return usage_error(&anyhow::anyhow!(
+            "{flag} applies to local files only; a script on the server runs with the \
+             grants an admin gave it"
+        ));
+    }
+    let name = args.script.to_string_lossy().into_owned();
+    let mut conn = args.conn.clone();
+    if args.json {
+        conn.output = super::remote::Output::Json;
+    }
+    super::remote::block_on("run", async move {
+        let script_args = super::remote::parse_args(&args.args)?;
+        super::remote::jobs::run_remote(&conn, &name, script_args, args.script_version, args.wait)
+            .await
+    })
 }
 
 fn usage_error(error: &anyhow::Error) -> ExitCode {
