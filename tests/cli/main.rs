@@ -114,3 +114,31 @@ fn bad_usage_is_explained() {
             .contains("cannot read")
     );
 }
+
+#[test]
+fn granted_secrets_are_redacted_from_what_is_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("job.py");
+    std::fs::write(
+        &path,
+        "import automa, sys\nv = automa.secrets.get('API_TOKEN')\nprint('token', v)\nautoma.log.info('log ' + v)\nsys.stdout.write('tail ' + v)\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_automa"))
+        .arg("run")
+        .arg(&path)
+        .args(["--secret", "API_TOKEN"])
+        .env("AUTOMA_CACHE_DIR", cache_dir())
+        .env("API_TOKEN", "cli-s3cr3t-55")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    // Whole lines, and the unterminated last one once the run is over.
+    assert_eq!(stdout, "token [REDACTED]\ntail [REDACTED]");
+    assert!(
+        stderr.contains("log [REDACTED]") && !stderr.contains("cli-s3cr3t-55"),
+        "{stderr}"
+    );
+}

@@ -12,8 +12,8 @@ pub mod scripts;
 pub mod secrets;
 pub mod sessions;
 pub mod state;
-pub mod tokens;
 pub mod state_store;
+pub mod tokens;
 pub mod users;
 
 use anyhow::Context;
