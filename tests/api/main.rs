@@ -26,5 +26,6 @@ mod scripts;
 mod secrets_webhooks;
 mod serve;
 mod setup;
+mod streams;
 mod throttle;
 mod tokens;

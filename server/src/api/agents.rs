@@ -5,6 +5,7 @@ use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::agents::AgentError;
 use crate::audit::AuditEvent;
 use crate::auth::extract::{AuthUser, ClientIp};
+use crate::auth::recheck::{Recheck, still_authorized};
 use crate::auth::{Principal, policy};
 use crate::db::{self, agents::AgentRow, agents::EventRow, now_ms, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -569,10 +570,18 @@ async fn agent_events(
         );
     }
     // Live: poll the stored history; works whichever server process runs the agent.
+    // The caller's rights and the agent are checked again now and then: the stream ends
+    // when the token is revoked, the user disabled or the agent deleted.
     let stream = futures::stream::unfold(
-        (state, id, after, q.kind),
-        |(state, id, mut after, kind)| async move {
+        (state, id, after, q.kind, Recheck::new(p)),
+        |(state, id, mut after, kind, mut recheck)| async move {
             loop {
+                if recheck.due()
+                    && !(still_authorized(&state, recheck.principal()).await
+                        && load_owned(&state, recheck.principal(), &id).await.is_ok())
+                {
+                    return None;
+                }
                 match db::agents::events(&state.db, &id, after, kind.as_deref(), 100).await {
                     Ok(rows) if !rows.is_empty() => {
                         let events: Vec<Result<Event, std::convert::Infallible>> = rows
@@ -587,7 +596,8 @@ async fn agent_events(
                                     .unwrap_or_default())
                             })
                             .collect();
-                        return Some((futures::stream::iter(events), (state, id, after, kind)));
+                        let next = (state, id, after, kind, recheck);
+                        return Some((futures::stream::iter(events), next));
                     }
                     Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
                     Err(_) => return None,

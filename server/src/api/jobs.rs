@@ -4,6 +4,7 @@
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::audit::AuditEvent;
 use crate::auth::extract::{AuthUser, ClientIp};
+use crate::auth::recheck::{Recheck, still_authorized};
 use crate::auth::{Principal, policy};
 use crate::db::{self, jobs::JobRow, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -204,7 +205,7 @@ async fn job_logs(
             .collect();
         return Ok(ApiJson(logs).into_response());
     }
-    Ok(Sse::new(log_stream(state, id))
+    Ok(Sse::new(log_stream(state, id, Recheck::new(p)))
         .keep_alive(KeepAlive::default())
         .into_response())
 }
@@ -212,6 +213,8 @@ async fn job_logs(
 struct Follow {
     state: AppState,
     job_id: String,
+    /// The caller, checked again now and then: the stream ends when they lose access.
+    recheck: Recheck,
     last_seq: i64,
     live: Option<broadcast::Receiver<LogEntry>>,
     pending: VecDeque<Event>,
@@ -228,11 +231,16 @@ fn log_event(entry: &LogEntry) -> Event {
 
 /// Follows a job's log: from the live channel while the job runs in this process,
 /// otherwise by reading new rows from the database, until the job is final.
-fn log_stream(state: AppState, job_id: String) -> impl Stream<Item = Result<Event, Infallible>> {
+fn log_stream(
+    state: AppState,
+    job_id: String,
+    recheck: Recheck,
+) -> impl Stream<Item = Result<Event, Infallible>> {
     let follow = Follow {
         live: state.jobs.subscribe(&job_id),
         state,
         job_id,
+        recheck,
         last_seq: 0,
         pending: VecDeque::new(),
         done: false,
@@ -243,6 +251,14 @@ fn log_stream(state: AppState, job_id: String) -> impl Stream<Item = Result<Even
                 return Some((Ok(event), f));
             }
             if f.done {
+                return None;
+            }
+            if f.recheck.due()
+                && !(still_authorized(&f.state, f.recheck.principal()).await
+                    && load_owned(&f.state, f.recheck.principal(), &f.job_id)
+                        .await
+                        .is_ok())
+            {
                 return None;
             }
             if let Some(live) = &mut f.live {

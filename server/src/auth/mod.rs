@@ -5,6 +5,7 @@
 //! - `tokens`: personal API tokens (`atm_...`), stored only as SHA-256.
 //! - `totp`: optional second factor.
 //! - `rate_limit`: login throttling and lockout.
+//! - `recheck`: rights re-checked while an event stream stays open.
 //! - `cache`: short-lived in-memory cache of verified bearer credentials.
 //! - `extract`: the extractors handlers use (`AuthUser`, `AdminUser` for bearer auth,
 //!   `BrowserUser` for the session cookie of the web pages).
@@ -18,6 +19,7 @@ pub mod keys;
 pub mod password;
 pub mod policy;
 pub mod rate_limit;
+pub mod recheck;
 pub mod session;
 pub mod tokens;
 pub mod totp;

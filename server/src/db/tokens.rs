@@ -50,6 +50,17 @@ pub async fn insert(db: &Db, t: NewToken<'_>) -> sqlx::Result<TokenRow> {
     .await
 }
 
+pub async fn find_by_id(db: &Db, id: &str) -> sqlx::Result<Option<TokenRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM api_tokens WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
 pub async fn find_by_hash(db: &Db, hash: &str) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as(concat!(
         "SELECT ",

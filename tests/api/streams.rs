@@ -1,0 +1,157 @@
+//! Live event streams re-check the caller's rights while open: revoking the token,
+//! disabling the user or deleting the resource ends them within seconds.
+
+use crate::helpers::*;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const AGENT: &str = "import automa\n\ndef main():\n    while not automa.agent.stop_requested():\n        automa.agent.sleep(0.2)\n";
+const SLOW: &str =
+    "import time\n\ndef main():\n    print('started', flush=True)\n    time.sleep(30)\n";
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let resp = app.send_json("POST", path, token, body).await;
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    resp.json().await.unwrap()
+}
+
+async fn api_token(app: &TestApp, token: &str) -> (String, String) {
+    let t = post(
+        app,
+        token,
+        "/api/v1/tokens",
+        json!({"name": "stream", "scopes": ["write"]}),
+    )
+    .await;
+    (
+        t["id"].as_str().unwrap().to_owned(),
+        t["token"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn open(app: &TestApp, token: &str, path: &str) -> Response {
+    let resp = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp
+}
+
+/// Reads the stream until it ends; what it sent. Fails after `within`.
+async fn read_to_end(mut stream: Response, within: Duration) -> String {
+    let deadline = Instant::now() + within;
+    let mut text = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.chunk()).await {
+            Ok(Ok(Some(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(Ok(None)) | Ok(Err(_)) => return text,
+            Err(_) => panic!("the stream was still open after {within:?}: {text}"),
+        }
+    }
+}
+
+async fn running_agent(app: &TestApp, token: &str) -> String {
+    let script = post(
+        app,
+        token,
+        "/api/v1/scripts",
+        json!({"name": "loop", "source": AGENT}),
+    )
+    .await;
+    let agent = post(
+        app,
+        token,
+        "/api/v1/agents",
+        json!({"name": "a", "script_id": script["id"], "stop_grace_seconds": 1}),
+    )
+    .await;
+    let id = agent["id"].as_str().unwrap().to_owned();
+    post(app, token, &format!("/api/v1/agents/{id}/start"), json!({})).await;
+    id
+}
+
+#[tokio::test]
+async fn a_job_log_stream_ends_when_its_token_is_revoked() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (_, alice) = app.create_user(&admin, "alice@example.org").await;
+    let (token_id, token) = api_token(&app, &alice).await;
+    let script = post(
+        &app,
+        &alice,
+        "/api/v1/scripts",
+        json!({"name": "slow", "source": SLOW}),
+    )
+    .await;
+    let script_id = script["id"].as_str().unwrap();
+    let job = post(
+        &app,
+        &alice,
+        &format!("/api/v1/scripts/{script_id}/run"),
+        json!({}),
+    )
+    .await;
+    let job_id = job["id"].as_str().unwrap();
+
+    let stream = open(&app, &token, &format!("/api/v1/jobs/{job_id}/logs")).await;
+    let revoked = app
+        .delete(&format!("/api/v1/tokens/{token_id}"), &alice)
+        .await;
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let sent = read_to_end(stream, Duration::from_secs(10)).await;
+    // Ended by the re-check, not by the job: it is still running.
+    assert!(!sent.contains("event: end"), "{sent}");
+    let job: Value = app
+        .get(&format!("/api/v1/jobs/{job_id}"), &alice)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(job["status"], "running", "{job}");
+    app.send_json(
+        "POST",
+        &format!("/api/v1/jobs/{job_id}/cancel"),
+        &alice,
+        json!({}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_agent_event_stream_ends_when_its_user_is_disabled_or_it_is_deleted() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (alice_id, alice) = app.create_user(&admin, "alice@example.org").await;
+    let (_, token) = api_token(&app, &alice).await;
+    let agent = running_agent(&app, &alice).await;
+    let path = format!("/api/v1/agents/{agent}/events");
+
+    // The admin's own stream of alice's agent ends when the agent is deleted.
+    let watched = open(&app, &admin, &path).await;
+    let stream = open(&app, &token, &path).await;
+    let resp = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/users/{alice_id}"),
+            &admin,
+            json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    read_to_end(stream, Duration::from_secs(10)).await;
+
+    assert_eq!(
+        app.delete(&path.replace("/events", ""), &admin)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    read_to_end(watched, Duration::from_secs(10)).await;
+}
