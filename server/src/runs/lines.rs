@@ -72,7 +72,7 @@ impl Lines {
             let buffer = &mut partial[index(stream)];
             buffer.extend_from_slice(chunk);
             let cut = if buffer.len() >= MAX_PARTIAL_LINE {
-                buffer.len()
+                char_boundary(buffer)
             } else {
                 buffer
                     .iter()
@@ -129,6 +129,15 @@ impl Lines {
     }
 }
 
+/// Where a too-long line is cut: at its end, unless that splits a UTF-8 character (its
+/// start then waits for the rest instead of turning into U+FFFD).
+fn char_boundary(bytes: &[u8]) -> usize {
+    match std::str::from_utf8(bytes) {
+        Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => e.valid_up_to(),
+        _ => bytes.len(),
+    }
+}
+
 fn push_unique(list: &mut Vec<String>, secret: &str) {
     if !secret.is_empty() && !list.iter().any(|s| s == secret) {
         list.push(secret.to_owned());
@@ -167,6 +176,15 @@ mod tests {
         assert_eq!(
             lines.output(OutputStream::Stdout, &long).map(|t| t.len()),
             Some(MAX_PARTIAL_LINE)
+        );
+        // A character split by the cut is kept whole for the next piece.
+        let mut long = vec![b'x'; MAX_PARTIAL_LINE - 1];
+        long.extend_from_slice(&"é".as_bytes()[..1]);
+        let first = lines.output(OutputStream::Stdout, &long).unwrap();
+        assert!(first.len() == MAX_PARTIAL_LINE - 1 && !first.contains('\u{fffd}'));
+        assert_eq!(
+            lines.output(OutputStream::Stdout, &"é\n".as_bytes()[1..]),
+            Some("é\n".to_owned())
         );
     }
 
