@@ -417,6 +417,10 @@ def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
     port = int(port or 0)
     if _is_ip(host):
         addresses = [host]
+    elif host == gethostname():
+        # The sandbox's own name, as /etc/hosts would answer it (smtplib's EHLO
+        # looks it up); connecting to it still needs a rule.
+        addresses = ["127.0.0.1"]
     else:
         addresses = _host_call(f"resolve {host}", _net.resolve, host, port)
         if not addresses:

@@ -394,6 +394,13 @@ class SSLSocket(_socket.socket):
         return self.send(data)
 
     @property
+    def _sslobj(self):
+        # CPython's private handshake object; httpcore reads ALPN and the peer
+        # certificate through it (get_extra_info("ssl_object")). This socket has
+        # the same methods, and is None until the handshake, as CPython's is.
+        return self if self._info is not None else None
+
+    @property
     def session(self):
         return None
 
