@@ -95,6 +95,7 @@ impl Application {
             mailer: mailer(&config)?,
             plugins,
             host_calls,
+            tls: tls_trust(&config)?,
         });
         let jobs = Jobs::new(JobsSetup {
             db: db.clone(),
@@ -184,6 +185,22 @@ impl Application {
         tracing::info!("server stopped");
         Ok(())
     }
+}
+
+/// The CAs scripts' TLS connections trust: the webpki roots plus `tls_extra_ca_certs`.
+/// A file that cannot be read or holds no usable CA stops the start, naming the file.
+fn tls_trust(config: &Config) -> anyhow::Result<Arc<automa_runtime::host::TlsTrust>> {
+    use automa_runtime::host::TlsTrust;
+    if config.tls_extra_ca_certs.is_empty() {
+        return Ok(TlsTrust::webpki());
+    }
+    let trust = TlsTrust::from_pem_files(&config.tls_extra_ca_certs)
+        .map_err(|e| anyhow::anyhow!("tls_extra_ca_certs: {e}"))?;
+    tracing::info!(
+        certificates = trust.extra_certificates(),
+        "scripts' TLS connections trust extra CA certificates"
+    );
+    Ok(Arc::new(trust))
 }
 
 /// The SMTP mailer, when the server has SMTP settings.

@@ -142,3 +142,64 @@ fn granted_secrets_are_redacted_from_what_is_printed() {
         "{stderr}"
     );
 }
+
+/// A loopback echo server for one connection at a time, on a thread.
+fn echo_server() -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 || stream.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn allow_net_admits_one_host_and_port_and_refuses_the_rest() {
+    let addr = echo_server();
+    let other = echo_server();
+    let script = format!(
+        "import socket\n\
+         s = socket.create_connection(('127.0.0.1', {port}), timeout=5)\n\
+         s.sendall(b'ping')\n\
+         print('echo', s.recv(16).decode())\n\
+         s.close()\n\
+         try:\n    socket.create_connection(('127.0.0.1', {other}), timeout=5)\n\
+         except PermissionError as e:\n    print('denied:', e)\n",
+        port = addr.port(),
+        other = other.port()
+    );
+    let output = automa_run(&script, &["--allow-net", &addr.to_string()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("echo ping"), "{stdout}");
+    let grant = format!("--allow-net {other}");
+    assert!(
+        stdout.contains("denied:") && stdout.contains(&grant),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bad_net_flags_are_explained() {
+    let output = automa_run("print(1)\n", &["--allow-net", "db.example.com"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("HOST:PORT"));
+    let output = automa_run("print(1)\n", &["--ca-cert", "/nonexistent/ca.pem"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/ca.pem"));
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("ca.pem");
+    std::fs::write(&not_pem, "not a certificate\n").unwrap();
+    let output = automa_run("print(1)\n", &["--ca-cert", not_pem.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no PEM certificate"));
+}

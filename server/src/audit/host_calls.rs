@@ -4,7 +4,7 @@
 //! channel to one appending task, started once per process by [`HostCalls::start`].
 
 use super::{AuditEvent, AuditLog, Outcome};
-use automa_runtime::host::ports::{AuditSink, HostCallRecord};
+use automa_runtime::host::ports::{AuditSink, ConnectionRecord, HostCallRecord};
 use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -86,6 +86,18 @@ impl HostCallSink {
 impl AuditSink for HostCallSink {
     fn record(&self, call: HostCallRecord) {
         let _ = self.sender.send(self.event(call));
+    }
+
+    /// A TCP connection keeps its facts (address, TLS, bytes each way) as fields.
+    fn connection(&self, call: HostCallRecord, connection: &ConnectionRecord) {
+        let mut event = self.event(call);
+        if let (Some(details), Ok(facts)) = (
+            event.details.as_object_mut(),
+            serde_json::to_value(connection),
+        ) {
+            details.insert("connection".into(), facts);
+        }
+        let _ = self.sender.send(event);
     }
 }
 

@@ -9,10 +9,11 @@ use crate::runs::lines::Lines;
 use crate::runs::{RunInputs, RunPorts};
 use anyhow::{Context as _, bail};
 use automa_runtime::host::ports::{
-    AuditSink, HostCallRecord, Mailer, MemoryState, OutputStream, RunEvents,
+    AuditSink, ConnectionRecord, HostCallRecord, Mailer, MemoryState, OutputStream, RunEvents,
 };
 use automa_runtime::host::{
-    Capabilities, EmailRule, HttpRule, LogLevel, ReqwestClient, SmtpMailer, SmtpSettings, SmtpTls,
+    Capabilities, EmailRule, HttpRule, LogLevel, NetRule, ReqwestClient, SmtpMailer, SmtpSettings,
+    SmtpTls, TlsTrust,
 };
 use automa_runtime::{CancellationToken, Limits, RunOutcome, RunStatus, Runtime, RuntimeConfig};
 use clap::Args;
@@ -47,6 +48,15 @@ pub struct RunArgs {
     /// Naming a loopback or private address allows it explicitly. Repeatable.
     #[arg(long = "allow-http", value_name = "HOST[:PORT]")]
     allow_http: Vec<String>,
+    /// Allow TCP/TLS connections (sockets, database and mail clients) to HOST:PORT,
+    /// *.DOMAIN:PORT or IP:PORT. Naming a loopback or private address allows it
+    /// explicitly. Repeatable.
+    #[arg(long = "allow-net", value_name = "HOST:PORT")]
+    allow_net: Vec<String>,
+    /// Trust the CA certificates in this PEM file for TLS connections, besides the
+    /// public roots. Repeatable.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_certs: Vec<PathBuf>,
     /// Allow email to ADDRESS or to every address @DOMAIN. Repeatable.
     #[arg(long = "allow-email", value_name = "ADDRESS|@DOMAIN")]
     allow_email: Vec<String>,
@@ -208,6 +218,11 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         state: Some(Arc::new(MemoryState::default())),
         plugins: None,
         agent: None,
+        tls: if args.ca_certs.is_empty() {
+            TlsTrust::webpki()
+        } else {
+            Arc::new(TlsTrust::from_pem_files(&args.ca_certs).map_err(anyhow::Error::msg)?)
+        },
     };
 
     let cache_dir = args.cache_dir.clone().or_else(default_cache_dir);
@@ -296,6 +311,12 @@ fn capabilities(args: &RunArgs) -> anyhow::Result<Capabilities> {
             .http
             .rules
             .push(HttpRule::parse(spec).map_err(anyhow::Error::msg)?);
+    }
+    for spec in &args.allow_net {
+        capabilities
+            .net
+            .rules
+            .push(NetRule::parse(spec).map_err(anyhow::Error::msg)?);
     }
     for spec in &args.allow_email {
         capabilities
@@ -411,6 +432,20 @@ impl AuditSink for TracingAudit {
             outcome = call.outcome,
             duration_ms = call.duration.as_millis() as u64,
             "host call"
+        );
+    }
+
+    fn connection(&self, call: HostCallRecord, connection: &ConnectionRecord) {
+        tracing::debug!(
+            operation = call.operation,
+            target = %call.target,
+            outcome = call.outcome,
+            duration_ms = call.duration.as_millis() as u64,
+            address = ?connection.address,
+            tls = connection.tls,
+            bytes_sent = connection.bytes_sent,
+            bytes_received = connection.bytes_received,
+            "connection"
         );
     }
 }

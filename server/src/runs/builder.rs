@@ -6,7 +6,7 @@
 use automa_runtime::host::ports::{
     AgentChannel, AuditSink, HttpClient, Mailer, MapSecrets, PluginCaller, RunEvents, StateStore,
 };
-use automa_runtime::host::{Capabilities, HostContext};
+use automa_runtime::host::{Capabilities, HostContext, TlsTrust};
 use automa_runtime::{CancellationToken, Limits, Mounts, RunRequest, SharedMount};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -65,6 +65,8 @@ pub struct RunPorts {
     pub plugins: Option<Arc<dyn PluginCaller>>,
     /// The supervisor link of an agent instance; `None` for jobs.
     pub agent: Option<Arc<dyn AgentChannel>>,
+    /// The CAs the run's TLS connections trust (webpki roots plus the server's extras).
+    pub tls: Arc<TlsTrust>,
 }
 
 impl RunInputs {
@@ -100,6 +102,7 @@ impl RunInputs {
         host.state = ports.state;
         host.plugins = ports.plugins;
         host.agent = ports.agent;
+        host.tls = ports.tls;
         RunRequest {
             source: self.source,
             filename: self.filename,
@@ -157,6 +160,7 @@ mod tests {
                 state: Some(Arc::new(MemoryState::default())),
                 plugins: None,
                 agent: None,
+                tls: TlsTrust::webpki(),
             },
             CancellationToken::new(),
         );

@@ -12,7 +12,7 @@ use crate::packages::Packages;
 use crate::plugins::Plugins;
 use automa_runtime::Limits;
 use automa_runtime::host::ports::{HttpClient, Mailer, RunEvents};
-use automa_runtime::host::{Capabilities, ReqwestClient};
+use automa_runtime::host::{Capabilities, ReqwestClient, TlsTrust};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -42,6 +42,7 @@ struct Inner {
     mailer: Option<Arc<dyn Mailer>>,
     plugins: Plugins,
     host_calls: HostCalls,
+    tls: Arc<TlsTrust>,
 }
 
 /// What [`Runs`] is made of.
@@ -53,6 +54,8 @@ pub struct RunsSetup {
     pub mailer: Option<Arc<dyn Mailer>>,
     pub plugins: Plugins,
     pub host_calls: HostCalls,
+    /// The CAs scripts' TLS connections trust (`tls_extra_ca_certs`).
+    pub tls: Arc<TlsTrust>,
 }
 
 impl Runs {
@@ -66,6 +69,7 @@ impl Runs {
             mailer: setup.mailer,
             plugins: setup.plugins,
             host_calls: setup.host_calls,
+            tls: setup.tls,
         }))
     }
 
@@ -142,6 +146,7 @@ impl Runs {
             plugins: Some(self.0.plugins.caller(run, events.clone())),
             events,
             agent: None,
+            tls: self.0.tls.clone(),
         }
     }
 }
