@@ -146,6 +146,7 @@ fn push_unique(list: &mut Vec<String>, secret: &str) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use serde_json::json;
 
