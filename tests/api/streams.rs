@@ -155,3 +155,65 @@ async fn an_agent_event_stream_ends_when_its_user_is_disabled_or_it_is_deleted()
     );
     read_to_end(watched, Duration::from_secs(10)).await;
 }
+
+#[tokio::test]
+async fn a_user_holds_at_most_sixteen_live_streams() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (_, alice) = app.create_user(&admin, "alice@example.org").await;
+    let agent = running_agent(&app, &alice).await;
+    let path = format!("/api/v1/agents/{agent}/events");
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        held.push(open(&app, &alice, &path).await);
+    }
+    let refused = app
+        .client
+        .get(app.url(&path))
+        .bearer_auth(&alice)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(error_code(refused).await, "too_many_requests");
+    // Other users are not affected, and plain (non-streaming) reads still work.
+    open(&app, &admin, &path).await;
+    assert_eq!(app.get(&path, &alice).await.status(), StatusCode::OK);
+
+    // Streams that end give their slot back: a finished job's log stream ends at once.
+    drop(held);
+    let script = post(
+        &app,
+        &alice,
+        "/api/v1/scripts",
+        json!({"name": "quick", "source": "print(1)\n"}),
+    )
+    .await;
+    let job = app
+        .run_wait(&alice, script["id"].as_str().unwrap(), json!({}))
+        .await;
+    let logs = format!("/api/v1/jobs/{}/logs", job["id"].as_str().unwrap());
+    // The dropped agent streams are noticed once the server next writes to them.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    for _ in 0..20 {
+        loop {
+            let resp = app
+                .client
+                .get(app.url(&logs))
+                .bearer_auth(&alice)
+                .header("accept", "text/event-stream")
+                .send()
+                .await
+                .unwrap();
+            if resp.status() == StatusCode::OK {
+                let sent = read_to_end(resp, Duration::from_secs(10)).await;
+                assert!(sent.contains("event: end"), "{sent}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "slots were not given back");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}

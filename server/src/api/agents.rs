@@ -1,6 +1,7 @@
 //! Agents: create, list, read, edit, delete; start, stop, restart; send messages;
 //! read events (JSON, or live over SSE).
 
+use super::stream_slots::StreamSlot;
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::agents::AgentError;
 use crate::audit::AuditEvent;
@@ -540,7 +541,8 @@ pub struct EventQuery {
 /// The agent's history: emitted events, state transitions and log lines, oldest
 /// first. With `Accept: text/event-stream` new entries stream live.
 #[utoipa::path(get, path = "/api/v1/agents/{id}/events", tag = "agents", params(("id" = String, Path, description = "agent id"), EventQuery),
-    responses((status = 200, body = Vec<AgentEvent>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<AgentEvent>), (status = 404, body = ErrorBody),
+        (status = 429, description = "too many live streams open", body = ErrorBody)))]
 async fn agent_events(
     State(state): State<AppState>,
     AuthUser(p): AuthUser,
@@ -572,9 +574,10 @@ async fn agent_events(
     // Live: poll the stored history; works whichever server process runs the agent.
     // The caller's rights and the agent are checked again now and then: the stream ends
     // when the token is revoked, the user disabled or the agent deleted.
+    let slot = StreamSlot::take(&p.user_id)?;
     let stream = futures::stream::unfold(
-        (state, id, after, q.kind, Recheck::new(p)),
-        |(state, id, mut after, kind, mut recheck)| async move {
+        (state, id, after, q.kind, Recheck::new(p), slot),
+        |(state, id, mut after, kind, mut recheck, slot)| async move {
             loop {
                 if recheck.due()
                     && !(still_authorized(&state, recheck.principal()).await
@@ -596,7 +599,7 @@ async fn agent_events(
                                     .unwrap_or_default())
                             })
                             .collect();
-                        let next = (state, id, after, kind, recheck);
+                        let next = (state, id, after, kind, recheck, slot);
                         return Some((futures::stream::iter(events), next));
                     }
                     Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,

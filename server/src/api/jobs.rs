@@ -1,6 +1,7 @@
 //! Jobs: history with filters, one job's outcome, its logs (JSON or a live SSE
 //! stream), cancellation and artifacts.
 
+use super::stream_slots::StreamSlot;
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::audit::AuditEvent;
 use crate::auth::extract::{AuthUser, ClientIp};
@@ -185,7 +186,8 @@ async fn get_job(
 /// with the job's status.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/logs", tag = "jobs",
     params(("id" = String, Path, description = "job id")),
-    responses((status = 200, body = Vec<LogEntry>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<LogEntry>), (status = 404, body = ErrorBody),
+        (status = 429, description = "too many live streams open", body = ErrorBody)))]
 async fn job_logs(
     State(state): State<AppState>,
     AuthUser(p): AuthUser,
@@ -205,7 +207,8 @@ async fn job_logs(
             .collect();
         return Ok(ApiJson(logs).into_response());
     }
-    Ok(Sse::new(log_stream(state, id, Recheck::new(p)))
+    let slot = StreamSlot::take(&p.user_id)?;
+    Ok(Sse::new(log_stream(state, id, Recheck::new(p), slot))
         .keep_alive(KeepAlive::default())
         .into_response())
 }
@@ -215,6 +218,8 @@ struct Follow {
     job_id: String,
     /// The caller, checked again now and then: the stream ends when they lose access.
     recheck: Recheck,
+    /// Held while the stream is open.
+    _slot: StreamSlot,
     last_seq: i64,
     live: Option<broadcast::Receiver<LogEntry>>,
     pending: VecDeque<Event>,
@@ -235,12 +240,14 @@ fn log_stream(
     state: AppState,
     job_id: String,
     recheck: Recheck,
+    slot: StreamSlot,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let follow = Follow {
         live: state.jobs.subscribe(&job_id),
         state,
         job_id,
         recheck,
+        _slot: slot,
         last_seq: 0,
         pending: VecDeque::new(),
         done: false,

@@ -11,6 +11,7 @@ pub mod schedules;
 pub mod scripts;
 pub mod secrets;
 pub mod setup;
+pub mod stream_slots;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
