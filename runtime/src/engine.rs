@@ -90,7 +90,7 @@ impl Runtime {
             |state: &mut RunState| &mut state.host,
         )
         .context("linking the plugin host API")?;
-        Ok(Self {
+        let mut runtime = Self {
             _ticker: EpochTicker::start(engine.clone(), config.epoch_tick),
             engine,
             pre,
@@ -98,7 +98,11 @@ impl Runtime {
             cache_dir: config.cache_dir,
             fuel: config.fuel,
             stdlib,
-        })
+        };
+        runtime
+            .finish_stdlib()
+            .context("preparing the Python standard library")?;
+        Ok(runtime)
     }
 
     /// The engine, e.g. to compile other components with the same settings.

@@ -57,6 +57,18 @@ impl Runtime {
     /// Run a script to its end, its deadline or its cancellation. Never panics and
     /// never fails: every problem becomes part of the outcome.
     pub async fn run(&self, request: RunRequest) -> RunOutcome {
+        self.run_with_stdlib(request, self.stdlib.path(), FsPerms::ReadOnly)
+            .await
+    }
+
+    /// [`Runtime::run`] with the standard library mounted from `stdlib` with `perms`
+    /// (read-write only while the runtime compiles its byte code).
+    pub(crate) async fn run_with_stdlib(
+        &self,
+        request: RunRequest,
+        stdlib: &Path,
+        perms: FsPerms,
+    ) -> RunOutcome {
         let started = Instant::now();
         let RunRequest {
             source,
@@ -83,7 +95,7 @@ impl Runtime {
             .allow_udp(false)
             .allow_ip_name_lookup(false);
         for guest in crate::stdlib::GUEST_PATHS {
-            if let Err(e) = wasi.preopened_dir(self.stdlib.path(), guest, FsPerms::ReadOnly) {
+            if let Err(e) = wasi.preopened_dir(stdlib, guest, perms) {
                 return setup_failure(started, format!("cannot mount the standard library: {e}"));
             }
         }

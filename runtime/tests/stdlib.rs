@@ -264,6 +264,30 @@ def main():
     );
 }
 
+/// Modules outside the snapshot load from byte code the runtime compiled once, and
+/// the standard library cannot be written to by a script.
+#[tokio::test]
+async fn the_standard_library_is_compiled_and_read_only() {
+    let script = r#"
+import importlib.util, mailbox, os, unittest.mock
+for module in (mailbox, unittest.mock):
+    print(os.path.exists(importlib.util.cache_from_source(module.__file__)))
+try:
+    open("/python/os.py", "a").write("tampered")
+except OSError as e:
+    print("read-only")
+"#;
+    let outcome = run(script).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "True
+True
+read-only
+"
+    );
+}
+
 /// Operations the sandbox cannot do fail with the rule, not deep inside a library.
 #[tokio::test]
 async fn process_operations_name_the_sandbox_rule() {
