@@ -107,6 +107,13 @@ impl Application {
         let shutdown = CancellationToken::new();
         jobs.start(shutdown.clone()).await?;
         crate::schedules::start(db.clone(), jobs.clone(), shutdown.clone());
+        crate::retention::start(
+            db.clone(),
+            config.data_dir.clone(),
+            config.retention.clone(),
+            config.database_url().starts_with("sqlite:"),
+            shutdown.clone(),
+        );
         let agents =
             crate::agents::Agents::new(db.clone(), jobs.runtime().clone(), audit.clone(), runs);
         agents.boot().await?;

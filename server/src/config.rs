@@ -62,6 +62,8 @@ pub struct Config {
     pub tls_extra_ca_certs: Vec<PathBuf>,
     /// An MCP session without a client request for this long is closed (tests shorten it).
     pub mcp_session_idle: Duration,
+    /// How long finished jobs, job logs, artifacts and agent history are kept.
+    pub retention: crate::retention::Retention,
 }
 
 /// A session without any request for this long is closed (the client must initialize
@@ -94,6 +96,7 @@ impl Config {
             smtp: None,
             tls_extra_ca_certs: Vec::new(),
             mcp_session_idle: MCP_SESSION_IDLE,
+            retention: crate::retention::Retention::default(),
         }
     }
 
@@ -138,6 +141,9 @@ pub struct FileConfig {
     pub smtp: Option<automa_runtime::host::SmtpSettings>,
     /// PEM files of extra CA certificates for scripts' TLS connections.
     pub tls_extra_ca_certs: Option<Vec<PathBuf>>,
+    /// `[retention]`: jobs_days, job_logs_days, artifacts_days, agent_history_days,
+    /// sweep_interval_secs.
+    pub retention: Option<crate::retention::Retention>,
 }
 
 impl FileConfig {

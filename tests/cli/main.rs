@@ -3,6 +3,7 @@
 
 mod backup;
 mod remote;
+mod retention;
 mod server;
 
 use serde_json::Value;

@@ -168,6 +168,9 @@ impl ServeArgs {
         } else {
             self.tls_extra_ca_certs
         };
+        if let Some(retention) = file.retention {
+            c.retention = retention;
+        }
         let log_format = self
             .log_format
             .or(file.log_format)
