@@ -50,6 +50,8 @@ impl Application {
             tracing::warn!(problem = %problem, "insecure setting (refused with --environment production)");
         }
         config::check_production(&config, keys.problems)?;
+        // Before the slow parts: a bad CA file is a configuration error to report at once.
+        let tls = tls_trust(&config)?;
 
         let db = db::connect(&config.database_url()).await?;
         let listener = TcpListener::bind(config.listen)
@@ -95,7 +97,7 @@ impl Application {
             mailer: mailer(&config)?,
             plugins,
             host_calls,
-            tls: tls_trust(&config)?,
+            tls,
         });
         let jobs = Jobs::new(JobsSetup {
             db: db.clone(),

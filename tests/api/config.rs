@@ -49,3 +49,30 @@ async fn production_refuses_insecure_settings_and_says_which() {
         assert!(Application::build(dev).await.is_ok());
     }
 }
+
+#[tokio::test]
+async fn an_unusable_extra_ca_file_stops_the_start_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut missing = Config::new(dir.path().join("data"));
+    missing.listen = "127.0.0.1:0".parse().unwrap();
+    missing.tls_extra_ca_certs = vec![dir.path().join("absent-ca.pem")];
+    let err = format!(
+        "{:#}",
+        Application::build(missing).await.err().expect("refused")
+    );
+    assert!(err.contains("absent-ca.pem"), "{err}");
+
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate\n").unwrap();
+    let mut config = Config::new(dir.path().join("data"));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.tls_extra_ca_certs = vec![garbage];
+    let err = format!(
+        "{:#}",
+        Application::build(config).await.err().expect("refused")
+    );
+    assert!(
+        err.contains("garbage.pem") && err.contains("no PEM certificate"),
+        "{err}"
+    );
+}
