@@ -217,3 +217,46 @@ async fn a_user_holds_at_most_sixteen_live_streams() {
         }
     }
 }
+
+/// The `seq` of every `log` event in an SSE text.
+fn log_seqs(sent: &str) -> Vec<i64> {
+    sent.split("\n\n")
+        .filter(|e| e.contains("event: log"))
+        .filter_map(|e| e.lines().find_map(|l| l.strip_prefix("id: ")))
+        .map(|id| id.trim().parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_long_log_streams_page_by_page_each_entry_once_in_order() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let source = "import automa, time\n\ndef main():\n    for i in range(1200):\n        automa.log.info('a', i=i)\n    time.sleep(1)\n    for i in range(300):\n        automa.log.info('b', i=i)\n";
+    let script = post(
+        &app,
+        &admin,
+        "/api/v1/scripts",
+        json!({"name": "chatty", "source": source}),
+    )
+    .await;
+    let script_id = script["id"].as_str().unwrap();
+    let job = post(
+        &app,
+        &admin,
+        &format!("/api/v1/scripts/{script_id}/run"),
+        json!({}),
+    )
+    .await;
+    let logs = format!("/api/v1/jobs/{}/logs", job["id"].as_str().unwrap());
+    // Opened while the job runs: more than a page is stored by then or soon after.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let live = read_to_end(open(&app, &admin, &logs).await, Duration::from_secs(60)).await;
+    assert!(live.contains("event: end"), "{live}");
+    // And once more after the end, from storage alone.
+    let stored = read_to_end(open(&app, &admin, &logs).await, Duration::from_secs(60)).await;
+    let all: Vec<Value> = app.get(&logs, &admin).await.json().await.unwrap();
+    assert!(all.len() >= 1500, "{}", all.len());
+    let expected: Vec<i64> = (1..=all.len() as i64).collect();
+    assert_eq!(log_seqs(&live), expected);
+    assert_eq!(log_seqs(&stored), expected);
+}

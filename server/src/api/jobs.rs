@@ -271,7 +271,10 @@ fn log_stream(
             if let Some(live) = &mut f.live {
                 if f.last_seq == 0 {
                     // Catch up from storage first; the live channel covers what follows.
-                    catch_up(&mut f).await;
+                    // More than a page stored: follow storage until caught up, then live.
+                    if !catch_up(&mut f).await {
+                        f.live = None;
+                    }
                     continue;
                 }
                 match tokio::time::timeout(Duration::from_secs(1), live.recv()).await {
@@ -281,21 +284,29 @@ fn log_stream(
                             // Entries sent before we subscribed were not in storage yet
                             // when we caught up: give the log writer a moment, read again.
                             tokio::time::sleep(Duration::from_millis(50)).await;
-                            catch_up(&mut f).await;
+                            if !catch_up(&mut f).await {
+                                // A gap over a page: storage delivers it and this entry.
+                                f.live = None;
+                                continue;
+                            }
                         }
                         if entry.seq > f.last_seq {
                             f.last_seq = entry.seq;
                             f.pending.push_back(log_event(&entry));
                         }
                     }
-                    Ok(Err(broadcast::error::RecvError::Lagged(_))) => catch_up(&mut f).await,
+                    Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
+                        if !catch_up(&mut f).await {
+                            f.live = None;
+                        }
+                    }
                     Ok(Err(broadcast::error::RecvError::Closed)) => f.live = None,
                     Err(_) => {}
                 }
                 continue;
             }
-            catch_up(&mut f).await;
-            if !f.done && f.pending.is_empty() {
+            let caught_up = catch_up(&mut f).await;
+            if caught_up && !f.done && f.pending.is_empty() {
                 f.live = f.state.jobs.subscribe(&f.job_id);
                 if f.live.is_none() {
                     tokio::time::sleep(Duration::from_millis(250)).await;
@@ -305,16 +316,26 @@ fn log_stream(
     })
 }
 
-/// Queue stored entries newer than `last_seq`; when the job is final, the `end` event.
-async fn catch_up(f: &mut Follow) {
+/// Stored entries a stream reads at a time.
+const CATCH_UP_ROWS: i64 = 500;
+
+/// Queue the next page of stored entries newer than `last_seq`; when the job is final
+/// and everything is sent, the `end` event. Returns whether storage is caught up (the
+/// page was not full).
+async fn catch_up(f: &mut Follow) -> bool {
     let job = db::jobs::find(&f.state.db, &f.job_id).await.ok().flatten();
-    if let Ok(rows) = db::jobs::logs(&f.state.db, &f.job_id).await {
-        let after = f.last_seq;
-        for row in rows.into_iter().filter(|r| r.seq > after) {
-            f.last_seq = row.seq;
-            f.pending.push_back(log_event(&LogEntry::from(row)));
+    let after = f.last_seq.max(0);
+    let complete = match db::jobs::logs_after(&f.state.db, &f.job_id, after, CATCH_UP_ROWS).await {
+        Ok(rows) => {
+            let complete = (rows.len() as i64) < CATCH_UP_ROWS;
+            for row in rows {
+                f.last_seq = row.seq;
+                f.pending.push_back(log_event(&LogEntry::from(row)));
+            }
+            complete
         }
-    }
+        Err(_) => true,
+    };
     if f.last_seq == 0 {
         f.last_seq = -1; // nothing stored yet; live entries start at 1
     }
@@ -322,12 +343,13 @@ async fn catch_up(f: &mut Follow) {
     let finished = status
         .as_deref()
         .is_none_or(|s| db::jobs::FINAL_STATUSES.contains(&s));
-    if finished && f.live.is_none() {
+    if finished && complete && f.live.is_none() {
         let data = json!({"status": status}).to_string();
         f.pending
             .push_back(Event::default().event("end").data(data));
         f.done = true;
     }
+    complete
 }
 
 /// Cancel a queued or running job.

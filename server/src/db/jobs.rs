@@ -288,6 +288,25 @@ pub async fn logs(db: &Db, job_id: &str) -> sqlx::Result<Vec<LogRow>> {
     .await
 }
 
+/// At most `limit` log entries after `after_seq`, oldest first (a live stream's next
+/// page: it never re-reads what it has sent).
+pub async fn logs_after(
+    db: &Db,
+    job_id: &str,
+    after_seq: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<LogRow>> {
+    sqlx::query_as(
+        "SELECT seq, at, stream, level, message FROM job_logs WHERE job_id = $1 AND seq > $2 \
+         ORDER BY seq LIMIT $3",
+    )
+    .bind(job_id)
+    .bind(after_seq)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 pub async fn next_log_seq(db: &Db, job_id: &str) -> sqlx::Result<i64> {
     let row: (Option<i64>,) = sqlx::query_as("SELECT MAX(seq) FROM job_logs WHERE job_id = $1")
         .bind(job_id)
