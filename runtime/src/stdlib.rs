@@ -62,6 +62,9 @@ enum State {
     Unpacked {
         partial: tempfile::TempDir,
         final_path: Option<PathBuf>,
+        /// Held until the copy is in place, so processes starting together unpack and
+        /// compile it once: the others wait, then find it complete.
+        _lock: Option<fs::File>,
     },
 }
 
@@ -83,6 +86,7 @@ impl StdlibDir {
                 state: State::Unpacked {
                     partial,
                     final_path: None,
+                    _lock: None,
                 },
             });
         };
@@ -95,6 +99,17 @@ impl StdlibDir {
         }
         fs::create_dir_all(cache_dir)
             .with_context(|| format!("creating {}", cache_dir.display()))?;
+        let lock_path = path.with_extension("lock");
+        let lock = fs::File::create(&lock_path)
+            .with_context(|| format!("creating {}", lock_path.display()))?;
+        lock.lock()
+            .with_context(|| format!("locking {}", lock_path.display()))?;
+        if path.join(COMPLETE_MARKER).is_file() {
+            return Ok(Self {
+                path,
+                state: State::Ready { _temporary: None },
+            });
+        }
         // Unpack beside the final place and rename when complete, so a concurrent
         // process never mounts a half-written library.
         let partial = tempfile::Builder::new()
@@ -107,6 +122,7 @@ impl StdlibDir {
             state: State::Unpacked {
                 partial,
                 final_path: Some(path),
+                _lock: Some(lock),
             },
         })
     }
@@ -126,6 +142,7 @@ impl StdlibDir {
         let State::Unpacked {
             partial,
             final_path,
+            _lock,
         } = state
         else {
             self.state = state;
@@ -270,8 +287,12 @@ mod tests {
         let second = StdlibDir::prepare(Some(cache.path())).unwrap();
         assert!(!second.needs_byte_code(), "complete copies are reused");
         assert_eq!(second.path(), final_path);
-        let leftovers = fs::read_dir(cache.path()).unwrap().count();
-        assert_eq!(leftovers, 1, "no partial directories stay behind");
+        let leftovers = fs::read_dir(cache.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+            .count();
+        assert_eq!(leftovers, 0, "no partial directories stay behind");
     }
 
     #[test]
