@@ -93,6 +93,7 @@ impl Application {
                 &config.data_dir,
                 config.pip_find_links.clone(),
                 config.pip_no_index,
+                config.packages.clone(),
             ),
             mailer: mailer(&config)?,
             plugins,

@@ -55,6 +55,8 @@ pub struct Config {
     pub pip_find_links: Option<PathBuf>,
     /// Resolve packages from `pip_find_links` only, never from the package index.
     pub pip_no_index: bool,
+    /// Limits of pip resolutions and package environments (`[packages]`).
+    pub packages: crate::packages::PackageSettings,
     /// The server's SMTP settings: email from scripts and job notifications.
     pub smtp: Option<automa_runtime::host::SmtpSettings>,
     /// PEM files of CA certificates that scripts' TLS connections (`automa:host/net`)
@@ -93,6 +95,7 @@ impl Config {
             cache_dir: None,
             pip_find_links: None,
             pip_no_index: false,
+            packages: crate::packages::PackageSettings::default(),
             smtp: None,
             tls_extra_ca_certs: Vec::new(),
             mcp_session_idle: MCP_SESSION_IDLE,
@@ -141,6 +144,9 @@ pub struct FileConfig {
     pub smtp: Option<automa_runtime::host::SmtpSettings>,
     /// PEM files of extra CA certificates for scripts' TLS connections.
     pub tls_extra_ca_certs: Option<Vec<PathBuf>>,
+    /// `[packages]`: python, max_concurrent, queue_timeout_secs, resolve_timeout_secs,
+    /// max_wheel_bytes, max_download_bytes, max_unpacked_bytes, unused_grace_secs.
+    pub packages: Option<crate::packages::PackageSettings>,
     /// `[retention]`: jobs_days, job_logs_days, artifacts_days, agent_history_days,
     /// sweep_interval_secs.
     pub retention: Option<crate::retention::Retention>,

@@ -9,6 +9,7 @@ use crate::auth::{Principal, policy};
 use crate::db::{self, rfc3339, scripts::ScriptRow, scripts::VersionRow};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::jobs::settings::RunSettings;
+use crate::packages::{Distribution, PackageError};
 use crate::state::AppState;
 use automa_runtime::host::Capabilities;
 use axum::extract::State;
@@ -52,6 +53,10 @@ pub struct ScriptView {
     pub doc: Option<String>,
     /// Pure-Python packages the current version uses.
     pub requirements: Vec<String>,
+    /// The distributions the requirements resolved to (dependencies included); only in
+    /// single-script responses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<Vec<Distribution>>,
     /// The current version's source; only in single-script responses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -88,7 +93,23 @@ fn view(row: ScriptRow, version: Option<VersionRow>, with_source: bool) -> Scrip
         doc,
         source,
         requirements,
+        resolved: None,
     }
+}
+
+/// A single-script response: the view with the resolved distributions.
+fn detail(state: &AppState, row: ScriptRow, version: Option<VersionRow>) -> ScriptView {
+    let resolved = resolved(state, version.as_ref().and_then(|v| v.env_hash.as_deref()));
+    ScriptView {
+        resolved: Some(resolved),
+        ..view(row, version, true)
+    }
+}
+
+fn resolved(state: &AppState, env_hash: Option<&str>) -> Vec<Distribution> {
+    env_hash
+        .map(|h| state.jobs.packages().distributions(h))
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -235,8 +256,9 @@ async fn describe(
         .resolve(requirements)
         .await
         .map_err(|e| match e {
-            crate::packages::PackageError::Invalid(m) => ApiError::Validation(m),
-            crate::packages::PackageError::Internal(e) => ApiError::Internal(e),
+            PackageError::Invalid(m) => ApiError::Validation(m),
+            PackageError::Busy(m) => ApiError::Unavailable(m),
+            PackageError::Internal(e) => ApiError::Internal(e),
         })?;
     Ok(Described {
         parameters: description.parameters.to_string(),
@@ -307,7 +329,7 @@ async fn create_script(
         state.mcp.tools_changed(&row.owner_id);
     }
     let version = db::scripts::version(&state.db, &row.id, 1).await?;
-    Ok((StatusCode::CREATED, ApiJson(view(row, version, true))))
+    Ok((StatusCode::CREATED, ApiJson(detail(&state, row, version))))
 }
 
 /// List scripts: your own, or every script for an admin.
@@ -357,7 +379,7 @@ async fn get_script(
 ) -> ApiResult<ApiJson<ScriptView>> {
     let row = load_owned(&state, &p, &id).await?;
     let version = db::scripts::version(&state.db, &id, row.current_version).await?;
-    Ok(ApiJson(view(row, version, true)))
+    Ok(ApiJson(detail(&state, row, version)))
 }
 
 /// Edit a script. A changed `source` becomes a new version; runs record their version.
@@ -446,7 +468,7 @@ async fn update_script(
         state.mcp.tools_changed(&row.owner_id);
     }
     let version = db::scripts::version(&state.db, &id, updated.current_version).await?;
-    Ok(ApiJson(view(updated, version, true)))
+    Ok(ApiJson(detail(&state, updated, version)))
 }
 
 /// Delete a script with its versions, jobs and state.
@@ -461,6 +483,7 @@ async fn delete_script(
 ) -> ApiResult<StatusCode> {
     let row = load_owned(&state, &p, &id).await?;
     db::scripts::delete(&state.db, &id).await?;
+    crate::packages::sweep_unused(&state.db, state.jobs.packages()).await;
     if row.expose_as_tool != 0 {
         state.mcp.tools_changed(&row.owner_id);
     }
@@ -482,6 +505,10 @@ pub struct VersionView {
     pub source: String,
     #[schema(value_type = Object)]
     pub parameters: Value,
+    /// The version's requirement lines.
+    pub requirements: Vec<String>,
+    /// The distributions they resolved to (dependencies included).
+    pub resolved: Vec<Distribution>,
     pub created_by: String,
     pub created_at: String,
 }
@@ -503,6 +530,8 @@ async fn list_versions(
             .map(|v| VersionView {
                 version: v.version,
                 parameters: serde_json::from_str(&v.parameters).unwrap_or_else(|_| json!({})),
+                requirements: serde_json::from_str(&v.requirements).unwrap_or_default(),
+                resolved: resolved(&state, v.env_hash.as_deref()),
                 source: v.source,
                 created_by: v.created_by,
                 created_at: rfc3339(v.created_at),

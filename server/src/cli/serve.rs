@@ -146,6 +146,7 @@ impl ServeArgs {
         c.cache_dir = self.cache_dir;
         c.pip_find_links = self.pip_find_links;
         c.pip_no_index = self.pip_no_index;
+        c.packages = file.packages.unwrap_or_default();
         c.smtp = match self.smtp_host {
             Some(host) => Some(automa_runtime::host::SmtpSettings {
                 host,

@@ -207,6 +207,13 @@ pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
     Ok(done.rows_affected() > 0)
 }
 
+/// Every package environment some script version still uses.
+pub async fn env_hashes(db: &Db) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT DISTINCT env_hash FROM script_versions WHERE env_hash IS NOT NULL")
+        .fetch_all(db)
+        .await
+}
+
 pub async fn version(db: &Db, script_id: &str, version: i64) -> sqlx::Result<Option<VersionRow>> {
     sqlx::query_as(concat!(
         "SELECT ",

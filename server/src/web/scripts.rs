@@ -105,6 +105,18 @@ async fn render(
         values: kept.values,
         field_errors: kept.field_errors,
         run_error: kept.run_error,
+        requirements: s["requirements"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(text)
+            .collect(),
+        resolved: s["resolved"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| (text(&d["name"]), text(&d["version"])))
+            .collect(),
     };
     let mut resp = html(automa_ui::pages::script::page(
         &viewer.ctx(Nav::Scripts),

@@ -28,6 +28,10 @@ pub struct ScriptView {
     pub values: HashMap<String, String>,
     pub field_errors: Vec<(String, String)>,
     pub run_error: Option<String>,
+    /// The current version's requirement lines.
+    pub requirements: Vec<String>,
+    /// What they resolved to: `(distribution, version)`, dependencies included.
+    pub resolved: Vec<(String, String)>,
 }
 
 pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
@@ -64,6 +68,7 @@ pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
                     p { a href={ "/scripts/" (v.id) "/versions" } { "History and changes" } }
                 }
             }
+            @if !v.requirements.is_empty() { (packages(&v.requirements, &v.resolved)) }
             section.card {
                 h2 { "Source" }
                 (error_box(v.source_error.as_deref()))
@@ -79,4 +84,44 @@ pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
             }
         },
     )
+}
+
+/// The requirement lines and the distributions they resolved to.
+fn packages(requirements: &[String], resolved: &[(String, String)]) -> Markup {
+    html! {
+        section.card #packages {
+            h2 { "Packages" }
+            p.muted { "Requirements: " code { (requirements.join(", ")) } }
+            table.packages {
+                thead { tr { th { "Distribution" } th { "Resolved version" } } }
+                tbody {
+                    @for (name, version) in resolved {
+                        tr { td { code { (name) } } td { (version) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_packages_card_shows_the_resolved_versions() {
+        let html = packages(
+            &["jinja2<4".into()],
+            &[
+                ("jinja2".into(), "3.1.4".into()),
+                ("markupsafe".into(), "3.0.2".into()),
+            ],
+        )
+        .into_string();
+        assert!(html.contains("<code>jinja2&lt;4</code>"), "{html}");
+        assert!(
+            html.contains("<td><code>markupsafe</code></td><td>3.0.2</td>"),
+            "{html}"
+        );
+    }
 }
