@@ -260,3 +260,73 @@ async fn a_long_log_streams_page_by_page_each_entry_once_in_order() {
     assert_eq!(log_seqs(&live), expected);
     assert_eq!(log_seqs(&stored), expected);
 }
+
+#[tokio::test]
+async fn a_page_of_agent_history_is_bounded_in_bytes() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let script = post(
+        &app,
+        &admin,
+        "/api/v1/scripts",
+        json!({"name": "loop", "source": AGENT}),
+    )
+    .await;
+    let agent = post(
+        &app,
+        &admin,
+        "/api/v1/agents",
+        json!({"name": "big", "script_id": script["id"]}),
+    )
+    .await;
+    let id = agent["id"].as_str().unwrap().to_owned();
+    // 50 stored events of 200 kB each: 10 MB of history, more than one 8 MiB page. (An
+    // agent's own history quota would take minutes to store that much.)
+    let url = format!(
+        "sqlite://{}?mode=rw",
+        app.data_dir().join("automa.db").display()
+    );
+    let db = automa::db::connect(&url).await.unwrap();
+    for i in 0..50i64 {
+        let body = json!({"i": i, "pad": "x".repeat(200_000)}).to_string();
+        sqlx::query("INSERT INTO agent_events (agent_id, seq, at, kind, body) VALUES ($1, $2, $3, 'event', $4)")
+            .bind(&id)
+            .bind(i + 1)
+            .bind(automa::db::now_ms())
+            .bind(body)
+            .execute(&db)
+            .await
+            .unwrap();
+    }
+    db.close().await;
+
+    let page = |after: i64| {
+        let (app, admin, id) = (&app, &admin, &id);
+        async move {
+            let resp = app
+                .get(
+                    &format!("/api/v1/agents/{id}/events?kind=event&limit=10000&after={after}"),
+                    admin,
+                )
+                .await;
+            assert_eq!(resp.status(), StatusCode::OK);
+            let body = resp.bytes().await.unwrap();
+            assert!(
+                body.len() < 9 * 1024 * 1024,
+                "{} bytes in one page",
+                body.len()
+            );
+            serde_json::from_slice::<Vec<Value>>(&body).unwrap()
+        }
+    };
+    let first = page(0).await;
+    assert!(!first.is_empty() && first.len() < 50, "{}", first.len());
+    let last = first.last().unwrap()["seq"].as_i64().unwrap();
+    let rest = page(last).await;
+    let numbers: Vec<i64> = first
+        .iter()
+        .chain(rest.iter())
+        .map(|e| e["body"]["i"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, (0..50).collect::<Vec<_>>());
+}
