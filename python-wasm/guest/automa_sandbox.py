@@ -130,6 +130,21 @@ def _patch_multiprocessing(module):
 
     process.BaseProcess.start = start
 
+    # Queues, pipes and pools need os.pipe, which WASI lacks: say why at the call
+    # (loguru's enqueue=True met an AttributeError deep inside multiprocessing).
+    from multiprocessing import context
+
+    def refusing(name):
+        def method(self, *args, **kwargs):
+            refuse_processes(f"multiprocessing.{name}()")
+
+        return method
+
+    for name in ("Pipe", "Queue", "JoinableQueue", "SimpleQueue", "Pool"):
+        setattr(context.BaseContext, name, refusing(name))
+        # The package binds its default context's methods when first imported.
+        setattr(module, name, getattr(context._default_context, name))
+
 
 def _patch_process_pool(module):
     original = module.ProcessPoolExecutor.__init__
