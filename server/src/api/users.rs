@@ -221,6 +221,8 @@ async fn delete_user(
     let why = change(&p, &ip, "the owner's account was deleted");
     suspension::suspend(&state, &id, &why).await?;
     db::users::delete(&state.db, &id).await?;
+    // Their scripts' package environments may now be unused.
+    crate::packages::sweep_unused(&state.db, state.jobs.packages()).await;
     state.auth_cache.clear();
     state
         .audit

@@ -259,4 +259,15 @@ async fn an_environment_no_script_version_uses_is_removed() {
         .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(environments(&app), Vec::<String>::new());
+
+    // Deleting a user deletes their scripts, and with them the environments.
+    let (user_id, user) = app.create_user(&admin, "pkg-user@example.org").await;
+    let resp = create(&app, &user, "mine", "print(1)\n", &["otherpkg==1.0"]).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(environments(&app).len(), 1);
+    let resp = app
+        .delete(&format!("/api/v1/users/{user_id}"), &admin)
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(environments(&app), Vec::<String>::new());
 }
