@@ -23,7 +23,7 @@ pub use limits::Limits;
 pub use mounts::{Mounts, SharedMount};
 pub use outcome::{RunOutcome, RunStatus, ScriptFailure};
 pub use plugin::{LoadedPlugin, PluginLimits, PluginLoadError};
-pub use run::RunRequest;
+pub use run::{RunPhases, RunRequest};
 
 pub use automa_host_api as host;
 pub use tokio_util::sync::CancellationToken;

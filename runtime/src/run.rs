@@ -7,7 +7,7 @@ use automa_host_api::HostContext;
 use automa_host_api::ports::OutputStream;
 use serde_json::Value;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -53,12 +53,43 @@ enum Ending {
     Cancelled,
 }
 
+/// Where one run's time went, phase by phase (for benchmarks; see [`Runtime::run_timed`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunPhases {
+    /// Output buffers and the WASI context with the standard library's preopens.
+    pub wasi_ctx: Duration,
+    /// The run's own mounts, including making the scratch directory.
+    pub mounts: Duration,
+    /// `Store::new` with the limiter, epoch deadline and fuel.
+    pub store: Duration,
+    /// Instantiating the pre-instantiated runner into the store.
+    pub instantiate: Duration,
+    /// The guest's `run` export, from the call to its return.
+    pub call: Duration,
+    /// Classifying the ending and taking the captured output.
+    pub outcome: Duration,
+    /// Removing the scratch directory and dropping the store (on a blocking thread
+    /// unless pooled: the instance's memories and tables are unmapped after the run).
+    pub teardown: Duration,
+}
+
 impl Runtime {
     /// Run a script to its end, its deadline or its cancellation. Never panics and
     /// never fails: every problem becomes part of the outcome.
     pub async fn run(&self, request: RunRequest) -> RunOutcome {
         self.run_with_stdlib(request, self.stdlib.path(), FsPerms::ReadOnly)
             .await
+    }
+
+    /// [`Runtime::run`] that also says where the time went.
+    #[doc(hidden)]
+    pub async fn run_timed(&self, request: RunRequest) -> (RunOutcome, RunPhases) {
+        let mut phases = RunPhases::default();
+        let outcome = self
+            .run_phased(request, self.stdlib.path(), FsPerms::ReadOnly, &mut phases)
+            .await;
+        (outcome, phases)
     }
 
     /// [`Runtime::run`] with the standard library mounted from `stdlib` with `perms`
@@ -69,7 +100,24 @@ impl Runtime {
         stdlib: &Path,
         perms: FsPerms,
     ) -> RunOutcome {
+        self.run_phased(request, stdlib, perms, &mut RunPhases::default())
+            .await
+    }
+
+    async fn run_phased(
+        &self,
+        request: RunRequest,
+        stdlib: &Path,
+        perms: FsPerms,
+        phases: &mut RunPhases,
+    ) -> RunOutcome {
         let started = Instant::now();
+        let mut mark = started;
+        let mut lap = |phase: &mut Duration| {
+            let now = Instant::now();
+            *phase = now - mark;
+            mark = now;
+        };
         let RunRequest {
             source,
             filename,
@@ -99,6 +147,7 @@ impl Runtime {
                 return setup_failure(started, format!("cannot mount the standard library: {e}"));
             }
         }
+        lap(&mut phases.wasi_ctx);
         let scratch = match prepare_mounts(&mut wasi, &mounts, &mut host) {
             Ok(scratch) => scratch,
             Err(message) => return setup_failure(started, message),
@@ -106,8 +155,11 @@ impl Runtime {
         if let Some(artifacts) = &mounts.artifacts {
             host.artifacts_dir = Some(artifacts.clone());
         }
+        let wasi = wasi.build();
+        lap(&mut phases.mounts);
 
-        let mut store = self.new_store(wasi.build(), host, &limits);
+        let mut store = self.new_store(wasi, host, &limits);
+        lap(&mut phases.store);
 
         let args_json = if args.is_null() {
             "{}".to_owned()
@@ -117,9 +169,12 @@ impl Runtime {
         let ending = {
             let call = async {
                 let runner = self.pre.instantiate_async(&mut store).await?;
-                runner
+                lap(&mut phases.instantiate);
+                let result = runner
                     .call_run(&mut store, &source, &filename, &args_json)
-                    .await
+                    .await;
+                lap(&mut phases.call);
+                result
             };
             tokio::select! {
                 result = call => Ending::Returned(result),
@@ -127,8 +182,6 @@ impl Runtime {
                 () = cancel.cancelled() => Ending::Cancelled,
             }
         };
-        drop(scratch);
-
         let state = store.data();
         let (status, result, error) = classify(ending, &limits, state.limiter.refused);
         let mut outcome = RunOutcome {
@@ -142,11 +195,27 @@ impl Runtime {
             host_calls: state.host.counters().total,
         };
         redact(&mut outcome, state.host.revealed_secrets());
+        lap(&mut phases.outcome);
+        drop(scratch);
+        self.discard(store);
+        lap(&mut phases.teardown);
         outcome
     }
 }
 
 impl Runtime {
+    /// Drop a finished run's store. Unmapping the instance's memory takes milliseconds
+    /// that the caller need not wait for, so it happens on a blocking thread; a pooled
+    /// slot is given back at once instead (the next run may need it).
+    fn discard(&self, store: Store<RunState>) {
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) if !self.pooled => {
+                drop(handle.spawn_blocking(move || drop(store)));
+            }
+            _ => drop(store),
+        }
+    }
+
     /// A fresh store for one instance, with the memory cap, epoch yielding and fuel.
     pub(crate) fn new_store(
         &self,

@@ -1,0 +1,583 @@
+//! Instance start and CPU-bound speed of the runtime: prints numbers, asserts nothing.
+//!
+//! `cargo bench -p automa-runtime --bench startup` prints, for each engine set-up:
+//! - a trivial run (`print(1)`) with a warm engine, median and p99, and where its time
+//!   goes (WASI context, mounts, store, instantiation, the guest's call and, within it,
+//!   the time until the script's first line runs, output, teardown);
+//! - a pyperformance-style set of CPU-bound scripts, each as a ratio to native python3
+//!   on this machine, and their geometric mean.
+//!
+//! `STARTUP_ONLY=1` skips the CPU set; `CPU_ONLY=1` the trivial runs.
+
+use automa_runtime::host::ports::Nothing;
+use automa_runtime::host::{Capabilities, HostContext, ReqwestClient};
+use automa_runtime::{
+    CancellationToken, Limits, Mounts, RunOutcome, RunPhases, RunRequest, RunStatus, Runtime,
+    RuntimeConfig,
+};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How many trivial runs are timed per set-up (after a warm-up).
+const TRIVIAL_RUNS: usize = 300;
+
+/// The script's first line reports the wall clock (the guest's clock is the host's).
+const FIRST_LINE: &str = "import time; t = time.time_ns()\nprint(1)\nprint(t)\n";
+
+// Each prints the milliseconds of its own work (interpreter start not included).
+const RICHARDS: &str = r#"
+import time
+class Packet:
+    __slots__ = ("dest", "kind", "data")
+    def __init__(self, dest, kind):
+        self.dest, self.kind, self.data = dest, kind, [0, 0, 0, 0]
+class Task:
+    def __init__(self, ident, prio):
+        self.ident, self.prio, self.inbox, self.handled = ident, prio, [], 0
+    def step(self, sched):
+        packet = self.inbox.pop()
+        self.handled += 1
+        self.work(sched, packet)
+class Worker(Task):
+    def work(self, sched, p):
+        for i in range(4):
+            p.data[i] = (p.data[i] + self.handled + i) % 26
+        p.dest = 2 if p.dest == 3 else 3
+        sched.send(p)
+class Handler(Task):
+    def work(self, sched, p):
+        p.kind ^= 1
+        p.dest = 4 + (p.data[0] & 1)
+        sched.send(p)
+class Device(Task):
+    def work(self, sched, p):
+        sched.holds += 1
+        p.dest = 1
+        sched.send(p)
+class Scheduler:
+    def __init__(self):
+        self.tasks = [Worker(1, 10), Handler(2, 20), Handler(3, 30), Device(4, 40), Device(5, 50)]
+        self.by_id = {t.ident: t for t in self.tasks}
+        self.tasks.sort(key=lambda t: -t.prio)
+        self.holds = self.sent = 0
+    def send(self, p):
+        self.sent += 1
+        self.by_id[p.dest].inbox.append(p)
+    def run(self, steps):
+        for _ in range(steps):
+            for t in self.tasks:
+                if t.inbox:
+                    t.step(self)
+                    break
+        return self.sent, self.holds
+start = time.perf_counter()
+for _ in range(8):
+    s = Scheduler()
+    for i in range(4):
+        s.send(Packet(1 + i % 3, i & 1))
+    result = s.run(40000)
+print(f"{(time.perf_counter() - start) * 1000:.3f}")
+"#;
+const NBODY: &str = r#"
+import time
+PI = 3.14159265358979323
+DAYS = 365.24
+SOLAR = 4 * PI * PI
+def bodies():
+    return [
+        [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], SOLAR],
+        [[4.84, -1.16, -0.10], [0.606 * DAYS / 365, 2.81 * DAYS / 365, -0.02], 9.5e-4 * SOLAR],
+        [[8.34, 4.12, -0.40], [-1.01, 1.82, 0.008], 2.85e-4 * SOLAR],
+        [[12.89, -15.11, -0.22], [1.08, 0.86, -0.01], 4.36e-5 * SOLAR],
+        [[15.37, -25.91, 0.17], [0.97, 0.59, -0.03], 5.15e-5 * SOLAR],
+    ]
+def advance(system, dt, n):
+    pairs = [(system[i], system[j]) for i in range(len(system)) for j in range(i + 1, len(system))]
+    for _ in range(n):
+        for ((p1, v1, m1), (p2, v2, m2)) in pairs:
+            dx, dy, dz = p1[0] - p2[0], p1[1] - p2[1], p1[2] - p2[2]
+            mag = dt * ((dx * dx + dy * dy + dz * dz) ** -1.5)
+            b1, b2 = m1 * mag, m2 * mag
+            v1[0] -= dx * b2; v1[1] -= dy * b2; v1[2] -= dz * b2
+            v2[0] += dx * b1; v2[1] += dy * b1; v2[2] += dz * b1
+        for (p, v, m) in system:
+            p[0] += dt * v[0]; p[1] += dt * v[1]; p[2] += dt * v[2]
+start = time.perf_counter()
+system = bodies()
+advance(system, 0.01, 60000)
+print(f"{(time.perf_counter() - start) * 1000:.3f}")
+"#;
+const FLOAT: &str = r#"
+import time
+from math import sin, cos, sqrt
+class Point:
+    __slots__ = ("x", "y", "z")
+    def __init__(self, i):
+        self.x = x = sin(i)
+        self.y = cos(i) * 3
+        self.z = (x * x) / 2
+    def normalize(self):
+        norm = sqrt(self.x * self.x + self.y * self.y + self.z * self.z)
+        self.x /= norm; self.y /= norm; self.z /= norm
+    def maximize(self, other):
+        self.x = max(self.x, other.x); self.y = max(self.y, other.y); self.z = max(self.z, other.z)
+        return self
+start = time.perf_counter()
+for _ in range(3):
+    points = [Point(i) for i in range(100000)]
+    for p in points:
+        p.normalize()
+    best = points[0]
+    for p in points[1:]:
+        best = best.maximize(p)
+print(f"{(time.perf_counter() - start) * 1000:.3f}")
+"#;
+const JSON: &str = r#"
+import json, time
+doc = {"users": [{"id": i, "name": f"user{i}", "email": f"u{i}@example.org", "active": i % 3 == 0,
+                  "score": i * 1.5, "tags": ["a", "b", str(i % 10)], "meta": {"x": i, "y": None}}
+                 for i in range(2000)]}
+start = time.perf_counter()
+for _ in range(24):
+    text = json.dumps(doc)
+    back = json.loads(text)
+    assert back["users"][5]["id"] == 5
+print(f"{(time.perf_counter() - start) * 1000:.3f}")
+"#;
+const REGEX: &str = r#"
+import re, time
+words = ["alpha", "beta", "gamma", "delta", "error", "warning", "2026-12-01", "10.0.0.1", "user@example.org"]
+text = "\n".join(" ".join(words[(i * 7 + j) % len(words)] for j in range(12)) for i in range(4000))
+patterns = [re.compile(p) for p in (r"\b\d{4}-\d{2}-\d{2}\b", r"(\d+)\.(\d+)\.(\d+)\.(\d+)",
+            r"[\w.]+@[\w.]+", r"^(\w+) .*error", r"(?i)WARN\w*", r"\b(\w)(\w)?\w*\2\b")]
+start = time.perf_counter()
+total = 0
+for _ in range(3):
+    for p in patterns:
+        total += len(p.findall(text))
+    total += len(re.sub(r"\s+", " ", text))
+print(f"{(time.perf_counter() - start) * 1000:.3f}")
+"#;
+const DELTABLUE: &str = r#"
+import time
+class Variable:
+    def __init__(self, name, value):
+        self.name, self.value, self.constraints, self.determined_by, self.stay = name, value, [], None, True
+class Constraint:
+    def __init__(self, strength):
+        self.strength, self.satisfied = strength, False
+class Equal(Constraint):
+    def __init__(self, a, b, strength):
+        super().__init__(strength)
+        self.a, self.b = a, b
+        a.constraints.append(self); b.constraints.append(self)
+    def execute(self):
+        self.b.value = self.a.value
+class Scale(Constraint):
+    def __init__(self, a, b, scale, offset, strength):
+        super().__init__(strength)
+        self.a, self.b, self.scale, self.offset = a, b, scale, offset
+        a.constraints.append(self); b.constraints.append(self)
+    def execute(self):
+        self.b.value = self.a.value * self.scale + self.offset
+class Planner:
+    def plan(self, source):
+        plan, todo, seen = [], [source], {id(source)}
+        while todo:
+            v = todo.pop()
+            for c in sorted(v.constraints, key=lambda c: -c.strength):
+                if c.a is v and id(c.b) not in seen:
+                    seen.add(id(c.b)); c.b.determined_by = c; c.satisfied = True
+                    plan.append(c); todo.append(c.b)
+        return plan
+def chain(n):
+    vs = [Variable(f"v{i}", 0) for i in range(n)]
+    for i in range(n - 1):
+        Equal(vs[i], vs[i + 1], i % 3)
+    return vs
+def projection(n):
+    src = [Variable(f"s{i}", i) for i in range(n)]
+    dst = [Variable(f"d{i}", 0) for i in range(n)]
+    scale, offset = 10, 1000
+    for s, d in zip(src, dst):
+        Scale(s, d, scale, offset, 2)
+    return src, dst
+start = time.perf_counter()
+planner = Planner()
+for _ in range(30):
+    vs = chain(1000)
+    for value in range(10):
+        vs[0].value = value
+        for c in planner.plan(vs[0]):
+            c.execute()
+        assert vs[-1].value == value
+    src, dst = projection(1000)
+    for s in src:
+        for c in planner.plan(s):
+            c.execute()
+    assert dst[3].value == 1030
+print(f"{(time.perf_counter() - start) * 1000:.3f}")
+"#;
+const CHAOS: &str = r#"
+import random, time
+from math import sqrt
+class Spline:
+    def __init__(self, points):
+        self.points = points
+    def at(self, t):
+        (x0, y0), (x1, y1), (x2, y2) = self.points
+        u = 1 - t
+        return (u * u * x0 + 2 * u * t * x1 + t * t * x2, u * u * y0 + 2 * u * t * y1 + t * t * y2)
+def transform(point, spline, rng):
+    x, y = point
+    t = rng.random()
+    sx, sy = spline.at(t)
+    nx, ny = (x + sx) / 2, (y + sy) / 2
+    length = sqrt(nx * nx + ny * ny) or 1.0
+    return (nx / length * min(length, 1.0), ny / length * min(length, 1.0))
+start = time.perf_counter()
+rng = random.Random(1234)
+splines = [Spline([(rng.random(), rng.random()) for _ in range(3)]) for _ in range(3)]
+grid = [[0] * 256 for _ in range(256)]
+point = (0.5, 0.5)
+for _ in range(150000):
+    point = transform(point, splines[rng.randrange(3)], rng)
+    gx, gy = int((point[0] + 1) * 127.5), int((point[1] + 1) * 127.5)
+    grid[gy][gx] += 1
+print(f"{(time.perf_counter() - start) * 1000:.3f}")
+"#;
+const GO: &str = r#"
+import random, time
+SIZE = 9
+NEIGHBOURS = [[n for n in (i - SIZE, i + SIZE, i - 1 if i % SIZE else -1, i + 1 if (i + 1) % SIZE else -1)
+               if 0 <= n < SIZE * SIZE] for i in range(SIZE * SIZE)]
+def group(board, start):
+    colour, stones, libs, todo = board[start], {start}, set(), [start]
+    while todo:
+        p = todo.pop()
+        for n in NEIGHBOURS[p]:
+            if board[n] == 0:
+                libs.add(n)
+            elif board[n] == colour and n not in stones:
+                stones.add(n); todo.append(n)
+    return stones, libs
+def play(board, p, colour):
+    board[p] = colour
+    for n in NEIGHBOURS[p]:
+        if board[n] == -colour:
+            stones, libs = group(board, n)
+            if not libs:
+                for s in stones:
+                    board[s] = 0
+    stones, libs = group(board, p)
+    if not libs:
+        board[p] = 0
+        return False
+    return True
+def playout(rng):
+    board, colour, passes, moves = [0] * (SIZE * SIZE), 1, 0, 0
+    while passes < 2 and moves < 200:
+        empty = [i for i, v in enumerate(board) if v == 0]
+        rng.shuffle(empty)
+        for p in empty[:8]:
+            if play(board, p, colour):
+                passes = 0
+                break
+        else:
+            passes += 1
+        colour, moves = -colour, moves + 1
+    return sum(board)
+start = time.perf_counter()
+rng = random.Random(42)
+score = sum(playout(rng) for _ in range(60))
+print(f"{(time.perf_counter() - start) * 1000:.3f}")
+"#;
+const CPU_SET: [(&str, &str); 8] = [
+    ("richards", RICHARDS),
+    ("nbody", NBODY),
+    ("float", FLOAT),
+    ("json dumps/loads", JSON),
+    ("regex", REGEX),
+    ("deltablue-lite", DELTABLUE),
+    ("chaos-lite", CHAOS),
+    ("go-like board", GO),
+];
+
+/// The pooling allocator as `pooled_instances = 8` set it up before (memory unmapped
+/// when a slot is freed); replaces the current one.
+fn old_pool(config: &mut wasmtime::Config) {
+    let slots = 8;
+    let mut pool = wasmtime::PoolingAllocationConfig::new();
+    pool.total_component_instances(slots)
+        .total_core_instances(slots * 16)
+        .max_core_instances_per_component(32)
+        .total_memories(slots * 2)
+        .max_memories_per_component(4)
+        .total_tables(slots * 4)
+        .max_tables_per_component(8)
+        .table_elements(65_536)
+        .total_stacks(slots)
+        .max_core_instance_size(16 << 20)
+        .max_component_instance_size(1 << 20)
+        .max_memory_size(4 << 30);
+    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+}
+
+fn on_demand(config: &mut wasmtime::Config) {
+    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::OnDemand);
+}
+
+fn no_epoch(config: &mut wasmtime::Config) {
+    config.epoch_interruption(false);
+}
+
+struct Setup {
+    name: &'static str,
+    pooled_instances: u32,
+    tune: Option<fn(&mut wasmtime::Config)>,
+    cpu: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/automa-bench-cache");
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let startup = std::env::var_os("CPU_ONLY").is_none();
+    let cpu = std::env::var_os("STARTUP_ONLY").is_none();
+    let defaults = RuntimeConfig::default();
+    let setups = [
+        Setup {
+            name: "on-demand allocator (before)",
+            pooled_instances: 0,
+            tune: Some(on_demand),
+            cpu: false,
+        },
+        Setup {
+            name: "pooling, 8 slots, memory not kept resident (before, opt-in)",
+            pooled_instances: 8,
+            tune: Some(old_pool),
+            cpu: false,
+        },
+        Setup {
+            name: "pooling, 8 slots, written pages reset in place (pooled_instances = 8)",
+            pooled_instances: 8,
+            tune: None,
+            cpu: false,
+        },
+        Setup {
+            name: "default engine",
+            pooled_instances: defaults.pooled_instances,
+            tune: None,
+            cpu: true,
+        },
+        Setup {
+            name: "default engine without epoch interruption (no deadlines; comparison only)",
+            pooled_instances: defaults.pooled_instances,
+            tune: Some(no_epoch),
+            cpu: true,
+        },
+    ];
+    // The trivial runs of every set-up are interleaved, one run each in turn, so a
+    // busy machine slows them alike.
+    let mut runtimes = Vec::new();
+    for setup in &setups {
+        if !(startup || cpu && setup.cpu) {
+            continue;
+        }
+        let started = Instant::now();
+        let runtime = Runtime::new(RuntimeConfig {
+            cache_dir: Some(cache.clone()),
+            pooled_instances: setup.pooled_instances,
+            tune_engine: setup.tune,
+            ..RuntimeConfig::default()
+        })?;
+        println!(
+            "{}: runtime start (engine + runner, compiled once per engine set-up) {:.1} ms",
+            setup.name,
+            ms(started.elapsed())
+        );
+        runtimes.push((setup, runtime));
+    }
+    tokio.block_on(async {
+        if startup {
+            trivial(&runtimes).await;
+        }
+        if cpu {
+            let setups: Vec<_> = runtimes.iter().filter(|(setup, _)| setup.cpu).collect();
+            cpu_set(&setups).await;
+        }
+    });
+    Ok(())
+}
+
+async fn trivial(runtimes: &[(&Setup, Runtime)]) {
+    for (_, runtime) in runtimes {
+        for _ in 0..20 {
+            run(runtime, FIRST_LINE).await;
+        }
+    }
+    let mut samples: Vec<Vec<Sample>> = runtimes.iter().map(|_| Vec::new()).collect();
+    for _ in 0..TRIVIAL_RUNS {
+        for ((_, runtime), samples) in runtimes.iter().zip(&mut samples) {
+            samples.push(trivial_once(runtime).await);
+        }
+    }
+    for ((setup, _), samples) in runtimes.iter().zip(samples) {
+        println!("== trivial run: {} ==", setup.name);
+        let part = |name: &str, pick: &dyn Fn(&Sample) -> Duration| {
+            let mut v: Vec<Duration> = samples.iter().map(pick).collect();
+            let (median, p99) = stats(&mut v);
+            println!("  {name:<46} median {median:.3} ms, p99 {p99:.3} ms");
+        };
+        part("whole run, warm engine (target median <= 1 ms)", &|s| {
+            s.total
+        });
+        part("  WASI context + stdlib preopens (2 opens)", &|s| {
+            s.phases.wasi_ctx
+        });
+        part("  mounts (scratch dir made, /tmp preopen)", &|s| {
+            s.phases.mounts
+        });
+        part("  Store::new", &|s| s.phases.store);
+        part("  instantiate_async", &|s| s.phases.instantiate);
+        part("  call_run (the whole guest call)", &|s| s.phases.call);
+        part("    of which until the script's first line", &|s| {
+            s.first_line
+        });
+        part("  outcome and captured output", &|s| s.phases.outcome);
+        part("  teardown (store dropped, scratch removed)", &|s| {
+            s.phases.teardown
+        });
+    }
+    println!("(n={TRIVIAL_RUNS} each; first line from the guest's wall clock, ~10 us resolution)");
+}
+
+struct Sample {
+    total: Duration,
+    phases: RunPhases,
+    first_line: Duration,
+}
+
+async fn trivial_once(runtime: &Runtime) -> Sample {
+    let request = request(FIRST_LINE);
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let t = Instant::now();
+    let (outcome, phases) = runtime.run_timed(request).await;
+    let total = t.elapsed();
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
+    let guest_ns: u128 = outcome
+        .stdout
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .unwrap_or_default();
+    let before_call = phases.wasi_ctx + phases.mounts + phases.store + phases.instantiate;
+    let since_start = Duration::from_nanos(
+        u64::try_from(guest_ns.saturating_sub(wall.as_nanos())).unwrap_or_default(),
+    );
+    Sample {
+        total,
+        phases,
+        first_line: since_start.saturating_sub(before_call),
+    }
+}
+
+/// One CPU script's own time in native python3.
+fn native_once(source: &str) -> f64 {
+    Command::new("python3")
+        .args(["-c", source])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Each script 3 times natively and in every set-up, interleaved; medians and ratios.
+async fn cpu_set(setups: &[&(&Setup, Runtime)]) {
+    for (i, (setup, _)) in setups.iter().enumerate() {
+        println!("CPU set, set-up {}: {}", i + 1, setup.name);
+    }
+    let mut log_sums = vec![0.0; setups.len()];
+    for (name, source) in CPU_SET {
+        let mut native = Vec::new();
+        let mut sandbox: Vec<Vec<f64>> = setups.iter().map(|_| Vec::new()).collect();
+        for _ in 0..3 {
+            native.push(native_once(source));
+            for ((_, runtime), times) in setups.iter().zip(&mut sandbox) {
+                let outcome = run(runtime, source).await;
+                assert_eq!(
+                    outcome.status,
+                    RunStatus::Succeeded,
+                    "{name}: {:?}",
+                    outcome.error
+                );
+                times.push(outcome.stdout.trim().parse::<f64>().unwrap_or(f64::NAN));
+            }
+        }
+        let native = median(native);
+        let mut line = format!("  {name:<18} native python3 {native:7.1} ms");
+        for (i, times) in sandbox.into_iter().enumerate() {
+            let time = median(times);
+            let ratio = time / native;
+            log_sums[i] += ratio.ln();
+            line.push_str(&format!(
+                " | set-up {}: {time:7.1} ms, ratio {ratio:.2}",
+                i + 1
+            ));
+        }
+        println!("{line}");
+    }
+    for (i, sum) in log_sums.into_iter().enumerate() {
+        println!(
+            "  geometric mean ratio, set-up {}: {:.2} (target <= 1.4)",
+            i + 1,
+            (sum / CPU_SET.len() as f64).exp()
+        );
+    }
+}
+
+fn request(source: &str) -> RunRequest {
+    let host = HostContext::new(
+        Arc::new(Capabilities::default()),
+        Arc::new(ReqwestClient::new()),
+        Arc::new(Nothing),
+        Arc::new(Nothing),
+    );
+    RunRequest {
+        source: source.to_owned(),
+        filename: "bench.py".into(),
+        args: Value::Null,
+        limits: Limits {
+            timeout: Duration::from_secs(120),
+            ..Limits::default()
+        },
+        mounts: Mounts::default(),
+        host,
+        cancel: CancellationToken::new(),
+    }
+}
+
+async fn run(runtime: &Runtime, source: &str) -> RunOutcome {
+    runtime.run(request(source)).await
+}
+
+fn stats(v: &mut [Duration]) -> (f64, f64) {
+    v.sort();
+    (ms(v[v.len() / 2]), ms(v[v.len() * 99 / 100]))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
