@@ -5,6 +5,7 @@ mod backup;
 mod remote;
 mod retention;
 mod server;
+mod sync;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

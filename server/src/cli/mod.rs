@@ -39,6 +39,11 @@ enum Command {
     Agents(remote::agents::AgentsArgs),
     /// Schedules on the server: list, add, enable, disable.
     Schedules(remote::schedules::SchedulesArgs),
+    /// Show what applying a folder of scripts (NAME.py + automa.toml) would change on the
+    /// server; --apply changes it.
+    Sync(remote::sync::SyncArgs),
+    /// Write the server's scripts, schedules and agents as a folder for `automa sync`.
+    Export(remote::sync::ExportArgs),
     /// Archive the data dir (a consistent database snapshot, keys, script data, artifacts).
     Backup(backup::BackupArgs),
     /// Unpack a backup into a new, empty data dir.
@@ -62,6 +67,8 @@ pub fn main() -> ExitCode {
         Command::Jobs(args) => remote::jobs::main(args),
         Command::Agents(args) => remote::agents::main(args),
         Command::Schedules(args) => remote::schedules::main(args),
+        Command::Sync(args) => remote::sync::sync_main(args),
+        Command::Export(args) => remote::sync::export_main(args),
         Command::Backup(args) => backup::backup_main(args),
         Command::Restore(args) => backup::restore_main(args),
         Command::Completions(args) => completions::completions(args),

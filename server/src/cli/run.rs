@@ -133,6 +133,8 @@ fn run_remote(args: RunArgs) -> ExitCode {
     let local_only = [
         ("--allow-http", !args.allow_http.is_empty()),
         ("--allow-email", !args.allow_email.is_empty()),
+        ("--allow-net", !args.allow_net.is_empty()),
+        ("--ca-cert", !args.ca_certs.is_empty()),
         ("--secret", !args.secrets.is_empty()),
         ("--data", args.data.is_some()),
         ("--artifacts", args.artifacts.is_some()),

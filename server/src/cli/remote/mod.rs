@@ -8,8 +8,10 @@ pub mod client;
 pub mod credentials;
 pub mod jobs;
 pub mod login;
+pub mod manifest;
 pub mod schedules;
 pub mod scripts;
+pub mod sync;
 pub mod table;
 
 use anyhow::bail;

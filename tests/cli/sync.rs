@@ -1,0 +1,213 @@
+//! `automa export` and `automa sync` between two real servers: export, plan, apply,
+//! export again (byte for byte the same folder), changes, prune, bad manifests.
+
+use crate::server::{self, show, stderr, stdout};
+use serde_json::json;
+use std::path::Path;
+
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn export_sync_apply_round_trip_is_lossless() {
+    let one = server::start().await;
+    one.login().await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("tick.py"),
+        "def main(n=1):\n    return n\n",
+    )
+    .unwrap();
+    std::fs::write(
+        work.path().join("loop.py"),
+        "import automa\n\ndef main(x=0):\n    while automa.agent.sleep(1):\n        pass\n",
+    )
+    .unwrap();
+    for f in ["tick.py", "loop.py"] {
+        let path = work.path().join(f);
+        let out = one
+            .cli(&["scripts", "push", path.to_str().unwrap()], "")
+            .await;
+        assert!(out.status.success(), "{}", show(&out));
+    }
+    let scripts: serde_json::Value = serde_json::from_slice(
+        &one.cli(&["scripts", "list", "--output", "json"], "")
+            .await
+            .stdout,
+    )
+    .unwrap();
+    let id_of = |name: &str| {
+        scripts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (tick, looping) = (id_of("tick"), id_of("loop"));
+    let resp = one
+        .http
+        .patch(format!("{}/api/v1/scripts/{tick}", one.base))
+        .bearer_auth(&one.admin)
+        .json(&json!({"description": "counts", "tags": ["ops", "demo"]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    for args in [
+        &[
+            "schedules",
+            "add",
+            "tick",
+            "--cron",
+            "0 9 * * MON",
+            "--arg",
+            "n=2",
+        ][..],
+        &["schedules", "add", "tick", "--every", "15m", "--disabled"][..],
+    ] {
+        let out = one.cli(args, "").await;
+        assert!(out.status.success(), "{}", show(&out));
+    }
+    one.api_post(
+        "/api/v1/agents",
+        json!({"name": "keeper", "script_id": looping, "args": {"x": 1}, "backoff_seconds": 3}),
+    )
+    .await;
+
+    // Export, then the same server has nothing to do.
+    let first = work.path().join("first");
+    let out = one.cli(&["export", first.to_str().unwrap()], "").await;
+    assert!(out.status.success(), "{}", show(&out));
+    let manifest = std::fs::read_to_string(first.join("automa.toml")).unwrap();
+    assert!(
+        manifest.contains("[scripts.tick]") && manifest.contains("[agents.keeper]"),
+        "{manifest}"
+    );
+    assert!(manifest.contains("description = \"counts\""), "{manifest}");
+    let out = one.cli(&["sync", first.to_str().unwrap()], "").await;
+    assert!(stdout(&out).contains("nothing to do"), "{}", show(&out));
+
+    // A fresh server: the plan, and nothing changes without --apply.
+    let two = server::start().await;
+    two.login().await;
+    let out = two.cli(&["sync", first.to_str().unwrap()], "").await;
+    assert!(out.status.success(), "{}", show(&out));
+    let plan = stdout(&out);
+    for line in [
+        "+ script   loop",
+        "+ script   tick",
+        "+ schedule tick: cron \"0 9 * * MON\"",
+        "+ schedule tick: every 900s",
+        "+ agent    keeper",
+        "5 to create, 0 to change, 0 to remove; run again with --apply",
+    ] {
+        assert!(plan.contains(line), "{line:?} in\n{plan}");
+    }
+    let out = two.cli(&["scripts", "list", "--output", "json"], "").await;
+    assert_eq!(stdout(&out).trim(), "[]");
+
+    let out = two
+        .cli(&["sync", first.to_str().unwrap(), "--apply"], "")
+        .await;
+    assert!(out.status.success(), "{}", show(&out));
+    let out = two.cli(&["sync", first.to_str().unwrap()], "").await;
+    assert!(stdout(&out).contains("nothing to do"), "{}", show(&out));
+    // Lossless: the second server exports the same folder, byte for byte.
+    let second = work.path().join("second");
+    let out = two.cli(&["export", second.to_str().unwrap()], "").await;
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(files(&first), files(&second));
+
+    // A change to a source and a setting: one ~ line, applied as a new version.
+    std::fs::write(second.join("tick.py"), "def main(n=1):\n    return n * 2\n").unwrap();
+    let manifest = std::fs::read_to_string(second.join("automa.toml")).unwrap();
+    std::fs::write(
+        second.join("automa.toml"),
+        manifest.replace("description = \"counts\"", "description = \"doubles\""),
+    )
+    .unwrap();
+    let out = two
+        .cli(&["sync", second.to_str().unwrap(), "--apply"], "")
+        .await;
+    let text = stdout(&out);
+    assert!(
+        text.contains("~ script   tick: source, description"),
+        "{}",
+        show(&out)
+    );
+    assert!(
+        text.contains("0 to create, 1 to change, 0 to remove\n"),
+        "{text}"
+    );
+    let out = two
+        .cli(&["run", "tick", "--arg", "n=4", "--wait"], "")
+        .await;
+    assert_eq!(stdout(&out), "8\n", "{}", show(&out));
+
+    // A folder with only tick: kept without --prune, removed with it; schedules follow.
+    let third = work.path().join("third");
+    std::fs::create_dir(&third).unwrap();
+    std::fs::write(third.join("tick.py"), "def main(n=1):\n    return n * 2\n").unwrap();
+    std::fs::write(third.join("automa.toml"), "[scripts.tick]\n").unwrap();
+    let out = two.cli(&["sync", third.to_str().unwrap()], "").await;
+    let text = stdout(&out);
+    assert!(
+        text.contains("- schedule tick: cron \"0 9 * * MON\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 scripts or agents are only on the server (kept; --prune removes them)"),
+        "{text}"
+    );
+    let out = two
+        .cli(&["sync", third.to_str().unwrap(), "--prune", "--apply"], "")
+        .await;
+    let text = stdout(&out);
+    assert!(
+        text.contains("- agent    keeper") && text.contains("- script   loop"),
+        "{}",
+        show(&out)
+    );
+    let out = two.cli(&["scripts", "list"], "").await;
+    assert!(!stdout(&out).contains("loop"), "{}", show(&out));
+
+    // Bad manifests are explained.
+    std::fs::write(
+        third.join("automa.toml"),
+        "[scripts.tick]\ndescripton = \"x\"\n",
+    )
+    .unwrap();
+    let out = two.cli(&["sync", third.to_str().unwrap()], "").await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown key scripts.tick.descripton"),
+        "{}",
+        show(&out)
+    );
+    std::fs::write(third.join("automa.toml"), "[scripts.gone]\n").unwrap();
+    let out = two.cli(&["sync", third.to_str().unwrap()], "").await;
+    assert!(
+        stderr(&out).contains("scripts.gone: cannot read"),
+        "{}",
+        show(&out)
+    );
+
+    one.stop().await;
+    two.stop().await;
+}
