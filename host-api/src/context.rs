@@ -22,6 +22,29 @@ pub struct HostCounters {
     pub net_connections: u32,
 }
 
+/// Caps of one run's host calls and of its script's state store, set by the server's
+/// quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallLimits {
+    /// Host calls of any interface a run may make; past it calls fail with
+    /// `limit reached`.
+    pub max_calls: u32,
+    /// Keys a script's state store may hold.
+    pub state_keys: u64,
+    /// Bytes (keys plus values) a script's state store may hold.
+    pub state_bytes: u64,
+}
+
+impl Default for CallLimits {
+    fn default() -> Self {
+        Self {
+            max_calls: 100_000,
+            state_keys: 1_000,
+            state_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
 /// What the host implementations need for one run: the capabilities, the ports, and
 /// the run's own bookkeeping.
 pub struct HostContext {
@@ -54,6 +77,9 @@ pub struct HostContext {
     pub plugin_name: Option<String>,
     /// The CAs TLS connections trust: the webpki roots unless the server adds its own.
     pub tls: Arc<crate::TlsTrust>,
+    /// Caps of host calls and state.
+    pub limits: CallLimits,
+    pub(crate) refusals: crate::refusals::Refusals,
     pub(crate) net: crate::net::NetState,
     pub(crate) counters: HostCounters,
     pub(crate) artifact_bytes: u64,
@@ -84,6 +110,8 @@ impl HostContext {
             plugins: None,
             plugin_name: None,
             tls: crate::TlsTrust::webpki(),
+            limits: CallLimits::default(),
+            refusals: crate::refusals::Refusals::default(),
             net: crate::net::NetState::default(),
             counters: HostCounters::default(),
             artifact_bytes: 0,
@@ -125,7 +153,20 @@ impl HostContext {
         text
     }
 
-    /// Count a call and send its record to the audit sink.
+    /// Refuse the call when the run has made all the host calls it may
+    /// ([`CallLimits::max_calls`]); the refusal is counted and audited like a call.
+    pub(crate) fn call_budget(&self) -> Result<(), HostError> {
+        if self.counters.total >= self.limits.max_calls {
+            return Err(HostError::LimitReached(format!(
+                "this run made its {} host calls (the server's host_calls_per_run quota)",
+                self.limits.max_calls
+            )));
+        }
+        Ok(())
+    }
+
+    /// Count a call and send its record to the audit sink: fields cut to a bounded
+    /// size, a refusal repeated within the run counted instead of recorded again.
     pub(crate) fn audit<T>(
         &mut self,
         operation: &'static str,
@@ -140,13 +181,26 @@ impl HostContext {
         };
         // A secret used in a call (a webhook URL, a token in a path) must not end up
         // in the audit log, which cannot be edited afterwards.
-        let target = self.scrub(target);
-        self.audit.record(HostCallRecord {
+        let target =
+            crate::refusals::bounded(self.scrub(target), crate::refusals::MAX_TARGET_BYTES);
+        let detail = detail.map(|d| crate::refusals::bounded(d, crate::refusals::MAX_DETAIL_BYTES));
+        let record = HostCallRecord {
             operation,
             target,
             outcome,
             detail,
             duration: started.elapsed(),
-        });
+        };
+        if result.is_err() && !self.refusals.admit(&record, self.audit.as_ref()) {
+            return;
+        }
+        self.audit.record(record);
+    }
+}
+
+impl Drop for HostContext {
+    /// The run is over: record the counts of repeated refusals.
+    fn drop(&mut self) {
+        self.refusals.flush(self.audit.as_ref());
     }
 }

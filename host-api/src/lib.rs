@@ -19,6 +19,7 @@ mod net;
 mod plugin_manifest;
 mod plugins;
 pub mod ports;
+mod refusals;
 mod resolve;
 mod secrets;
 mod state;
@@ -27,7 +28,7 @@ pub use capabilities::{
     Capabilities, EmailPolicy, EmailRule, HttpPolicy, HttpRule, NetAdmission, NetPolicy, NetRule,
     SharedDir,
 };
-pub use context::{HostContext, HostCounters};
+pub use context::{CallLimits, HostContext, HostCounters};
 pub use email::{SmtpMailer, SmtpSettings, SmtpTls};
 pub use error::HostError;
 pub use http::ReqwestClient;

@@ -8,6 +8,10 @@ const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
 impl Host for HostContext {
     async fn write(&mut self, level: Level, message: String, fields_json: Option<String>) {
+        // Past the run's host-call quota log lines are dropped (a log call has no error).
+        if self.call_budget().is_err() {
+            return;
+        }
         self.counters.total = self.counters.total.saturating_add(1);
         let message = truncate(message);
         let fields = fields_json.and_then(|f| serde_json::from_str(&f).ok());
@@ -15,6 +19,9 @@ impl Host for HostContext {
     }
 
     async fn progress(&mut self, fraction: f32, message: Option<String>) {
+        if self.call_budget().is_err() {
+            return;
+        }
         self.counters.total = self.counters.total.saturating_add(1);
         let fraction = if fraction.is_finite() {
             fraction.clamp(0.0, 1.0)

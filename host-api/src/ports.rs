@@ -92,6 +92,28 @@ pub trait StateStore: Send + Sync {
     fn delete(&self, key: &str) -> BoxFuture<'_, Result<bool, HostError>>;
     /// All keys, sorted.
     fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, HostError>>;
+    /// Keys and bytes (keys plus values) stored under keys other than `except`: what
+    /// the store quota is checked against before a set. The default reads every entry.
+    fn usage<'a>(&'a self, except: &'a str) -> BoxFuture<'a, Result<StateUsage, HostError>> {
+        Box::pin(async move {
+            let mut usage = StateUsage::default();
+            for key in self.keys().await? {
+                if key != except {
+                    let value = self.get(&key).await?.unwrap_or_default();
+                    usage.keys += 1;
+                    usage.bytes += (key.len() + value.len()) as u64;
+                }
+            }
+            Ok(usage)
+        })
+    }
+}
+
+/// What a state store holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StateUsage {
+    pub keys: u64,
+    pub bytes: u64,
 }
 
 /// The link between a running agent instance and its supervisor.

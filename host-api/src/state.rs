@@ -26,6 +26,33 @@ impl HostContext {
     }
 }
 
+/// `Ok` when storing `value` under `key` keeps the store within the run's quotas of
+/// keys and bytes.
+async fn within_quota(
+    store: &dyn StateStore,
+    limits: crate::CallLimits,
+    key: &str,
+    value: &str,
+) -> Result<(), HostError> {
+    let others = store.usage(key).await?;
+    if others.keys >= limits.state_keys {
+        return Err(HostError::LimitReached(format!(
+            "the script's state holds its {} keys (the server's state_keys quota); delete some first",
+            limits.state_keys
+        )));
+    }
+    let bytes = others
+        .bytes
+        .saturating_add((key.len() + value.len()) as u64);
+    if bytes > limits.state_bytes {
+        return Err(HostError::TooLarge(format!(
+            "the script's state would hold {bytes} bytes, over its {} bytes (the server's state_bytes quota)",
+            limits.state_bytes
+        )));
+    }
+    Ok(())
+}
+
 fn check_key(key: &str) -> Result<(), HostError> {
     if key.is_empty() || key.len() > MAX_KEY_BYTES {
         return Err(HostError::InvalidInput(format!(
@@ -38,7 +65,7 @@ fn check_key(key: &str) -> Result<(), HostError> {
 impl Host for HostContext {
     async fn get(&mut self, key: String) -> Result<Option<String>, WitError> {
         let started = Instant::now();
-        let result = match (check_key(&key), self.state_store()) {
+        let result = match (self.call_budget().and(check_key(&key)), self.state_store()) {
             (Ok(()), Ok(store)) => store.get(&key).await,
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
@@ -48,11 +75,16 @@ impl Host for HostContext {
 
     async fn set(&mut self, key: String, value: String) -> Result<(), WitError> {
         let started = Instant::now();
-        let result = match (check_key(&key), self.state_store()) {
+        let result = match (self.call_budget().and(check_key(&key)), self.state_store()) {
             (Ok(()), _) if value.len() > MAX_VALUE_BYTES => Err(HostError::TooLarge(format!(
                 "state values are limited to {MAX_VALUE_BYTES} bytes"
             ))),
-            (Ok(()), Ok(store)) => store.set(&key, &value).await,
+            (Ok(()), Ok(store)) => {
+                match within_quota(store.as_ref(), self.limits, &key, &value).await {
+                    Ok(()) => store.set(&key, &value).await,
+                    Err(e) => Err(e),
+                }
+            }
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
         self.audit("state.set", key, started, &result);
@@ -61,7 +93,7 @@ impl Host for HostContext {
 
     async fn delete(&mut self, key: String) -> Result<bool, WitError> {
         let started = Instant::now();
-        let result = match (check_key(&key), self.state_store()) {
+        let result = match (self.call_budget().and(check_key(&key)), self.state_store()) {
             (Ok(()), Ok(store)) => store.delete(&key).await,
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
@@ -71,7 +103,7 @@ impl Host for HostContext {
 
     async fn keys(&mut self) -> Result<Vec<String>, WitError> {
         let started = Instant::now();
-        let result = match self.state_store() {
+        let result = match self.call_budget().and(self.state_store()) {
             Ok(store) => store.keys().await,
             Err(e) => Err(e),
         };

@@ -88,6 +88,7 @@ impl Application {
         let runs = crate::runs::Runs::new(crate::runs::RunsSetup {
             db: db.clone(),
             secrets_key: keys.secrets.clone(),
+            quotas: config.quotas.clone(),
             data_dir: config.data_dir.clone(),
             packages: crate::packages::Packages::new(
                 &config.data_dir,

@@ -49,6 +49,8 @@ pub struct Config {
     pub auth_cache_ttl: Duration,
     /// Job workers in this process: how many scripts run at once.
     pub workers: usize,
+    /// What one job, agent or user may use of the host (`[quotas]`).
+    pub quotas: crate::quotas::Quotas,
     /// Where the compiled Python runner is cached; `None`: `data_dir/cache`.
     pub cache_dir: Option<PathBuf>,
     /// A local directory of wheels pip may use (`--find-links`).
@@ -92,6 +94,7 @@ impl Config {
             metrics_public: false,
             auth_cache_ttl: Duration::from_secs(5),
             workers: 8,
+            quotas: crate::quotas::Quotas::default(),
             cache_dir: None,
             pip_find_links: None,
             pip_no_index: false,
@@ -140,6 +143,9 @@ pub struct FileConfig {
     pub lockout_secs: Option<u64>,
     pub body_limit_bytes: Option<usize>,
     pub metrics_public: Option<bool>,
+    /// `[quotas]`: job_log_lines, job_log_bytes, agent_log_lines_per_minute,
+    /// agent_log_bytes_per_minute, host_calls_per_run, state_keys, state_bytes.
+    pub quotas: Option<crate::quotas::Quotas>,
     /// `[smtp]`: host, port, tls (none|starttls|tls), username, password, from.
     pub smtp: Option<automa_runtime::host::SmtpSettings>,
     /// PEM files of extra CA certificates for scripts' TLS connections.

@@ -175,6 +175,7 @@ impl From<crate::jobs::SubmitError> for ApiError {
     fn from(e: crate::jobs::SubmitError) -> Self {
         match e {
             crate::jobs::SubmitError::InvalidArguments(e) => e.into(),
+            crate::jobs::SubmitError::OverQuota(m) => Self::Validation(m),
             crate::jobs::SubmitError::Db(e) => e.into(),
         }
     }

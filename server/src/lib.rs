@@ -15,6 +15,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod packages;
 pub mod plugins;
+pub mod quotas;
 pub mod retention;
 pub mod runs;
 pub mod schedules;

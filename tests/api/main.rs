@@ -7,13 +7,17 @@ mod helpers;
 mod smtp;
 
 mod agents;
+mod artifact_download;
 mod anonymous;
 mod audit;
 mod auth;
+mod ceilings;
 mod config;
 mod crash;
 mod email;
 mod errors;
+mod host_call_flood;
+mod log_flood;
 mod notify_webhook;
 mod owner_rights;
 mod packages;

@@ -4,6 +4,7 @@
 //! ([`crate::runs::Lines`]).
 
 use crate::db::{self, Db, agents::EventRow, now_ms};
+use crate::quotas::{Admit, LogBudget};
 use crate::runs::Lines;
 use crate::runs::lines::stream_name;
 use automa_runtime::CancellationToken;
@@ -17,6 +18,13 @@ use tokio::sync::{mpsc, watch};
 
 /// Events kept per agent; older ones are trimmed.
 const KEEP_EVENTS: i64 = 10_000;
+
+/// The interval of an agent's history quota.
+const BUDGET_WINDOW_MS: i64 = 60_000;
+
+/// Kinds of history entries the instance writes itself (the quota counts them); the
+/// supervisor's own entries (state transitions) are always kept.
+const INSTANCE_KINDS: [&str; 4] = ["stdout", "stderr", "log", "event"];
 
 enum Record {
     Event(EventRow),
@@ -35,6 +43,9 @@ pub struct AgentLink {
     lines: Lines,
     /// Ends the current instance (forced stop, hang watchdog).
     pub(super) kill: Mutex<CancellationToken>,
+    /// The history quota of the current interval, and when that interval began.
+    budget: LogBudget,
+    window_start: AtomicI64,
 }
 
 impl AgentLink {
@@ -42,6 +53,7 @@ impl AgentLink {
     pub async fn open(
         db: Db,
         id: String,
+        budget: LogBudget,
     ) -> sqlx::Result<(std::sync::Arc<Self>, mpsc::UnboundedSender<String>)> {
         let first_seq = db::agents::next_event_seq(&db, &id).await?;
         let (to_mailbox, mailbox) = mpsc::unbounded_channel();
@@ -86,12 +98,48 @@ impl AgentLink {
             writer,
             lines: Lines::default(),
             kill: Mutex::new(CancellationToken::new()),
+            budget,
+            window_start: AtomicI64::new(now_ms()),
         };
         Ok((std::sync::Arc::new(link), to_mailbox))
     }
 
     /// Record an entry of the agent's history, scrubbed of the instance's secrets.
+    /// What the instance writes counts against its quota per interval: past it, one
+    /// marker entry, and at the next interval one entry counting what was dropped.
     pub fn record(&self, kind: &str, body: Value) {
+        if INSTANCE_KINDS.contains(&kind) {
+            self.close_window(false);
+            let size = match &body {
+                Value::String(text) => text.len(),
+                other => other.to_string().len(),
+            };
+            match self.budget.admit(size) {
+                Admit::Store => {}
+                Admit::Marker(marker) => return self.store("system", Value::String(marker)),
+                Admit::Drop => return,
+            }
+        }
+        self.store(kind, body);
+    }
+
+    /// Start a new quota interval when the current one is over (or `now`), recording
+    /// how much the last one dropped.
+    fn close_window(&self, now: bool) {
+        let start = self.window_start.load(Ordering::Relaxed);
+        let at = now_ms();
+        if (now || at - start >= BUDGET_WINDOW_MS)
+            && self
+                .window_start
+                .compare_exchange(start, at, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            && let Some(dropped) = self.budget.close()
+        {
+            self.store("system", Value::String(dropped));
+        }
+    }
+
+    fn store(&self, kind: &str, body: Value) {
         let row = EventRow {
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
             at: now_ms(),
@@ -130,6 +178,7 @@ impl AgentLink {
         for (stream, text) in self.lines.rest() {
             self.record(stream_name(stream), Value::String(text));
         }
+        self.close_window(true);
     }
 
     pub fn kill_instance(&self) {

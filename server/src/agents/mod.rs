@@ -43,6 +43,9 @@ struct Handle {
 pub enum AgentError {
     #[error("the agent is not running")]
     NotRunning,
+    /// The owner already runs as many agents as their ceiling allows.
+    #[error("{0}")]
+    OverQuota(String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -70,7 +73,12 @@ impl Agents {
             tracing::info!(corrected, "agents marked stopped after a restart");
         }
         for id in db::agents::autostart_ids(&self.0.db).await? {
-            self.start(&id, "autostart at server start").await?;
+            match self.start(&id, "autostart at server start").await {
+                Err(AgentError::OverQuota(why)) => {
+                    tracing::warn!(agent = %id, reason = %why, "autostart refused");
+                }
+                other => other?,
+            }
         }
         Ok(())
     }
@@ -80,9 +88,15 @@ impl Agents {
         if self.lock().contains_key(id) {
             return Ok(());
         }
+        self.within_agent_ceiling(id).await?;
         // Callers (the API, boot) see `starting` at once, not the state before.
         db::agents::set_state(&self.0.db, id, "starting", Some(reason), false).await?;
-        let (link, mailbox) = AgentLink::open(self.0.db.clone(), id.to_owned()).await?;
+        let (link, mailbox) = AgentLink::open(
+            self.0.db.clone(),
+            id.to_owned(),
+            self.0.runs.quotas().agent_log_budget(),
+        )
+        .await?;
         let control = CancellationToken::new();
         let generation = self
             .0
@@ -112,6 +126,26 @@ impl Agents {
                 task,
             },
         );
+        Ok(())
+    }
+
+    /// `Ok` when the agent's owner runs fewer agents than their ceiling allows.
+    async fn within_agent_ceiling(&self, id: &str) -> Result<(), AgentError> {
+        let Some(agent) = db::agents::find(&self.0.db, id).await? else {
+            return Ok(());
+        };
+        let ceiling = self.0.runs.ceilings(&agent.owner_id).await?.agents;
+        let others = db::agents::list_ids_of(&self.0.db, &agent.owner_id).await?;
+        let running = others
+            .iter()
+            .filter(|other| other.as_str() != id && self.is_supervised(other))
+            .count() as u64;
+        if running >= ceiling {
+            return Err(AgentError::OverQuota(format!(
+                "the owner already runs {running} agents, their ceiling; stop one first, or an \
+                 admin can raise the ceiling for this user (PUT /api/v1/users/{{id}}/quotas)"
+            )));
+        }
         Ok(())
     }
 

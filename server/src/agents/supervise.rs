@@ -113,10 +113,16 @@ async fn run_once(
     };
     let args: serde_json::Value = serde_json::from_str(&agent.args).unwrap_or_default();
     // The agent's own memory setting; its instance runs until stopped.
-    let limits = runs::limits(
-        u64::try_from(agent.memory_mb).unwrap_or(128),
-        INSTANCE_TIMEOUT,
-    );
+    let memory_mb = u64::try_from(agent.memory_mb).unwrap_or(128);
+    let ceilings = agents.0.runs.ceilings(&agent.owner_id).await?;
+    if let Some(refusal) = ceilings.refusal(memory_mb, None) {
+        return Ok(Next::Stop("fatal".into(), refusal));
+    }
+    let _memory = match agents.0.runs.memory().reserve(memory_mb) {
+        Ok(held) => held,
+        Err(full) => return Ok(Next::Stop("fatal".into(), full.to_string())),
+    };
+    let limits = runs::limits(memory_mb, INSTANCE_TIMEOUT);
     let inputs = match agents.0.runs.inputs(&script, &version, args, limits).await {
         Ok(inputs) => inputs,
         Err(problem) => return Ok(Next::Stop("fatal".into(), problem.to_string())),
@@ -136,7 +142,11 @@ async fn run_once(
         kill.clone(),
     );
     let started = Instant::now();
-    let outcome = agents.0.runtime.run(inputs.into_request(ports, kill)).await;
+    let outcome = agents
+        .0
+        .runtime
+        .run(agents.0.runs.request(inputs, ports, kill))
+        .await;
     link.end_instance();
     watchdog.abort();
     let hung = watchdog.await.ok().flatten();

@@ -435,7 +435,11 @@ async fn download_artifact(
     )
     .map_err(|_| ApiError::NotFound)?;
     // cap-std refuses `..`, absolute paths and symlinks out of the directory.
-    let bytes = dir.read(&name).map_err(|_| ApiError::NotFound)?;
+    let file = dir.open(&name).map_err(|_| ApiError::NotFound)?.into_std();
+    let size = match file.metadata() {
+        Ok(meta) if meta.is_file() => meta.len(),
+        _ => return Err(ApiError::NotFound),
+    };
     let disposition = format!(
         "attachment; filename=\"{}\"",
         name.replace(['"', '\\'], "_")
@@ -445,8 +449,9 @@ async fn download_artifact(
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_LENGTH, size.to_string()),
         ],
-        bytes,
+        super::artifact_stream::body(file),
     )
         .into_response())
 }

@@ -2,6 +2,7 @@
 //! OpenAPI document is generated from the same handlers that serve requests.
 
 pub mod agents;
+pub mod artifact_stream;
 pub mod audit;
 pub mod auth;
 pub mod jobs;
@@ -13,6 +14,7 @@ pub mod secrets;
 pub mod setup;
 pub mod stream_slots;
 pub mod tokens;
+pub mod user_quotas;
 pub mod users;
 pub mod webhooks;
 
@@ -179,6 +181,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(me::router())
         .merge(tokens::router())
         .merge(users::router())
+        .merge(user_quotas::router())
         .merge(audit::router())
         .merge(scripts::router())
         .merge(jobs::router())

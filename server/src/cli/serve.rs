@@ -143,6 +143,9 @@ impl ServeArgs {
         if let Some(v) = self.workers {
             c.workers = v.clamp(1, 256);
         }
+        if let Some(quotas) = file.quotas {
+            c.quotas = quotas;
+        }
         c.cache_dir = self.cache_dir;
         c.pip_find_links = self.pip_find_links;
         c.pip_no_index = self.pip_no_index;

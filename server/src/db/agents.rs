@@ -273,3 +273,12 @@ pub async fn trim_events(db: &Db, agent_id: &str, keep: i64) -> sqlx::Result<()>
         .await?;
     Ok(())
 }
+
+/// The ids of `owner_id`'s agents.
+pub async fn list_ids_of(db: &Db, owner_id: &str) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM agents WHERE owner_id = $1")
+        .bind(owner_id)
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}

@@ -86,8 +86,14 @@ pub async fn insert_with_id(db: &Db, id: &str, job: &NewJob<'_>) -> sqlx::Result
 /// Claim the oldest runnable job for `worker_id`, honouring each script's concurrency
 /// limit. The outer `status = 'queued'` re-check makes the claim atomic: of two workers
 /// racing for a row, one updates it and the other gets nothing. Jobs of a disabled owner
-/// are not claimed (disabling skips them; this covers one queued in the meantime).
-pub async fn claim(db: &Db, worker_id: &str) -> sqlx::Result<Option<JobRow>> {
+/// are not claimed (disabling skips them; this covers one queued in the meantime). Nor
+/// are jobs of an owner who already has their share of running jobs (`user_quotas`, or
+/// `max_running_per_user`): one user cannot hold every worker.
+pub async fn claim(
+    db: &Db,
+    worker_id: &str,
+    max_running_per_user: i64,
+) -> sqlx::Result<Option<JobRow>> {
     let now = now_ms();
     sqlx::query_as(concat!(
         "UPDATE jobs SET status = 'running', worker_id = $1, started_at = $2, progress = NULL, \
@@ -95,14 +101,32 @@ pub async fn claim(db: &Db, worker_id: &str) -> sqlx::Result<Option<JobRow>> {
          WHERE j.status = 'queued' AND j.run_after <= $2 AND j.cancel_requested = 0 \
          AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = j.owner_id AND u.disabled = 1) \
          AND (SELECT COUNT(*) FROM jobs r WHERE r.script_id = j.script_id AND r.status = 'running') \
-         < s.max_concurrency ORDER BY j.run_after, j.created_at LIMIT 1) \
+         < s.max_concurrency \
+         AND (SELECT COUNT(*) FROM jobs o WHERE o.owner_id = j.owner_id AND o.status = 'running') \
+         < COALESCE((SELECT q.running_jobs FROM user_quotas q WHERE q.user_id = j.owner_id), $3) \
+         ORDER BY j.run_after, j.created_at LIMIT 1) \
          AND status = 'queued' RETURNING ",
         cols!()
     ))
     .bind(worker_id)
     .bind(now)
+    .bind(max_running_per_user)
     .fetch_optional(db)
     .await
+}
+
+/// Give a claimed job back to the queue, untouched, to be claimed after `delay_ms`
+/// (it did not fit in the server's sandbox memory yet).
+pub async fn unclaim(db: &Db, id: &str, delay_ms: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'queued', worker_id = NULL, started_at = NULL, run_after = $2 \
+         WHERE id = $1 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(now_ms() + delay_ms)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// What a finished attempt produced.
@@ -187,6 +211,24 @@ pub async fn request_cancel(db: &Db, id: &str) -> sqlx::Result<Option<String>> {
         .fetch_optional(db)
         .await?;
     Ok(status.map(|s| s.0))
+}
+
+/// End a job left `running` on `worker_id` that no worker there runs any more (its
+/// final update failed): it becomes `cancelled`. Returns whether it was.
+pub async fn cancel_stuck(db: &Db, id: &str, worker_id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'cancelled', finished_at = $3, \
+         error = COALESCE(error, $4) WHERE id = $1 AND status = 'running' AND worker_id = $2",
+    )
+    .bind(id)
+    .bind(worker_id)
+    .bind(now_ms())
+    .bind(
+        r#"{"kind":"Cancelled","message":"cancelled; no worker was running the job","traceback":""}"#,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// Jobs this worker node left running when it stopped (a crash or kill -9).

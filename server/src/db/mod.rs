@@ -14,6 +14,7 @@ pub mod sessions;
 pub mod state;
 pub mod state_store;
 pub mod tokens;
+pub mod user_quotas;
 pub mod users;
 
 use anyhow::Context;

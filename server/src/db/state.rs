@@ -15,6 +15,7 @@ struct Statements {
     set: &'static str,
     delete: &'static str,
     keys: &'static str,
+    usage: &'static str,
 }
 
 macro_rules! statements {
@@ -51,6 +52,14 @@ macro_rules! statements {
                 " WHERE ",
                 $owner,
                 " = $1 ORDER BY key"
+            ),
+            usage: concat!(
+                "SELECT COUNT(*), CAST(COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) AS BIGINT) \
+                 FROM ",
+                $table,
+                " WHERE ",
+                $owner,
+                " = $1 AND key <> $2"
             ),
         }
     };
@@ -104,4 +113,15 @@ pub async fn keys(db: &Db, scope: &Scope) -> sqlx::Result<Vec<String>> {
     let (sql, id) = scope.statements();
     let rows: Vec<(String,)> = sqlx::query_as(sql.keys).bind(id).fetch_all(db).await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Keys and their length plus their values' (in characters) in the store, leaving out
+/// `except`.
+pub async fn usage(db: &Db, scope: &Scope, except: &str) -> sqlx::Result<(i64, i64)> {
+    let (sql, id) = scope.statements();
+    sqlx::query_as(sql.usage)
+        .bind(id)
+        .bind(except)
+        .fetch_one(db)
+        .await
 }

@@ -3,7 +3,7 @@
 
 use super::{Db, state};
 use automa_runtime::host::HostError;
-use automa_runtime::host::ports::{BoxFuture, StateStore};
+use automa_runtime::host::ports::{BoxFuture, StateStore, StateUsage};
 
 /// `automa.state` of one script or plugin, in the database.
 pub struct DbState {
@@ -61,5 +61,16 @@ impl StateStore for DbState {
     }
     fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, HostError>> {
         Box::pin(async move { state::keys(&self.db, &self.scope).await.map_err(storage) })
+    }
+    fn usage<'a>(&'a self, except: &'a str) -> BoxFuture<'a, Result<StateUsage, HostError>> {
+        Box::pin(async move {
+            let (keys, bytes) = state::usage(&self.db, &self.scope, except)
+                .await
+                .map_err(storage)?;
+            Ok(StateUsage {
+                keys: u64::try_from(keys).unwrap_or(0),
+                bytes: u64::try_from(bytes).unwrap_or(0),
+            })
+        })
     }
 }

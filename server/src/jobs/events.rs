@@ -1,7 +1,9 @@
 //! What a running job reports: output, log lines and progress go to subscribers of
-//! the live stream at once and to the database in batches.
+//! the live stream at once and to the database in batches, up to the job's log quota
+//! (past it: one marker entry, then only a count, stored when the run ends).
 
 use crate::db::{self, Db, jobs::LogRow, now_ms};
+use crate::quotas::{Admit, LogBudget};
 use crate::runs::Lines;
 use crate::runs::lines::stream_name;
 use automa_runtime::host::LogLevel;
@@ -9,6 +11,7 @@ use automa_runtime::host::ports::{OutputStream, RunEvents};
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 use utoipa::ToSchema;
 
@@ -65,7 +68,14 @@ pub struct JobEvents {
     seq: AtomicI64,
     to_store: mpsc::UnboundedSender<Record>,
     live: broadcast::Sender<LogEntry>,
+    /// The job's log quota; `system` entries of the server itself are not counted.
+    budget: LogBudget,
 }
+
+/// Entries and bytes written in one transaction at most, so that a flood of log lines
+/// never holds the database's write lock for long.
+const BATCH_ROWS: usize = 200;
+const BATCH_BYTES: usize = 2 * 1024 * 1024;
 
 impl JobEvents {
     /// Events for job `job_id` whose log continues at `first_seq`; returns the writer
@@ -76,23 +86,30 @@ impl JobEvents {
         first_seq: i64,
         live: broadcast::Sender<LogEntry>,
         redact: Vec<String>,
+        budget: LogBudget,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (to_store, mut records) = mpsc::unbounded_channel::<Record>();
         let writer = tokio::spawn(async move {
             let mut batch = Vec::new();
             while let Some(first) = records.recv().await {
                 let mut progress = None;
-                for record in
-                    std::iter::once(first).chain(std::iter::from_fn(|| records.try_recv().ok()))
-                {
+                let mut bytes = 0;
+                let mut next = Some(first);
+                while let Some(record) = next {
                     match record {
-                        Record::Log(row) => batch.push(row),
+                        Record::Log(row) => {
+                            bytes += row.message.len();
+                            batch.push(row);
+                        }
                         Record::Progress(f, m) => progress = Some((f, m)),
                     }
+                    next = if batch.len() < BATCH_ROWS && bytes < BATCH_BYTES {
+                        records.try_recv().ok()
+                    } else {
+                        None
+                    };
                 }
-                if let Err(e) = db::jobs::append_logs(&db, &job_id, &batch).await {
-                    tracing::warn!(job = %job_id, error = %e, "storing job logs");
-                }
+                store_logs(&db, &job_id, &batch).await;
                 batch.clear();
                 if let Some((fraction, message)) = progress
                     && let Err(e) =
@@ -107,12 +124,25 @@ impl JobEvents {
             seq: AtomicI64::new(first_seq),
             to_store,
             live,
+            budget,
         };
         (events, writer)
     }
 
     /// Add a line of the given stream.
     pub fn push(&self, stream: &str, level: Option<&str>, message: String, fields: Option<Value>) {
+        if stream != "system" {
+            let size = message.len() + fields.as_ref().map_or(0, |f| f.to_string().len());
+            match self.budget.admit(size) {
+                Admit::Store => {}
+                Admit::Marker(marker) => return self.record("system", None, marker, None),
+                Admit::Drop => return,
+            }
+        }
+        self.record(stream, level, message, fields);
+    }
+
+    fn record(&self, stream: &str, level: Option<&str>, message: String, fields: Option<Value>) {
         let message = self.lines.scrub(message);
         let fields = fields.map(|f| self.lines.scrub_value(f));
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
@@ -140,10 +170,37 @@ impl JobEvents {
 }
 
 impl JobEvents {
-    /// Store output still waiting for its line end; call when the run is over.
+    /// Store output still waiting for its line end, and the count of entries dropped
+    /// over the quota; call when the run is over.
     pub fn flush(&self) {
         for (stream, text) in self.lines.rest() {
             self.push(stream_name(stream), None, text, None);
+        }
+        if let Some(dropped) = self.budget.close() {
+            self.record("system", None, dropped, None);
+        }
+    }
+
+    /// Entries and bytes dropped over the quota so far.
+    pub fn dropped(&self) -> (u64, u64) {
+        self.budget.dropped()
+    }
+}
+
+/// Store a batch of log entries, trying again a few times when the database is busy;
+/// a batch that cannot be stored is dropped with a warning (the run goes on).
+async fn store_logs(db: &Db, job_id: &str, batch: &[LogRow]) {
+    let mut delay = Duration::from_millis(50);
+    for attempt in 1..=5 {
+        match db::jobs::append_logs(db, job_id, batch).await {
+            Ok(()) => return,
+            Err(e) if attempt == 5 => {
+                tracing::warn!(job = %job_id, error = %e, rows = batch.len(), "storing job logs");
+            }
+            Err(_) => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
         }
     }
 }

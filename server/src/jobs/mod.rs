@@ -4,6 +4,7 @@
 pub mod events;
 mod notify;
 pub mod params;
+mod persist;
 pub mod settings;
 mod worker;
 
@@ -22,6 +23,9 @@ use tokio::sync::{Notify, broadcast};
 pub enum SubmitError {
     #[error(transparent)]
     InvalidArguments(#[from] params::InvalidArguments),
+    /// The script's settings are over its owner's ceilings.
+    #[error("{0}")]
+    OverQuota(String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -79,6 +83,11 @@ impl Jobs {
         })))
     }
 
+    /// The server's quotas.
+    pub fn quotas(&self) -> &crate::quotas::Quotas {
+        self.0.runs.quotas()
+    }
+
     pub fn runtime(&self) -> &Arc<Runtime> {
         &self.0.runtime
     }
@@ -123,6 +132,11 @@ impl Jobs {
         let args = params::validate_for(version, args)?;
         let settings: settings::RunSettings =
             serde_json::from_str(&script.settings).unwrap_or_default();
+        let ceilings = self.0.runs.ceilings(&script.owner_id).await?;
+        if let Some(refusal) = ceilings.refusal(settings.memory_mb, Some(settings.timeout_seconds))
+        {
+            return Err(SubmitError::OverQuota(refusal));
+        }
         let args_text = serde_json::Value::Object(args).to_string();
         Ok(self
             .enqueue(&db::jobs::NewJob {
@@ -178,11 +192,20 @@ impl Jobs {
         }
     }
 
-    /// Cancel a queued or running job; returns its status afterwards.
+    /// Cancel a queued or running job; returns its status afterwards. A job `running`
+    /// on this node that no worker here runs (its final update failed) is ended at once.
     pub async fn cancel(&self, job_id: &str) -> sqlx::Result<Option<String>> {
-        let status = db::jobs::request_cancel(&self.0.db, job_id).await?;
-        if let Some(token) = self.lock_running().get(job_id) {
-            token.cancel();
+        let mut status = db::jobs::request_cancel(&self.0.db, job_id).await?;
+        let token = self.lock_running().get(job_id).cloned();
+        match token {
+            Some(token) => token.cancel(),
+            None if status.as_deref() == Some("running") => {
+                if db::jobs::cancel_stuck(&self.0.db, job_id, &self.0.node_id).await? {
+                    tracing::warn!(job = %job_id, "cancelled a job no worker was running");
+                    status = Some("cancelled".to_owned());
+                }
+            }
+            None => {}
         }
         if status.as_deref() == Some("cancelled") {
             let _ = self.0.finished.send(job_id.to_owned());

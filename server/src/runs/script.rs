@@ -43,6 +43,8 @@ struct Inner {
     plugins: Plugins,
     host_calls: HostCalls,
     tls: Arc<TlsTrust>,
+    quotas: crate::quotas::Quotas,
+    memory: crate::quotas::MemoryPool,
 }
 
 /// What [`Runs`] is made of.
@@ -56,6 +58,8 @@ pub struct RunsSetup {
     pub host_calls: HostCalls,
     /// The CAs scripts' TLS connections trust (`tls_extra_ca_certs`).
     pub tls: Arc<TlsTrust>,
+    /// The server's quotas (`[quotas]`).
+    pub quotas: crate::quotas::Quotas,
 }
 
 impl Runs {
@@ -70,7 +74,37 @@ impl Runs {
             plugins: setup.plugins,
             host_calls: setup.host_calls,
             tls: setup.tls,
+            memory: crate::quotas::MemoryPool::new(setup.quotas.total_sandbox_memory_mb),
+            quotas: setup.quotas,
         }))
+    }
+
+    /// The server's quotas.
+    pub fn quotas(&self) -> &crate::quotas::Quotas {
+        &self.0.quotas
+    }
+
+    /// The sandbox memory committed to running jobs and agents.
+    pub fn memory(&self) -> &crate::quotas::MemoryPool {
+        &self.0.memory
+    }
+
+    /// The ceilings that apply to `user_id`'s runs.
+    pub async fn ceilings(&self, user_id: &str) -> sqlx::Result<crate::quotas::Ceilings> {
+        crate::quotas::Ceilings::load(&self.0.db, &self.0.quotas, user_id).await
+    }
+
+    /// The runtime's request for `inputs` over `ports`, under the server's quotas of
+    /// host calls and state.
+    pub fn request(
+        &self,
+        inputs: RunInputs,
+        ports: RunPorts,
+        cancel: automa_runtime::CancellationToken,
+    ) -> automa_runtime::RunRequest {
+        let mut request = inputs.into_request(ports, cancel);
+        request.host.limits = self.0.quotas.call_limits();
+        request
     }
 
     /// The SMTP mailer, when configured (also used for notifications).

@@ -1,0 +1,129 @@
+//! A user's resource ceilings: the server's `[quotas]` with an admin's overrides for
+//! that user. Admins set them; a user reads their own.
+
+use super::{ApiJson, ApiPath};
+use crate::audit::AuditEvent;
+use crate::auth::{extract::AdminUser, extract::AuthUser, extract::ClientIp, policy};
+use crate::db::{self, user_quotas::UserQuotaRow};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::quotas::Ceilings;
+use crate::state::AppState;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_quotas, put_quotas))
+}
+
+/// An admin's overrides; `null` (or left out) means the server's ceiling.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaOverrides {
+    /// Memory of one run, 32 to 65536 MiB.
+    pub memory_mb: Option<i64>,
+    /// Wall-clock limit of one job attempt, 1 to 86400 seconds.
+    pub timeout_seconds: Option<i64>,
+    /// Agents running at once, 0 to 10000.
+    pub agents: Option<i64>,
+    /// Jobs running at once, 1 to 10000.
+    pub running_jobs: Option<i64>,
+}
+
+/// What applies to the user, and which of it an admin set for them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuotasView {
+    pub memory_mb: u64,
+    pub timeout_seconds: u64,
+    pub agents: u64,
+    pub running_jobs: u64,
+    pub overrides: QuotaOverrides,
+}
+
+fn view(state: &AppState, row: UserQuotaRow) -> QuotasView {
+    let c = Ceilings::of(state.jobs.quotas(), &row);
+    QuotasView {
+        memory_mb: c.memory_mb,
+        timeout_seconds: c.timeout_seconds,
+        agents: c.agents,
+        running_jobs: c.running_jobs,
+        overrides: QuotaOverrides {
+            memory_mb: row.memory_mb,
+            timeout_seconds: row.timeout_seconds,
+            agents: row.agents,
+            running_jobs: row.running_jobs,
+        },
+    }
+}
+
+fn problems(o: &QuotaOverrides) -> Option<String> {
+    let checks = [
+        ("memory_mb", o.memory_mb, 32, 65_536),
+        ("timeout_seconds", o.timeout_seconds, 1, 86_400),
+        ("agents", o.agents, 0, 10_000),
+        ("running_jobs", o.running_jobs, 1, 10_000),
+    ];
+    let bad: Vec<String> = checks
+        .iter()
+        .filter(|(_, v, lo, hi)| v.is_some_and(|v| v < *lo || v > *hi))
+        .map(|(name, _, lo, hi)| format!("{name} must be between {lo} and {hi} (or null)"))
+        .collect();
+    (!bad.is_empty()).then(|| bad.join("; "))
+}
+
+/// A user's ceilings. Admins see anyone's; users only their own (others answer 404).
+#[utoipa::path(get, path = "/api/v1/users/{id}/quotas", tag = "users",
+    params(("id" = String, Path, description = "user id")),
+    responses((status = 200, body = QuotasView), (status = 404, body = ErrorBody)))]
+async fn get_quotas(
+    State(state): State<AppState>,
+    AuthUser(p): AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<ApiJson<QuotasView>> {
+    policy::require_view_user(&p, &id)?;
+    db::users::find_by_id(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let row = db::user_quotas::find(&state.db, &id).await?;
+    Ok(ApiJson(view(&state, row)))
+}
+
+/// Set a user's overrides of the server's ceilings (admin): memory per run, timeout,
+/// agents and running jobs. Replaces every override; `null` restores the server's.
+#[utoipa::path(put, path = "/api/v1/users/{id}/quotas", tag = "users",
+    params(("id" = String, Path, description = "user id")),
+    request_body = QuotaOverrides,
+    responses((status = 200, body = QuotasView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn put_quotas(
+    State(state): State<AppState>,
+    AdminUser(p): AdminUser,
+    ClientIp(ip): ClientIp,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<QuotaOverrides>,
+) -> ApiResult<ApiJson<QuotasView>> {
+    db::users::find_by_id(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if let Some(problem) = problems(&body) {
+        return Err(ApiError::Validation(problem));
+    }
+    let row = UserQuotaRow {
+        memory_mb: body.memory_mb,
+        timeout_seconds: body.timeout_seconds,
+        agents: body.agents,
+        running_jobs: body.running_jobs,
+    };
+    db::user_quotas::set(&state.db, &id, &row).await?;
+    state
+        .audit
+        .append(
+            AuditEvent::new(&p.user_id, "user.quotas")
+                .target(format!("user:{id}"))
+                .details(serde_json::to_value(&body).map_err(anyhow::Error::from)?)
+                .ip(ip),
+        )
+        .await?;
+    Ok(ApiJson(view(&state, row)))
+}
