@@ -539,8 +539,42 @@ pub struct EventQuery {
     pub limit: Option<u32>,
 }
 
+/// Most bytes of event bodies one page of history carries (at least one entry); the
+/// client goes on with `?after=` the last `seq`. Read 100 rows at a time, so a page of
+/// large events never sits in memory whole.
+const PAGE_BYTES: usize = 8 * 1024 * 1024;
+
+async fn events_page(
+    state: &AppState,
+    id: &str,
+    mut after: i64,
+    kind: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<EventRow>> {
+    let mut rows = Vec::new();
+    let mut bytes = 0;
+    while (rows.len() as i64) < limit {
+        let want = (limit - rows.len() as i64).min(100);
+        let chunk = db::agents::events(&state.db, id, after, kind, want).await?;
+        let full = chunk.len() as i64 == want;
+        for row in chunk {
+            if !rows.is_empty() && bytes + row.body.len() > PAGE_BYTES {
+                return Ok(rows);
+            }
+            bytes += row.body.len();
+            after = row.seq;
+            rows.push(row);
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
 /// The agent's history: emitted events, state transitions and log lines, oldest
-/// first. With `Accept: text/event-stream` new entries stream live.
+/// first; a page holds at most `limit` entries and about 8 MiB of bodies (continue with
+/// `?after=` the last `seq`). With `Accept: text/event-stream` new entries stream live.
 #[utoipa::path(get, path = "/api/v1/agents/{id}/events", tag = "agents", params(("id" = String, Path, description = "agent id"), EventQuery),
     responses((status = 200, body = Vec<AgentEvent>), (status = 404, body = ErrorBody),
         (status = 429, description = "too many live streams open", body = ErrorBody)))]
@@ -567,7 +601,7 @@ async fn agent_events(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     if !live {
-        let rows = db::agents::events(&state.db, &id, after, q.kind.as_deref(), limit).await?;
+        let rows = events_page(&state, &id, after, q.kind.as_deref(), limit).await?;
         return Ok(
             ApiJson(rows.into_iter().map(AgentEvent::from).collect::<Vec<_>>()).into_response(),
         );
