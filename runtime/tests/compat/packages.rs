@@ -56,8 +56,23 @@ fn install() -> Result<PathBuf, String> {
     }
     let _ = std::fs::remove_dir_all(&site);
     std::fs::rename(&staging, &site).map_err(|e| e.to_string())?;
-    std::fs::write(&done, hash).map_err(|e| e.to_string())?;
+    std::fs::write(&done, &hash).map_err(|e| e.to_string())?;
+    remove_stale_sites(&dir, &site);
     Ok(site)
+}
+
+/// Installs of older requirements (about 150 MB each) go once a new one is complete.
+fn remove_stale_sites(dir: &Path, current: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let stale = entry.file_name().to_string_lossy().starts_with("site-") && path != current;
+        if stale {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
 }
 
 fn pip_install(wheels: &Path, target: &Path) -> Result<(), String> {
