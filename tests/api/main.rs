@@ -7,8 +7,8 @@ mod helpers;
 mod smtp;
 
 mod agents;
-mod artifact_download;
 mod anonymous;
+mod artifact_download;
 mod audit;
 mod auth;
 mod ceilings;
