@@ -351,7 +351,7 @@ fn main() -> anyhow::Result<()> {
     let defaults = RuntimeConfig::default();
     let setups = [
         Setup {
-            name: "on-demand allocator (before)",
+            name: "on-demand allocator, set explicitly (the default)",
             pooled_instances: 0,
             tune: Some(on_demand),
             cpu: false,
