@@ -27,23 +27,25 @@ pub(crate) const GUEST_PATHS: [&str; 2] = ["/python", "/python/lib/python3.14"];
 /// Written last: a directory without it is an interrupted unpack and is done again.
 const COMPLETE_MARKER: &str = ".automa-complete";
 
-/// Compiles every module next to its source (`__pycache__/*.cpython-314.pyc`). The
-/// byte code is not checked against the source at import: the directory is read-only
-/// and named by the content it was made from.
+/// Compiles every module under `root` next to its source
+/// (`__pycache__/*.cpython-314.pyc`), naming the files as the guest will see them
+/// (`ddir`). The byte code is not checked against the source at import: the
+/// directories are read-only to scripts and named by the content they were made from.
 const COMPILE_SCRIPT: &str = r#"
-import compileall, importlib._bootstrap_external as bootstrap, os, py_compile
+import compileall, importlib._bootstrap_external as bootstrap, py_compile
 
 def write_whole(path, data, mode=0o666):
     # WASI may take a large write in parts; CPython's own helper expects one go.
     with open(path, "wb") as f:
         f.write(data)
 
-bootstrap._write_atomic = write_whole
-ok = compileall.compile_dir(
-    "/python", quiet=1, workers=1,
-    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-)
-print("compiled" if ok else "compiled with errors")
+def main(root: str, ddir: str):
+    bootstrap._write_atomic = write_whole
+    ok = compileall.compile_dir(
+        root, ddir=ddir, quiet=1, workers=1,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+    print("compiled" if ok else "compiled with errors")
 "#;
 
 /// The unpacked standard library.
@@ -194,7 +196,7 @@ impl Runtime {
                         .build()
                         .context("starting a runtime for the byte-code compile")?;
                     Ok::<_, wasmtime::Error>(tokio.block_on(this.run_with_stdlib(
-                        compile_request(),
+                        compile_request("/python", "/python", Mounts::default()),
                         this.stdlib.path(),
                         FsPerms::ReadWrite,
                     )))
@@ -220,19 +222,47 @@ impl Runtime {
     }
 }
 
-fn compile_request() -> RunRequest {
+impl Runtime {
+    /// Compile the pure-Python packages unpacked in `dir` (an environment that runs
+    /// will mount read-only at `/packages`) to byte code for the sandbox's CPython.
+    /// Wheels carry no byte code, and a read-only mount can never cache any: without
+    /// this, every run compiles `requests` and its dependencies from source again.
+    /// Call it before the directory is shared with any run.
+    pub async fn compile_packages(&self, dir: &Path) -> Result<(), String> {
+        let mounts = Mounts {
+            data: Some(dir.to_path_buf()),
+            ..Mounts::default()
+        };
+        let outcome = self
+            .run(compile_request("/data", "/packages", mounts))
+            .await;
+        match outcome.status {
+            RunStatus::Succeeded if outcome.stdout.trim() == "compiled" => Ok(()),
+            RunStatus::Succeeded => Err(format!(
+                "some files did not compile (they load from source): {}",
+                outcome.stdout.trim()
+            )),
+            status => Err(format!(
+                "compiling packages ended {status:?}: {:?}",
+                outcome.error.map(|e| e.message)
+            )),
+        }
+    }
+}
+
+fn compile_request(root: &str, ddir: &str, mounts: Mounts) -> RunRequest {
     use automa_host_api::ports::Nothing;
     use automa_host_api::{Capabilities, HostContext, ReqwestClient};
     RunRequest {
         source: COMPILE_SCRIPT.to_owned(),
-        filename: "compile-stdlib.py".into(),
-        args: serde_json::Value::Null,
+        filename: "compile-bytecode.py".into(),
+        args: serde_json::json!({ "root": root, "ddir": ddir }),
         limits: Limits {
             timeout: Duration::from_secs(600),
             memory_bytes: 1 << 30,
             ..Limits::default()
         },
-        mounts: Mounts::default(),
+        mounts,
         host: HostContext::new(
             Arc::new(Capabilities::default()),
             Arc::new(ReqwestClient::new()),

@@ -347,3 +347,44 @@ async fn importlib_metadata_sees_mounted_packages() {
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
     assert_eq!(outcome.stdout, "1.4.2\nTrue\n");
 }
+
+/// An environment compiled by the runtime imports from byte code made for the
+/// sandbox's CPython, with tracebacks naming `/packages/...`.
+#[tokio::test]
+async fn compiled_packages_load_from_byte_code() {
+    let packages = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(packages.path().join("tool")).unwrap();
+    std::fs::write(
+        packages.path().join("tool/__init__.py"),
+        "def fail():\n    raise ValueError('from the package')\n",
+    )
+    .unwrap();
+    common::runtime()
+        .compile_packages(packages.path())
+        .await
+        .unwrap();
+    assert!(
+        packages
+            .path()
+            .join("tool/__pycache__/__init__.cpython-314.pyc")
+            .is_file()
+    );
+    let recorder = std::sync::Arc::new(common::Recorder::default());
+    let mut request = common::request(
+        "import tool, os\nprint(os.path.exists(tool.__cached__))\ntool.fail()\n",
+        Default::default(),
+        &recorder,
+    );
+    request.mounts.packages = Some(packages.path().to_path_buf());
+    let outcome = common::runtime().run(request).await;
+    assert_eq!(outcome.stdout, "True\n", "{outcome:?}");
+    let error = outcome.error.unwrap();
+    assert!(
+        error.traceback.contains("/packages/tool/__init__.py")
+            && error
+                .traceback
+                .contains("raise ValueError('from the package')"),
+        "{}",
+        error.traceback
+    );
+}

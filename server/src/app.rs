@@ -95,7 +95,8 @@ impl Application {
                 config.pip_find_links.clone(),
                 config.pip_no_index,
                 config.packages.clone(),
-            ),
+            )
+            .compiled_by(runtime.clone()),
             mailer: mailer(&config)?,
             plugins,
             host_calls,

@@ -121,7 +121,10 @@ async fn a_job_and_an_agent_of_one_script_get_the_same_grants() {
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["result"], expected);
     let logs = app
-        .get(&format!("/api/v1/jobs/{}/logs", job["id"].as_str().unwrap()), &admin)
+        .get(
+            &format!("/api/v1/jobs/{}/logs", job["id"].as_str().unwrap()),
+            &admin,
+        )
         .await
         .text()
         .await
@@ -167,7 +170,10 @@ async fn a_job_and_an_agent_of_one_script_get_the_same_grants() {
         assert!(Instant::now() < deadline, "no events: {emitted:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert_eq!(emitted[0]["body"], expected, "the agent sees what the job saw");
+    assert_eq!(
+        emitted[0]["body"], expected,
+        "the agent sees what the job saw"
+    );
     assert_eq!(emitted[1]["body"], json!({"raw": "[REDACTED]"}));
     let resp = app
         .send_json(
@@ -190,7 +196,10 @@ async fn a_job_and_an_agent_of_one_script_get_the_same_grants() {
         .iter()
         .map(|e| e["body"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(agent_lines, job_lines, "one event per line, like the job log");
+    assert_eq!(
+        agent_lines, job_lines,
+        "one event per line, like the job log"
+    );
 
     let messages = smtp.wait_for(2).await;
     for subject in ["parity job", "parity agent"] {

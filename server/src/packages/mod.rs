@@ -34,6 +34,18 @@ pub struct Packages {
     settings: PackageSettings,
     /// The bound on resolutions running at once, server-wide.
     slots: Arc<Semaphore>,
+    /// Compiles a new environment to byte code for the sandbox's CPython.
+    compiler: Option<ByteCompiler>,
+}
+
+/// The runtime that byte-compiles environments (its own `Debug`: the runtime has none).
+#[derive(Clone)]
+struct ByteCompiler(Arc<automa_runtime::Runtime>);
+
+impl std::fmt::Debug for ByteCompiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ByteCompiler")
+    }
 }
 
 /// Why requirements could not be resolved; the message is for the user.
@@ -69,7 +81,15 @@ impl Packages {
             },
             slots: Arc::new(Semaphore::new(settings.max_concurrent.max(1))),
             settings,
+            compiler: None,
         }
+    }
+
+    /// Compile new environments to byte code with `runtime` before any run mounts
+    /// them (imports then load `.pyc` files instead of compiling every run).
+    pub fn compiled_by(mut self, runtime: Arc<automa_runtime::Runtime>) -> Self {
+        self.compiler = Some(ByteCompiler(runtime));
+        self
     }
 
     /// The directory of an environment.
@@ -234,6 +254,14 @@ impl Packages {
             serde_json::to_vec_pretty(&manifest).context("writing the manifest")?,
         )
         .context("writing the manifest")?;
+        if let Some(ByteCompiler(runtime)) = &self.compiler {
+            // On a blocking thread of the server's runtime: waiting here is allowed.
+            let compiled = tokio::runtime::Handle::current()
+                .block_on(runtime.compile_packages(partial.path()));
+            if let Err(problem) = compiled {
+                tracing::warn!(env = %hash, %problem, "byte-compiling an environment");
+            }
+        }
         let partial = partial.keep();
         if let Err(e) = std::fs::rename(&partial, &target) {
             let _ = std::fs::remove_dir_all(&partial);
