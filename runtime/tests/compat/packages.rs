@@ -27,7 +27,8 @@ fn install() -> Result<PathBuf, String> {
     let requirements = std::fs::read(REQUIREMENTS).map_err(|e| format!("{REQUIREMENTS}: {e}"))?;
     let hash = hex::encode(&Sha256::digest(&requirements)[..8]);
     let site = dir.join(format!("site-{hash}"));
-    let done = site.join(".complete");
+    // Written once the install is byte-compiled for the sandbox, as the server does.
+    let done = site.join(".compiled");
     if done.exists() {
         return Ok(site);
     }
@@ -54,11 +55,29 @@ fn install() -> Result<PathBuf, String> {
         ])?;
         pip_install(&wheels, &staging)?;
     }
+    compile_for_the_sandbox(&staging)?;
     let _ = std::fs::remove_dir_all(&site);
     std::fs::rename(&staging, &site).map_err(|e| e.to_string())?;
     std::fs::write(&done, &hash).map_err(|e| e.to_string())?;
     remove_stale_sites(&dir, &site);
     Ok(site)
+}
+
+/// Byte code for the sandbox's CPython, made by the runtime (on a thread of its own:
+/// the caller may be inside a test's async runtime).
+fn compile_for_the_sandbox(dir: &Path) -> Result<(), String> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let tokio = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                tokio.block_on(crate::common::runtime().compile_packages(dir))
+            })
+            .join()
+            .map_err(|_| "byte-compiling panicked".to_owned())?
+    })
 }
 
 /// Installs of older requirements (about 150 MB each) go once a new one is complete.
