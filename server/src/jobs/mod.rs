@@ -197,15 +197,13 @@ impl Jobs {
     pub async fn cancel(&self, job_id: &str) -> sqlx::Result<Option<String>> {
         let mut status = db::jobs::request_cancel(&self.0.db, job_id).await?;
         let token = self.lock_running().get(job_id).cloned();
-        match token {
-            Some(token) => token.cancel(),
-            None if status.as_deref() == Some("running") => {
-                if db::jobs::cancel_stuck(&self.0.db, job_id, &self.0.node_id).await? {
-                    tracing::warn!(job = %job_id, "cancelled a job no worker was running");
-                    status = Some("cancelled".to_owned());
-                }
-            }
-            None => {}
+        if let Some(token) = token {
+            token.cancel();
+        } else if status.as_deref() == Some("running")
+            && db::jobs::cancel_stuck(&self.0.db, job_id, &self.0.node_id).await?
+        {
+            tracing::warn!(job = %job_id, "cancelled a job no worker was running");
+            status = Some("cancelled".to_owned());
         }
         if status.as_deref() == Some("cancelled") {
             let _ = self.0.finished.send(job_id.to_owned());
