@@ -1,7 +1,7 @@
 //! Agents through the API: lifecycle, messages, crash handling, the hang watchdog,
 //! autostart after a restart, and many sleeping agents at once.
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -396,7 +396,13 @@ async fn the_watchdog_restarts_a_hung_agent() {
 
 #[tokio::test]
 async fn a_hundred_sleeping_agents_keep_the_server_responsive() {
-    let app = spawn_app().await;
+    // More agents than one user may run by default, and more than the default sandbox
+    // memory holds at 128 MiB each: an admin's settings for this test.
+    let app = spawn_app_with(|c| {
+        c.quotas.max_agents_per_user = 100;
+        c.quotas.total_sandbox_memory_mb = 100 * 128;
+    })
+    .await;
     let admin = app.setup_admin().await;
     let script_id = script(
         &app,
