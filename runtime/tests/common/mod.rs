@@ -2,6 +2,8 @@
 //! for what a run reports.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod tls;
+
 use automa_runtime::host::ports::{
     AuditSink, HostCallRecord, MemoryState, OutputStream, RunEvents,
 };

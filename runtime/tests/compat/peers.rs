@@ -6,11 +6,8 @@ mod smtp;
 
 use super::harness::Setup;
 use automa_runtime::host::{Capabilities, NetRule};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::json;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -142,30 +139,7 @@ async fn http_server() -> SocketAddr {
 
 /// The echo server behind TLS for `localhost`, and the PEM of the CA that signed it.
 async fn https_server() -> (SocketAddr, String) {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    // Distinct names: with rcgen's default name on both, OpenSSL (the native
-    // reference) takes the leaf for a self-signed certificate.
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "automa compat test CA");
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let mut leaf_params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![leaf.der().clone()], key)
-        .unwrap();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (acceptor, ca_pem) = crate::common::tls::localhost_acceptor();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -178,7 +152,7 @@ async fn https_server() -> (SocketAddr, String) {
             });
         }
     });
-    (addr, ca.pem())
+    (addr, ca_pem)
 }
 
 /// The prelude and rule for a PostgreSQL server given as
