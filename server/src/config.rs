@@ -144,7 +144,8 @@ pub struct FileConfig {
     pub body_limit_bytes: Option<usize>,
     pub metrics_public: Option<bool>,
     /// `[quotas]`: job_log_lines, job_log_bytes, agent_log_lines_per_minute,
-    /// agent_log_bytes_per_minute, host_calls_per_run, state_keys, state_bytes.
+    /// agent_log_bytes_per_minute, host_calls_per_run, state_keys, state_bytes,
+    /// events_per_page and the ceilings (see `crate::quotas::Quotas`).
     pub quotas: Option<crate::quotas::Quotas>,
     /// `[smtp]`: host, port, tls (none|starttls|tls), username, password, from.
     pub smtp: Option<automa_runtime::host::SmtpSettings>,

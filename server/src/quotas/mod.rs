@@ -39,6 +39,9 @@ pub struct Quotas {
     pub max_running_jobs_per_user: u64,
     /// Memory all running jobs and agent instances together may hold, MiB.
     pub total_sandbox_memory_mb: u64,
+    /// Entries one page of a job's log or an agent's history holds at most (and by
+    /// default), 1 to 10000; a page also stops at about 8 MiB.
+    pub events_per_page: u32,
 }
 
 impl Default for Quotas {
@@ -56,6 +59,7 @@ impl Default for Quotas {
             max_agents_per_user: 10,
             max_running_jobs_per_user: 4,
             total_sandbox_memory_mb: 8192,
+            events_per_page: 1000,
         }
     }
 }
