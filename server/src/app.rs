@@ -28,7 +28,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa_swagger_ui::SwaggerUi;
 
 pub struct Application {
-    listener: TcpListener,
+    /// The API listener, or a worker's admin listener; a worker may have none.
+    listener: Option<TcpListener>,
     local_addr: SocketAddr,
     router: Router,
     state: AppState,
@@ -54,11 +55,52 @@ impl Application {
         let tls = tls_trust(&config)?;
 
         let db = db::connect(&config.database_url()).await?;
-        let listener = TcpListener::bind(config.listen)
+        let role = config.role;
+        let node = crate::nodes::Node::join(
+            &db,
+            &crate::nodes::JoinSettings {
+                data_dir: &config.data_dir,
+                database_url: &config.database_url(),
+                node_id: config.node_id.as_deref(),
+                role,
+                lease: config.node_lease,
+                workers: if role.runs_work() { config.workers } else { 0 },
+            },
+        )
+        .await?;
+        let shutdown = CancellationToken::new();
+        let signals = if db::is_postgres(&db) {
+            crate::signals::Signals::shared(
+                db.clone(),
+                &config.database_url(),
+                node.id(),
+                shutdown.clone(),
+            )
             .await
-            .with_context(|| format!("binding {}", config.listen))?;
-        let local_addr = listener.local_addr()?;
-        config.listen = local_addr;
+            .context("listening for the other nodes' signals")?
+        } else {
+            crate::signals::Signals::local()
+        };
+        let bind = if role.serves_http() {
+            Some(config.listen)
+        } else {
+            config.admin_listen
+        };
+        let listener = match bind {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding {addr}"))?,
+            ),
+            None => None,
+        };
+        let local_addr = match &listener {
+            Some(listener) => listener.local_addr()?,
+            None => SocketAddr::from(([0, 0, 0, 0], 0)),
+        };
+        if role.serves_http() {
+            config.listen = local_addr;
+        }
 
         let setup_token = if db::users::count(&db).await? == 0 {
             let token = hex::encode(keys::random_bytes::<24>()?);
@@ -106,11 +148,13 @@ impl Application {
             db: db.clone(),
             runtime,
             data_dir: config.data_dir.clone(),
-            workers: config.workers,
+            workers: if role.runs_work() { config.workers } else { 0 },
             runs: runs.clone(),
+            node_id: node.id().to_owned(),
+            signals: signals.clone(),
         })?;
-        let shutdown = CancellationToken::new();
         jobs.start(shutdown.clone()).await?;
+        // Every node keeps the schedules: a compare-and-set fires each period once.
         crate::schedules::start(db.clone(), jobs.clone(), shutdown.clone());
         crate::retention::start(
             db.clone(),
@@ -119,15 +163,41 @@ impl Application {
             config.database_url().starts_with("sqlite:"),
             shutdown.clone(),
         );
-        let agents =
-            crate::agents::Agents::new(db.clone(), jobs.runtime().clone(), audit.clone(), runs);
-        agents.boot().await?;
+        let agents = crate::agents::Agents::new(
+            db.clone(),
+            jobs.runtime().clone(),
+            audit.clone(),
+            runs,
+            crate::agents::AgentsNode {
+                node_id: node.id().to_owned(),
+                runs_here: role.runs_work(),
+                signals: signals.clone(),
+            },
+        );
+        agents.boot(shutdown.clone()).await?;
+        crate::nodes::spawn_lease(
+            crate::nodes::LeaseWork {
+                node: node.clone(),
+                jobs: jobs.clone(),
+                agents: agents.clone(),
+                audit: audit.clone(),
+            },
+            shutdown.clone(),
+        );
+        let mcp = if signals.is_shared() {
+            crate::mcp::McpHandle::shared(signals.clone())
+        } else {
+            crate::mcp::McpHandle::new()
+        };
+        follow_shared_changes(&signals, &mcp, &jobs, shutdown.clone());
         let state = AppState::new(Inner {
             jwt: JwtKeys::new(&keys.jwt, config.access_token_ttl),
             audit,
             jobs: jobs.clone(),
             agents,
-            mcp: crate::mcp::McpHandle::new(),
+            mcp,
+            signals,
+            node,
             throttle: LoginThrottle::new(config.login_max_failures, config.lockout),
             auth_cache: AuthCache::new(config.auth_cache_ttl),
             setup_token: tokio::sync::Mutex::new(setup_token),
@@ -136,7 +206,11 @@ impl Application {
             db,
             config,
         });
-        let router = router(state.clone());
+        let router = if role.serves_http() {
+            router(state.clone())
+        } else {
+            admin_router(state.clone())
+        };
         Ok(Self {
             listener,
             local_addr,
@@ -168,6 +242,12 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let Some(listener) = self.listener else {
+            tracing::info!(node = %self.state.node.id(), "worker running (no listener)");
+            shutdown.await;
+            self.stop().await;
+            return Ok(());
+        };
         tracing::info!(addr = %self.local_addr, "listening");
         // MCP sessions and listen streams stay open until told: end them as shutdown
         // starts, or the graceful drain would wait for them.
@@ -178,7 +258,7 @@ impl Application {
         };
         // Streamed answers (SSE: MCP sessions, live logs) go out in several small writes;
         // with Nagle each later one waited for the client's delayed ACK (~40 ms).
-        let listener = self.listener.tap_io(|tcp| {
+        let listener = listener.tap_io(|tcp| {
             if let Err(err) = tcp.set_nodelay(true) {
                 tracing::debug!(error = %err, "could not set TCP_NODELAY");
             }
@@ -191,12 +271,71 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
-        self.shutdown.cancel();
-        self.state.agents.shutdown().await;
-        self.state.db.close().await;
-        tracing::info!("server stopped");
+        Self::stop_parts(&self.state, &self.shutdown).await;
         Ok(())
     }
+
+    async fn stop(self) {
+        Self::stop_parts(&self.state, &self.shutdown).await;
+    }
+
+    /// Stop claiming, hand agents (and, on a cluster, running jobs) back, leave.
+    async fn stop_parts(state: &AppState, shutdown: &CancellationToken) {
+        shutdown.cancel();
+        state.agents.shutdown().await;
+        if state.signals.is_shared() && state.jobs.workers() > 0 {
+            // The other nodes take the jobs at once instead of after the lease.
+            state.jobs.abandon_all();
+            let note = format!(
+                "node {} shut down while this job was running",
+                state.node.id()
+            );
+            if let Err(e) = state.jobs.recover_node(state.node.id(), &note).await {
+                tracing::warn!(error = format!("{e:#}"), "handing running jobs back");
+            }
+        }
+        state.node.leave().await;
+        state.db.close().await;
+        tracing::info!("server stopped");
+    }
+}
+
+/// Changes made on other nodes that this node's caches and sessions must see.
+fn follow_shared_changes(
+    signals: &crate::signals::Signals,
+    mcp: &crate::mcp::McpHandle,
+    jobs: &Jobs,
+    shutdown: CancellationToken,
+) {
+    use crate::signals::Signal;
+    if !signals.is_shared() {
+        return;
+    }
+    let mut changes = signals.subscribe();
+    let (mcp, jobs) = (mcp.clone(), jobs.clone());
+    tokio::spawn(async move {
+        loop {
+            let signal = tokio::select! {
+                () = shutdown.cancelled() => return,
+                signal = changes.recv() => signal,
+            };
+            match signal {
+                Ok(Signal::ToolsChanged { owner }) => mcp.tools_changed_here(&owner),
+                Ok(Signal::PluginsChanged) => jobs.plugins().forget_unused().await,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
+/// A worker's admin listener: health and metrics only.
+fn admin_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::handler))
+        .fallback(not_found)
+        .with_state(state)
 }
 
 /// The CAs scripts' TLS connections trust: the webpki roots plus `tls_extra_ca_certs`.

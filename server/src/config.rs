@@ -68,6 +68,14 @@ pub struct Config {
     pub mcp_session_idle: Duration,
     /// How long finished jobs, job logs, artifacts and agent history are kept.
     pub retention: crate::retention::Retention,
+    /// What this node does (`automa serve --role`, `automa worker`).
+    pub role: crate::nodes::Role,
+    /// This node's id among the nodes sharing the database [default: kept in the data dir].
+    pub node_id: Option<String>,
+    /// A node not heard from for this long is taken over by another.
+    pub node_lease: Duration,
+    /// Where a worker serves `/healthz` and `/metrics` (it has no other listener).
+    pub admin_listen: Option<SocketAddr>,
 }
 
 /// A session without any request for this long is closed (the client must initialize
@@ -103,6 +111,10 @@ impl Config {
             tls_extra_ca_certs: Vec::new(),
             mcp_session_idle: MCP_SESSION_IDLE,
             retention: crate::retention::Retention::default(),
+            role: crate::nodes::Role::All,
+            node_id: None,
+            node_lease: crate::nodes::DEFAULT_LEASE,
+            admin_listen: None,
         }
     }
 
@@ -157,6 +169,10 @@ pub struct FileConfig {
     /// `[retention]`: jobs_days, job_logs_days, artifacts_days, agent_history_days,
     /// sweep_interval_secs.
     pub retention: Option<crate::retention::Retention>,
+    pub role: Option<crate::nodes::Role>,
+    pub node_id: Option<String>,
+    pub node_lease_secs: Option<u64>,
+    pub admin_listen: Option<SocketAddr>,
 }
 
 impl FileConfig {

@@ -29,6 +29,10 @@ pub struct Inner {
     pub agents: crate::agents::Agents,
     /// Tool-list change notices for MCP clients; ends MCP sessions on shutdown.
     pub mcp: crate::mcp::McpHandle,
+    /// Signals to the other nodes sharing the database.
+    pub signals: crate::signals::Signals,
+    /// This process in the node registry.
+    pub node: crate::nodes::Node,
 }
 
 impl AppState {

@@ -48,10 +48,14 @@ pub async fn suspend(state: &AppState, owner_id: &str, change: &Change<'_>) -> a
         state.jobs.cancel(&id).await?;
         audit(state, change, "job.cancel", format!("job:{id}")).await;
     }
-    let stops = owners::agents_of(&state.db, owner_id)
-        .await?
+    let mut active = Vec::new();
+    for (id, grace) in owners::agents_of(&state.db, owner_id).await? {
+        if state.agents.is_active(&id).await? {
+            active.push((id, grace));
+        }
+    }
+    let stops = active
         .into_iter()
-        .filter(|(id, _)| state.agents.is_supervised(id))
         .map(|(id, grace)| stop_agent(state, id, grace, change));
     for result in futures::future::join_all(stops).await {
         result?;
@@ -66,7 +70,6 @@ async fn stop_agent(
     change: &Change<'_>,
 ) -> anyhow::Result<()> {
     owners::mark_agent_paused(&state.db, &id).await?;
-    db::agents::set_state(&state.db, &id, "stopping", Some(change.reason), false).await?;
     let grace = Duration::from_secs(u64::try_from(grace_secs).unwrap_or(10));
     // Not running any more (it ended by itself meanwhile) is as good as stopped.
     let _ = state.agents.stop(&id, grace).await;

@@ -34,7 +34,7 @@ enum Record {
 }
 
 pub struct AgentLink {
-    mailbox: tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>,
+    mailbox: tokio::sync::Mutex<mpsc::Receiver<String>>,
     stop: watch::Sender<bool>,
     last_beat: AtomicI64,
     seq: AtomicI64,
@@ -49,14 +49,16 @@ pub struct AgentLink {
 }
 
 impl AgentLink {
-    /// A link for agent `id`, with the sender side of its mailbox.
+    /// A link for agent `id`, with the sender side of its mailbox (which holds at most
+    /// `mailbox_len` messages the instance has not read).
     pub async fn open(
         db: Db,
         id: String,
         budget: LogBudget,
-    ) -> sqlx::Result<(std::sync::Arc<Self>, mpsc::UnboundedSender<String>)> {
+        mailbox_len: usize,
+    ) -> sqlx::Result<(std::sync::Arc<Self>, mpsc::Sender<String>)> {
         let first_seq = db::agents::next_event_seq(&db, &id).await?;
-        let (to_mailbox, mailbox) = mpsc::unbounded_channel();
+        let (to_mailbox, mailbox) = mpsc::channel(mailbox_len.max(1));
         let (writer, mut records) = mpsc::unbounded_channel::<Record>();
         tokio::spawn(async move {
             let mut written = 0u32;

@@ -3,10 +3,12 @@
 //! per its policy with exponential backoff, until it is stopped or turns `fatal`.
 
 mod link;
+mod placement;
 mod supervise;
 
-use crate::audit::AuditLog;
+use crate::audit::{AuditEvent, AuditLog};
 use crate::db::{self, Db};
+use crate::signals::{Signal, Signals};
 use automa_runtime::{CancellationToken, Runtime};
 use link::AgentLink;
 use std::collections::HashMap;
@@ -14,7 +16,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// The agent supervisor of one server process.
+/// Messages an agent's mailbox holds before senders are told it is full.
+pub const MAILBOX_LEN: usize = 1000;
+
+/// The agent supervisor of one node. On a node that runs no agents (`--role api`),
+/// starting an agent asks the nodes that do ([`placement`]).
 #[derive(Clone)]
 pub struct Agents(Arc<Inner>);
 
@@ -26,15 +32,21 @@ struct Inner {
     runs: crate::runs::Runs,
     running: Mutex<HashMap<String, Handle>>,
     generation: std::sync::atomic::AtomicU64,
+    node_id: String,
+    /// Whether this node runs agents.
+    runs_here: bool,
+    signals: Signals,
 }
 
 struct Handle {
     /// Tells this supervision apart from an earlier or later one of the same agent.
     generation: u64,
     link: Arc<AgentLink>,
-    mailbox: mpsc::UnboundedSender<String>,
+    mailbox: mpsc::Sender<String>,
     /// Ends supervision: no more restarts.
     control: CancellationToken,
+    /// This node lost the agent (its lease): end here without recording anything.
+    abandon: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -46,12 +58,27 @@ pub enum AgentError {
     /// The owner already runs as many agents as their ceiling allows.
     #[error("{0}")]
     OverQuota(String),
+    #[error("the agent's mailbox is full ({MAILBOX_LEN} unread messages); try again later")]
+    MailboxFull,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
 
+/// Where the agents of this node run.
+pub struct AgentsNode {
+    pub node_id: String,
+    pub runs_here: bool,
+    pub signals: Signals,
+}
+
 impl Agents {
-    pub fn new(db: Db, runtime: Arc<Runtime>, audit: AuditLog, runs: crate::runs::Runs) -> Self {
+    pub fn new(
+        db: Db,
+        runtime: Arc<Runtime>,
+        audit: AuditLog,
+        runs: crate::runs::Runs,
+        node: AgentsNode,
+    ) -> Self {
         Self(Arc::new(Inner {
             db,
             runtime,
@@ -59,6 +86,9 @@ impl Agents {
             runs,
             running: Mutex::default(),
             generation: std::sync::atomic::AtomicU64::new(0),
+            node_id: node.node_id,
+            runs_here: node.runs_here,
+            signals: node.signals,
         }))
     }
 
@@ -66,9 +96,16 @@ impl Agents {
         self.0.running.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// After a server start: no agent may claim to run, then the autostart ones start.
-    pub async fn boot(&self) -> anyhow::Result<()> {
-        let corrected = db::agents::reset_after_restart(&self.0.db).await?;
+    /// After this node starts: none of its agents may claim to run, then the autostart
+    /// ones start (on a cluster: those no live node runs), and this node begins taking
+    /// agents that wait for a node.
+    pub async fn boot(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        if !self.0.runs_here {
+            return Ok(());
+        }
+        let only_node = !self.0.signals.is_shared();
+        let mine = (!only_node).then_some(self.0.node_id.as_str());
+        let corrected = db::agents::reset_after_restart(&self.0.db, mine).await?;
         if corrected > 0 {
             tracing::info!(corrected, "agents marked stopped after a restart");
         }
@@ -80,24 +117,42 @@ impl Agents {
                 other => other?,
             }
         }
+        tokio::spawn(placement::follow(self.clone(), shutdown));
         Ok(())
     }
 
-    /// Start supervising the agent; nothing happens when it already runs.
+    /// Start supervising the agent; nothing happens when it already runs (here or on
+    /// another live node). On a node that runs no agents, it waits for one that does.
     pub async fn start(&self, id: &str, reason: &str) -> Result<(), AgentError> {
         if self.lock().contains_key(id) {
             return Ok(());
         }
         self.within_agent_ceiling(id).await?;
+        let now = db::nodes::db_now(&self.0.db).await?;
+        if !self.0.runs_here {
+            if db::agents::request_placement(&self.0.db, id, reason, now).await? {
+                self.0.signals.publish(Signal::AgentsPending);
+            }
+            return Ok(());
+        }
         // Callers (the API, boot) see `starting` at once, not the state before.
-        db::agents::set_state(&self.0.db, id, "starting", Some(reason), false).await?;
+        if !db::agents::claim(&self.0.db, id, &self.0.node_id, reason, now).await? {
+            return Ok(());
+        }
+        self.supervise_here(id, reason).await
+    }
+
+    /// Begin supervising an agent this node holds.
+    async fn supervise_here(&self, id: &str, reason: &str) -> Result<(), AgentError> {
         let (link, mailbox) = AgentLink::open(
             self.0.db.clone(),
             id.to_owned(),
             self.0.runs.quotas().agent_log_budget(),
+            MAILBOX_LEN,
         )
         .await?;
         let control = CancellationToken::new();
+        let abandon = CancellationToken::new();
         let generation = self
             .0
             .generation
@@ -106,7 +161,10 @@ impl Agents {
             self.clone(),
             id.to_owned(),
             link.clone(),
-            control.clone(),
+            supervise::Tokens {
+                control: control.clone(),
+                abandon: abandon.clone(),
+            },
             reason.to_owned(),
             generation,
         ));
@@ -123,23 +181,22 @@ impl Agents {
                 link,
                 mailbox,
                 control,
+                abandon,
                 task,
             },
         );
         Ok(())
     }
 
-    /// `Ok` when the agent's owner runs fewer agents than their ceiling allows.
+    /// `Ok` when the agent's owner runs fewer agents than their ceiling allows (on
+    /// every node).
     async fn within_agent_ceiling(&self, id: &str) -> Result<(), AgentError> {
         let Some(agent) = db::agents::find(&self.0.db, id).await? else {
             return Ok(());
         };
         let ceiling = self.0.runs.ceilings(&agent.owner_id).await?.agents;
-        let others = db::agents::list_ids_of(&self.0.db, &agent.owner_id).await?;
-        let running = others
-            .iter()
-            .filter(|other| other.as_str() != id && self.is_supervised(other))
-            .count() as u64;
+        let running = db::agents::count_active_of(&self.0.db, &agent.owner_id, id).await?;
+        let running = u64::try_from(running).unwrap_or(0);
         if running >= ceiling {
             return Err(AgentError::OverQuota(format!(
                 "the owner already runs {running} agents, their ceiling; stop one first, or an \
@@ -150,10 +207,22 @@ impl Agents {
     }
 
     /// Stop politely: the instance sees the stop request; after `grace` it is ended.
+    /// An agent running on another node is stopped there; one waiting for a node, or
+    /// whose node is gone, is marked stopped.
     pub async fn stop(&self, id: &str, grace: Duration) -> Result<(), AgentError> {
-        let Some(handle) = self.lock().remove(id) else {
-            return Err(AgentError::NotRunning);
+        let handle = self.lock().remove(id);
+        let Some(handle) = handle else {
+            return self.stop_elsewhere(id, grace).await;
         };
+        let _ = db::agents::set_state_held(
+            &self.0.db,
+            id,
+            &self.0.node_id,
+            "stopping",
+            "stop requested",
+            false,
+        )
+        .await;
         handle.control.cancel();
         handle.link.request_stop();
         let mut task = handle.task;
@@ -166,18 +235,106 @@ impl Agents {
         Ok(())
     }
 
-    /// Deliver a message to the running agent's mailbox.
-    pub fn send(&self, id: &str, body: String) -> Result<(), AgentError> {
-        let running = self.lock();
-        let handle = running.get(id).ok_or(AgentError::NotRunning)?;
-        handle
-            .mailbox
-            .send(body)
-            .map_err(|_| AgentError::NotRunning)
+    async fn stop_elsewhere(&self, id: &str, grace: Duration) -> Result<(), AgentError> {
+        let db = &self.0.db;
+        let Some(row) = db::agents::find(db, id).await? else {
+            return Err(AgentError::NotRunning);
+        };
+        if !is_active(&row.state) {
+            return Err(AgentError::NotRunning);
+        }
+        let now = db::nodes::db_now(db).await?;
+        if db::agents::stop_unheld(db, id, "stopped on request", now).await? {
+            return Ok(());
+        }
+        let Some(holder) = row.node_id else {
+            return Err(AgentError::NotRunning);
+        };
+        if !db::agents::request_stop(db, id, &holder).await? {
+            return Err(AgentError::NotRunning);
+        }
+        self.0.signals.tell_others(Signal::AgentStop {
+            agent: id.to_owned(),
+        });
+        // The holder stops it within its grace; wait for that, as a local stop does.
+        let deadline = tokio::time::Instant::now() + grace + Duration::from_secs(15);
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            match db::agents::find(db, id).await? {
+                Some(row) if is_active(&row.state) && row.node_id.as_deref() == Some(&holder) => {}
+                _ => return Ok(()),
+            }
+        }
+        Ok(())
     }
 
+    /// Deliver a message to the running agent's mailbox (on whichever node runs it).
+    pub async fn send(&self, id: &str, body: String) -> Result<(), AgentError> {
+        let local = self.lock().get(id).map(|h| h.mailbox.clone());
+        if let Some(mailbox) = local {
+            return mailbox.try_send(body).map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => AgentError::MailboxFull,
+                mpsc::error::TrySendError::Closed(_) => AgentError::NotRunning,
+            });
+        }
+        let db = &self.0.db;
+        let row = db::agents::find(db, id)
+            .await?
+            .ok_or(AgentError::NotRunning)?;
+        let held = match &row.node_id {
+            Some(node) => is_active(&row.state) && db::nodes::is_live(db, node).await?,
+            None => false,
+        };
+        if !held {
+            return Err(AgentError::NotRunning);
+        }
+        let limit = i64::try_from(MAILBOX_LEN).unwrap_or(i64::MAX);
+        if !db::agents::push_message(db, id, &body, limit).await? {
+            return Err(AgentError::MailboxFull);
+        }
+        self.0.signals.tell_others(Signal::AgentMessage {
+            agent: id.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Move the messages queued in the database for `id` into its mailbox here.
+    async fn deliver_queued(&self, id: &str) {
+        let Some(mailbox) = self.lock().get(id).map(|h| h.mailbox.clone()) else {
+            return;
+        };
+        let room = i64::try_from(mailbox.capacity()).unwrap_or(0);
+        if room == 0 {
+            return;
+        }
+        match db::agents::take_messages(&self.0.db, id, room).await {
+            Ok(bodies) => {
+                for body in bodies {
+                    let _ = mailbox.try_send(body);
+                }
+            }
+            Err(e) => tracing::warn!(agent = %id, error = %e, "taking queued agent messages"),
+        }
+    }
+
+    /// Whether the agent runs here.
     pub fn is_supervised(&self, id: &str) -> bool {
         self.lock().contains_key(id)
+    }
+
+    /// Whether the agent is wanted running: here, on another node, or waiting for one.
+    pub async fn is_active(&self, id: &str) -> sqlx::Result<bool> {
+        if self.is_supervised(id) {
+            return Ok(true);
+        }
+        Ok(db::agents::find(&self.0.db, id)
+            .await?
+            .is_some_and(|row| is_active(&row.state)))
+    }
+
+    /// Agents supervised on this node now.
+    pub fn running_count(&self) -> usize {
+        self.lock().len()
     }
 
     /// Called by a supervisor task when it ends by itself (exited, fatal).
@@ -188,11 +345,95 @@ impl Agents {
         }
     }
 
-    /// Stop every agent (server shutdown) without changing their autostart flags.
+    /// This node lost its lease: end every instance here, recording nothing (the
+    /// agents may run elsewhere already). Returns how many there were.
+    pub async fn abandon_all(&self) -> usize {
+        let handles: Vec<Handle> = self.lock().drain().map(|(_, handle)| handle).collect();
+        let count = handles.len();
+        for handle in handles {
+            handle.abandon.cancel();
+            handle.control.cancel();
+            handle.link.kill_instance();
+            let mut task = handle.task;
+            if tokio::time::timeout(Duration::from_secs(10), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+        count
+    }
+
+    /// The agents `node` held (it is gone, or it is this node giving up): by their
+    /// restart policy they wait for another node, or end. Returns how many moved.
+    pub async fn fail_over(&self, node: &str, note: &str) -> sqlx::Result<usize> {
+        self.move_agents_off(node, note, false).await
+    }
+
+    /// Move `node`'s agents off it; `everything`: whatever their restart policy (a
+    /// clean shutdown is not the agent failing).
+    async fn move_agents_off(
+        &self,
+        node: &str,
+        note: &str,
+        everything: bool,
+    ) -> sqlx::Result<usize> {
+        let mut moved = 0;
+        for agent in db::agents::held_by(&self.0.db, node).await? {
+            if !is_active(&agent.state) {
+                db::agents::release(&self.0.db, &agent.id, node).await?;
+                continue;
+            }
+            let restarts = (everything
+                || matches!(agent.restart_policy.as_str(), "always" | "on-failure"))
+                && agent.state != "stopping";
+            let (state, reason) = if restarts {
+                ("starting", format!("{note}; starting on another node"))
+            } else {
+                (
+                    "stopped",
+                    format!("{note}; its restart policy is {}", agent.restart_policy),
+                )
+            };
+            if !db::agents::move_off(&self.0.db, &agent.id, node, state, &reason).await? {
+                continue;
+            }
+            moved += usize::from(restarts);
+            self.0
+                .audit
+                .record(
+                    AuditEvent::new(format!("node:{}", self.0.node_id), format!("agent.{state}"))
+                        .target(format!("agent:{}", agent.id))
+                        .details(serde_json::json!({"reason": reason, "from_node": node})),
+                )
+                .await;
+        }
+        if moved > 0 {
+            self.0.signals.publish(Signal::AgentsPending);
+        }
+        Ok(moved)
+    }
+
+    /// Stop every agent (server shutdown) without changing their autostart flags. On
+    /// a cluster they move to the other nodes instead.
     pub async fn shutdown(&self) {
+        if self.0.signals.is_shared() {
+            self.abandon_all().await;
+            let note = format!("node {} shut down", self.0.node_id);
+            if let Err(e) = self.move_agents_off(&self.0.node_id, &note, true).await {
+                tracing::warn!(error = %e, "handing agents to other nodes");
+            }
+            return;
+        }
         let ids: Vec<String> = self.lock().keys().cloned().collect();
         for id in ids {
             let _ = self.stop(&id, Duration::from_secs(5)).await;
         }
     }
+}
+
+/// States in which an agent is wanted running (by a node, or waiting for one).
+pub fn is_active(state: &str) -> bool {
+    matches!(state, "starting" | "running" | "backoff" | "stopping")
 }

@@ -16,14 +16,26 @@ const MAX_BACKOFF_SECONDS: u64 = 300;
 /// Agents run until stopped; this only bounds a forgotten one.
 const INSTANCE_TIMEOUT: Duration = Duration::from_secs(365 * 86_400);
 
+/// What ends a supervision: `control` (stop, no more restarts) and `abandon` (this node
+/// lost the agent with its lease: nothing more is recorded from here).
+pub(super) struct Tokens {
+    pub control: CancellationToken,
+    pub abandon: CancellationToken,
+}
+
 pub(super) async fn supervise(
     agents: Agents,
     id: String,
     link: Arc<AgentLink>,
-    control: CancellationToken,
+    tokens: Tokens,
     reason: String,
     generation: u64,
 ) {
+    let Tokens { control, abandon } = tokens;
+    let link = Held {
+        link,
+        abandon: abandon.clone(),
+    };
     let mut quick_restarts = 0u32;
     let mut reason = reason;
     loop {
@@ -76,6 +88,24 @@ pub(super) async fn supervise(
     }
     link.flush().await;
     agents.forget(&id, generation);
+    if !abandon.is_cancelled()
+        && let Err(e) = db::agents::release(&agents.0.db, &id, &agents.0.node_id).await
+    {
+        tracing::warn!(agent = %id, error = %e, "releasing an agent");
+    }
+}
+
+/// The link of a supervision, and whether this node still holds the agent.
+struct Held {
+    link: Arc<AgentLink>,
+    abandon: CancellationToken,
+}
+
+impl std::ops::Deref for Held {
+    type Target = Arc<AgentLink>;
+    fn deref(&self) -> &Arc<AgentLink> {
+        &self.link
+    }
 }
 
 enum Next {
@@ -91,7 +121,7 @@ enum Next {
 async fn run_once(
     agents: &Agents,
     id: &str,
-    link: &Arc<AgentLink>,
+    link: &Held,
     control: &CancellationToken,
     reason: &str,
 ) -> anyhow::Result<Next> {
@@ -128,16 +158,17 @@ async fn run_once(
         Err(problem) => return Ok(Next::Stop("fatal".into(), problem.to_string())),
     };
     let kill = link.reset_for_instance(inputs.redaction());
-    let mut ports = agents
-        .0
-        .runs
-        .ports(&script.id, RunRef::Agent(id.to_owned()), link.clone());
-    ports.agent = Some(link.clone());
+    let mut ports =
+        agents
+            .0
+            .runs
+            .ports(&script.id, RunRef::Agent(id.to_owned()), link.link.clone());
+    ports.agent = Some(link.link.clone());
     transition(agents, link, id, "running", "instance started", true).await;
     let watchdog = spawn_watchdog(
         agents.clone(),
         id.to_owned(),
-        link.clone(),
+        link.link.clone(),
         agent.hang_timeout_seconds,
         kill.clone(),
     );
@@ -222,17 +253,27 @@ fn backoff(base_seconds: u64, attempt: u32) -> Duration {
     Duration::from_secs_f64(seconds as f64 * jitter)
 }
 
-/// Store the new state, add it to the history and the audit log.
+/// Store the new state, add it to the history and the audit log; nothing once this
+/// node no longer holds the agent.
 async fn transition(
     agents: &Agents,
-    link: &AgentLink,
+    link: &Held,
     id: &str,
     state: &str,
     reason: &str,
     started: bool,
 ) {
-    if let Err(e) = db::agents::set_state(&agents.0.db, id, state, Some(reason), started).await {
-        tracing::warn!(agent = %id, error = %e, "storing agent state");
+    if link.abandon.is_cancelled() {
+        return;
+    }
+    let node = &agents.0.node_id;
+    match db::agents::set_state_held(&agents.0.db, id, node, state, reason, started).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(agent = %id, "another node holds this agent now; not recording {state}");
+            return;
+        }
+        Err(e) => tracing::warn!(agent = %id, error = %e, "storing agent state"),
     }
     link.record("transition", json!({"state": state, "reason": reason}));
     metrics::counter!("agent_transitions_total", "state" => state.to_owned()).increment(1);

@@ -40,6 +40,10 @@ impl From<AgentError> for ApiError {
                 ApiError::Conflict("the agent is not running; start it first".into())
             }
             AgentError::OverQuota(m) => ApiError::Conflict(m),
+            AgentError::MailboxFull => ApiError::TooManyRequests {
+                message: AgentError::MailboxFull.to_string(),
+                retry_after: 1,
+            },
             AgentError::Db(e) => e.into(),
         }
     }
@@ -453,11 +457,6 @@ async fn stop_agent(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<AgentView>> {
     let row = load_owned(&state, &p, &id).await?;
-    // Only a supervised agent is stopping; otherwise the state would be left lying.
-    if !state.agents.is_supervised(&id) {
-        return Err(AgentError::NotRunning.into());
-    }
-    db::agents::set_state(&state.db, &id, "stopping", Some("stop requested"), false).await?;
     state.agents.stop(&id, grace(&row)).await?;
     audited_view(&state, &p, ip, &id, "agent.stop").await
 }
@@ -496,7 +495,7 @@ async fn send_message(
     ApiJson(message): ApiJson<Message>,
 ) -> ApiResult<StatusCode> {
     load_owned(&state, &p, &id).await?;
-    state.agents.send(&id, message.body.to_string())?;
+    state.agents.send(&id, message.body.to_string()).await?;
     state
         .audit
         .append(

@@ -194,6 +194,9 @@ pub async fn install(
         }
         Err(InstallError::Storage(e)) => return Err(e.into()),
     };
+    state
+        .signals
+        .tell_others(crate::signals::Signal::PluginsChanged);
     let row = &installed.row;
     state
         .audit
@@ -307,6 +310,9 @@ async fn delete_plugin(
         return Err(ApiError::NotFound);
     }
     state.jobs.plugins().forget_unused().await;
+    state
+        .signals
+        .tell_others(crate::signals::Signal::PluginsChanged);
     state
         .audit
         .append(

@@ -25,6 +25,9 @@ enum Command {
     Run(run::RunArgs),
     /// Start the HTTP server (REST API, docs, metrics).
     Serve(serve::ServeArgs),
+    /// Start a worker node: runs jobs and agents from a shared PostgreSQL database; no
+    /// API (only /healthz and /metrics with --admin-listen).
+    Worker(serve::ServeArgs),
     /// Manage users.
     User(user::UserArgs),
     /// Inspect the audit log.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run::main(args),
         Command::Serve(args) => serve::main(args),
+        Command::Worker(args) => serve::worker_main(args),
         Command::User(args) => user::main(args),
         Command::Audit(args) => audit::main(args),
         Command::Login(args) => remote::login::main(args),

@@ -95,6 +95,20 @@ pub struct ServeArgs {
     /// Maximum request body in bytes [default: 1048576].
     #[arg(long, env = "AUTOMA_BODY_LIMIT")]
     body_limit: Option<usize>,
+    /// What this node does: all (one machine), api (HTTP, dashboard, MCP; runs
+    /// nothing) [default: all]. Several nodes need PostgreSQL.
+    #[arg(long, env = "AUTOMA_ROLE", value_enum)]
+    role: Option<crate::nodes::Role>,
+    /// This node's id among the nodes sharing the database [default: kept in
+    /// <data-dir>/node_id]. Nodes sharing one data directory each need their own.
+    #[arg(long, env = "AUTOMA_NODE_ID")]
+    node_id: Option<String>,
+    /// A node not heard from for this long is taken over by another, e.g. 15s.
+    #[arg(long, env = "AUTOMA_NODE_LEASE")]
+    node_lease: Option<humantime::Duration>,
+    /// Where a worker serves /healthz and /metrics (a worker has no other listener).
+    #[arg(long, env = "AUTOMA_ADMIN_LISTEN")]
+    admin_listen: Option<SocketAddr>,
 }
 
 impl ServeArgs {
@@ -175,6 +189,22 @@ impl ServeArgs {
         if let Some(retention) = file.retention {
             c.retention = retention;
         }
+        if let Some(role) = self.role.or(file.role) {
+            c.role = role;
+        }
+        c.node_id = self.node_id.or(file.node_id);
+        if let Some(lease) = self
+            .node_lease
+            .map(Into::into)
+            .or(file.node_lease_secs.map(std::time::Duration::from_secs))
+        {
+            anyhow::ensure!(
+                lease >= std::time::Duration::from_secs(1),
+                "node_lease must be at least 1s"
+            );
+            c.node_lease = lease;
+        }
+        c.admin_listen = self.admin_listen.or(file.admin_listen);
         let log_format = self
             .log_format
             .or(file.log_format)
@@ -184,7 +214,32 @@ impl ServeArgs {
 }
 
 pub fn main(args: ServeArgs) -> ExitCode {
-    let (config, log_format) = match args.resolve() {
+    start(args, None)
+}
+
+/// `automa worker`: a node that runs jobs and agents and serves no API.
+pub fn worker_main(args: ServeArgs) -> ExitCode {
+    start(args, Some(crate::nodes::Role::Worker))
+}
+
+fn start(args: ServeArgs, forced: Option<crate::nodes::Role>) -> ExitCode {
+    let resolved = args.resolve().and_then(|(mut config, format)| {
+        if let Some(role) = forced {
+            anyhow::ensure!(
+                config.role == crate::nodes::Role::All || config.role == role,
+                "`automa worker` is the worker role; --role {} does not apply",
+                config.role.as_str()
+            );
+            config.role = role;
+        } else {
+            anyhow::ensure!(
+                config.role != crate::nodes::Role::Worker,
+                "use `automa worker` to start a worker"
+            );
+        }
+        Ok((config, format))
+    });
+    let (config, log_format) = match resolved {
         Ok(v) => v,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -26,6 +26,19 @@ pub struct AgentRow {
     pub last_exit: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The node that runs (or last ran) the agent; `None` while it waits for one.
+    pub node_id: Option<String>,
+}
+
+macro_rules! live_nodes {
+    // `$n`: the placeholder holding the database's clock.
+    ($n:literal) => {
+        concat!(
+            "(SELECT n.id FROM nodes n WHERE n.state = 'alive' AND n.heartbeat_at + n.lease_ms >= ",
+            $n,
+            ")"
+        )
+    };
 }
 
 macro_rules! cols {
@@ -33,7 +46,7 @@ macro_rules! cols {
         "id, owner_id, name, script_id, args, restart_policy, max_quick_restarts, \
          backoff_seconds, memory_mb, autostart, hang_timeout_seconds, stop_grace_seconds, state, \
          state_reason, status_text, status_metrics, restarts, started_at, last_heartbeat_at, \
-         last_exit, created_at, updated_at"
+         last_exit, created_at, updated_at, node_id"
     };
 }
 
@@ -154,6 +167,237 @@ pub async fn set_state(
     Ok(())
 }
 
+/// A state change by the supervisor on `node`: nothing when another node holds the
+/// agent now (this node lost it with its lease).
+pub async fn set_state_held(
+    db: &Db,
+    id: &str,
+    node: &str,
+    state: &str,
+    reason: &str,
+    started: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE agents SET state = $2, state_reason = $3, updated_at = $4, \
+         started_at = CASE WHEN $5 = 1 THEN $4 ELSE started_at END WHERE id = $1 AND node_id = $6",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(reason)
+    .bind(now_ms())
+    .bind(i64::from(started))
+    .bind(node)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// `node` takes the agent to run it: when no live node holds it. `now` is the
+/// database's clock. Of several nodes claiming, one wins.
+pub async fn claim(db: &Db, id: &str, node: &str, reason: &str, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(concat!(
+        "UPDATE agents SET node_id = $2, state = 'starting', state_reason = $3, stop_requested = 0, \
+         updated_at = $4 WHERE id = $1 AND (node_id IS NULL OR node_id = $2 OR node_id NOT IN ",
+        live_nodes!("$5"),
+        ")"
+    ))
+    .bind(id)
+    .bind(node)
+    .bind(reason)
+    .bind(now_ms())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Ask for the agent to be run by some node (asked on a node that runs no agents):
+/// it waits, `starting` with no node, unless a live node runs it already.
+pub async fn request_placement(db: &Db, id: &str, reason: &str, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(concat!(
+        "UPDATE agents SET node_id = NULL, state = 'starting', state_reason = $2, \
+         stop_requested = 0, updated_at = $3 WHERE id = $1 AND (node_id IS NULL OR \
+         state NOT IN ",
+        "('starting', 'running', 'backoff', 'stopping')",
+        " OR node_id NOT IN ",
+        live_nodes!("$4"),
+        ")"
+    ))
+    .bind(id)
+    .bind(reason)
+    .bind(now_ms())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Agents waiting for a node, oldest request first.
+pub async fn pending(db: &Db) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT a.id FROM agents a JOIN users u ON u.id = a.owner_id WHERE a.node_id IS NULL \
+         AND a.state IN ('starting', 'running', 'backoff') AND u.disabled = 0 ORDER BY a.updated_at",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Agents `node` holds (or last held).
+pub async fn held_by(db: &Db, node: &str) -> sqlx::Result<Vec<AgentRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        " FROM agents WHERE node_id = $1"
+    ))
+    .bind(node)
+    .fetch_all(db)
+    .await
+}
+
+/// `node` no longer runs the agent (its supervision ended).
+pub async fn release(db: &Db, id: &str, node: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE agents SET node_id = NULL, stop_requested = 0 WHERE id = $1 AND node_id = $2",
+    )
+    .bind(id)
+    .bind(node)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Move an agent off `node`: waiting for another node (`state` `starting`), or ended
+/// (`exited` / `stopped`) when its restart policy says so. Returns whether it did.
+pub async fn move_off(
+    db: &Db,
+    id: &str,
+    node: &str,
+    state: &str,
+    reason: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE agents SET node_id = NULL, state = $3, state_reason = $4, stop_requested = 0, \
+         updated_at = $5 WHERE id = $1 AND node_id = $2",
+    )
+    .bind(id)
+    .bind(node)
+    .bind(state)
+    .bind(reason)
+    .bind(now_ms())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Flag a stop for `node`, which runs the agent; `false` when it does not any more.
+pub async fn request_stop(db: &Db, id: &str, node: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE agents SET stop_requested = 1 WHERE id = $1 AND node_id = $2")
+        .bind(id)
+        .bind(node)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Stop an agent that no live node runs (waiting for one, or its node is gone).
+pub async fn stop_unheld(db: &Db, id: &str, reason: &str, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(concat!(
+        "UPDATE agents SET state = 'stopped', state_reason = $2, node_id = NULL, stop_requested = 0, \
+         updated_at = $3 WHERE id = $1 AND (node_id IS NULL OR node_id NOT IN ",
+        live_nodes!("$4"),
+        ")"
+    ))
+    .bind(id)
+    .bind(reason)
+    .bind(now_ms())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Agents on `node` whose stop was asked elsewhere.
+pub async fn stops_requested_on(db: &Db, node: &str) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM agents WHERE node_id = $1 AND stop_requested = 1")
+            .bind(node)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// How many of `owner_id`'s agents other than `except` are wanted running.
+pub async fn count_active_of(db: &Db, owner_id: &str, except: &str) -> sqlx::Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(concat!(
+        "SELECT COUNT(*) FROM agents WHERE owner_id = $1 AND id <> $2 AND state IN ",
+        "('starting', 'running', 'backoff', 'stopping')"
+    ))
+    .bind(owner_id)
+    .bind(except)
+    .fetch_one(db)
+    .await?;
+    Ok(n)
+}
+
+/// Queue a message for an agent that runs on another node; `false` when its
+/// mailbox already holds `limit` messages.
+pub async fn push_message(db: &Db, agent_id: &str, body: &str, limit: i64) -> sqlx::Result<bool> {
+    let (queued,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM agent_messages WHERE agent_id = $1")
+            .bind(agent_id)
+            .fetch_one(db)
+            .await?;
+    if queued >= limit {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO agent_messages (id, agent_id, body, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(new_id())
+    .bind(agent_id)
+    .bind(body)
+    .bind(now_ms())
+    .execute(db)
+    .await?;
+    Ok(true)
+}
+
+/// The oldest `limit` queued messages of an agent, taken out of the table.
+pub async fn take_messages(db: &Db, agent_id: &str, limit: i64) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, body FROM agent_messages WHERE agent_id = $1 ORDER BY id LIMIT $2",
+    )
+    .bind(agent_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let mut bodies = Vec::with_capacity(rows.len());
+    for (id, body) in rows {
+        let taken = sqlx::query("DELETE FROM agent_messages WHERE id = $1")
+            .bind(&id)
+            .execute(db)
+            .await?;
+        // Another taker (a node that just lost the agent) got it first.
+        if taken.rows_affected() > 0 {
+            bodies.push(body);
+        }
+    }
+    Ok(bodies)
+}
+
+/// Agents on `node` with queued messages.
+pub async fn with_messages_on(db: &Db, node: &str) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT a.id FROM agents a JOIN agent_messages m ON m.agent_id = a.id \
+         WHERE a.node_id = $1",
+    )
+    .bind(node)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 pub async fn record_exit(db: &Db, id: &str, exit: &str, restarted: bool) -> sqlx::Result<()> {
     sqlx::query("UPDATE agents SET last_exit = $2, restarts = restarts + $3 WHERE id = $1")
         .bind(id)
@@ -183,14 +427,17 @@ pub async fn set_heartbeat(db: &Db, id: &str, at: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// After a restart of the server no instance is running: any state that says
-/// otherwise is corrected, with the reason.
-pub async fn reset_after_restart(db: &Db) -> sqlx::Result<u64> {
+/// After a restart of node `node` none of its instances is running: any state that
+/// says otherwise is corrected, with the reason. `None`: the only node (SQLite), whose
+/// restart ends every agent, waiting ones included.
+pub async fn reset_after_restart(db: &Db, node: Option<&str>) -> sqlx::Result<u64> {
     let done = sqlx::query(
-        "UPDATE agents SET state = 'stopped', state_reason = 'the server restarted', updated_at = $1 \
-         WHERE state IN ('starting', 'running', 'backoff', 'stopping')",
+        "UPDATE agents SET state = 'stopped', state_reason = 'the server restarted', updated_at = $1, \
+         node_id = NULL, stop_requested = 0 \
+         WHERE state IN ('starting', 'running', 'backoff', 'stopping') AND ($2 IS NULL OR node_id = $2)",
     )
     .bind(now_ms())
+    .bind(node)
     .execute(db)
     .await?;
     Ok(done.rows_affected())

@@ -83,29 +83,38 @@ pub async fn insert_with_id(db: &Db, id: &str, job: &NewJob<'_>) -> sqlx::Result
     .await
 }
 
-/// Claim the oldest runnable job for `worker_id`, honouring each script's concurrency
-/// limit. The outer `status = 'queued'` re-check makes the claim atomic: of two workers
-/// racing for a row, one updates it and the other gets nothing. Jobs of a disabled owner
-/// are not claimed (disabling skips them; this covers one queued in the meantime). Nor
-/// are jobs of an owner who already has their share of running jobs (`user_quotas`, or
-/// `max_running_per_user`): one user cannot hold every worker.
+/// The conditions under which a queued job may start now: due, not cancelled, its
+/// owner enabled, its script under its concurrency limit, its owner under their share
+/// of running jobs (`user_quotas`, or `$3`): one user cannot hold every worker.
+macro_rules! runnable {
+    () => {
+        "j.status = 'queued' AND j.run_after <= $2 AND j.cancel_requested = 0 \
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = j.owner_id AND u.disabled = 1) \
+         AND (SELECT COUNT(*) FROM jobs r WHERE r.script_id = j.script_id AND r.status = 'running') \
+         < s.max_concurrency \
+         AND (SELECT COUNT(*) FROM jobs o WHERE o.owner_id = j.owner_id AND o.status = 'running') \
+         < COALESCE((SELECT q.running_jobs FROM user_quotas q WHERE q.user_id = j.owner_id), $3)"
+    };
+}
+
+/// Claim the oldest runnable job for `worker_id`. SQLite has one writer at a time, so
+/// one `UPDATE … WHERE id = (SELECT …) AND status = 'queued'` is atomic; PostgreSQL
+/// runs several claimers at once and takes [`claim_postgres`]'s path.
 pub async fn claim(
     db: &Db,
     worker_id: &str,
     max_running_per_user: i64,
 ) -> sqlx::Result<Option<JobRow>> {
+    if super::is_postgres(db) {
+        return claim_postgres(db, worker_id, max_running_per_user).await;
+    }
     let now = now_ms();
     sqlx::query_as(concat!(
         "UPDATE jobs SET status = 'running', worker_id = $1, started_at = $2, progress = NULL, \
          progress_message = NULL WHERE id = (SELECT j.id FROM jobs j JOIN scripts s ON s.id = j.script_id \
-         WHERE j.status = 'queued' AND j.run_after <= $2 AND j.cancel_requested = 0 \
-         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = j.owner_id AND u.disabled = 1) \
-         AND (SELECT COUNT(*) FROM jobs r WHERE r.script_id = j.script_id AND r.status = 'running') \
-         < s.max_concurrency \
-         AND (SELECT COUNT(*) FROM jobs o WHERE o.owner_id = j.owner_id AND o.status = 'running') \
-         < COALESCE((SELECT q.running_jobs FROM user_quotas q WHERE q.user_id = j.owner_id), $3) \
-         ORDER BY j.run_after, j.created_at LIMIT 1) \
-         AND status = 'queued' RETURNING ",
+         WHERE ",
+        runnable!(),
+        " ORDER BY j.run_after, j.created_at LIMIT 1) AND status = 'queued' RETURNING ",
         cols!()
     ))
     .bind(worker_id)
@@ -113,6 +122,78 @@ pub async fn claim(
     .bind(max_running_per_user)
     .fetch_optional(db)
     .await
+}
+
+/// How often a PostgreSQL claim starts over when a concurrent claimer filled the
+/// script's or owner's room first.
+const CLAIM_ROUNDS: usize = 4;
+
+/// PostgreSQL under READ COMMITTED: the candidate row is locked with `SKIP LOCKED` (so
+/// claimers never queue on one row), then claimers of the same owner and script are
+/// serialised by transaction-scoped advisory locks (owner first, then script: one
+/// order, no deadlock) and the limits are counted again, now seeing every claim
+/// committed before the lock was granted. Two nodes can never both fill the last slot.
+async fn claim_postgres(
+    db: &Db,
+    worker_id: &str,
+    max_running_per_user: i64,
+) -> sqlx::Result<Option<JobRow>> {
+    for _ in 0..CLAIM_ROUNDS {
+        let now = now_ms();
+        let mut tx = db.begin().await?;
+        let candidate: Option<(String, String, String)> = sqlx::query_as(concat!(
+            "SELECT j.id, j.script_id, j.owner_id FROM jobs j JOIN scripts s ON s.id = j.script_id \
+             WHERE $1 <> '' AND ",
+            runnable!(),
+            " ORDER BY j.run_after, j.created_at LIMIT 1 FOR UPDATE OF j SKIP LOCKED"
+        ))
+        .bind(worker_id)
+        .bind(now)
+        .bind(max_running_per_user)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id, script_id, owner_id)) = candidate else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        for key in [format!("owner:{owner_id}"), format!("script:{script_id}")] {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1)::bigint)::text")
+                .bind(key)
+                .fetch_one(&mut *tx)
+                .await?;
+        }
+        let claimed: Option<JobRow> = sqlx::query_as(concat!(
+            "UPDATE jobs SET status = 'running', worker_id = $1, started_at = $2, progress = NULL, \
+             progress_message = NULL WHERE id = $4 AND status = 'queued' AND id IN \
+             (SELECT j.id FROM jobs j JOIN scripts s ON s.id = j.script_id WHERE j.id = $4 AND ",
+            runnable!(),
+            ") RETURNING ",
+            cols!()
+        ))
+        .bind(worker_id)
+        .bind(now)
+        .bind(max_running_per_user)
+        .bind(&id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if claimed.is_some() {
+            return Ok(claimed);
+        }
+    }
+    Ok(None)
+}
+
+/// When the next queued job not yet due (a retry's backoff, a job waiting for memory)
+/// comes due.
+pub async fn next_due(db: &Db) -> sqlx::Result<Option<i64>> {
+    let (due,): (Option<i64>,) = sqlx::query_as(
+        "SELECT MIN(run_after) FROM jobs WHERE status = 'queued' AND run_after > $1",
+    )
+    .bind(now_ms())
+    .fetch_one(db)
+    .await?;
+    Ok(due)
 }
 
 /// Give a claimed job back to the queue, untouched, to be claimed after `delay_ms`
@@ -141,11 +222,13 @@ pub struct Finish<'a> {
     pub host_calls: i64,
 }
 
-pub async fn finish(db: &Db, id: &str, f: &Finish<'_>) -> sqlx::Result<()> {
+/// Store the final outcome of `worker_id`'s attempt. A node that lost its lease (its
+/// jobs were recovered elsewhere) no longer holds the job, and its write does nothing.
+pub async fn finish(db: &Db, id: &str, worker_id: &str, f: &Finish<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE jobs SET status = $2, result = $3, error = $4, stdout = $5, stderr = $6, \
          duration_ms = $7, peak_memory_bytes = $8, host_calls = $9, finished_at = $10 \
-         WHERE id = $1",
+         WHERE id = $1 AND status = 'running' AND worker_id = $11",
     )
     .bind(id)
     .bind(f.status)
@@ -157,23 +240,32 @@ pub async fn finish(db: &Db, id: &str, f: &Finish<'_>) -> sqlx::Result<()> {
     .bind(f.peak_memory_bytes)
     .bind(f.host_calls)
     .bind(now_ms())
+    .bind(worker_id)
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// Put a failed attempt back in the queue for another try after `delay_ms`.
-pub async fn requeue(db: &Db, id: &str, delay_ms: i64, error: Option<&str>) -> sqlx::Result<()> {
-    sqlx::query(
+/// Put `worker_id`'s failed (or interrupted) attempt back in the queue for another try
+/// after `delay_ms`. Returns whether it did: of two nodes recovering the same job, one.
+pub async fn requeue(
+    db: &Db,
+    id: &str,
+    worker_id: &str,
+    delay_ms: i64,
+    error: Option<&str>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
         "UPDATE jobs SET status = 'queued', attempt = attempt + 1, run_after = $2, \
-         worker_id = NULL, error = $3 WHERE id = $1",
+         worker_id = NULL, error = $3 WHERE id = $1 AND status = 'running' AND worker_id = $4",
     )
     .bind(id)
     .bind(now_ms() + delay_ms)
     .bind(error)
+    .bind(worker_id)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 pub async fn set_progress(
@@ -243,17 +335,30 @@ pub async fn running_on(db: &Db, worker_id: &str) -> sqlx::Result<Vec<JobRow>> {
     .await
 }
 
-/// Mark a job interrupted for good.
-pub async fn interrupt(db: &Db, id: &str, error: &str) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE jobs SET status = 'interrupted', error = $2, finished_at = $3 WHERE id = $1",
+/// Mark `worker_id`'s running job interrupted for good; returns whether it did.
+pub async fn interrupt(db: &Db, id: &str, worker_id: &str, error: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'interrupted', error = $2, finished_at = $3 \
+         WHERE id = $1 AND status = 'running' AND worker_id = $4",
     )
     .bind(id)
     .bind(error)
     .bind(now_ms())
+    .bind(worker_id)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
+}
+
+/// Running jobs of `worker_id` whose cancellation was asked (on any node).
+pub async fn cancel_requested_on(db: &Db, worker_id: &str) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM jobs WHERE status = 'running' AND worker_id = $1 AND cancel_requested = 1",
+    )
+    .bind(worker_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<JobRow>> {

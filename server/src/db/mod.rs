@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod dashboard;
 pub mod jobs;
+pub mod nodes;
 pub mod owners;
 pub mod plugins;
 pub mod schedules;
@@ -71,6 +72,14 @@ pub fn redact_url(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// Whether `db` is PostgreSQL (several nodes, row locks) rather than SQLite.
+pub fn is_postgres(db: &Db) -> bool {
+    db.connect_options()
+        .database_url
+        .scheme()
+        .starts_with("postgres")
 }
 
 pub fn now_ms() -> i64 {

@@ -6,13 +6,15 @@ mod notify;
 pub mod params;
 mod persist;
 pub mod settings;
+mod signals;
 mod worker;
 
 use crate::db::scripts::{ScriptRow, VersionRow};
 use crate::db::{self, Db, jobs::JobRow};
+use crate::signals::{Signal, Signals};
 use automa_runtime::{CancellationToken, Runtime};
 use events::LogEntry;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,13 +39,18 @@ pub struct Jobs(Arc<Inner>);
 struct Inner {
     db: Db,
     runtime: Arc<Runtime>,
-    /// This process's identity in `jobs.worker_id`, stable across restarts so that
+    /// This node's identity in `jobs.worker_id`, stable across restarts so that
     /// recovery finds the jobs it left running.
     node_id: String,
     data_dir: PathBuf,
+    /// Job workers of this node; 0 on a node that runs no jobs (`--role api`).
     workers: usize,
     wake: Notify,
     running: Mutex<HashMap<String, CancellationToken>>,
+    /// Jobs this node gave up (it lost its lease): their outcome is not stored here,
+    /// the job is recovered like a crashed node's.
+    abandoned: Mutex<HashSet<String>>,
+    signals: Signals,
     live: Mutex<HashMap<String, broadcast::Sender<LogEntry>>>,
     finished: broadcast::Sender<String>,
     /// Builds each job's run from its script version and grants.
@@ -55,8 +62,11 @@ pub struct JobsSetup {
     pub db: Db,
     pub runtime: Arc<Runtime>,
     pub data_dir: PathBuf,
+    /// Job workers to run; 0: this node runs no jobs.
     pub workers: usize,
     pub runs: crate::runs::Runs,
+    pub node_id: String,
+    pub signals: Signals,
 }
 
 impl Jobs {
@@ -67,20 +77,28 @@ impl Jobs {
             data_dir,
             workers,
             runs,
+            node_id,
+            signals,
         } = setup;
-        let node_id = node_id(&data_dir)?;
         Ok(Self(Arc::new(Inner {
             db,
             runtime,
             node_id,
             data_dir,
-            workers: workers.max(1),
+            workers,
             wake: Notify::new(),
             running: Mutex::default(),
+            abandoned: Mutex::default(),
+            signals,
             live: Mutex::default(),
             finished: broadcast::channel(1024).0,
             runs,
         })))
+    }
+
+    /// What runs are built from.
+    pub fn runs(&self) -> &crate::runs::Runs {
+        &self.0.runs
     }
 
     /// The server's quotas.
@@ -102,9 +120,15 @@ impl Jobs {
         self.0.runs.packages()
     }
 
-    /// Recover what a previous run of this node left running, then start the workers.
+    /// Recover what a previous run of this node left running, then start the workers
+    /// (none on a node that runs no jobs) and the listener for other nodes' signals.
     pub async fn start(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        worker::recover(self).await?;
+        tokio::spawn(signals::follow(self.clone(), shutdown.clone()));
+        if self.0.workers == 0 {
+            return Ok(());
+        }
+        self.recover_node(&self.0.node_id, worker::RESTART_NOTE)
+            .await?;
         for n in 0..self.0.workers {
             let jobs = self.clone();
             let shutdown = shutdown.clone();
@@ -113,12 +137,80 @@ impl Jobs {
         Ok(())
     }
 
+    /// Retry or interrupt the jobs `node` left running (see [`worker::recover_node`]),
+    /// and tell the workers of every node that there is work.
+    pub async fn recover_node(&self, node: &str, note: &str) -> anyhow::Result<usize> {
+        let recovered = worker::recover_node(&self.0.db, node, note).await?;
+        if !recovered.is_empty() {
+            self.0.wake.notify_waiters();
+            self.0.signals.tell_others(Signal::JobQueued);
+        }
+        for id in &recovered {
+            self.announce_finished(id);
+        }
+        Ok(recovered.len())
+    }
+
+    /// This node lost its lease: stop every run here without storing an outcome (the
+    /// jobs belong to the queue again). Returns how many were running.
+    pub fn abandon_all(&self) -> usize {
+        let running: Vec<(String, CancellationToken)> = self
+            .lock_running()
+            .iter()
+            .map(|(id, token)| (id.clone(), token.clone()))
+            .collect();
+        let mut abandoned = self.0.abandoned.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, token) in &running {
+            abandoned.insert(id.clone());
+            token.cancel();
+        }
+        running.len()
+    }
+
+    /// Jobs running in this process now.
+    pub fn running_count(&self) -> usize {
+        self.lock_running().len()
+    }
+
+    /// This node's job workers (0 when it runs no jobs).
+    pub fn workers(&self) -> usize {
+        self.0.workers
+    }
+
+    pub fn node_id(&self) -> &str {
+        &self.0.node_id
+    }
+
+    /// Whether this node gave the job up; forgets it.
+    fn take_abandoned(&self, id: &str) -> bool {
+        self.0
+            .abandoned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+    }
+
+    /// Tell waiters here and on other nodes that the job reached a final state (or
+    /// went back to the queue).
+    fn announce_finished(&self, id: &str) {
+        let _ = self.0.finished.send(id.to_owned());
+        self.0
+            .signals
+            .tell_others(Signal::JobFinished { job: id.to_owned() });
+    }
+
     /// Queue a job and wake a worker.
     pub async fn enqueue(&self, job: &db::jobs::NewJob<'_>) -> sqlx::Result<JobRow> {
         let row = db::jobs::insert(&self.0.db, job).await?;
-        self.0.wake.notify_one();
-        metrics::counter!("jobs_queued_total").increment(1);
+        self.queued();
         Ok(row)
+    }
+
+    /// Wake a worker here and tell the other nodes.
+    fn queued(&self) {
+        self.0.wake.notify_one();
+        self.0.signals.tell_others(Signal::JobQueued);
+        metrics::counter!("jobs_queued_total").increment(1);
     }
 
     /// Check `args` against the version's signature and queue a run of it.
@@ -157,8 +249,7 @@ impl Jobs {
         job: &db::jobs::NewJob<'_>,
     ) -> sqlx::Result<JobRow> {
         let row = db::jobs::insert_with_id(&self.0.db, id, job).await?;
-        self.0.wake.notify_one();
-        metrics::counter!("jobs_queued_total").increment(1);
+        self.queued();
         Ok(row)
     }
 
@@ -177,7 +268,7 @@ impl Jobs {
             if left.is_zero() {
                 return Ok(row);
             }
-            // A finish on another node is only seen by polling, hence the cap.
+            // A finish on another node comes as a signal; the cap covers a lost one.
             let poll = left.min(Duration::from_millis(500));
             let _ = tokio::time::timeout(poll, async {
                 loop {
@@ -192,23 +283,42 @@ impl Jobs {
         }
     }
 
-    /// Cancel a queued or running job; returns its status afterwards. A job `running`
-    /// on this node that no worker here runs (its final update failed) is ended at once.
+    /// Cancel a queued or running job; returns its status afterwards. A job running on
+    /// another node is ended there (a signal; its node also polls for cancels). A job
+    /// `running` on a node that no longer runs it (its final update failed, or the
+    /// node is gone) is ended at once.
     pub async fn cancel(&self, job_id: &str) -> sqlx::Result<Option<String>> {
         let mut status = db::jobs::request_cancel(&self.0.db, job_id).await?;
         let token = self.lock_running().get(job_id).cloned();
         if let Some(token) = token {
             token.cancel();
-        } else if status.as_deref() == Some("running")
-            && db::jobs::cancel_stuck(&self.0.db, job_id, &self.0.node_id).await?
-        {
-            tracing::warn!(job = %job_id, "cancelled a job no worker was running");
-            status = Some("cancelled".to_owned());
+        } else if status.as_deref() == Some("running") {
+            let holder = db::jobs::find(&self.0.db, job_id)
+                .await?
+                .and_then(|job| job.worker_id)
+                .unwrap_or_default();
+            let elsewhere =
+                holder != self.0.node_id && db::nodes::is_live(&self.0.db, &holder).await?;
+            if elsewhere {
+                self.0.signals.tell_others(Signal::JobCancel {
+                    job: job_id.to_owned(),
+                });
+            } else if db::jobs::cancel_stuck(&self.0.db, job_id, &holder).await? {
+                tracing::warn!(job = %job_id, node = %holder, "cancelled a job no worker was running");
+                status = Some("cancelled".to_owned());
+            }
         }
         if status.as_deref() == Some("cancelled") {
-            let _ = self.0.finished.send(job_id.to_owned());
+            self.announce_finished(job_id);
         }
         Ok(status)
+    }
+
+    /// Cancel the run of `job_id` if it runs here (a signal from another node).
+    fn cancel_local(&self, job_id: &str) {
+        if let Some(token) = self.lock_running().get(job_id) {
+            token.cancel();
+        }
     }
 
     /// Live log entries of a job running in this process.
@@ -235,18 +345,4 @@ impl Jobs {
     fn lock_live(&self) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<LogEntry>>> {
         self.0.live.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// The node id kept in the data dir (created on first start).
-fn node_id(data_dir: &std::path::Path) -> anyhow::Result<String> {
-    let path = data_dir.join("node_id");
-    if let Ok(id) = std::fs::read_to_string(&path) {
-        let id = id.trim().to_owned();
-        if !id.is_empty() {
-            return Ok(id);
-        }
-    }
-    let id = format!("node-{}", db::new_id());
-    std::fs::write(&path, &id)?;
-    Ok(id)
 }

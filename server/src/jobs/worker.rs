@@ -15,6 +15,11 @@ use tokio::sync::broadcast;
 
 /// How long a job that does not fit in the sandbox memory waits before the next try.
 const MEMORY_WAIT_MS: i64 = 500;
+/// The longest an idle worker sleeps: new jobs wake it sooner (this node's, or another
+/// node's signal), and so does the next delayed job coming due.
+const IDLE_POLL: Duration = Duration::from_secs(5);
+/// What a job's log says when this node finds it running after a restart.
+pub(super) const RESTART_NOTE: &str = "the server stopped while this job was running";
 
 pub(super) async fn work(jobs: Jobs, n: usize, shutdown: CancellationToken) {
     tracing::debug!(worker = n, "job worker started");
@@ -32,22 +37,31 @@ pub(super) async fn work(jobs: Jobs, n: usize, shutdown: CancellationToken) {
                     let error = serde_json::json!({"kind": "InternalError", "traceback": "",
                         "message": "internal error while running the job"})
                     .to_string();
-                    let ended = with_retries("marking a job interrupted", &id, || {
-                        db::jobs::interrupt(&jobs.0.db, &id, &error)
+                    let ended = with_retries("marking a job interrupted", &id, || async {
+                        db::jobs::interrupt(&jobs.0.db, &id, &jobs.0.node_id, &error)
+                            .await
+                            .map(drop)
                     })
                     .await;
                     if let Err(e) = ended {
                         tracing::error!(job = %id, error = %e, "the job stays running until cancelled");
                     }
-                    let _ = jobs.0.finished.send(id.clone());
+                    jobs.announce_finished(&id);
                 }
                 jobs.lock_running().remove(&id);
                 jobs.lock_live().remove(&id);
             }
             Ok(None) => {
+                let nap = match db::jobs::next_due(&jobs.0.db).await {
+                    Ok(Some(due)) => {
+                        Duration::from_millis(u64::try_from(due - db::now_ms()).unwrap_or(0).max(5))
+                            .min(IDLE_POLL)
+                    }
+                    _ => IDLE_POLL,
+                };
                 tokio::select! {
                     () = jobs.0.wake.notified() => {}
-                    () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    () = tokio::time::sleep(nap) => {}
                     () = shutdown.cancelled() => {}
                 }
             }
@@ -65,8 +79,8 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
     let script = db::scripts::find(&inner.db, &job.script_id).await?;
     let version = db::scripts::version(&inner.db, &job.script_id, job.script_version).await?;
     let (Some(script), Some(version)) = (script, version) else {
-        db::jobs::interrupt(&inner.db, &job.id, "the script was deleted").await?;
-        let _ = inner.finished.send(job.id);
+        db::jobs::interrupt(&inner.db, &job.id, &inner.node_id, "the script was deleted").await?;
+        jobs.announce_finished(&job.id);
         return Ok(());
     };
     let settings: RunSettings = serde_json::from_str(&script.settings).unwrap_or_default();
@@ -93,8 +107,8 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
         Err(problem) => {
             let error = serde_json::json!({"kind": "QuotaExceeded", "traceback": "",
                 "message": problem});
-            db::jobs::interrupt(&inner.db, &job.id, &error.to_string()).await?;
-            let _ = inner.finished.send(job.id);
+            db::jobs::interrupt(&inner.db, &job.id, &inner.node_id, &error.to_string()).await?;
+            jobs.announce_finished(&job.id);
             return Ok(());
         }
     };
@@ -108,8 +122,8 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
         Err(problem) => {
             let error = serde_json::json!({"kind": "SetupError", "traceback": "",
                 "message": problem.to_string()});
-            db::jobs::interrupt(&inner.db, &job.id, &error.to_string()).await?;
-            let _ = inner.finished.send(job.id);
+            db::jobs::interrupt(&inner.db, &job.id, &inner.node_id, &error.to_string()).await?;
+            jobs.announce_finished(&job.id);
             return Ok(());
         }
     };
@@ -149,11 +163,18 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
     if dropped > 0 {
         metrics::counter!("job_log_entries_dropped_total").increment(dropped);
     }
+    if jobs.take_abandoned(&job.id) {
+        // This node lost its lease: the job belongs to the queue again.
+        drop(events);
+        let _ = writer.await;
+        tracing::warn!(job = %job.id, "a job this node gave up ended here; its outcome is not stored");
+        return Ok(());
+    }
     let finished = finish(jobs, &job, &settings, &events, &outcome).await;
     drop(events);
     let _ = writer.await;
     finished?;
-    let _ = inner.finished.send(job.id.clone());
+    jobs.announce_finished(&job.id);
     metrics::counter!("jobs_finished_total", "status" => outcome.status.as_str()).increment(1);
     metrics::histogram!("job_duration_seconds").record(started.elapsed().as_secs_f64());
     Ok(())
@@ -189,8 +210,10 @@ async fn finish(
             ),
             None,
         );
-        with_retries("requeueing a job", &job.id, || {
-            db::jobs::requeue(db, &job.id, delay, error.as_deref())
+        with_retries("requeueing a job", &job.id, || async {
+            db::jobs::requeue(db, &job.id, &jobs.0.node_id, delay, error.as_deref())
+                .await
+                .map(drop)
         })
         .await?;
         return Ok(());
@@ -208,25 +231,39 @@ async fn finish(
         host_calls: i64::from(outcome.host_calls),
     };
     with_retries("storing a job's outcome", &job.id, || {
-        db::jobs::finish(db, &job.id, &row)
+        db::jobs::finish(db, &job.id, &jobs.0.node_id, &row)
     })
     .await?;
     Ok(())
 }
 
-/// Jobs left `running` by a previous run of this node (it crashed or was killed) are
-/// retried when they have attempts left, otherwise marked `interrupted`. Nothing stays
-/// `running` and nothing runs twice at once.
-pub(super) async fn recover(jobs: &Jobs) -> anyhow::Result<()> {
-    let db = &jobs.0.db;
-    for job in db::jobs::running_on(db, &jobs.0.node_id).await? {
-        let first_seq = db::jobs::next_log_seq(db, &job.id).await?;
-        let note = "the server stopped while this job was running";
+/// Jobs left `running` by `node` (this node before a crash or kill -9, or another node
+/// whose lease lapsed) are retried when they have attempts left, otherwise marked
+/// `interrupted`; each step is logged on the job. Nothing stays `running` and nothing
+/// runs twice at once: every write is conditional on the job still being `node`'s.
+pub(crate) async fn recover_node(
+    db: &db::Db,
+    node: &str,
+    note: &str,
+) -> anyhow::Result<Vec<String>> {
+    let mut recovered = Vec::new();
+    for job in db::jobs::running_on(db, node).await? {
         let (message, requeue) = if job.attempt < job.max_attempts {
             (format!("{note}; it will be retried"), true)
         } else {
             (format!("{note}; no attempts left"), false)
         };
+        let error = serde_json::json!({"kind": "Interrupted", "message": message, "traceback": ""})
+            .to_string();
+        let done = if requeue {
+            db::jobs::requeue(db, &job.id, node, 0, Some(&error)).await?
+        } else {
+            db::jobs::interrupt(db, &job.id, node, &error).await?
+        };
+        if !done {
+            continue;
+        }
+        let first_seq = db::jobs::next_log_seq(db, &job.id).await?;
         db::jobs::append_logs(
             db,
             &job.id,
@@ -235,18 +272,12 @@ pub(super) async fn recover(jobs: &Jobs) -> anyhow::Result<()> {
                 at: db::now_ms(),
                 stream: "system".into(),
                 level: None,
-                message: message.clone(),
+                message,
             }],
         )
         .await?;
-        let error = serde_json::json!({"kind": "Interrupted", "message": message, "traceback": ""})
-            .to_string();
-        if requeue {
-            db::jobs::requeue(db, &job.id, 0, Some(&error)).await?;
-        } else {
-            db::jobs::interrupt(db, &job.id, &error).await?;
-        }
-        tracing::warn!(job = %job.id, requeued = requeue, "recovered an interrupted job");
+        tracing::warn!(job = %job.id, node, requeued = requeue, "recovered an interrupted job");
+        recovered.push(job.id);
     }
-    Ok(())
+    Ok(recovered)
 }

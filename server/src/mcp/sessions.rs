@@ -40,6 +40,8 @@ pub struct McpHandle(Arc<HandleInner>);
 
 struct HandleInner {
     changes: broadcast::Sender<ToolChange>,
+    /// Tells the other nodes' sessions (a cluster on PostgreSQL).
+    signals: Option<crate::signals::Signals>,
     shutdown: CancellationToken,
     /// The legacy sessions (rmcp's, plus who owns each and when it was last used).
     sessions: Arc<BoundSessions>,
@@ -57,13 +59,36 @@ impl McpHandle {
         let (changes, _) = broadcast::channel(64);
         Self(Arc::new(HandleInner {
             changes,
+            signals: None,
             shutdown: CancellationToken::new(),
             sessions: Arc::new(BoundSessions::new()),
         }))
     }
 
     /// A tool-exposed script of `owner_id` was created, edited or deleted.
+    /// A hub whose changes also reach the sessions on the other nodes.
+    pub fn shared(signals: crate::signals::Signals) -> Self {
+        let hub = Self::new();
+        let inner = HandleInner {
+            changes: hub.0.changes.clone(),
+            signals: Some(signals),
+            shutdown: hub.0.shutdown.clone(),
+            sessions: hub.0.sessions.clone(),
+        };
+        Self(Arc::new(inner))
+    }
+
     pub fn tools_changed(&self, owner_id: &str) {
+        self.tools_changed_here(owner_id);
+        if let Some(signals) = &self.0.signals {
+            signals.tell_others(crate::signals::Signal::ToolsChanged {
+                owner: owner_id.to_owned(),
+            });
+        }
+    }
+
+    /// Tell this node's sessions only (the change was made on another node).
+    pub fn tools_changed_here(&self, owner_id: &str) {
         // No receiver just means no one is listening.
         let _ = self.0.changes.send(ToolChange {
             owner_id: owner_id.to_owned(),

@@ -388,10 +388,7 @@ async fn agent_tool(
     let grace = Duration::from_secs(u64::try_from(row.stop_grace_seconds).unwrap_or(10));
     match name {
         "start_agent" => state.agents.start(id, "started over MCP").await?,
-        "stop_agent" => {
-            db::agents::set_state(&state.db, id, "stopping", Some("stop requested"), false).await?;
-            state.agents.stop(id, grace).await?;
-        }
+        "stop_agent" => state.agents.stop(id, grace).await?,
         "restart_agent" => {
             // Stopping an agent that is not running is fine before a start.
             let _ = state.agents.stop(id, grace).await;
@@ -401,7 +398,7 @@ async fn agent_tool(
             let body = args
                 .get("body")
                 .ok_or_else(|| ApiError::Validation("`body` is required".into()))?;
-            state.agents.send(id, body.to_string())?;
+            state.agents.send(id, body.to_string()).await?;
             return Ok(ok_json(&json!({"delivered": true}), target));
         }
         _ => {

@@ -1,0 +1,165 @@
+//! Several nodes on one database. Each node registers in `nodes` and renews a lease
+//! with a heartbeat ([`lease`]); running jobs and agents are held under the lease of the
+//! node that runs them. When a lease lapses, the first node to notice takes the lapsed
+//! node over (a compare-and-set) and recovers its jobs and agents by the restart rules.
+//! A node that could not renew its own lease in time gives up its runs first, so two
+//! nodes never run the same job or agent at once.
+
+mod identity;
+mod lease;
+mod role;
+
+pub use identity::{ProcessLock, hostname, node_id};
+pub use lease::{LeaseWork, spawn as spawn_lease};
+pub use role::Role;
+
+use crate::db::{self, Db};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The default lease: a node not heard from for this long is taken over.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(15);
+
+/// This process as a node of the cluster.
+#[derive(Clone)]
+pub struct Node(Arc<Inner>);
+
+struct Inner {
+    db: Db,
+    id: String,
+    role: Role,
+    lease: Duration,
+    workers: usize,
+    hostname: String,
+    /// Changes when the node re-registers after losing its lease.
+    instance: Mutex<String>,
+    _locks: Vec<ProcessLock>,
+}
+
+/// How a node joins.
+pub struct JoinSettings<'a> {
+    pub data_dir: &'a std::path::Path,
+    pub database_url: &'a str,
+    pub node_id: Option<&'a str>,
+    pub role: Role,
+    pub lease: Duration,
+    pub workers: usize,
+}
+
+impl Node {
+    /// Register this process as a node. Refused, with the reason, when another live
+    /// process already is this node, or when a SQLite database already has a node.
+    pub async fn join(db: &Db, settings: &JoinSettings<'_>) -> anyhow::Result<Self> {
+        let id = node_id(settings.data_dir, settings.node_id)?;
+        let sqlite = !db::is_postgres(db);
+        anyhow::ensure!(
+            !sqlite || settings.role == Role::All,
+            "--role {} needs PostgreSQL (DATABASE_URL=postgres://…): a SQLite database \
+             serves one node, which does everything (automa serve)",
+            settings.role.as_str()
+        );
+        let mut locks = vec![ProcessLock::acquire(
+            identity::node_lock_path(settings.data_dir, &id),
+            &format!("node id {id:?}"),
+        )?];
+        if sqlite && let Some(path) = identity::sqlite_lock_path(settings.database_url) {
+            locks.push(ProcessLock::acquire(
+                path,
+                "the SQLite database (SQLite serves one node; use PostgreSQL for several)",
+            )?);
+        }
+        let hostname = hostname();
+        let now = db::nodes::db_now(db).await?;
+        if sqlite {
+            let others = db::nodes::others_alive(db, &id, now).await?;
+            if let Some(other) = others.first() {
+                // The lock says no process uses the file now: that node died, and this
+                // one is its successor (e.g. the data dir was copied to a new id).
+                tracing::warn!(node = %other.id, "a SQLite database's previous node is gone; taking over");
+            }
+        } else if let Some(old) = db::nodes::find(db, &id).await?
+            && old.is_live(now)
+            && old.hostname != hostname
+        {
+            anyhow::bail!(
+                "node id {id:?} is alive on host {:?} (last heartbeat {} ms ago): give each \
+                 node its own id (--node-id / AUTOMA_NODE_ID)",
+                old.hostname,
+                now - old.heartbeat_at
+            );
+        }
+        let instance = db::new_id();
+        let lease_ms = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
+        db::nodes::register(
+            db,
+            &db::nodes::NewNode {
+                id: &id,
+                instance: &instance,
+                role: settings.role.as_str(),
+                version: env!("CARGO_PKG_VERSION"),
+                hostname: &hostname,
+                lease_ms,
+                workers: i64::try_from(settings.workers).unwrap_or(0),
+            },
+        )
+        .await?;
+        tracing::info!(node = %id, role = settings.role.as_str(), lease_ms, "node registered");
+        Ok(Self(Arc::new(Inner {
+            db: db.clone(),
+            id,
+            role: settings.role,
+            lease: settings.lease,
+            workers: settings.workers,
+            hostname,
+            instance: Mutex::new(instance),
+            _locks: locks,
+        })))
+    }
+
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    pub fn role(&self) -> Role {
+        self.0.role
+    }
+
+    pub fn lease(&self) -> Duration {
+        self.0.lease
+    }
+
+    fn instance(&self) -> String {
+        self.0
+            .instance
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Register again as a new instance (after losing the lease).
+    async fn rejoin(&self) -> sqlx::Result<()> {
+        let instance = db::new_id();
+        db::nodes::register(
+            &self.0.db,
+            &db::nodes::NewNode {
+                id: &self.0.id,
+                instance: &instance,
+                role: self.0.role.as_str(),
+                version: env!("CARGO_PKG_VERSION"),
+                hostname: &self.0.hostname,
+                lease_ms: i64::try_from(self.0.lease.as_millis()).unwrap_or(i64::MAX),
+                workers: i64::try_from(self.0.workers).unwrap_or(0),
+            },
+        )
+        .await?;
+        *self.0.instance.lock().unwrap_or_else(|e| e.into_inner()) = instance;
+        Ok(())
+    }
+
+    /// A clean shutdown: others need not wait for the lease to lapse.
+    pub async fn leave(&self) {
+        if let Err(e) = db::nodes::leave(&self.0.db, &self.0.id, &self.instance()).await {
+            tracing::warn!(error = %e, "marking this node as left");
+        }
+    }
+}
