@@ -44,6 +44,7 @@ pub mod bindings {
         exports: { default: async },
         with: {
             "automa:host/net.connection": crate::net::Connection,
+            "automa:host/net.tls-session": crate::net::TlsSession,
         },
     });
 }

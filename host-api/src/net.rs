@@ -6,14 +6,23 @@
 //! HTTP, and only the checked addresses are dialled. Per-run caps bound the number of
 //! connections and the bytes moved; each connection has a longest lifetime. Refused
 //! and failed connects are audited at once, open connections when they close.
+//!
+//! A TLS session (`tls-session`) is TLS on bytes for the script's own event loop: it
+//! does no I/O, its ciphertext travels over the run's checked connections, so one
+//! can only be started while a connection is open, and sessions count against the
+//! connection cap.
 
 mod connection;
 mod tls;
+mod tls_session;
 
 pub use connection::Connection;
 pub use tls::TlsTrust;
+pub use tls_session::TlsSession;
 
-use crate::bindings::automa::host::net::{Host, HostConnection, TlsInfo, TlsOptions};
+use crate::bindings::automa::host::net::{
+    Host, HostConnection, HostTlsSession, TlsInfo, TlsOptions, TlsRead, TlsStatus,
+};
 use crate::bindings::automa::host::types::Error as WitError;
 use crate::ports::{ConnectionRecord, HostCallRecord};
 use crate::resolve::resolve_checked;
@@ -29,6 +38,10 @@ use wasmtime::component::{Resource, ResourceTable};
 pub(crate) struct NetState {
     table: ResourceTable,
     connections: u32,
+    /// Connections open now.
+    open: u32,
+    /// TLS sessions started.
+    sessions: u32,
     bytes: u64,
 }
 
@@ -52,11 +65,14 @@ impl Host for HostContext {
         let started = Instant::now();
         self.counters.total = self.counters.total.saturating_add(1);
         match self.open(&host, port, tls.as_ref(), timeout_ms).await {
-            Ok(connection) => self
-                .net
-                .table
-                .push(connection)
-                .map_err(|e| WitError::Failed(format!("cannot keep the connection: {e}"))),
+            Ok(connection) => {
+                let handle =
+                    self.net.table.push(connection).map_err(|e| {
+                        WitError::Failed(format!("cannot keep the connection: {e}"))
+                    })?;
+                self.net.open += 1;
+                Ok(handle)
+            }
             Err((error, address)) => {
                 // Never opened: audited here, as the connection's only record.
                 let call = HostCallRecord {
@@ -75,6 +91,30 @@ impl Host for HostContext {
                     bytes_received: 0,
                 };
                 self.audit.connection(call, &connection);
+                Err(error.into())
+            }
+        }
+    }
+
+    async fn new_tls_session(
+        &mut self,
+        server_name: String,
+        alpn: Vec<String>,
+    ) -> Result<Resource<TlsSession>, WitError> {
+        let started = Instant::now();
+        let result = self.start_session(&server_name, &alpn);
+        match result {
+            Ok(session) => {
+                self.counters.total = self.counters.total.saturating_add(1);
+                self.net
+                    .table
+                    .push(session)
+                    .map_err(|e| WitError::Failed(format!("cannot keep the TLS session: {e}")))
+            }
+            Err(error) => {
+                // Never started: audited here; a started one when it is dropped.
+                let result: Result<(), _> = Err(error.clone());
+                self.audit("net.tls-session", server_name, started, &result);
                 Err(error.into())
             }
         }
@@ -157,6 +197,34 @@ impl HostContext {
             lifetime: Duration::from_millis(policy.max_connection_ms),
             audit: self.audit.clone(),
         }))
+    }
+
+    /// A TLS session for `server_name`, when the run has a connection to carry it and
+    /// has not used up its connection cap.
+    fn start_session(
+        &mut self,
+        server_name: &str,
+        alpn: &[String],
+    ) -> Result<TlsSession, HostError> {
+        self.call_budget()?;
+        if self.net.open == 0 {
+            let (who, where_) = self.grantee();
+            return Err(HostError::Denied(format!(
+                "a TLS session for {server_name} needs an open network connection to carry \
+                 it, and this run has none: connect to an allowed host first (asyncio and \
+                 anyio do). Which hosts {who} may reach is set in {where_}"
+            )));
+        }
+        let cap = self.capabilities.net.max_connections_per_run;
+        if self.net.sessions >= cap {
+            return Err(HostError::LimitReached(format!(
+                "this run already started {cap} TLS sessions, the most allowed (the same \
+                 cap as for network connections)"
+            )));
+        }
+        let session = TlsSession::new(&self.tls, server_name, alpn, self.audit.clone())?;
+        self.net.sessions += 1;
+        Ok(session)
     }
 
     fn net_denied(&self, host: &str, port: u16) -> HostError {
@@ -302,6 +370,55 @@ impl HostConnection for HostContext {
     async fn drop(&mut self, this: Resource<Connection>) -> wasmtime::Result<()> {
         // Dropping the connection closes it and writes its audit record.
         self.net.table.delete(this)?;
+        self.net.open = self.net.open.saturating_sub(1);
+        Ok(())
+    }
+}
+
+impl HostTlsSession for HostContext {
+    async fn receive(
+        &mut self,
+        this: Resource<TlsSession>,
+        data: Vec<u8>,
+    ) -> Result<(u32, TlsStatus), WitError> {
+        Ok(self.session(&this)?.receive(&data)?)
+    }
+
+    async fn receive_eof(&mut self, this: Resource<TlsSession>) -> Result<TlsStatus, WitError> {
+        Ok(self.session(&this)?.receive_eof()?)
+    }
+
+    async fn status(&mut self, this: Resource<TlsSession>) -> Result<TlsStatus, WitError> {
+        Ok(self.session(&this)?.status()?)
+    }
+
+    async fn transmit(&mut self, this: Resource<TlsSession>, max: u32) -> Vec<u8> {
+        self.session(&this)
+            .map(|s| s.transmit(max))
+            .unwrap_or_default()
+    }
+
+    async fn read(&mut self, this: Resource<TlsSession>, max: u32) -> Result<TlsRead, WitError> {
+        Ok(self.session(&this)?.read(max)?)
+    }
+
+    async fn write(&mut self, this: Resource<TlsSession>, data: Vec<u8>) -> Result<u32, WitError> {
+        Ok(self.session(&this)?.write(&data)?)
+    }
+
+    async fn close(&mut self, this: Resource<TlsSession>) {
+        if let Ok(session) = self.session(&this) {
+            session.close();
+        }
+    }
+
+    async fn info(&mut self, this: Resource<TlsSession>) -> Option<TlsInfo> {
+        self.session(&this).ok().and_then(|s| s.info())
+    }
+
+    async fn drop(&mut self, this: Resource<TlsSession>) -> wasmtime::Result<()> {
+        // Dropping the session writes its audit record.
+        self.net.table.delete(this)?;
         Ok(())
     }
 }
@@ -312,6 +429,13 @@ impl HostContext {
             .table
             .get_mut(this)
             .map_err(|e| HostError::Failed(format!("no such connection: {e}")))
+    }
+
+    fn session(&mut self, this: &Resource<TlsSession>) -> Result<&mut TlsSession, HostError> {
+        self.net
+            .table
+            .get_mut(this)
+            .map_err(|e| HostError::Failed(format!("no such TLS session: {e}")))
     }
 
     /// Network bytes this run may still move.

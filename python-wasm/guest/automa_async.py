@@ -4,19 +4,20 @@ The standard loop wakes itself through a socket pair and waits on file descripto
 a WASI script has neither. This loop is asyncio's own selector loop over the
 sandbox's sockets (`automa_select.SandboxSelector`, readiness asked of the host), with
 no self-pipe: tasks, timers, `asyncio.sleep`, `open_connection`, `create_connection`
-(with `ssl=`, done by the host) and `start_tls` work. There are no threads, so
-`run_in_executor` and `to_thread` run the function when it is submitted.
+and `start_tls` work. TLS (`ssl=`, `start_tls`) is asyncio's own `sslproto` over
+`ssl.MemoryBIO`/`SSLObject`, whose engine is the host's TLS session. There are no
+threads, so `run_in_executor` and `to_thread` run the function when it is submitted.
 """
 
 import asyncio
 import asyncio.base_events
 import asyncio.events
 import asyncio.selector_events
-import ssl
+import asyncio.sslproto
+import ssl  # the sandbox's (automa_ssl.install() runs first)
 import time
 
 import automa_select
-import automa_ssl
 
 
 class _LoopSelector(automa_select.SandboxSelector):
@@ -52,38 +53,13 @@ class SandboxEventLoop(asyncio.selector_events.BaseSelectorEventLoop):
         if executor is not None:
             executor.shutdown(wait=False)
 
-    def _make_ssl_transport(
-        self,
-        rawsock,
-        protocol,
-        sslcontext,
-        waiter=None,
-        *,
-        server_side=False,
-        server_hostname=None,
-        extra=None,
-        server=None,
-        **timeouts,
-    ):
-        # The host does TLS: hand the handshake to it, then carry plaintext over a
-        # plain transport.
-        if server_side:
-            raise ssl.SSLError(1, "server-side TLS does not exist in the sandbox")
-        context = sslcontext if isinstance(sslcontext, ssl.SSLContext) else ssl.create_default_context()
-        tls = context.wrap_socket(rawsock, server_hostname=server_hostname)
-        return self._make_socket_transport(tls, protocol, waiter, extra=extra, server=server)
-
-    async def start_tls(self, transport, protocol, sslcontext, *, server_side=False,
-                        server_hostname=None, **timeouts):
-        if server_side:
-            raise ssl.SSLError(1, "server-side TLS does not exist in the sandbox")
-        sock = transport._sock
-        automa_ssl.upgrade(sock, sslcontext, server_hostname)
-        transport.set_protocol(protocol)
-        return transport
-
 
 def install():
+    # asyncio's TLS modules keep the `ssl` they imported; make sure it is the
+    # sandbox's (with MemoryBIO and SSLObject), whatever was imported first.
+    for module in (asyncio.base_events, asyncio.selector_events, asyncio.sslproto):
+        module.ssl = ssl
+    asyncio.sslproto.SSLAgainErrors = (ssl.SSLWantReadError, ssl.SSLSyscallError)
     asyncio.events.new_event_loop = SandboxEventLoop
     asyncio.new_event_loop = SandboxEventLoop
     for name in ("DefaultEventLoopPolicy", "_DefaultEventLoopPolicy"):

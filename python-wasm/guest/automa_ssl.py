@@ -1,10 +1,16 @@
 """The `ssl` module of the sandbox: TLS that the host performs.
 
-The interpreter has no OpenSSL. A script's TLS connection is made by the host with
-rustls, verifying the server's certificate against the web's root CAs and the extra
-CAs an admin configured, for the name the script asked for (SNI). The API is the
-standard module's, so `ssl.create_default_context()`, `wrap_socket(...,
-server_hostname=...)`, `SSLContext`, `SSLError` and friends work as clients use them.
+The interpreter has no OpenSSL. A script's TLS is done by the host with rustls,
+verifying the server's certificate against the web's root CAs and the extra CAs an
+admin configured, for the name the script asked for (SNI). The API is the standard
+module's, in its two forms:
+
+- on a socket: `ssl.create_default_context().wrap_socket(sock, server_hostname=...)`
+  has the host's connection itself speak TLS (`http.client`, `requests`, `smtplib`);
+- on memory buffers: `SSLContext.wrap_bio(MemoryBIO(), MemoryBIO(), server_hostname=...)`
+  gives an `SSLObject` whose ciphertext the script carries itself, as asyncio's
+  `sslproto` and anyio's `TLSStream` (so `httpx.AsyncClient`) do. Its TLS engine is a
+  host `tls-session`: the same trust and verification, bounded buffers.
 
 What differs, on purpose: certificate verification cannot be turned off and the
 trusted roots cannot be changed from a script (`check_hostname = False`,
@@ -193,6 +199,20 @@ def PEM_cert_to_DER_cert(pem_cert_string):
     return _base64.decodebytes(text[len(_PEM_HEADER) : -len(_PEM_FOOTER)].encode("ascii"))
 
 
+def _verify_code(message):
+    """OpenSSL's verification code and text for the host's certificate failure."""
+    lowered = message.lower()
+    if "not valid for name" in lowered:
+        return 62, f"Hostname mismatch, certificate is not valid: {message}"
+    if "unknownissuer" in lowered or "unknown issuer" in lowered:
+        return 20, "unable to get local issuer certificate"
+    if "expired" in lowered:
+        return 10, "certificate has expired"
+    if "not valid yet" in lowered:
+        return 9, "certificate is not yet valid"
+    return 0, message
+
+
 def _tls_error(error, server_name):
     message = error.value
     lowered = message.lower()
@@ -206,7 +226,7 @@ def _tls_error(error, server_name):
             f"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {message} "
             "(the sandbox always verifies; an admin can add a CA to the server's trusted roots)",
         )
-        exc.verify_message = message
+        exc.verify_code, exc.verify_message = _verify_code(message)
         exc.reason = "CERTIFICATE_VERIFY_FAILED"
         return exc
     return SSLError(1, f"TLS with {server_name} failed: {message}")
@@ -302,8 +322,31 @@ class SSLContext:
             wrapped.do_handshake()
         return wrapped
 
-    def wrap_bio(self, *args, **kwargs):
-        raise SSLError(1, "memory-BIO TLS does not exist in the sandbox; use wrap_socket")
+    def wrap_bio(self, incoming, outgoing, server_side=False, server_hostname=None, session=None):
+        return self.sslobject_class._create(
+            incoming,
+            outgoing,
+            server_side=server_side,
+            server_hostname=server_hostname,
+            session=session,
+            context=self,
+        )
+
+    def _encode_hostname(self, hostname):
+        """The server name as CPython keeps it: IDNA (ASCII) text; None stays None."""
+        if hostname is None:
+            return None
+        if isinstance(hostname, str):
+            name = hostname.encode("idna").decode("ascii")
+        elif isinstance(hostname, (bytes, bytearray)):
+            name = bytes(hostname).decode("ascii")
+        else:
+            raise TypeError(f"server_hostname must be str or bytes, not {type(hostname).__name__}")
+        if not name or name.startswith("."):
+            raise ValueError("server_hostname cannot be an empty string or start with a leading dot.")
+        if "\0" in name:
+            raise ValueError("server_hostname must not contain null characters")
+        return name
 
 
 class SSLSocket(_socket.socket):
@@ -412,23 +455,6 @@ class SSLSocket(_socket.socket):
 SSLContext.sslsocket_class = SSLSocket
 
 
-def upgrade(sock, context, server_hostname):
-    """Turn the connected sandbox socket `sock` itself into a TLS socket (asyncio's
-    `start_tls`, where the transport keeps its socket object)."""
-    if not isinstance(sock, _socket.socket):
-        raise TypeError(f"cannot start TLS on {type(sock).__name__}")
-    if isinstance(sock, SSLSocket):
-        raise ValueError("the connection already uses TLS")
-    context = context if isinstance(context, SSLContext) else create_default_context()
-    sock.__class__ = SSLSocket
-    sock.context = context
-    sock.server_hostname = server_hostname
-    sock.server_side = False
-    sock._info = None
-    sock.do_handshake()
-    return sock
-
-
 def create_default_context(purpose=Purpose.SERVER_AUTH, *, cafile=None, capath=None, cadata=None):
     if purpose != Purpose.SERVER_AUTH:
         raise SSLError(1, "server-side TLS does not exist in the sandbox")
@@ -477,14 +503,387 @@ def RAND_add(data, entropy):
     return None
 
 
+# -- TLS on memory buffers: MemoryBIO, SSLObject (asyncio's and anyio's TLS) ---------
+
+# The most bytes handed to or taken from the host's TLS session in one call (the
+# host's own bound).
+_CHUNK = 256 * 1024
+# Plaintext encrypted per call: one call's ciphertext stays within the session's
+# 64 KiB bound of waiting records.
+_WRITE_CHUNK = 32 * 1024
+
+
 class MemoryBIO:
+    """A buffer of bytes between an `SSLObject` and the script's own transport: the
+    ciphertext that came from the peer (incoming) or is to be sent to it (outgoing)."""
+
     def __init__(self):
-        raise SSLError(1, "memory-BIO TLS does not exist in the sandbox; use wrap_socket")
+        self._buf = bytearray()
+        self._eof = False
+
+    @property
+    def pending(self):
+        """The number of bytes in the buffer."""
+        return len(self._buf)
+
+    @property
+    def eof(self):
+        """Whether the end of stream was written and every byte has been read."""
+        return self._eof and not self._buf
+
+    def read(self, size=-1):
+        size = len(self._buf) if size is None or size < 0 else min(size, len(self._buf))
+        data = bytes(self._buf[:size])
+        del self._buf[:size]
+        return data
+
+    def write(self, b):
+        if self._eof:
+            raise SSLError(1, "cannot write() after write_eof()")
+        with memoryview(b) as view:
+            if not view.contiguous:
+                raise BufferError("memoryview: underlying buffer is not C-contiguous")
+            self._buf += view.cast("B")
+            return view.nbytes
+
+    def write_eof(self):
+        self._eof = True
+
+    def __repr__(self):
+        return f"<ssl.MemoryBIO pending={len(self._buf)} eof={self._eof}>"
+
+
+class _SSLRefusedError(SSLError, PermissionError):
+    """The sandbox refused a TLS session (no open connection to carry it, or the
+    run's cap). An `SSLError`, so TLS layers report it as a failed handshake, and a
+    `PermissionError`, as every refusal of the sandbox is."""
+
+
+def _eof_error(during):
+    return SSLEOFError(
+        8,
+        "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol "
+        f"(the peer closed the connection without a TLS close_notify {during})",
+    )
+
+
+def _want_read():
+    return SSLWantReadError(2, "The operation did not complete (read)")
+
+
+def _session_error(error, server_name):
+    """The exception for a host error from a TLS session for `server_name`."""
+    message = error.value
+    if isinstance(error, (_types.Error_Denied, _types.Error_LimitReached)):
+        code = _errno.EACCES if isinstance(error, _types.Error_Denied) else _errno.EDQUOT
+        exc = _SSLRefusedError(code, message)
+        exc.reason = "SANDBOX_REFUSED"
+        return exc
+    if isinstance(error, _types.Error_Failed) and message.startswith("certificate verify failed"):
+        return _tls_error(error, server_name)
+    exc = SSLError(1, message)
+    return exc
+
+
+_SECRET_BITS = (("AES_128", 128), ("AES_256", 256), ("CHACHA20", 256))
+
+
+def _cipher(info):
+    if info is None:
+        return None
+    bits = next((n for key, n in _SECRET_BITS if key in info.cipher), None)
+    return (info.cipher, info.version, bits)
 
 
 class SSLObject:
+    """TLS over two `MemoryBIO`s, as the standard module's: `do_handshake`, `read`,
+    `write` and `unwrap` take ciphertext from `incoming`, put ciphertext for the peer
+    into `outgoing`, and raise `SSLWantReadError` when they need more from the peer.
+    The TLS engine is the host's (`tls-session`): the certificate is verified on the
+    host for `server_hostname`, always."""
+
     def __init__(self, *args, **kwargs):
-        raise SSLError(1, "memory-BIO TLS does not exist in the sandbox; use wrap_socket")
+        raise TypeError(
+            f"{self.__class__.__name__} does not have a public constructor. "
+            "Instances are returned by SSLContext.wrap_bio()."
+        )
+
+    @classmethod
+    def _create(cls, incoming, outgoing, server_side=False, server_hostname=None,
+                session=None, context=None):
+        if not isinstance(incoming, MemoryBIO) or not isinstance(outgoing, MemoryBIO):
+            raise TypeError("wrap_bio() needs two ssl.MemoryBIO objects")
+        if server_side:
+            raise SSLError(1, "server-side TLS does not exist in the sandbox")
+        context = context if context is not None else create_default_context()
+        name = context._encode_hostname(server_hostname)
+        if name is None:
+            if context.check_hostname:
+                raise ValueError("check_hostname requires server_hostname")
+            raise SSLError(
+                1,
+                "the sandbox verifies every TLS server's certificate against a name: "
+                "give server_hostname",
+            )
+        self = cls.__new__(cls)
+        self._incoming = incoming
+        self._outgoing = outgoing
+        self._context = context
+        self._server_hostname = name
+        self._info = None
+        self._failure = None
+        self._eof_given = False
+        self._close_sent = False
+        self._unwrapped = False
+        self._tls = None
+        try:
+            self._tls = _net.new_tls_session(name, list(context._alpn))
+        except Err as err:
+            error = err.value
+            if isinstance(error, _types.Error_InvalidInput):
+                raise ValueError(error.value) from None
+            raise _session_error(error, name) from None
+        return self
+
+    # -- the engine ------------------------------------------------------------------
+
+    def _call(self, fn, *args):
+        """A call into the host session; a TLS failure ends the session for good."""
+        if self._failure is not None:
+            raise self._failure
+        if self._tls is None:
+            raise SSLError(1, "the TLS session is closed")
+        try:
+            return fn(*args)
+        except Err as err:
+            exc = _session_error(err.value, self._server_hostname)
+            self._drain()  # the alert for the peer, when there is one
+            self._failure = exc
+            self._release()
+            raise exc from None
+
+    def _release(self):
+        tls, self._tls = self._tls, None
+        if tls is not None:
+            tls.__exit__(None, None, None)
+
+    def _feed(self):
+        """Give the session the ciphertext waiting in the incoming BIO (and its end of
+        stream); the session's state after it."""
+        bio = self._incoming
+        status = None
+        while bio._buf:
+            chunk = bytes(bio._buf[:_CHUNK])
+            taken, status = self._call(self._tls.receive, chunk)
+            del bio._buf[:taken]
+            if taken < len(chunk):
+                break  # the session's buffers are full until its plaintext is read
+        if bio._eof and not bio._buf and not self._eof_given:
+            self._eof_given = True
+            status = self._call(self._tls.receive_eof)
+        if status is None:
+            status = self._call(self._tls.status)
+        if status.outgoing:
+            self._drain()
+        return status
+
+    def _drain(self):
+        """Move the ciphertext waiting in the session into the outgoing BIO."""
+        tls = self._tls
+        while tls is not None:
+            data = tls.transmit(_CHUNK)
+            self._outgoing._buf += data
+            if len(data) < _CHUNK:
+                break
+
+    def __del__(self):
+        try:
+            self._release()
+        except Exception:
+            pass
+
+    # -- the standard methods --------------------------------------------------------
+
+    @property
+    def context(self):
+        return self._context
+
+    @context.setter
+    def context(self, ctx):
+        if not isinstance(ctx, SSLContext):
+            raise TypeError("The value must be a SSLContext")
+        self._context = ctx
+
+    @property
+    def session(self):
+        return None
+
+    @session.setter
+    def session(self, value):
+        if value is not None:
+            raise ValueError("TLS session resumption is not available in the sandbox")
+
+    @property
+    def session_reused(self):
+        return False
+
+    @property
+    def server_side(self):
+        return False
+
+    @property
+    def server_hostname(self):
+        return self._server_hostname
+
+    def do_handshake(self):
+        if self._info is not None:
+            return
+        status = self._feed()
+        if status.handshaking:
+            if status.eof or status.peer_closed:
+                self._failure = _eof_error("during the handshake")
+                self._release()
+                raise self._failure
+            raise _want_read()
+        self._info = self._tls.info()
+
+    def read(self, len=1024, buffer=None):
+        if buffer is not None:
+            view = memoryview(buffer).cast("B")
+            size = view.nbytes if len <= 0 or len > view.nbytes else len
+        else:
+            if len < 0:
+                raise ValueError("size should not be negative")
+            view, size = None, len
+        self._check_open()
+        if self._info is None:
+            self.do_handshake()
+        if size == 0:
+            return 0 if view is not None else b""
+        status = self._feed()
+        if not (status.plaintext or status.peer_closed or status.eof):
+            raise _want_read()
+        result = self._call(self._tls.read, min(size, _CHUNK))
+        if isinstance(result, _net.TlsRead_Data):
+            data = result.value
+        elif isinstance(result, _net.TlsRead_WantMore):
+            raise _want_read()
+        elif isinstance(result, _net.TlsRead_Closed):
+            data = b""
+        elif self._context.options & OP_IGNORE_UNEXPECTED_EOF:
+            data = b""
+        else:
+            raise _eof_error("while reading")
+        if view is None:
+            return data
+        view[: builtins_len(data)] = data
+        return builtins_len(data)
+
+    def write(self, data):
+        with memoryview(data) as view:
+            view = view.cast("B")
+            self._check_open()
+            if self._close_sent:
+                raise SSLError(1, "[SSL: PROTOCOL_IS_SHUTDOWN] protocol is shutdown")
+            if self._info is None:
+                self.do_handshake()
+            total = 0
+            while total < view.nbytes:
+                taken = self._call(self._tls.write, bytes(view[total : total + _WRITE_CHUNK]))
+                moved = self._outgoing.pending
+                self._drain()
+                if not taken and self._outgoing.pending == moved:
+                    raise SSLWantWriteError(3, "The operation did not complete (write)")
+                total += taken
+            return total
+
+    def pending(self):
+        if self._info is None or self._tls is None or self._failure is not None:
+            return 0
+        return self._call(self._tls.status).plaintext
+
+    def unwrap(self):
+        self._check_open()
+        if self._info is None:
+            raise SSLError(1, "[SSL: SHUTDOWN_WHILE_IN_INIT] shutdown while in init")
+        if self._unwrapped:
+            return None
+        if not self._close_sent:
+            self._close_sent = True
+            self._tls.close()
+            self._drain()
+        while True:
+            status = self._feed()
+            if not status.plaintext:
+                break
+            # Data the peer sent before its close_notify is dropped, as OpenSSL does.
+            self._call(self._tls.read, _CHUNK)
+        if status.peer_closed or (
+            status.eof and self._context.options & OP_IGNORE_UNEXPECTED_EOF
+        ):
+            self._unwrapped = True
+            self._release()
+            return None
+        if status.eof:
+            self._failure = _eof_error("during the closing handshake")
+            self._release()
+            raise self._failure
+        raise _want_read()
+
+    def _check_open(self):
+        if self._failure is not None:
+            raise self._failure
+        if self._unwrapped:
+            raise SSLError(1, "[SSL: PROTOCOL_IS_SHUTDOWN] protocol is shutdown")
+
+    def getpeercert(self, binary_form=False):
+        if self._info is None:
+            raise ValueError("handshake not done yet")
+        der = self._info.peer_certificate
+        if binary_form:
+            return der
+        return _certificate_dict(der) if der else {}
+
+    def get_verified_chain(self):
+        # The host keeps the peer's leaf certificate only.
+        der = self._info.peer_certificate if self._info else None
+        return [der] if der else []
+
+    get_unverified_chain = get_verified_chain
+
+    def selected_alpn_protocol(self):
+        return self._info.alpn if self._info else None
+
+    def selected_npn_protocol(self):
+        return None
+
+    def cipher(self):
+        return _cipher(self._info)
+
+    def shared_ciphers(self):
+        return None
+
+    def compression(self):
+        return None
+
+    def version(self):
+        return self._info.version if self._info else None
+
+    def get_channel_binding(self, cb_type="tls-unique"):
+        if cb_type != "tls-unique":
+            raise ValueError(f"{cb_type} channel binding type not implemented")
+        return None
+
+    def verify_client_post_handshake(self):
+        raise SSLError(1, "post-handshake authentication is not supported")
+
+    def __repr__(self):
+        state = "handshaking" if self._info is None else self._info.version
+        return f"<ssl.SSLObject {self._server_hostname} {state}>"
+
+
+builtins_len = len
+SSLContext.sslobject_class = SSLObject
 
 
 class SSLSession:

@@ -1,7 +1,8 @@
 //! Python's own network clients in the sandbox (`socket`, `ssl`, `http.client`,
-//! `urllib.request`, `select`) over `automa:host/net`, against real peers on
-//! 127.0.0.1: a plain HTTP/1.1 server and one behind rustls with a certificate from a
-//! CA the test makes and hands to the host as an extra trusted root.
+//! `urllib.request`, `select`, asyncio's TLS over `ssl.MemoryBIO`) over
+//! `automa:host/net`, against real peers on 127.0.0.1: a plain HTTP/1.1 server and
+//! one behind rustls with a certificate from a CA the test makes and hands to the host
+//! as an extra trusted root.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -51,6 +52,11 @@ async fn http_server(pad: usize) -> SocketAddr {
 
 /// An HTTPS server for `localhost`, and the PEM of the CA that signed it.
 async fn https_server() -> (SocketAddr, String) {
+    https_server_padded(0).await
+}
+
+/// An HTTPS server for `localhost` whose answers carry `pad` extra bytes.
+async fn https_server_padded(pad: usize) -> (SocketAddr, String) {
     let (acceptor, ca_pem) = common::tls::localhost_acceptor();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -59,7 +65,7 @@ async fn https_server() -> (SocketAddr, String) {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 if let Ok(tls) = acceptor.accept(stream).await {
-                    serve_http(tls, 0).await;
+                    serve_http(tls, pad).await;
                 }
             });
         }
@@ -270,4 +276,263 @@ asyncio.run(main())
         outcome.stdout,
         "['you asked for /plain', 'you asked for /tls', 'slept']\n"
     );
+}
+
+/// A server that answers every connection with bytes that are not TLS, then closes.
+async fn garbage_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut junk = b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec();
+                junk.extend((0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+                let _ = stream.write_all(&junk).await;
+            });
+        }
+    });
+    addr
+}
+
+fn tls_sessions(recorder: &common::Recorder) -> Vec<(String, &'static str, String)> {
+    recorder
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| c.operation == "net.tls-session")
+        .map(|c| {
+            (
+                c.target.clone(),
+                c.outcome,
+                c.detail.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// asyncio's TLS is its own `sslproto` over `ssl.MemoryBIO` and `SSLObject`, whose
+/// engine is the host's TLS session: the certificate verified with the extra CA, a
+/// 300 kB answer through the session's bounded buffers, and each session audited.
+#[tokio::test]
+async fn asyncio_tls_runs_over_memory_bios_with_the_host_engine() {
+    let (secure, ca_pem) = https_server_padded(300_000).await;
+    let port = secure.port();
+    let script = format!(
+        r#"
+import asyncio, ssl
+
+async def get(path):
+    ctx = ssl.create_default_context()
+    reader, writer = await asyncio.open_connection("localhost", {port}, ssl=ctx)
+    obj = writer.get_extra_info("ssl_object")
+    writer.write(f"GET {{path}} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0].split(b":")[1])
+    body = await reader.readexactly(length)
+    writer.close()
+    await writer.wait_closed()
+    return obj, body
+
+async def main():
+    (obj, body), (_, other) = await asyncio.gather(get("/one"), get("/two"))
+    print(type(obj).__name__, isinstance(obj, ssl.SSLObject), obj.server_hostname)
+    print(obj.version(), obj.cipher()[1], obj.cipher()[2] in (128, 256), obj.getpeercert()["subjectAltName"])
+    print(len(body), body[:18].decode(), other[:18].decode())
+
+asyncio.run(main())
+
+# The standard API by hand: a handshake needs the peer's bytes first.
+incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+import socket
+with socket.create_connection(("localhost", {port}), timeout=5) as sock:
+    obj = ssl.create_default_context().wrap_bio(incoming, outgoing, server_hostname="localhost")
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        print("want read, hello of", outgoing.pending > 100)
+    while True:
+        sock.sendall(outgoing.read())
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            incoming.write(sock.recv(65536))
+    obj.write(b"GET /manual HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    sock.sendall(outgoing.read())
+    data = b""
+    while b"/manual" not in data:
+        try:
+            data += obj.read(65536)
+        except ssl.SSLWantReadError:
+            incoming.write(sock.recv(65536))
+    print(data.split(b"\r\n")[0].decode(), obj.pending() >= 0)
+    try:
+        obj.unwrap()
+    except ssl.SSLWantReadError:
+        sock.sendall(outgoing.read())
+        print("close_notify sent")
+    del obj  # the session ends (and is audited) with its SSLObject
+"#
+    );
+    let (outcome, recorder) = run_with(
+        &script,
+        allowing(&[format!("localhost:{port}")]),
+        Some(&ca_pem),
+    )
+    .await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "SSLObject True localhost\n\
+         TLSv1.3 TLSv1.3 True (('DNS', 'localhost'),)\n\
+         300018 you asked for /one you asked for /two\n\
+         want read, hello of True\n\
+         HTTP/1.1 200 OK True\n\
+         close_notify sent\n"
+    );
+    let sessions = tls_sessions(&recorder);
+    assert_eq!(sessions.len(), 3, "{sessions:?}");
+    for (target, outcome, detail) in &sessions {
+        assert_eq!((target.as_str(), *outcome), ("localhost", "ok"), "{detail}");
+        assert!(detail.contains("TLSv1.3"), "{detail}");
+    }
+}
+
+/// The memory-BIO path keeps the host's rules: a certificate for another name or from
+/// an untrusted CA is refused, a destination without a rule is never reached, and a
+/// TLS session needs an open connection.
+#[tokio::test]
+async fn memory_bio_tls_refuses_wrong_names_untrusted_certs_and_denied_destinations() {
+    let (secure, ca_pem) = https_server().await;
+    let port = secure.port();
+    let unlisted = https_server().await.0.port();
+    let script = format!(
+        r#"
+import asyncio, ssl
+
+async def attempt(port, **kw):
+    try:
+        reader, writer = await asyncio.open_connection("localhost", port, ssl=ssl.create_default_context(), **kw)
+        writer.close()
+        await writer.wait_closed()
+        return "connected"
+    except ssl.SSLCertVerificationError as e:
+        return f"cert refused ({{e.verify_code}}): {{e.reason}}"
+    except PermissionError as e:
+        return f"denied: {{type(e).__name__}} {{e}}"
+
+async def main():
+    print(await attempt({port}, server_hostname="wrong.example"))
+    print(await attempt({port}))
+    print(await attempt({unlisted}))
+
+asyncio.run(main())
+import gc
+gc.collect()  # every connection is closed: none is left to carry a session
+try:
+    ssl.create_default_context().wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="localhost")
+except ssl.SSLError as e:
+    print("no connection:", isinstance(e, PermissionError), "open network connection" in str(e))
+try:
+    ssl.create_default_context().wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO())
+except ValueError as e:
+    print(e)
+"#
+    );
+    let caps = allowing(&[format!("localhost:{port}")]);
+    let (outcome, _) = run_with(&script, caps.clone(), Some(&ca_pem)).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    let lines: Vec<&str> = outcome.stdout.lines().collect();
+    assert_eq!(
+        lines[0], "cert refused (62): CERTIFICATE_VERIFY_FAILED",
+        "{}",
+        outcome.stdout
+    );
+    assert_eq!(lines[1], "connected", "{}", outcome.stdout);
+    assert!(
+        lines[2].starts_with("denied: PermissionError")
+            && lines[2].contains(&format!("localhost:{unlisted}")),
+        "{}",
+        outcome.stdout
+    );
+    assert_eq!(lines[3], "no connection: True True", "{}", outcome.stdout);
+    assert_eq!(lines[4], "check_hostname requires server_hostname");
+
+    // Without the extra CA the server's certificate has no trusted issuer.
+    let (outcome, recorder) = run_with(&script, caps, None).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    let lines: Vec<&str> = outcome.stdout.lines().collect();
+    assert_eq!(
+        lines[1], "cert refused (20): CERTIFICATE_VERIFY_FAILED",
+        "{}",
+        outcome.stdout
+    );
+    let sessions = tls_sessions(&recorder);
+    assert!(
+        sessions
+            .iter()
+            .any(|(_, outcome, detail)| *outcome == "failed" && detail.contains("certificate")),
+        "{sessions:?}"
+    );
+    assert!(
+        sessions.iter().any(|(_, outcome, _)| *outcome == "denied"),
+        "the refused session is audited: {sessions:?}"
+    );
+}
+
+/// A peer (or a script) handing the TLS engine bytes that are not TLS gets an
+/// `ssl.SSLError` at once, whatever their size; the host stays bounded.
+#[tokio::test]
+async fn garbage_handshake_bytes_raise_ssl_error() {
+    let garbage = garbage_server().await;
+    let port = garbage.port();
+    let script = format!(
+        r#"
+import asyncio, socket, ssl
+
+async def main():
+    try:
+        await asyncio.open_connection("127.0.0.1", {port}, ssl=ssl.create_default_context(), server_hostname="localhost")
+    except ssl.SSLError as e:
+        print("asyncio:", type(e).__name__, "corrupt" in str(e) or "invalid" in str(e).lower())
+
+asyncio.run(main())
+
+held = socket.create_connection(("127.0.0.1", {port}), timeout=5)
+for junk in (b"\x16\x03\x03\xff\xff" + b"x" * 70000, bytes(range(256)) * 32768, b"\x17" * 1000):
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ssl.create_default_context().wrap_bio(incoming, outgoing, server_hostname="localhost")
+    incoming.write(junk)
+    try:
+        obj.do_handshake()
+        print("handshake?!")
+    except ssl.SSLError as e:
+        print(len(junk), type(e).__name__, e.strerror.split(":")[0])
+        try:
+            obj.read(10)
+        except ssl.SSLError as again:
+            print("again", again is e)
+"#
+    );
+    let (outcome, recorder) =
+        run_with(&script, allowing(&[format!("127.0.0.1:{port}")]), None).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "asyncio: SSLError True\n\
+         70005 SSLError TLS handshake with localhost failed\n\
+         again True\n\
+         8388608 SSLError TLS handshake with localhost failed\n\
+         again True\n\
+         1000 SSLError TLS handshake with localhost failed\n\
+         again True\n",
+        "{outcome:?}"
+    );
+    let failed = tls_sessions(&recorder)
+        .iter()
+        .filter(|(_, outcome, _)| *outcome == "failed")
+        .count();
+    assert_eq!(failed, 4);
 }

@@ -6,7 +6,7 @@ use crate::HostError;
 use crate::bindings::automa::host::net::{TlsInfo, TlsOptions};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ProtocolVersion, RootCertStore};
+use rustls::{ClientConfig, ClientConnection, ProtocolVersion, RootCertStore};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -69,7 +69,7 @@ impl TlsTrust {
         self.extra
     }
 
-    fn client_config(&self, alpn: &[String]) -> Result<Arc<ClientConfig>, HostError> {
+    pub(super) fn client_config(&self, alpn: &[String]) -> Result<Arc<ClientConfig>, HostError> {
         if alpn.len() > 16 {
             return Err(HostError::InvalidInput(format!(
                 "{} ALPN protocols offered; at most 16 are allowed",
@@ -115,6 +115,18 @@ fn add_pem(store: &mut RootCertStore, pem: &[u8], source: &str) -> Result<usize,
     Ok(added)
 }
 
+/// The server name a certificate must match (and SNI), from a host name or an IP
+/// address (brackets around IPv6 allowed); the text as used, and the name.
+pub(super) fn server_name(text: &str) -> Result<(String, ServerName<'static>), HostError> {
+    let bare = text.trim_start_matches('[').trim_end_matches(']');
+    let name = ServerName::try_from(bare.to_owned()).map_err(|_| {
+        HostError::InvalidInput(format!(
+            "invalid TLS server name {bare:?}: use a host name or an IP address"
+        ))
+    })?;
+    Ok((bare.to_owned(), name))
+}
+
 /// Run a client handshake over `tcp` within `timeout`. `host` is the name the script
 /// connected to, used when the options name no server; `target` is `host:port` for
 /// messages.
@@ -126,17 +138,7 @@ pub(crate) async fn handshake(
     target: &str,
     timeout: Duration,
 ) -> Result<(TlsStream<TcpStream>, TlsInfo), HostError> {
-    let name_text = options
-        .server_name
-        .as_deref()
-        .unwrap_or(host)
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let name = ServerName::try_from(name_text.to_owned()).map_err(|_| {
-        HostError::InvalidInput(format!(
-            "invalid TLS server name {name_text:?}: use a host name or an IP address"
-        ))
-    })?;
+    let (name_text, name) = server_name(options.server_name.as_deref().unwrap_or(host))?;
     let connector = TlsConnector::from(trust.client_config(&options.alpn)?);
     let stream = tokio::time::timeout(timeout, connector.connect(name, tcp))
         .await
@@ -146,28 +148,36 @@ pub(crate) async fn handshake(
                 timeout.as_millis()
             ))
         })?
-        .map_err(|e| handshake_error(&e, target, name_text))?;
-    let info = info(&stream);
+        .map_err(|e| handshake_error(&e, target, &name_text))?;
+    let info = info(stream.get_ref().1);
     Ok((stream, info))
 }
 
 /// Certificate problems start with "certificate verify failed", as OpenSSL says, so
 /// the guest's `ssl` module can raise `SSLCertVerificationError` for them.
 fn handshake_error(error: &std::io::Error, target: &str, name: &str) -> HostError {
-    let tls = error
+    match error
         .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-    match tls {
-        Some(e @ rustls::Error::InvalidCertificate(_)) => HostError::Failed(format!(
-            "certificate verify failed: {e} (connecting to {target} as {name:?})"
-        )),
-        Some(e) => HostError::Failed(format!("TLS handshake with {target} failed: {e}")),
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(e) => tls_error(e, target, name),
         None => HostError::Failed(format!("TLS handshake with {target} failed: {error}")),
     }
 }
 
-fn info(stream: &TlsStream<TcpStream>) -> TlsInfo {
-    let session = stream.get_ref().1;
+/// A TLS failure with `target` (`host:port`, or the server name of a session) that
+/// was reached as `name`.
+fn tls_error(error: &rustls::Error, target: &str, name: &str) -> HostError {
+    match error {
+        e @ rustls::Error::InvalidCertificate(_) => HostError::Failed(format!(
+            "certificate verify failed: {e} (connecting to {target} as {name:?})"
+        )),
+        e => HostError::Failed(format!("TLS handshake with {target} failed: {e}")),
+    }
+}
+
+/// What the handshake of `session` agreed on.
+pub(super) fn info(session: &ClientConnection) -> TlsInfo {
     let version = match session.protocol_version() {
         Some(ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
         Some(ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
