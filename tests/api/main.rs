@@ -18,6 +18,7 @@ mod email;
 mod errors;
 mod host_call_flood;
 mod log_flood;
+mod log_pages;
 mod notify_webhook;
 mod owner_rights;
 mod packages;

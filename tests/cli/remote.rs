@@ -118,6 +118,32 @@ async fn login_push_run_follow_and_inspect_jobs() {
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert_eq!(stdout(&out), "hello world\n{\"greeted\":\"world\"}\n");
 
+    // jobs logs reads a log of more than one page (1000 entries) to its end.
+    let many = work.path().join("many.py");
+    std::fs::write(&many, "for i in range(2500):\n    print(i)\n").unwrap();
+    let out = server
+        .cli(&["scripts", "push", many.to_str().unwrap()], "")
+        .await;
+    assert!(out.status.success(), "{}", show(&out));
+    let out = server
+        .cli(&["run", "many", "--wait", "--output", "json"], "")
+        .await;
+    assert!(out.status.success(), "{}", show(&out));
+    let job: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let many_id = job["id"].as_str().unwrap().to_owned();
+    let out = server.cli(&["jobs", "logs", &many_id], "").await;
+    assert!(out.status.success(), "{}", show(&out));
+    let printed: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(
+        printed,
+        (0..2500).map(|i| i.to_string()).collect::<Vec<_>>()
+    );
+    let out = server
+        .cli(&["jobs", "logs", &many_id, "--output", "json"], "")
+        .await;
+    let entries: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(entries.as_array().unwrap().len(), 2500);
+
     // pull gives back the source; rm deletes; a missing name is explained.
     let pulled = work.path().join("pulled.py");
     let out = server

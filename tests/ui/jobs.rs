@@ -149,3 +149,45 @@ async fn cancel_rerun_and_the_cookie_authenticated_event_stream() {
         assert!(html.contains(id.as_str()));
     }
 }
+
+#[tokio::test]
+async fn a_finished_jobs_page_shows_its_log_a_page_at_a_time() {
+    let app = spawn_app().await;
+    let token = app.setup_admin().await;
+    let mut b = Browser::new(&app.base);
+    b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let many = create_script(
+        &app,
+        &token,
+        "many",
+        "def main():\n    for i in range(1500):\n        print('line', i)\n",
+    )
+    .await;
+    let job = run(&mut b, &many, &[]).await;
+    wait_status(&app, &token, &job, "succeeded").await;
+    // The log's last batch may be stored just after the job's status.
+    for _ in 0..100 {
+        let last: Value = app
+            .get(&format!("/api/v1/jobs/{job}/logs?after=1499"), &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if last.as_array().is_some_and(|l| !l.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The first 1000 entries (the API's page), and a link to the rest.
+    let (_, html) = b.get_html(&format!("/jobs/{job}")).await;
+    assert!(html.contains("line 999\n") && !html.contains("line 1000\n"));
+    let next = format!("/jobs/{job}?log_after=1000");
+    assert!(
+        html.contains(&format!(r#"id="log-next" href="{next}""#)),
+        "{html}"
+    );
+    let (_, html) = b.get_html(&next).await;
+    assert!(html.contains("line 1000\n") && html.contains("line 1499\n"));
+    assert!(!html.contains("line 999\n") && !html.contains("log-next"));
+    assert!(html.contains("Entries after 1000"), "{html}");
+}

@@ -1,6 +1,7 @@
 //! Agents: create, list, read, edit, delete; start, stop, restart; send messages;
 //! read events (JSON, or live over SSE).
 
+use super::seq_page::{self, SeqQuery};
 use super::stream_slots::StreamSlot;
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::agents::AgentError;
@@ -530,80 +531,54 @@ impl From<EventRow> for AgentEvent {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct EventQuery {
-    /// Only entries after this sequence number.
-    pub after: Option<i64>,
+pub struct EventKind {
     /// Only this kind (e.g. `event` for what the agent emitted).
     pub kind: Option<String>,
-    pub limit: Option<u32>,
-}
-
-/// Most bytes of event bodies one page of history carries (at least one entry); the
-/// client goes on with `?after=` the last `seq`. Read 100 rows at a time, so a page of
-/// large events never sits in memory whole.
-const PAGE_BYTES: usize = 8 * 1024 * 1024;
-
-async fn events_page(
-    state: &AppState,
-    id: &str,
-    mut after: i64,
-    kind: Option<&str>,
-    limit: i64,
-) -> sqlx::Result<Vec<EventRow>> {
-    let mut rows = Vec::new();
-    let mut bytes = 0;
-    while (rows.len() as i64) < limit {
-        let want = (limit - rows.len() as i64).min(100);
-        let chunk = db::agents::events(&state.db, id, after, kind, want).await?;
-        let full = chunk.len() as i64 == want;
-        for row in chunk {
-            if !rows.is_empty() && bytes + row.body.len() > PAGE_BYTES {
-                return Ok(rows);
-            }
-            bytes += row.body.len();
-            after = row.seq;
-            rows.push(row);
-        }
-        if !full {
-            break;
-        }
-    }
-    Ok(rows)
 }
 
 /// The agent's history: emitted events, state transitions and log lines, oldest
-/// first; a page holds at most `limit` entries and about 8 MiB of bodies (continue with
-/// `?after=` the last `seq`). With `Accept: text/event-stream` new entries stream live.
-#[utoipa::path(get, path = "/api/v1/agents/{id}/events", tag = "agents", params(("id" = String, Path, description = "agent id"), EventQuery),
-    responses((status = 200, body = Vec<AgentEvent>), (status = 404, body = ErrorBody),
+/// first, a page at a time: `?after=` the last `seq` read and `?limit=`; a page holds
+/// at most the server's `events_per_page` entries and about 8 MiB of bodies, and when
+/// more follow the `Link` header names the next page (`rel="next"`). With
+/// `Accept: text/event-stream` new entries stream live.
+#[utoipa::path(get, path = "/api/v1/agents/{id}/events", tag = "agents",
+    params(("id" = String, Path, description = "agent id"), SeqQuery, EventKind),
+    responses(
+        (status = 200, body = Vec<AgentEvent>, headers(
+            ("link" = String, description = "`<next page>; rel=\"next\"` when more entries follow"))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 429, description = "too many live streams open", body = ErrorBody)))]
 async fn agent_events(
     State(state): State<AppState>,
     AuthUser(p): AuthUser,
     ApiPath(id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<EventQuery>,
+    ApiQuery(page): ApiQuery<SeqQuery>,
+    ApiQuery(q): ApiQuery<EventKind>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let (after, limit) = page.resolve(state.config.quotas.events_per_page)?;
     load_owned(&state, &p, &id).await?;
-    let limit = match q.limit {
-        None => 1000,
-        Some(n) if (1..=10_000).contains(&n) => i64::from(n),
-        Some(_) => {
-            return Err(ApiError::BadRequest(
-                "limit must be between 1 and 10000".into(),
-            ));
-        }
-    };
-    let after = q.after.unwrap_or(0);
     let live = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     if !live {
-        let rows = events_page(&state, &id, after, q.kind.as_deref(), limit).await?;
-        return Ok(
-            ApiJson(rows.into_iter().map(AgentEvent::from).collect::<Vec<_>>()).into_response(),
-        );
+        let kind = q.kind.as_deref();
+        let page = seq_page::read(
+            after,
+            limit,
+            |r: &EventRow| r.seq,
+            |r| r.body.len(),
+            |after, n| db::agents::events(&state.db, &id, after, kind, n),
+        )
+        .await?;
+        let next = page.more.then(|| {
+            let last = page.rows.last().map_or(after, |r| r.seq);
+            let extra: Vec<(&str, &str)> = kind.map(|k| ("kind", k)).into_iter().collect();
+            seq_page::next_url(&format!("/api/v1/agents/{id}/events"), last, limit, &extra)
+        });
+        let events: Vec<AgentEvent> = page.rows.into_iter().map(AgentEvent::from).collect();
+        return Ok(seq_page::respond(events, next));
     }
     // Live: poll the stored history; works whichever server process runs the agent.
     // The caller's rights and the agent are checked again now and then: the stream ends

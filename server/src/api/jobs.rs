@@ -1,6 +1,7 @@
 //! Jobs: history with filters, one job's outcome, its logs (JSON or a live SSE
 //! stream), cancellation and artifacts.
 
+use super::seq_page::{self, SeqQuery};
 use super::stream_slots::StreamSlot;
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::audit::AuditEvent;
@@ -181,36 +182,54 @@ async fn get_job(
     Ok(ApiJson(load_owned(&state, &p, &id).await?.into()))
 }
 
-/// The job's log. With `Accept: text/event-stream` it is a live SSE stream: stored
-/// entries first, then new ones as they come (event `log`), and a final `end` event
+/// The job's log, oldest first, a page at a time: `?after=` the last `seq` read and
+/// `?limit=`; a page holds at most the server's `events_per_page` entries and about
+/// 8 MiB, and when more follow the `Link` header names the next page (`rel="next"`).
+/// With `Accept: text/event-stream` it is a live SSE stream: stored entries after
+/// `after` first, then new ones as they come (event `log`), and a final `end` event
 /// with the job's status.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/logs", tag = "jobs",
-    params(("id" = String, Path, description = "job id")),
-    responses((status = 200, body = Vec<LogEntry>), (status = 404, body = ErrorBody),
+    params(("id" = String, Path, description = "job id"), SeqQuery),
+    responses(
+        (status = 200, body = Vec<LogEntry>, headers(
+            ("link" = String, description = "`<next page>; rel=\"next\"` when more entries follow"))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 429, description = "too many live streams open", body = ErrorBody)))]
 async fn job_logs(
     State(state): State<AppState>,
     AuthUser(p): AuthUser,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<SeqQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let (after, limit) = q.resolve(state.config.quotas.events_per_page)?;
     load_owned(&state, &p, &id).await?;
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     if !wants_stream {
-        let logs: Vec<LogEntry> = db::jobs::logs(&state.db, &id)
-            .await?
-            .into_iter()
-            .map(LogEntry::from)
-            .collect();
-        return Ok(ApiJson(logs).into_response());
+        let page = seq_page::read(
+            after,
+            limit,
+            |r: &db::jobs::LogRow| r.seq,
+            |r| r.message.len(),
+            |after, n| db::jobs::logs_after(&state.db, &id, after, n),
+        )
+        .await?;
+        let next = page.more.then(|| {
+            let last = page.rows.last().map_or(after, |r| r.seq);
+            seq_page::next_url(&format!("/api/v1/jobs/{id}/logs"), last, limit, &[])
+        });
+        let entries: Vec<LogEntry> = page.rows.into_iter().map(LogEntry::from).collect();
+        return Ok(seq_page::respond(entries, next));
     }
     let slot = StreamSlot::take(&p.user_id)?;
-    Ok(Sse::new(log_stream(state, id, Recheck::new(p), slot))
-        .keep_alive(KeepAlive::default())
-        .into_response())
+    Ok(
+        Sse::new(log_stream(state, id, after, Recheck::new(p), slot))
+            .keep_alive(KeepAlive::default())
+            .into_response(),
+    )
 }
 
 struct Follow {
@@ -221,6 +240,8 @@ struct Follow {
     /// Held while the stream is open.
     _slot: StreamSlot,
     last_seq: i64,
+    /// Whether stored entries were read once (the live channel covers what follows).
+    read_stored: bool,
     live: Option<broadcast::Receiver<LogEntry>>,
     pending: VecDeque<Event>,
     done: bool,
@@ -239,6 +260,7 @@ fn log_event(entry: &LogEntry) -> Event {
 fn log_stream(
     state: AppState,
     job_id: String,
+    after: i64,
     recheck: Recheck,
     slot: StreamSlot,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
@@ -248,7 +270,8 @@ fn log_stream(
         job_id,
         recheck,
         _slot: slot,
-        last_seq: 0,
+        last_seq: after,
+        read_stored: false,
         pending: VecDeque::new(),
         done: false,
     };
@@ -269,7 +292,7 @@ fn log_stream(
                 return None;
             }
             if let Some(live) = &mut f.live {
-                if f.last_seq == 0 {
+                if !f.read_stored {
                     // Catch up from storage first; the live channel covers what follows.
                     // More than a page stored: follow storage until caught up, then live.
                     if !catch_up(&mut f).await {
@@ -324,6 +347,7 @@ const CATCH_UP_ROWS: i64 = 500;
 /// page was not full).
 async fn catch_up(f: &mut Follow) -> bool {
     let job = db::jobs::find(&f.state.db, &f.job_id).await.ok().flatten();
+    f.read_stored = true;
     let after = f.last_seq.max(0);
     let complete = match db::jobs::logs_after(&f.state.db, &f.job_id, after, CATCH_UP_ROWS).await {
         Ok(rows) => {

@@ -11,6 +11,7 @@ pub mod plugins;
 pub mod schedules;
 pub mod scripts;
 pub mod secrets;
+pub mod seq_page;
 pub mod setup;
 pub mod stream_slots;
 pub mod tokens;

@@ -81,12 +81,30 @@ pub async fn read(
                 .map_err(internal)?
                 .ok_or_else(|| not_found(uri))?;
             policy::require_owner_or_admin(p, &job.owner_id).map_err(|_| not_found(uri))?;
-            let lines = db::jobs::logs(&state.db, id).await.map_err(internal)?;
-            lines
+            // One bounded page of the log, like the API's, saying where the rest is.
+            let limit = i64::from(state.config.quotas.events_per_page.clamp(1, 10_000));
+            let page = crate::api::seq_page::read(
+                0,
+                limit,
+                |l: &db::jobs::LogRow| l.seq,
+                |l| l.message.len(),
+                |after, n| db::jobs::logs_after(&state.db, id, after, n),
+            )
+            .await
+            .map_err(internal)?;
+            let last = page.rows.last().map_or(0, |l| l.seq);
+            let mut text = page
+                .rows
                 .into_iter()
                 .map(|l| format!("[{}] {}", l.stream, l.message))
                 .collect::<Vec<_>>()
-                .join("\n")
+                .join("\n");
+            if page.more {
+                text.push_str(&format!(
+                    "\n[the log goes on after entry {last}: GET /api/v1/jobs/{id}/logs?after={last}]"
+                ));
+            }
+            text
         }
         _ => return Err(not_found(uri)),
     };

@@ -32,6 +32,20 @@ pub struct Failure {
     pub message: String,
 }
 
+impl Failure {
+    /// The failure an API error answer (`{"error": {"code", "message"}}`) tells.
+    fn of(status: StatusCode, body: &Value) -> Self {
+        Self {
+            status,
+            code: body["error"]["code"].as_str().unwrap_or("error").to_owned(),
+            message: body["error"]["message"]
+                .as_str()
+                .unwrap_or("request failed")
+                .to_owned(),
+        }
+    }
+}
+
 impl From<Failure> for ApiError {
     fn from(f: Failure) -> Self {
         match f.status {
@@ -114,17 +128,29 @@ impl Api {
         if status.is_success() {
             return Ok(Ok(value));
         }
-        Ok(Err(Failure {
-            status,
-            code: value["error"]["code"]
-                .as_str()
-                .unwrap_or("error")
-                .to_owned(),
-            message: value["error"]["message"]
-                .as_str()
-                .unwrap_or("request failed")
-                .to_owned(),
-        }))
+        Ok(Err(Failure::of(status, &value)))
+    }
+
+    /// `GET` of one page of a history (a job's log, an agent's events) that must
+    /// succeed: the entries and the API's next page (its `Link` target), if any.
+    pub async fn history_page(&self, path: &str) -> Result<(Value, Option<String>), ApiError> {
+        let resp = self
+            .send(Method::GET, path, None, "application/json")
+            .await?;
+        let next = crate::api::seq_page::next_link(
+            resp.headers()
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024 * 1024)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(Failure::of(status, &value).into());
+        }
+        Ok((value, next))
     }
 
     /// `GET` that must succeed.

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::pages::job::{JobView, LogLine};
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use serde::Deserialize;
@@ -20,7 +20,18 @@ fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
-pub async fn show(viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
+/// `?log_after=SEQ`: the page of a finished job's log after that entry.
+#[derive(Deserialize)]
+pub struct LogPage {
+    #[serde(default)]
+    log_after: i64,
+}
+
+pub async fn show(
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(page): Query<LogPage>,
+) -> Result<Response, PageError> {
     let j = viewer
         .api
         .get(&format!("/api/v1/jobs/{}", encode(&id)))
@@ -40,23 +51,33 @@ pub async fn show(viewer: Viewer, Path(id): Path<String>) -> Result<Response, Pa
         Ok(s) => text(&s["name"]),
         Err(_) => "(deleted script)".to_owned(),
     };
-    // A running job's log arrives over the event stream; a finished one is shown whole.
-    let log = if finished {
-        viewer
+    // A running job's log arrives over the event stream; a finished one is shown a
+    // page at a time (the API's pages), with a link to the next.
+    let log_after = page.log_after.max(0);
+    let (log, log_next) = if finished {
+        let (entries, next) = viewer
             .api
-            .get(&format!("/api/v1/jobs/{}/logs", encode(&id)))
-            .await?
-            .as_array()
-            .into_iter()
-            .flatten()
+            .history_page(&format!(
+                "/api/v1/jobs/{}/logs?after={log_after}",
+                encode(&id)
+            ))
+            .await?;
+        let entries = entries.as_array().cloned().unwrap_or_default();
+        let last = entries.last().and_then(|l| l["seq"].as_i64());
+        let next = next
+            .and(last)
+            .map(|seq| format!("/jobs/{}?log_after={seq}", encode(&id)));
+        let lines = entries
+            .iter()
             .map(|l| LogLine {
                 stream: text(&l["stream"]),
                 level: l["level"].as_str().map(str::to_owned),
                 message: text(&l["message"]),
             })
-            .collect()
+            .collect();
+        (lines, next)
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
     let error = &j["error"];
@@ -82,6 +103,8 @@ pub async fn show(viewer: Viewer, Path(id): Path<String>) -> Result<Response, Pa
         created_at: when_text(j["created_at"].as_str().unwrap_or_default()),
         status,
         log,
+        log_after,
+        log_next,
     };
     Ok(html(automa_ui::pages::job::page(
         &viewer.ctx(Nav::Jobs),

@@ -31,8 +31,12 @@ pub struct JobView {
     pub progress_message: Option<String>,
     pub duration: Option<String>,
     pub created_at: String,
-    /// The stored log, for finished jobs (running ones stream it).
+    /// The stored log, for finished jobs (running ones stream it): one page of it.
     pub log: Vec<LogLine>,
+    /// The page shows the entries after this one (0: from the start).
+    pub log_after: i64,
+    /// The page with the entries that follow, when there are more.
+    pub log_next: Option<String>,
 }
 
 pub fn page(ctx: &PageCtx, v: &JobView) -> Markup {
@@ -78,7 +82,13 @@ pub fn page(ctx: &PageCtx, v: &JobView) -> Markup {
                 pre.log #log data-stream=[(!v.finished).then(|| format!("/jobs/{}/events", v.id))] {
                     @for l in &v.log { (log_line(l)) }
                 }
-                @if v.finished && v.log.is_empty() { p.muted #log-empty { "This job wrote no log." } }
+                @if v.finished && v.log.is_empty() && v.log_after == 0 { p.muted #log-empty { "This job wrote no log." } }
+                @if v.log_after > 0 || v.log_next.is_some() {
+                    p.muted #log-pages {
+                        @if v.log_after > 0 { "Entries after " (v.log_after) ". " a href={ "/jobs/" (v.id) } { "From the start" } }
+                        @if let Some(next) = &v.log_next { @if v.log_after > 0 { " · " } a #log-next href=(next) { "Next entries" } }
+                    }
+                }
             }
         },
     )

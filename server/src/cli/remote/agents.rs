@@ -191,24 +191,34 @@ async fn logs(
     output: Output,
 ) -> anyhow::Result<()> {
     let mut after = 0;
+    let mut all = Vec::new();
     loop {
         let mut path = format!("/api/v1/agents/{}/events?after={after}", encode(id));
         if let Some(k) = &kind {
             path.push_str(&format!("&kind={}", encode(k)));
         }
-        let entries = client.get(&path).await?;
-        let entries = entries.as_array().cloned().unwrap_or_default();
-        if output == Output::Json && !follow {
-            print_json(&Value::Array(entries));
-            return Ok(());
-        }
+        // The history comes a page at a time: read on while a next page is named.
+        let (entries, more) = client.history_page(&path).await?;
         for e in &entries {
             after = after.max(e["seq"].as_i64().unwrap_or(after));
+        }
+        if output == Output::Json && !follow {
+            all.extend(entries);
+            if more.is_none() {
+                print_json(&Value::Array(all));
+                return Ok(());
+            }
+            continue;
+        }
+        for e in &entries {
             if output == Output::Json {
                 println!("{e}");
             } else {
                 println!("{}", event_line(e));
             }
+        }
+        if more.is_some() {
+            continue;
         }
         if !follow {
             return Ok(());

@@ -115,6 +115,32 @@ impl Client {
         }
     }
 
+    /// One page of a sequence-numbered history (a job's log, an agent's events): its
+    /// entries, and the path of the next page when the answer's `Link` header names
+    /// one (its query joined to `path`, so a base URL with a prefix keeps it).
+    pub async fn history_page(&self, path: &str) -> anyhow::Result<(Vec<Value>, Option<String>)> {
+        let resp = self
+            .request(Method::GET, path)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        let link = resp
+            .headers()
+            .get(reqwest::header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let entries = match json_answer(resp).await? {
+            Value::Array(entries) => entries,
+            other => anyhow::bail!("expected a list of entries, the server answered {other}"),
+        };
+        let next = crate::api::seq_page::next_link(link.as_deref()).and_then(|target| {
+            let query = target.split_once('?')?.1;
+            let own = path.split_once('?').map_or(path, |(p, _)| p);
+            Some(format!("{own}?{query}"))
+        });
+        Ok((entries, next))
+    }
+
     /// A GET with `Accept: text/event-stream`, for the caller to read as SSE.
     pub async fn stream(&self, path: &str) -> anyhow::Result<reqwest::Response> {
         let resp = self

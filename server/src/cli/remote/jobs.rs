@@ -111,14 +111,24 @@ async fn run(args: JobsArgs) -> anyhow::Result<ExitCode> {
                 follow_log(&client, &id, output).await?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let entries = client.get(&path).await?;
-            if output == Output::Json {
-                print_json(&entries);
-            } else {
-                let mut progress = Progress::new();
-                for entry in entries.as_array().into_iter().flatten() {
-                    print_entry(entry, &mut progress);
+            // The log comes a page at a time; text is printed as each page arrives.
+            let mut next = Some(path);
+            let mut all = Vec::new();
+            let mut progress = Progress::new();
+            while let Some(page) = next {
+                let (entries, following) = client.history_page(&page).await?;
+                if output == Output::Json {
+                    all.extend(entries);
+                } else {
+                    for entry in &entries {
+                        print_entry(entry, &mut progress);
+                    }
                 }
+                next = following;
+            }
+            if output == Output::Json {
+                print_json(&Value::Array(all));
+            } else {
                 progress.finish();
             }
             Ok(ExitCode::SUCCESS)
