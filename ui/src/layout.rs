@@ -13,6 +13,7 @@ pub enum Nav {
     Plugins,
     Users,
     Audit,
+    Nodes,
     Secrets,
     Tokens,
     Profile,
@@ -70,6 +71,7 @@ pub fn page(ctx: &PageCtx, title: &str, body: Markup) -> Markup {
     if ctx.is_admin {
         links.push((Nav::Users, "/users", "Users"));
         links.push((Nav::Audit, "/audit", "Audit"));
+        links.push((Nav::Nodes, "/nodes", "Nodes"));
         links.push((Nav::Secrets, "/secrets", "Secrets"));
         links.push((Nav::Settings, "/settings", "Settings"));
     }

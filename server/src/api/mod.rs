@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod jobs;
 pub mod me;
+pub mod nodes;
 pub mod plugins;
 pub mod schedules;
 pub mod scripts;
@@ -191,4 +192,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(agents::router())
         .merge(plugins::router())
+        .merge(nodes::router())
 }

@@ -109,18 +109,6 @@ pub async fn heartbeat(db: &Db, id: &str, instance: &str, beat: &Beat) -> sqlx::
     Ok(done.rows_affected() > 0)
 }
 
-/// Nodes said alive whose lease lapsed before `now`.
-pub async fn lapsed(db: &Db, now: i64) -> sqlx::Result<Vec<NodeRow>> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        cols!(),
-        " FROM nodes WHERE state = 'alive' AND heartbeat_at + lease_ms < $1"
-    ))
-    .bind(now)
-    .fetch_all(db)
-    .await
-}
-
 /// Compare-and-set: mark `id` lost when it is still the lapsed instance seen. Exactly
 /// one caller wins and recovers the node's work.
 pub async fn take_over(db: &Db, id: &str, instance: &str, now: i64) -> sqlx::Result<bool> {

@@ -120,7 +120,13 @@ async fn give_up(work: &LeaseWork, why: &str) {
 async fn take_over_lapsed(work: &LeaseWork) -> anyhow::Result<()> {
     let db = &work.node.0.db;
     let now = db::nodes::db_now(db).await?;
-    for lapsed in db::nodes::lapsed(db, now).await? {
+    let nodes = db::nodes::list(db).await?;
+    let alive = nodes.iter().filter(|node| node.is_live(now)).count();
+    metrics::gauge!("nodes_alive").set(alive as f64);
+    for lapsed in nodes
+        .into_iter()
+        .filter(|node| node.state == "alive" && !node.is_live(now))
+    {
         if lapsed.id == work.node.id() {
             continue;
         }

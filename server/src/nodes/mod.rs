@@ -33,7 +33,8 @@ struct Inner {
     hostname: String,
     /// Changes when the node re-registers after losing its lease.
     instance: Mutex<String>,
-    _locks: Vec<ProcessLock>,
+    /// Released when the node leaves (a restart in the same process takes them again).
+    locks: Mutex<Vec<ProcessLock>>,
 }
 
 /// How a node joins.
@@ -112,7 +113,7 @@ impl Node {
             workers: settings.workers,
             hostname,
             instance: Mutex::new(instance),
-            _locks: locks,
+            locks: Mutex::new(locks),
         })))
     }
 
@@ -161,5 +162,10 @@ impl Node {
         if let Err(e) = db::nodes::leave(&self.0.db, &self.0.id, &self.instance()).await {
             tracing::warn!(error = %e, "marking this node as left");
         }
+        self.0
+            .locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }

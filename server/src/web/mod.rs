@@ -17,6 +17,7 @@ mod host;
 mod job_history;
 mod jobs;
 mod login;
+mod nodes;
 mod page;
 mod plugin;
 mod plugins;
@@ -91,6 +92,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/plugins/{name}", get(plugin::show).post(plugin::save))
         .route("/plugins/{name}/delete", post(plugin::delete))
+        .route("/nodes", get(nodes::list))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/profile", get(profile::show))

@@ -10,6 +10,7 @@ pub mod job;
 pub mod jobs;
 pub mod login;
 pub mod new_script;
+pub mod nodes;
 pub mod plugin;
 pub mod plugins;
 pub mod profile;

@@ -1,0 +1,625 @@
+//! Several nodes on one PostgreSQL database, as real processes of the binary: one API
+//! node and worker nodes (`automa worker`) sharing a data directory, each with its own
+//! node id and a short lease. Work is shared, kill -9 of a worker moves its jobs and
+//! its agent to another node within the lease, cancels and messages cross nodes,
+//! schedules fire once per period, concurrency limits hold across claimers. Skipped
+//! (passes) when `AUTOMA_TEST_POSTGRES_URL` is unset. SQLite refuses a second node.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EMAIL: &str = "ops@example.org";
+const PASSWORD: &str = "a long enough password";
+/// Short, so fail-over is quick to test.
+const LEASE: &str = "3s";
+
+/// A node process; killed when dropped.
+struct NodeProcess {
+    child: Child,
+    base: String,
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh database on the test cluster, and the shared data directory.
+struct Cluster {
+    url: String,
+    data: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    async fn new() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("AUTOMA_TEST_POSTGRES_URL") else {
+            eprintln!("AUTOMA_TEST_POSTGRES_URL not set: skipping the cluster test");
+            return None;
+        };
+        sqlx::any::install_default_drivers();
+        let name = format!("automa_c_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::AnyPool::connect(&admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let cluster = Self {
+            url: url.to_string(),
+            data,
+            _dir: dir,
+        };
+        let mut create = Command::new(env!("CARGO_BIN_EXE_automa"))
+            .args(["user", "create", "--admin", "--email", EMAIL, "--data-dir"])
+            .arg(&cluster.data)
+            .env("DATABASE_URL", &cluster.url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+        assert!(create.wait().unwrap().success());
+        Some(cluster)
+    }
+
+    /// Starts `automa serve --role ROLE` or `automa worker` as node `id`.
+    fn start(&self, command: &str, role: Option<&str>, id: &str, workers: u32) -> NodeProcess {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_automa"));
+        cmd.arg(command);
+        if let Some(role) = role {
+            cmd.args(["--role", role]);
+        }
+        let listen_flag = if command == "worker" {
+            "--admin-listen"
+        } else {
+            "--listen"
+        };
+        cmd.args(["--log-format", "json", listen_flag, "127.0.0.1:0"])
+            .args(["--node-id", id, "--node-lease", LEASE])
+            .args(["--workers", &workers.to_string(), "--data-dir"])
+            .arg(&self.data)
+            .env("DATABASE_URL", &self.url)
+            .env(
+                "AUTOMA_CACHE_DIR",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache"),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && v["message"] == "listening"
+                {
+                    let _ = tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(90))
+            .expect("node listening");
+        NodeProcess {
+            child,
+            base: format!("http://{addr}"),
+        }
+    }
+
+    async fn db(&self) -> sqlx::AnyPool {
+        sqlx::AnyPool::connect(&self.url).await.unwrap()
+    }
+}
+
+struct Api {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn login(base: &str) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::new();
+        let login: Value = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": EMAIL, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Self {
+            client,
+            base: base.to_owned(),
+            token: login["access_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let (status, body) = self.send(reqwest::Method::POST, path, Some(body)).await;
+        assert!(status.is_success(), "POST {path}: {status} {body}");
+        body
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.send(reqwest::Method::GET, path, None).await;
+        assert!(status.is_success(), "GET {path}: {status} {body}");
+        body
+    }
+
+    async fn script(&self, name: &str, source: &str, settings: Value) -> String {
+        self.script_with(json!({"name": name, "source": source, "settings": settings}))
+            .await
+    }
+
+    async fn script_with(&self, body: Value) -> String {
+        let script = self.post("/api/v1/scripts", body).await;
+        script["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn run(&self, script: &str) -> String {
+        let job = self
+            .post(&format!("/api/v1/scripts/{script}/run"), json!({}))
+            .await;
+        job["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls until `done` holds for the value at `path`.
+    async fn until(&self, path: &str, within: Duration, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let value = self.get(path).await;
+            if done(&value) {
+                return value;
+            }
+            assert!(Instant::now() < deadline, "{path} never got there: {value}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The node that holds `id`'s row in `table` (`worker_id` for jobs, `node_id` for agents).
+async fn holder(db: &sqlx::AnyPool, table: &str, id: &str) -> Option<String> {
+    let column = if table == "jobs" {
+        "worker_id"
+    } else {
+        "node_id"
+    };
+    let row: (Option<String>,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {column} FROM {table} WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    row.0
+}
+
+#[tokio::test]
+async fn three_nodes_share_three_hundred_jobs_each_run_once() {
+    let Some(cluster) = Cluster::new().await else {
+        return;
+    };
+    let api_node = cluster.start("serve", Some("api"), "api-1", 1);
+    let _w1 = cluster.start("worker", None, "worker-1", 4);
+    let _w2 = cluster.start("worker", None, "worker-2", 4);
+    let api = Api::login(&api_node.base).await;
+    let script = api
+        .script(
+            "tick",
+            "def main():\n    print('ran')\n    return 1\n",
+            json!({}),
+        )
+        .await;
+    let mut jobs = Vec::new();
+    for _ in 0..300 {
+        jobs.push(api.run(&script).await);
+    }
+    let db = cluster.db().await;
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let (done,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        if done == 300 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {done} of 300 jobs succeeded"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Each ran once (first attempt, one line of output) and the work was shared.
+    let rows: Vec<(String, i64, Option<String>)> =
+        sqlx::query_as("SELECT worker_id, attempt, stdout FROM jobs")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 300);
+    assert!(
+        rows.iter()
+            .all(|(_, attempt, out)| *attempt == 1 && out.as_deref() == Some("ran\n"))
+    );
+    for worker in ["worker-1", "worker-2"] {
+        let share = rows.iter().filter(|(w, _, _)| w == worker).count();
+        assert!(share >= 30, "{worker} ran only {share} of 300 jobs");
+    }
+    assert!(
+        rows.iter().all(|(w, _, _)| w != "api-1"),
+        "the API node ran a job"
+    );
+    // The registry knows all three.
+    let nodes = api.get("/api/v1/nodes").await;
+    let live: Vec<&str> = nodes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["live"] == true)
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(live.len(), 3, "{nodes}");
+}
+
+/// Sleeps on its first attempt only (the attempt count is kept in state).
+const SLOW_FIRST: &str = "import automa, time\ndef main():\n    n = automa.state.get('attempts', 0) + 1\n    automa.state.set('attempts', n)\n    if n == 1:\n        time.sleep(60)\n    return n\n";
+
+const ECHO_AGENT: &str = "import automa\ndef main():\n    while not automa.agent.stop_requested():\n        message = automa.agent.receive(timeout=1)\n        if message is not None:\n            automa.agent.emit({'reply': message['text']})\n";
+
+#[tokio::test]
+async fn kill_nine_of_a_worker_moves_its_job_and_agent_to_another_node() {
+    let Some(cluster) = Cluster::new().await else {
+        return;
+    };
+    let api_node = cluster.start("serve", Some("api"), "api-1", 1);
+    let w1 = cluster.start("worker", None, "worker-1", 2);
+    let api = Api::login(&api_node.base).await;
+    let db = cluster.db().await;
+    let script = api
+        .script(
+            "slow",
+            SLOW_FIRST,
+            json!({"retries": 1, "retry_backoff_seconds": 1}),
+        )
+        .await;
+    let agent_script = api.script("echo", ECHO_AGENT, json!({})).await;
+    let agent = api
+        .post(
+            "/api/v1/agents",
+            json!({"name": "echo", "script_id": agent_script, "restart_policy": "always"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api.post(&format!("/api/v1/agents/{agent}/start"), json!({}))
+        .await;
+    let job = api.run(&script).await;
+    api.until(
+        &format!("/api/v1/jobs/{job}"),
+        Duration::from_secs(60),
+        |j| j["status"] == "running",
+    )
+    .await;
+    api.until(
+        &format!("/api/v1/agents/{agent}"),
+        Duration::from_secs(60),
+        |a| a["state"] == "running",
+    )
+    .await;
+    assert_eq!(holder(&db, "jobs", &job).await.as_deref(), Some("worker-1"));
+    assert_eq!(
+        holder(&db, "agents", &agent).await.as_deref(),
+        Some("worker-1")
+    );
+
+    // A second worker joins; then the first is killed with SIGKILL.
+    let _w2 = cluster.start("worker", None, "worker-2", 2);
+    let mut w1 = w1;
+    w1.child.kill().unwrap();
+    w1.child.wait().unwrap();
+    let killed = Instant::now();
+
+    let retried = api
+        .until(
+            &format!("/api/v1/jobs/{job}"),
+            Duration::from_secs(60),
+            |j| j["status"] == "succeeded",
+        )
+        .await;
+    assert_eq!(retried["attempt"], 2, "{retried}");
+    assert_eq!(retried["result"], 2);
+    assert_eq!(holder(&db, "jobs", &job).await.as_deref(), Some("worker-2"));
+    let job_moved = killed.elapsed();
+    api.until(
+        &format!("/api/v1/agents/{agent}"),
+        Duration::from_secs(60),
+        |a| a["state"] == "running",
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while holder(&db, "agents", &agent).await.as_deref() != Some("worker-2") {
+        assert!(
+            Instant::now() < deadline,
+            "the agent never moved to worker-2"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "fail-over after kill -9: job done on another node after {:.1}s, agent running again after {:.1}s (lease {LEASE})",
+        job_moved.as_secs_f64(),
+        killed.elapsed().as_secs_f64()
+    );
+    let (log,): (String,) = sqlx::query_as(
+        "SELECT message FROM job_logs WHERE job_id = $1 AND message LIKE 'node worker-1 stopped answering%'",
+    )
+    .bind(&job)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert!(log.contains("it will be retried"), "{log}");
+
+    // The killed node comes back: it must not run a second copy of the agent.
+    let _w1_again = cluster.start("worker", None, "worker-1", 2);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        holder(&db, "agents", &agent).await.as_deref(),
+        Some("worker-2")
+    );
+    let (w1_agents,): (i64,) =
+        sqlx::query_as("SELECT running_agents FROM nodes WHERE id = 'worker-1'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        w1_agents, 0,
+        "the restarted node runs a second copy of the agent"
+    );
+
+    // A message sent through the API node reaches the agent on worker-2.
+    api.post(
+        &format!("/api/v1/agents/{agent}/messages"),
+        json!({"body": {"text": "across nodes"}}),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (replies,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM agent_events WHERE agent_id = $1 AND kind = 'event' AND body LIKE '%across nodes%'",
+        )
+        .bind(&agent)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        if replies == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the agent never answered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A stop through the API node ends it on worker-2.
+    api.post(&format!("/api/v1/agents/{agent}/stop"), json!({}))
+        .await;
+    let stopped = api.get(&format!("/api/v1/agents/{agent}")).await;
+    assert_eq!(stopped["state"], "stopped", "{stopped}");
+    drop(api_node);
+}
+
+#[tokio::test]
+async fn cancel_crosses_nodes_and_concurrency_limits_hold_across_claimers() {
+    let Some(cluster) = Cluster::new().await else {
+        return;
+    };
+    let api_node = cluster.start("serve", Some("api"), "api-1", 1);
+    let _w1 = cluster.start("worker", None, "worker-1", 4);
+    let _w2 = cluster.start("worker", None, "worker-2", 4);
+    let _w3 = cluster.start("serve", None, "all-3", 4);
+    let api = Api::login(&api_node.base).await;
+    let db = cluster.db().await;
+
+    let sleeper = api
+        .script(
+            "sleeper",
+            "import time\ndef main():\n    time.sleep(120)\n",
+            json!({}),
+        )
+        .await;
+    let job = api.run(&sleeper).await;
+    api.until(
+        &format!("/api/v1/jobs/{job}"),
+        Duration::from_secs(60),
+        |j| j["status"] == "running",
+    )
+    .await;
+    let asked = Instant::now();
+    api.post(&format!("/api/v1/jobs/{job}/cancel"), json!({}))
+        .await;
+    api.until(
+        &format!("/api/v1/jobs/{job}"),
+        Duration::from_secs(10),
+        |j| j["status"] == "cancelled",
+    )
+    .await;
+    eprintln!(
+        "a cancel asked on the API node ended the job on its worker in {:?}",
+        asked.elapsed()
+    );
+
+    // Twelve claimers on three nodes, one script with max_concurrency 2.
+    let limited = api
+        .script_with(json!({"name": "limited", "max_concurrency": 2,
+            "source": "import time\ndef main():\n    time.sleep(0.4)\n"}))
+        .await;
+    let mut jobs = Vec::new();
+    for _ in 0..16 {
+        jobs.push(api.run(&limited).await);
+    }
+    let mut most = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (running, done): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*) FILTER (WHERE status = 'running'), COUNT(*) FILTER (WHERE status = 'succeeded') \
+             FROM jobs WHERE script_id = $1",
+        )
+        .bind(&limited)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        most = most.max(running);
+        if done == 16 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{done} of 16 done");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        most <= 2,
+        "{most} jobs of a max_concurrency 2 script ran at once"
+    );
+    // The same from the recorded times: no instant had three runs in progress.
+    let spans: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT started_at, finished_at FROM jobs WHERE script_id = $1")
+            .bind(&limited)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    for (start, _) in &spans {
+        let overlapping = spans
+            .iter()
+            .filter(|(s, f)| s <= start && start < f)
+            .count();
+        assert!(overlapping <= 2, "{overlapping} runs overlapped at {start}");
+    }
+}
+
+#[tokio::test]
+async fn a_schedule_fires_once_per_period_across_three_nodes() {
+    let Some(cluster) = Cluster::new().await else {
+        return;
+    };
+    let n1 = cluster.start("serve", None, "all-1", 2);
+    let _n2 = cluster.start("serve", None, "all-2", 2);
+    let _n3 = cluster.start("serve", None, "all-3", 2);
+    let api = Api::login(&n1.base).await;
+    let db = cluster.db().await;
+    let script = api
+        .script("tock", "def main():\n    return 1\n", json!({}))
+        .await;
+    api.post(
+        "/api/v1/schedules",
+        json!({"script_id": script, "kind": "interval", "every_seconds": 1}),
+    )
+    .await;
+    let window = Instant::now();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let elapsed = window.elapsed().as_secs_f64();
+    let (fired,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE script_id = $1")
+        .bind(&script)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    // Three schedulers, each due every second: once per period is about `elapsed`.
+    assert!(fired >= 5, "only {fired} runs in {elapsed:.1}s");
+    assert!(
+        fired as f64 <= elapsed + 2.0,
+        "{fired} runs in {elapsed:.1}s: some period fired more than once"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_refuses_a_second_node_and_the_worker_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache");
+    let mut first = Command::new(env!("CARGO_BIN_EXE_automa"))
+        .args([
+            "serve",
+            "--log-format",
+            "json",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env("AUTOMA_CACHE_DIR", &cache)
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = first.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let started = Instant::now();
+    loop {
+        let line = lines.next().expect("output").unwrap();
+        if line.contains("\"listening\"") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "never listening"
+        );
+    }
+    let second = Command::new(env!("CARGO_BIN_EXE_automa"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--node-id",
+            "other",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .env("AUTOMA_CACHE_DIR", &cache)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("SQLite serves one node"), "{err}");
+    let _ = first.kill();
+    let _ = first.wait();
+
+    let worker = Command::new(env!("CARGO_BIN_EXE_automa"))
+        .args(["worker", "--data-dir"])
+        .arg(&data)
+        .env("AUTOMA_CACHE_DIR", &cache)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!worker.status.success());
+    let err = String::from_utf8_lossy(&worker.stderr);
+    assert!(err.contains("needs PostgreSQL"), "{err}");
+}
