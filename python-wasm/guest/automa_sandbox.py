@@ -244,6 +244,65 @@ def _patch_os():
         setattr(os, name, replacement)
 
 
+def _patch_file_writes():
+    """A write past a mount's disk quota is refused by the host, but a WASI stream
+    cannot carry ENOSPC to this interpreter: its preview-1 adapter turns a stream
+    error into EIO and a closed stream into EPIPE. The host answers the refusal as a
+    closed stream, and EPIPE from a regular file (which never happens otherwise) is
+    raised here as what it is: OSError(ENOSPC, "No space left on device")."""
+    import _pyio
+    import builtins
+    import errno
+    import io
+    import os
+    import stat
+    import types
+
+    def no_space(error, fd, name=None):
+        try:
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        except OSError:
+            regular = False
+        if not regular:
+            return error
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
+
+    class FileIO(io.FileIO):
+        def write(self, b):
+            try:
+                return super().write(b)
+            except BrokenPipeError as e:
+                raise no_space(e, self.fileno(), self.name) from None
+
+    # The standard library's own open() (the pure-Python twin of io.open), with the
+    # C buffered and text classes, over this FileIO.
+    names = dict(_pyio.__dict__)
+    names.update(
+        FileIO=FileIO,
+        BufferedReader=io.BufferedReader,
+        BufferedWriter=io.BufferedWriter,
+        BufferedRandom=io.BufferedRandom,
+        TextIOWrapper=io.TextIOWrapper,
+        DEFAULT_BUFFER_SIZE=io.DEFAULT_BUFFER_SIZE,
+    )
+    # (a staticmethod in the module, so that it can sit in a class unbound)
+    code = getattr(_pyio.open, "__func__", _pyio.open)
+    opener = types.FunctionType(code.__code__, names, "open", code.__defaults__)
+    opener.__doc__ = io.open.__doc__
+    io.open = opener
+    builtins.open = opener
+
+    write = os.write
+
+    def os_write(fd, data, /):
+        try:
+            return write(fd, data)
+        except BrokenPipeError as e:
+            raise no_space(e, fd) from None
+
+    os.write = os_write
+
+
 def install():
     """Install the finders and patch what is already imported. Runs at build time."""
     sys.meta_path.insert(0, _UnavailableFinder)
@@ -253,6 +312,7 @@ def install():
         if module is not None:
             patch(module)
     _patch_os()
+    _patch_file_writes()
     # The standard library is mounted read-only; never try to write byte code.
     sys.dont_write_bytecode = True
 

@@ -339,6 +339,8 @@ struct Setup {
     pooled_instances: u32,
     tune: Option<fn(&mut wasmtime::Config)>,
     cpu: bool,
+    /// Count fuel (the CPU budget of `cpu_seconds`).
+    fuel: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -355,30 +357,42 @@ fn main() -> anyhow::Result<()> {
             pooled_instances: 0,
             tune: Some(on_demand),
             cpu: false,
+            fuel: false,
         },
         Setup {
             name: "pooling, 8 slots, memory not kept resident (before, opt-in)",
             pooled_instances: 8,
             tune: Some(old_pool),
             cpu: false,
+            fuel: false,
         },
         Setup {
             name: "pooling, 8 slots, written pages reset in place (pooled_instances = 8)",
             pooled_instances: 8,
             tune: None,
             cpu: false,
+            fuel: false,
         },
         Setup {
             name: "default engine",
             pooled_instances: defaults.pooled_instances,
             tune: None,
             cpu: true,
+            fuel: defaults.fuel,
+        },
+        Setup {
+            name: "default engine, fuel counted the other way",
+            pooled_instances: defaults.pooled_instances,
+            tune: None,
+            cpu: true,
+            fuel: !defaults.fuel,
         },
         Setup {
             name: "default engine without epoch interruption (no deadlines; comparison only)",
             pooled_instances: defaults.pooled_instances,
             tune: Some(no_epoch),
             cpu: true,
+            fuel: false,
         },
     ];
     // The trivial runs of every set-up are interleaved, one run each in turn, so a
@@ -393,6 +407,7 @@ fn main() -> anyhow::Result<()> {
             cache_dir: Some(cache.clone()),
             pooled_instances: setup.pooled_instances,
             tune_engine: setup.tune,
+            fuel: setup.fuel,
             ..RuntimeConfig::default()
         })?;
         println!(
@@ -505,16 +520,30 @@ fn native_once(source: &str) -> f64 {
 /// (the least disturbed by other work on the machine) and their ratios.
 async fn cpu_set(setups: &[&(&Setup, Runtime)]) {
     for (i, (setup, _)) in setups.iter().enumerate() {
-        println!("CPU set, set-up {}: {}", i + 1, setup.name);
+        let fuel = if setup.fuel {
+            "fuel counted"
+        } else {
+            "no fuel"
+        };
+        println!("CPU set, set-up {}: {} ({fuel})", i + 1, setup.name);
     }
+    // Fuel per CPU second of the interpreter (what a cpu_seconds budget buys).
+    let mut fuel_rates: Vec<Vec<f64>> = setups.iter().map(|_| Vec::new()).collect();
     let mut log_sums = vec![0.0; setups.len()];
     for (name, source) in CPU_SET {
         let mut native = Vec::new();
         let mut sandbox: Vec<Vec<f64>> = setups.iter().map(|_| Vec::new()).collect();
         for _ in 0..3 {
             native.push(native_once(source));
-            for ((_, runtime), times) in setups.iter().zip(&mut sandbox) {
+            for (((_, runtime), times), rates) in
+                setups.iter().zip(&mut sandbox).zip(&mut fuel_rates)
+            {
                 let outcome = run(runtime, source).await;
+                if let Some(fuel) = outcome.fuel_consumed
+                    && outcome.cpu_time_ms > 0
+                {
+                    rates.push(fuel as f64 / (outcome.cpu_time_ms as f64 / 1000.0));
+                }
                 assert_eq!(
                     outcome.status,
                     RunStatus::Succeeded,
@@ -536,6 +565,20 @@ async fn cpu_set(setups: &[&(&Setup, Runtime)]) {
             ));
         }
         println!("{line}");
+    }
+    for (i, rates) in fuel_rates.iter_mut().enumerate() {
+        if rates.is_empty() {
+            continue;
+        }
+        rates.sort_by(f64::total_cmp);
+        println!(
+            "  fuel per CPU second, set-up {}: median {:.3e} (min {:.3e}, max {:.3e}, n={})",
+            i + 1,
+            rates[rates.len() / 2],
+            rates[0],
+            rates[rates.len() - 1],
+            rates.len()
+        );
     }
     for (i, sum) in log_sums.into_iter().enumerate() {
         println!(

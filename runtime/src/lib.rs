@@ -7,8 +7,10 @@
 #![deny(clippy::unwrap_used)]
 
 mod cache;
+mod cpu;
 mod describe;
 mod engine;
+mod fs_quota;
 mod limits;
 mod mounts;
 mod outcome;
@@ -19,7 +21,9 @@ mod stdlib;
 
 pub use describe::ScriptDescription;
 pub use engine::{Runtime, RuntimeConfig};
-pub use limits::Limits;
+pub use limits::{
+    CpuRate, DiskQuotas, FUEL_PER_CPU_SECOND, Limits, cpu_seconds_to_fuel, fuel_to_cpu_seconds,
+};
 pub use mounts::{Mounts, SharedMount};
 pub use outcome::{RunOutcome, RunStatus, ScriptFailure};
 pub use plugin::{LoadedPlugin, PluginLimits, PluginLoadError};

@@ -10,10 +10,30 @@ pub struct Limits {
     pub memory_bytes: u64,
     /// Wall-clock time the run may take.
     pub timeout: Duration,
-    /// A deterministic CPU budget in fuel units, when the runtime counts fuel.
+    /// A deterministic CPU budget in fuel units for the whole run, when the runtime
+    /// counts fuel ([`cpu_seconds_to_fuel`] converts): a run that uses it ends
+    /// `cpu_exceeded`. `None`: no budget.
     pub fuel: Option<u64>,
+    /// A CPU budget per interval (agents): once the run has used `rate.fuel` within one
+    /// `rate.every`, it is paused until the next interval begins, and goes on.
+    pub cpu_rate: Option<CpuRate>,
     /// Bytes of stdout and of stderr kept each; the rest is dropped with a marker.
     pub max_output_bytes: usize,
+    /// Bytes the writable mounts may hold; a write past one fails in the guest with
+    /// `OSError` errno 28 (ENOSPC).
+    #[serde(default)]
+    pub disk: DiskQuotas,
+}
+
+/// The disk quota of each writable mount, in bytes; `None`: none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiskQuotas {
+    /// `/data` (the script's directory, shared by its concurrent runs).
+    pub data: Option<u64>,
+    /// `/artifacts` (the job's directory).
+    pub artifacts: Option<u64>,
+    /// `/tmp` (the run's scratch directory).
+    pub tmp: Option<u64>,
 }
 
 impl Default for Limits {
@@ -22,9 +42,45 @@ impl Default for Limits {
             memory_bytes: 256 * 1024 * 1024,
             timeout: Duration::from_secs(60),
             fuel: None,
+            cpu_rate: None,
             max_output_bytes: 1024 * 1024,
+            disk: DiskQuotas::default(),
         }
     }
+}
+
+/// Fuel one CPU second buys: the fuel CPython-on-wasmtime burned per second of thread
+/// CPU time on the reference machine over the benchmark's CPU set (median 4.8e9 per
+/// second, 2.6e9 to 7.3e9 across the scripts; README, Benchmarks). Fuel counts
+/// WebAssembly instructions, so a budget is the same amount of work on every machine,
+/// which a faster machine spends in less time.
+pub const FUEL_PER_CPU_SECOND: u64 = 5_000_000_000;
+
+/// The fuel of `seconds` CPU seconds.
+pub fn cpu_seconds_to_fuel(seconds: f64) -> u64 {
+    if seconds.is_nan() || seconds <= 0.0 {
+        return 0;
+    }
+    let fuel = seconds * FUEL_PER_CPU_SECOND as f64;
+    if fuel >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        fuel as u64
+    }
+}
+
+/// CPU seconds of `fuel` units.
+pub fn fuel_to_cpu_seconds(fuel: u64) -> f64 {
+    fuel as f64 / FUEL_PER_CPU_SECOND as f64
+}
+
+/// So much CPU per interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpuRate {
+    /// Fuel per interval.
+    pub fuel: u64,
+    /// The interval.
+    pub every: Duration,
 }
 
 /// Caps linear memory and remembers the peak, so a memory bomb turns into a

@@ -11,8 +11,10 @@ pub enum RunStatus {
     Succeeded,
     /// The script raised an exception or could not start.
     Failed,
-    /// The wall-clock deadline (or the fuel budget) ran out.
+    /// The wall-clock deadline ran out.
     TimedOut,
+    /// The script used its CPU budget ([`Limits::fuel`](crate::Limits::fuel)).
+    CpuExceeded,
     /// The script needed more memory than its limit.
     MemoryExceeded,
     /// The run was cancelled from outside.
@@ -26,6 +28,7 @@ impl RunStatus {
             RunStatus::Succeeded => "succeeded",
             RunStatus::Failed => "failed",
             RunStatus::TimedOut => "timed_out",
+            RunStatus::CpuExceeded => "cpu_exceeded",
             RunStatus::MemoryExceeded => "memory_exceeded",
             RunStatus::Cancelled => "cancelled",
         }
@@ -62,4 +65,13 @@ pub struct RunOutcome {
     pub peak_memory_bytes: u64,
     /// Host calls the script made.
     pub host_calls: u32,
+    /// The interpreter's CPU time, measured on the threads that ran it, in
+    /// milliseconds (host calls' own work on other threads is not in it).
+    #[serde(default)]
+    pub cpu_time_ms: u64,
+    /// Fuel the run consumed (about one unit per WebAssembly instruction; see
+    /// [`FUEL_PER_CPU_SECOND`](crate::FUEL_PER_CPU_SECOND)); `None` when the runtime
+    /// does not count fuel.
+    #[serde(default)]
+    pub fuel_consumed: Option<u64>,
 }

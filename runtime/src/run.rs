@@ -1,5 +1,7 @@
 //! One run: a fresh store, the WASI context, the call, and the outcome.
 
+use crate::cpu::{ThreadCpuTimed, Throttle};
+use crate::fs_quota::{FsQuotas, QuotaFs};
 use crate::limits::MemoryLimiter;
 use crate::output::CapturedOutput;
 use crate::{Limits, Mounts, RunOutcome, RunStatus, Runtime, ScriptFailure};
@@ -36,6 +38,23 @@ pub(crate) struct RunState {
     table: ResourceTable,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) host: HostContext,
+    /// The CPU budget per interval, when the run has one.
+    throttle: Option<Throttle>,
+    /// The disk quotas of the writable mounts.
+    fs_quotas: FsQuotas,
+}
+
+impl RunState {
+    /// The filesystem as the quota layer sees it (linked over wasmtime-wasi's).
+    pub(crate) fn quota_fs(&mut self) -> QuotaFs<'_> {
+        QuotaFs {
+            fs: wasmtime_wasi::filesystem::WasiFilesystemCtxView {
+                ctx: self.wasi.filesystem(),
+                table: &mut self.table,
+            },
+            quotas: &mut self.fs_quotas,
+        }
+    }
 }
 
 impl WasiView for RunState {
@@ -148,17 +167,26 @@ impl Runtime {
             }
         }
         lap(&mut phases.wasi_ctx);
-        let scratch = match prepare_mounts(&mut wasi, &mounts, &mut host) {
-            Ok(scratch) => scratch,
-            Err(message) => return setup_failure(started, message),
-        };
+        let mut fs_quotas = FsQuotas::default();
+        let scratch =
+            match self.prepare_mounts(&mut wasi, &mounts, &limits, &mut host, &mut fs_quotas) {
+                Ok(scratch) => scratch,
+                Err(message) => return setup_failure(started, message),
+            };
+        if let Err(message) = shared_mounts(&mut wasi, &mounts, &mut host) {
+            return setup_failure(started, message);
+        }
         if let Some(artifacts) = &mounts.artifacts {
             host.artifacts_dir = Some(artifacts.clone());
+            if let Some(quota) = limits.disk.artifacts {
+                host.max_artifact_bytes = host.max_artifact_bytes.min(quota);
+            }
         }
         let wasi = wasi.build();
         lap(&mut phases.mounts);
 
         let mut store = self.new_store(wasi, host, &limits);
+        store.data_mut().fs_quotas = fs_quotas;
         lap(&mut phases.store);
 
         let args_json = if args.is_null() {
@@ -166,6 +194,7 @@ impl Runtime {
         } else {
             args.to_string()
         };
+        let cpu_time = ThreadCpuTimed::counter();
         let ending = {
             let call = async {
                 let runner = self.pre.instantiate_async(&mut store).await?;
@@ -177,11 +206,15 @@ impl Runtime {
                 result
             };
             tokio::select! {
-                result = call => Ending::Returned(result),
+                result = cpu_time.measure(call) => Ending::Returned(result),
                 () = tokio::time::sleep(limits.timeout) => Ending::TimedOut,
                 () = cancel.cancelled() => Ending::Cancelled,
             }
         };
+        let fuel_consumed = self.fuel.then(|| {
+            let left = store.get_fuel().unwrap_or_default();
+            initial_fuel(&limits).saturating_sub(left)
+        });
         let state = store.data();
         let (status, result, error) = classify(ending, &limits, state.limiter.refused);
         let mut outcome = RunOutcome {
@@ -193,6 +226,8 @@ impl Runtime {
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             peak_memory_bytes: state.limiter.peak_bytes as u64,
             host_calls: state.host.counters().total,
+            cpu_time_ms: cpu_time.millis(),
+            fuel_consumed,
         };
         redact(&mut outcome, state.host.revealed_secrets());
         lap(&mut phases.outcome);
@@ -223,59 +258,121 @@ impl Runtime {
         host: HostContext,
         limits: &Limits,
     ) -> Store<RunState> {
+        let throttle = match limits.cpu_rate {
+            Some(rate) if self.fuel => Some(Throttle::new(rate, initial_fuel(limits))),
+            _ => None,
+        };
         let state = RunState {
             wasi,
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(limits.memory_bytes),
             host,
+            throttle,
+            fs_quotas: FsQuotas::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(1);
         // Yield to the executor every tick so deadlines and cancellation are observed
-        // even while the guest spins without host calls.
-        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+        // even while the guest spins without host calls; a run over its CPU budget of
+        // the interval is paused here until the next one.
+        store.epoch_deadline_callback(|mut cx| {
+            let left = cx.get_fuel().unwrap_or_default();
+            let state = cx.data_mut();
+            if let Some(throttle) = &mut state.throttle
+                && let Some(pause) = throttle.check(left, &*state.host.events)
+            {
+                return Ok(UpdateDeadline::YieldCustom(1, Box::pin(pause)));
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
         if self.fuel {
-            let _ = store.set_fuel(limits.fuel.unwrap_or(u64::MAX));
+            let _ = store.set_fuel(initial_fuel(limits));
         }
         store
     }
 }
 
-/// Mount the directories; returns the temporary scratch directory to remove afterwards.
-fn prepare_mounts(
+/// The fuel a run starts with: its budget, or all there is.
+fn initial_fuel(limits: &Limits) -> u64 {
+    limits.fuel.unwrap_or(u64::MAX)
+}
+
+impl Runtime {
+    /// Mount the directories, each writable one of the run's with its disk quota;
+    /// returns the temporary scratch directory to remove afterwards.
+    fn prepare_mounts(
+        &self,
+        wasi: &mut WasiCtxBuilder,
+        mounts: &Mounts,
+        limits: &Limits,
+        host: &mut HostContext,
+        quotas: &mut FsQuotas,
+    ) -> Result<Option<tempfile::TempDir>, String> {
+        let scratch = match &mounts.scratch {
+            Some(_) => None,
+            None => Some(
+                tempfile::Builder::new()
+                    .prefix("automa-run-")
+                    .tempdir()
+                    .map_err(|e| format!("cannot create a scratch directory: {e}"))?,
+            ),
+        };
+        let tmp = mounts
+            .scratch
+            .as_deref()
+            .or(scratch.as_ref().map(tempfile::TempDir::path));
+        let own = [
+            (tmp, "/tmp", limits.disk.tmp),
+            (mounts.data.as_deref(), "/data", limits.disk.data),
+            (
+                mounts.artifacts.as_deref(),
+                "/artifacts",
+                limits.disk.artifacts,
+            ),
+        ];
+        for (path, guest, quota) in own {
+            let Some(path) = path else { continue };
+            if let Some(limit) = quota {
+                // /data is the script's, shared by its concurrent runs; the others are
+                // the run's (or its job's) own.
+                let budget = if guest == "/data" {
+                    self.disk_budgets.get(path, limit)
+                } else {
+                    crate::fs_quota::own_budget(path, limit)
+                };
+                let budget = budget
+                    .map_err(|e| format!("cannot measure {} for its quota: {e}", path.display()))?;
+                quotas.mount(guest, budget);
+            }
+            mount(wasi, host, path, guest, FsPerms::ReadWrite)?;
+        }
+        Ok(scratch)
+    }
+}
+
+fn mount(
+    wasi: &mut WasiCtxBuilder,
+    host: &mut HostContext,
+    path: &Path,
+    guest: &str,
+    perms: FsPerms,
+) -> Result<(), String> {
+    wasi.preopened_dir(path, guest, perms)
+        .map_err(|e| format!("cannot mount {} at {guest}: {e}", path.display()))?;
+    host.mounts.push(guest.to_owned());
+    Ok(())
+}
+
+/// The read-only and shared mounts.
+fn shared_mounts(
     wasi: &mut WasiCtxBuilder,
     mounts: &Mounts,
     host: &mut HostContext,
-) -> Result<Option<tempfile::TempDir>, String> {
-    let mut mount = |path: &Path, guest: &str, perms: FsPerms| -> Result<(), String> {
-        wasi.preopened_dir(path, guest, perms)
-            .map_err(|e| format!("cannot mount {} at {guest}: {e}", path.display()))?;
-        host.mounts.push(guest.to_owned());
-        Ok(())
-    };
-    let scratch = match &mounts.scratch {
-        Some(path) => {
-            mount(path, "/tmp", FsPerms::ReadWrite)?;
-            None
-        }
-        None => {
-            let dir = tempfile::Builder::new()
-                .prefix("automa-run-")
-                .tempdir()
-                .map_err(|e| format!("cannot create a scratch directory: {e}"))?;
-            mount(dir.path(), "/tmp", FsPerms::ReadWrite)?;
-            Some(dir)
-        }
-    };
-    if let Some(path) = &mounts.data {
-        mount(path, "/data", FsPerms::ReadWrite)?;
-    }
-    if let Some(path) = &mounts.artifacts {
-        mount(path, "/artifacts", FsPerms::ReadWrite)?;
-    }
+) -> Result<(), String> {
+    let mut add = |path: &Path, guest: &str, perms: FsPerms| mount(wasi, host, path, guest, perms);
     if let Some(path) = &mounts.packages {
-        mount(path, "/packages", FsPerms::ReadOnly)?;
+        add(path, "/packages", FsPerms::ReadOnly)?;
     }
     for shared in &mounts.shared {
         let valid = !shared.name.is_empty()
@@ -292,9 +389,9 @@ fn prepare_mounts(
         } else {
             FsPerms::ReadOnly
         };
-        mount(&shared.path, &format!("/shared/{}", shared.name), perms)?;
+        add(&shared.path, &format!("/shared/{}", shared.name), perms)?;
     }
-    Ok(scratch)
+    Ok(())
 }
 
 /// The largest JSON text of `main()`'s return value the host parses and keeps.
@@ -351,14 +448,15 @@ fn classify(
         }
         Ending::Returned(Err(trap)) => {
             if matches!(trap.downcast_ref::<Trap>(), Some(Trap::OutOfFuel)) {
+                let fuel = limits.fuel.unwrap_or_default();
                 let message = format!(
-                    "the script used its CPU budget of {} fuel units",
-                    limits.fuel.unwrap_or_default()
+                    "the script used its CPU budget of {:.2} CPU seconds ({fuel} fuel units)",
+                    crate::fuel_to_cpu_seconds(fuel)
                 );
                 (
-                    RunStatus::TimedOut,
+                    RunStatus::CpuExceeded,
                     None,
-                    Some(failure("CpuBudgetExceeded", message)),
+                    Some(failure("CpuExceeded", message)),
                 )
             } else if memory_refused {
                 let message = format!(
@@ -446,5 +544,7 @@ fn setup_failure(started: Instant, message: String) -> RunOutcome {
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         peak_memory_bytes: 0,
         host_calls: 0,
+        cpu_time_ms: 0,
+        fuel_consumed: None,
     }
 }

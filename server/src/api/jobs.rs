@@ -43,7 +43,8 @@ pub struct JobView {
     pub script_id: String,
     pub script_version: i64,
     /// `queued`, `running`, `succeeded`, `failed`, `timed_out`, `memory_exceeded`,
-    /// `cancelled` or `interrupted`.
+    /// `cpu_exceeded` (its CPU budget, `settings.cpu_seconds`, ran out), `cancelled` or
+    /// `interrupted`.
     pub status: String,
     /// `manual`, `schedule` or `webhook`.
     pub trigger: String,
@@ -64,6 +65,13 @@ pub struct JobView {
     pub duration_ms: Option<i64>,
     pub peak_memory_bytes: Option<i64>,
     pub host_calls: Option<i64>,
+    /// CPU time the interpreter used, measured by the runtime, in milliseconds.
+    pub cpu_time_ms: Option<i64>,
+    /// Fuel the run used (about one unit per WebAssembly instruction): the
+    /// deterministic count its CPU budget is held to.
+    pub fuel_consumed: Option<i64>,
+    /// `fuel_consumed` in the CPU seconds of `settings.cpu_seconds`.
+    pub cpu_seconds: Option<f64>,
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
@@ -96,6 +104,11 @@ impl From<JobRow> for JobView {
             duration_ms: j.duration_ms,
             peak_memory_bytes: j.peak_memory_bytes,
             host_calls: j.host_calls,
+            cpu_time_ms: j.cpu_time_ms,
+            fuel_consumed: j.fuel_consumed,
+            cpu_seconds: j
+                .fuel_consumed
+                .map(|f| automa_runtime::fuel_to_cpu_seconds(u64::try_from(f).unwrap_or_default())),
         }
     }
 }
@@ -111,13 +124,14 @@ pub struct JobQuery {
     pub cursor: Option<String>,
 }
 
-const STATUSES: [&str; 8] = [
+const STATUSES: [&str; 9] = [
     "queued",
     "running",
     "succeeded",
     "failed",
     "timed_out",
     "memory_exceeded",
+    "cpu_exceeded",
     "cancelled",
     "interrupted",
 ];

@@ -29,6 +29,14 @@ pub struct QuotaOverrides {
     pub agents: Option<i64>,
     /// Jobs running at once, 1 to 10000.
     pub running_jobs: Option<i64>,
+    /// CPU budget of one job attempt, 1 to 86400 CPU seconds.
+    pub cpu_seconds: Option<i64>,
+    /// Disk of each script's `/data`, 1 to 1048576 MiB.
+    pub data_mb: Option<i64>,
+    /// Disk of each job's `/artifacts`, 1 to 1048576 MiB.
+    pub artifacts_mb: Option<i64>,
+    /// Disk of each run's `/tmp`, 1 to 1048576 MiB.
+    pub tmp_mb: Option<i64>,
 }
 
 /// What applies to the user, and which of it an admin set for them.
@@ -38,6 +46,10 @@ pub struct QuotasView {
     pub timeout_seconds: u64,
     pub agents: u64,
     pub running_jobs: u64,
+    pub cpu_seconds: u64,
+    pub data_mb: u64,
+    pub artifacts_mb: u64,
+    pub tmp_mb: u64,
     pub overrides: QuotaOverrides,
 }
 
@@ -48,11 +60,19 @@ fn view(state: &AppState, row: UserQuotaRow) -> QuotasView {
         timeout_seconds: c.timeout_seconds,
         agents: c.agents,
         running_jobs: c.running_jobs,
+        cpu_seconds: c.cpu_seconds,
+        data_mb: c.data_mb,
+        artifacts_mb: c.artifacts_mb,
+        tmp_mb: c.tmp_mb,
         overrides: QuotaOverrides {
             memory_mb: row.memory_mb,
             timeout_seconds: row.timeout_seconds,
             agents: row.agents,
             running_jobs: row.running_jobs,
+            cpu_seconds: row.cpu_seconds,
+            data_mb: row.data_mb,
+            artifacts_mb: row.artifacts_mb,
+            tmp_mb: row.tmp_mb,
         },
     }
 }
@@ -63,6 +83,10 @@ fn problems(o: &QuotaOverrides) -> Option<String> {
         ("timeout_seconds", o.timeout_seconds, 1, 86_400),
         ("agents", o.agents, 0, 10_000),
         ("running_jobs", o.running_jobs, 1, 10_000),
+        ("cpu_seconds", o.cpu_seconds, 1, 86_400),
+        ("data_mb", o.data_mb, 1, 1 << 20),
+        ("artifacts_mb", o.artifacts_mb, 1, 1 << 20),
+        ("tmp_mb", o.tmp_mb, 1, 1 << 20),
     ];
     let bad: Vec<String> = checks
         .iter()
@@ -90,7 +114,8 @@ async fn get_quotas(
 }
 
 /// Set a user's overrides of the server's ceilings (admin): memory per run, timeout,
-/// agents and running jobs. Replaces every override; `null` restores the server's.
+/// agents, running jobs, CPU budget per job attempt and disk of `/data`, `/artifacts`
+/// and `/tmp`. Replaces every override; `null` restores the server's.
 #[utoipa::path(put, path = "/api/v1/users/{id}/quotas", tag = "users",
     params(("id" = String, Path, description = "user id")),
     request_body = QuotaOverrides,
@@ -114,6 +139,10 @@ async fn put_quotas(
         timeout_seconds: body.timeout_seconds,
         agents: body.agents,
         running_jobs: body.running_jobs,
+        cpu_seconds: body.cpu_seconds,
+        data_mb: body.data_mb,
+        artifacts_mb: body.artifacts_mb,
+        tmp_mb: body.tmp_mb,
     };
     db::user_quotas::set(&state.db, &id, &row).await?;
     state

@@ -200,8 +200,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         limits: Limits {
             memory_bytes: args.memory.as_u64(),
             timeout: args.timeout,
-            fuel: None,
             max_output_bytes: usize::try_from(args.max_output.as_u64()).unwrap_or(usize::MAX),
+            ..Limits::default()
         },
     };
     let events = Arc::new(ConsoleEvents {
@@ -286,6 +286,7 @@ fn exit_code(status: RunStatus) -> ExitCode {
         RunStatus::Failed => ExitCode::from(1),
         RunStatus::TimedOut => ExitCode::from(3),
         RunStatus::MemoryExceeded => ExitCode::from(4),
+        RunStatus::CpuExceeded => ExitCode::from(5),
         RunStatus::Cancelled => ExitCode::from(130),
     }
 }

@@ -54,7 +54,8 @@ pub async fn recent_jobs(
         "SELECT j.id, j.script_id, s.name AS script_name, j.status, j.created_at \
          FROM jobs j JOIN scripts s ON s.id = j.script_id \
          WHERE ($1 IS NULL OR j.owner_id = $1) \
-         AND ($2 = 0 OR j.status IN ('failed', 'timed_out', 'memory_exceeded', 'interrupted')) \
+         AND ($2 = 0 OR j.status IN ('failed', 'timed_out', 'memory_exceeded', 'cpu_exceeded', \
+         'interrupted')) \
          ORDER BY j.created_at DESC, j.id DESC LIMIT $3",
     )
     .bind(owner)

@@ -25,6 +25,8 @@ pub struct JobRow {
     pub duration_ms: Option<i64>,
     pub peak_memory_bytes: Option<i64>,
     pub host_calls: Option<i64>,
+    pub cpu_time_ms: Option<i64>,
+    pub fuel_consumed: Option<i64>,
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
@@ -34,17 +36,19 @@ macro_rules! cols {
     () => {
         "id, script_id, script_version, owner_id, trigger_kind, args, status, attempt, \
          max_attempts, run_after, worker_id, cancel_requested, result, error, stdout, stderr, \
-         progress, progress_message, duration_ms, peak_memory_bytes, host_calls, created_at, \
+         progress, progress_message, duration_ms, peak_memory_bytes, host_calls, cpu_time_ms, \
+         fuel_consumed, created_at, \
          started_at, finished_at"
     };
 }
 
 /// Statuses after which a job never runs again.
-pub const FINAL_STATUSES: [&str; 6] = [
+pub const FINAL_STATUSES: [&str; 7] = [
     "succeeded",
     "failed",
     "timed_out",
     "memory_exceeded",
+    "cpu_exceeded",
     "cancelled",
     "interrupted",
 ];
@@ -220,6 +224,8 @@ pub struct Finish<'a> {
     pub duration_ms: i64,
     pub peak_memory_bytes: i64,
     pub host_calls: i64,
+    pub cpu_time_ms: i64,
+    pub fuel_consumed: Option<i64>,
 }
 
 /// Store the final outcome of `worker_id`'s attempt. A node that lost its lease (its
@@ -227,7 +233,8 @@ pub struct Finish<'a> {
 pub async fn finish(db: &Db, id: &str, worker_id: &str, f: &Finish<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE jobs SET status = $2, result = $3, error = $4, stdout = $5, stderr = $6, \
-         duration_ms = $7, peak_memory_bytes = $8, host_calls = $9, finished_at = $10 \
+         duration_ms = $7, peak_memory_bytes = $8, host_calls = $9, finished_at = $10, \
+         cpu_time_ms = $12, fuel_consumed = $13 \
          WHERE id = $1 AND status = 'running' AND worker_id = $11",
     )
     .bind(id)
@@ -241,6 +248,8 @@ pub async fn finish(db: &Db, id: &str, worker_id: &str, f: &Finish<'_>) -> sqlx:
     .bind(f.host_calls)
     .bind(now_ms())
     .bind(worker_id)
+    .bind(f.cpu_time_ms)
+    .bind(f.fuel_consumed)
     .execute(db)
     .await?;
     Ok(())

@@ -9,12 +9,16 @@ pub struct UserQuotaRow {
     pub timeout_seconds: Option<i64>,
     pub agents: Option<i64>,
     pub running_jobs: Option<i64>,
+    pub cpu_seconds: Option<i64>,
+    pub data_mb: Option<i64>,
+    pub artifacts_mb: Option<i64>,
+    pub tmp_mb: Option<i64>,
 }
 
 pub async fn find(db: &Db, user_id: &str) -> sqlx::Result<UserQuotaRow> {
     let row = sqlx::query_as(
-        "SELECT memory_mb, timeout_seconds, agents, running_jobs FROM user_quotas \
-         WHERE user_id = $1",
+        "SELECT memory_mb, timeout_seconds, agents, running_jobs, cpu_seconds, data_mb, \
+         artifacts_mb, tmp_mb FROM user_quotas WHERE user_id = $1",
     )
     .bind(user_id)
     .fetch_optional(db)
@@ -26,14 +30,20 @@ pub async fn find(db: &Db, user_id: &str) -> sqlx::Result<UserQuotaRow> {
 pub async fn set(db: &Db, user_id: &str, row: &UserQuotaRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO user_quotas (user_id, memory_mb, timeout_seconds, agents, running_jobs, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO UPDATE SET \
-         memory_mb = $2, timeout_seconds = $3, agents = $4, running_jobs = $5, updated_at = $6",
+         cpu_seconds, data_mb, artifacts_mb, tmp_mb, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (user_id) DO UPDATE SET \
+         memory_mb = $2, timeout_seconds = $3, agents = $4, running_jobs = $5, \
+         cpu_seconds = $6, data_mb = $7, artifacts_mb = $8, tmp_mb = $9, updated_at = $10",
     )
     .bind(user_id)
     .bind(row.memory_mb)
     .bind(row.timeout_seconds)
     .bind(row.agents)
     .bind(row.running_jobs)
+    .bind(row.cpu_seconds)
+    .bind(row.data_mb)
+    .bind(row.artifacts_mb)
+    .bind(row.tmp_mb)
     .bind(now_ms())
     .execute(db)
     .await?;

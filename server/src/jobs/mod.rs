@@ -225,8 +225,7 @@ impl Jobs {
         let settings: settings::RunSettings =
             serde_json::from_str(&script.settings).unwrap_or_default();
         let ceilings = self.0.runs.ceilings(&script.owner_id).await?;
-        if let Some(refusal) = ceilings.refusal(settings.memory_mb, Some(settings.timeout_seconds))
-        {
+        if let Some(refusal) = settings.ceiling_refusal(&ceilings) {
             return Err(SubmitError::OverQuota(refusal));
         }
         let args_text = serde_json::Value::Object(args).to_string();

@@ -11,6 +11,11 @@ pub struct RunSettings {
     pub timeout_seconds: u64,
     /// Memory limit of the interpreter, 32 to 4096 MiB.
     pub memory_mb: u64,
+    /// CPU budget of one attempt, 1 to 86400 CPU seconds, counted deterministically in
+    /// fuel (WebAssembly instructions; `automa_runtime::FUEL_PER_CPU_SECOND` to the
+    /// second); an attempt that uses it ends `cpu_exceeded`. `null`: the owner's ceiling
+    /// (`max_cpu_seconds` in `[quotas]`, or an admin's override for the user).
+    pub cpu_seconds: Option<u64>,
     /// Extra attempts after a failure, timeout or memory overrun (0 to 10).
     pub retries: u32,
     /// Delay before the first retry; doubles each time, with jitter (1 to 3600 seconds).
@@ -30,6 +35,7 @@ impl Default for RunSettings {
         Self {
             timeout_seconds: 60,
             memory_mb: 256,
+            cpu_seconds: None,
             retries: 0,
             retry_backoff_seconds: 5,
             notify_on_failure: false,
@@ -48,6 +54,9 @@ impl RunSettings {
         }
         if !(32..=4096).contains(&self.memory_mb) {
             problems.push("memory_mb must be between 32 and 4096");
+        }
+        if self.cpu_seconds.is_some_and(|s| !(1..=86_400).contains(&s)) {
+            problems.push("cpu_seconds must be between 1 and 86400 (or null)");
         }
         if self.retries > 10 {
             problems.push("retries must be at most 10");
@@ -80,6 +89,27 @@ impl RunSettings {
             "notify_webhook needs an HTTP grant: no HTTP rule of this script's capabilities \
              allows POST to {host}:{port}; an admin can add one (capabilities.http.rules)"
         ))
+    }
+
+    /// The limits of one attempt under the owner's `ceilings`: memory, wall-clock time,
+    /// the CPU budget (the setting, or the ceiling when unset) and the disk quotas.
+    pub fn limits(&self, ceilings: &crate::quotas::Ceilings) -> automa_runtime::Limits {
+        let mut limits = crate::runs::limits(
+            self.memory_mb,
+            std::time::Duration::from_secs(self.timeout_seconds),
+        );
+        let cpu_seconds = self
+            .cpu_seconds
+            .unwrap_or(ceilings.cpu_seconds)
+            .min(ceilings.cpu_seconds);
+        limits.fuel = Some(automa_runtime::cpu_seconds_to_fuel(cpu_seconds as f64));
+        limits.disk = ceilings.disk_quotas();
+        limits
+    }
+
+    /// Why these settings are over the owner's `ceilings`; `None` when within them.
+    pub fn ceiling_refusal(&self, ceilings: &crate::quotas::Ceilings) -> Option<String> {
+        ceilings.refusal_with_cpu(self.memory_mb, Some(self.timeout_seconds), self.cpu_seconds)
     }
 
     /// Delay before attempt `next_attempt` (2, 3, ...): exponential with ±25% jitter.

@@ -7,7 +7,6 @@ use super::persist::with_retries;
 use super::settings::RunSettings;
 use crate::audit::RunRef;
 use crate::db::{self, jobs::JobRow};
-use crate::runs;
 use automa_runtime::{CancellationToken, RunOutcome, RunStatus};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -87,7 +86,7 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
     // The owner's ceilings (lowered since the job was queued, or a schedule's job), then
     // the server's sandbox memory: a job that does not fit yet goes back to the queue.
     let ceilings = inner.runs.ceilings(&job.owner_id).await?;
-    let refusal = ceilings.refusal(settings.memory_mb, Some(settings.timeout_seconds));
+    let refusal = settings.ceiling_refusal(&ceilings);
     let memory = match refusal {
         Some(refusal) => Err(refusal),
         None => match inner.runs.memory().reserve(settings.memory_mb) {
@@ -113,10 +112,7 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
         }
     };
     let args: serde_json::Value = serde_json::from_str(&job.args).unwrap_or_default();
-    let limits = runs::limits(
-        settings.memory_mb,
-        Duration::from_secs(settings.timeout_seconds),
-    );
+    let limits = settings.limits(&ceilings);
     let mut inputs = match inner.runs.inputs(&script, &version, args, limits).await {
         Ok(inputs) => inputs,
         Err(problem) => {
@@ -229,6 +225,10 @@ async fn finish(
         duration_ms: i64::try_from(outcome.duration_ms).unwrap_or(i64::MAX),
         peak_memory_bytes: i64::try_from(outcome.peak_memory_bytes).unwrap_or(i64::MAX),
         host_calls: i64::from(outcome.host_calls),
+        cpu_time_ms: i64::try_from(outcome.cpu_time_ms).unwrap_or(i64::MAX),
+        fuel_consumed: outcome
+            .fuel_consumed
+            .map(|f| i64::try_from(f).unwrap_or(i64::MAX)),
     };
     with_retries("storing a job's outcome", &job.id, || {
         db::jobs::finish(db, &job.id, &jobs.0.node_id, &row)

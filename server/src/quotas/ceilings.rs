@@ -15,6 +15,14 @@ pub struct Ceilings {
     pub agents: u64,
     /// Jobs running at once (fair share of the worker pool).
     pub running_jobs: u64,
+    /// CPU budget of one job attempt, CPU seconds.
+    pub cpu_seconds: u64,
+    /// Disk of a script's `/data`, MiB.
+    pub data_mb: u64,
+    /// Disk of a job's `/artifacts`, MiB.
+    pub artifacts_mb: u64,
+    /// Disk of a run's `/tmp`, MiB.
+    pub tmp_mb: u64,
 }
 
 fn pick(over: Option<i64>, server: u64) -> u64 {
@@ -29,6 +37,20 @@ impl Ceilings {
             timeout_seconds: pick(over.timeout_seconds, quotas.max_timeout_seconds),
             agents: pick(over.agents, quotas.max_agents_per_user),
             running_jobs: pick(over.running_jobs, quotas.max_running_jobs_per_user),
+            cpu_seconds: pick(over.cpu_seconds, quotas.max_cpu_seconds),
+            data_mb: pick(over.data_mb, quotas.data_mb),
+            artifacts_mb: pick(over.artifacts_mb, quotas.artifacts_mb),
+            tmp_mb: pick(over.tmp_mb, quotas.tmp_mb),
+        }
+    }
+
+    /// The disk quotas of a run, in bytes.
+    pub fn disk_quotas(&self) -> automa_runtime::DiskQuotas {
+        let bytes = |mb: u64| Some(mb.saturating_mul(1024 * 1024));
+        automa_runtime::DiskQuotas {
+            data: bytes(self.data_mb),
+            artifacts: bytes(self.artifacts_mb),
+            tmp: bytes(self.tmp_mb),
         }
     }
 
@@ -40,7 +62,25 @@ impl Ceilings {
     /// Why a run with `memory_mb` and `timeout_seconds` (`None` for an agent) is over
     /// these ceilings; `None` when it is within them.
     pub fn refusal(&self, memory_mb: u64, timeout_seconds: Option<u64>) -> Option<String> {
+        self.refusal_with_cpu(memory_mb, timeout_seconds, None)
+    }
+
+    /// [`Ceilings::refusal`] that also checks a CPU budget of `cpu_seconds`.
+    pub fn refusal_with_cpu(
+        &self,
+        memory_mb: u64,
+        timeout_seconds: Option<u64>,
+        cpu_seconds: Option<u64>,
+    ) -> Option<String> {
         let mut over = Vec::new();
+        if let Some(cpu) = cpu_seconds
+            && cpu > self.cpu_seconds
+        {
+            over.push(format!(
+                "cpu_seconds {cpu} is over the owner's ceiling of {} CPU seconds",
+                self.cpu_seconds
+            ));
+        }
         if memory_mb > self.memory_mb {
             over.push(format!(
                 "memory_mb {memory_mb} is over the owner's ceiling of {} MiB per run",

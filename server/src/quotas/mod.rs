@@ -39,6 +39,15 @@ pub struct Quotas {
     pub max_running_jobs_per_user: u64,
     /// Memory all running jobs and agent instances together may hold, MiB.
     pub total_sandbox_memory_mb: u64,
+    /// CPU budget of one job attempt, CPU seconds (counted in fuel, deterministic): the
+    /// budget of scripts that set none, and the most one may set; per user too.
+    pub max_cpu_seconds: u64,
+    /// Disk a script's `/data` may hold, MiB; per user too.
+    pub data_mb: u64,
+    /// Disk a job's `/artifacts` may hold, MiB; per user too.
+    pub artifacts_mb: u64,
+    /// Disk a run's `/tmp` may hold, MiB; per user too.
+    pub tmp_mb: u64,
     /// Entries one page of a job's log or an agent's history holds at most (and by
     /// default), 1 to 10000; a page also stops at about 8 MiB.
     pub events_per_page: u32,
@@ -59,6 +68,10 @@ impl Default for Quotas {
             max_agents_per_user: 10,
             max_running_jobs_per_user: 4,
             total_sandbox_memory_mb: 8192,
+            max_cpu_seconds: 3600,
+            data_mb: 1024,
+            artifacts_mb: 1024,
+            tmp_mb: 512,
             events_per_page: 1000,
         }
     }

@@ -15,7 +15,8 @@ use tokio_util::sync::CancellationToken;
 /// The final statuses as SQL, for `concat!` (a job in any other state is never touched).
 macro_rules! final_statuses {
     () => {
-        "('succeeded', 'failed', 'timed_out', 'memory_exceeded', 'cancelled', 'interrupted')"
+        "('succeeded', 'failed', 'timed_out', 'memory_exceeded', 'cpu_exceeded', 'cancelled', \
+         'interrupted')"
     };
 }
 

@@ -22,8 +22,8 @@ pub fn limits(memory_mb: u64, timeout: Duration) -> Limits {
     Limits {
         memory_bytes: memory_mb.saturating_mul(1024 * 1024),
         timeout,
-        fuel: None,
         max_output_bytes: MAX_OUTPUT_BYTES,
+        ..Limits::default()
     }
 }
 

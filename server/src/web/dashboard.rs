@@ -12,7 +12,13 @@ use axum::extract::State;
 use axum::response::Response;
 
 const HOUR_MS: i64 = 3_600_000;
-const FAILED: [&str; 4] = ["failed", "timed_out", "memory_exceeded", "interrupted"];
+const FAILED: [&str; 5] = [
+    "failed",
+    "timed_out",
+    "memory_exceeded",
+    "cpu_exceeded",
+    "interrupted",
+];
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
     let p = &viewer.principal;

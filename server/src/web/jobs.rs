@@ -100,6 +100,7 @@ pub async fn show(
             .or_else(|| (status == "succeeded").then_some(1.0)),
         progress_message: j["progress_message"].as_str().map(str::to_owned),
         duration: j["duration_ms"].as_i64().map(|ms| format!("{ms} ms")),
+        cpu: cpu_text(&j),
         created_at: when_text(j["created_at"].as_str().unwrap_or_default()),
         status,
         log,
@@ -110,6 +111,16 @@ pub async fn show(
         &viewer.ctx(Nav::Jobs),
         &view,
     )))
+}
+
+/// The CPU a finished job used: the measured time, and the fuel in the CPU seconds its
+/// budget is counted in.
+fn cpu_text(j: &Value) -> Option<String> {
+    let ms = j["cpu_time_ms"].as_i64()?;
+    Some(match j["cpu_seconds"].as_f64() {
+        Some(s) => format!("CPU {ms} ms ({s:.2} CPU s of fuel)"),
+        None => format!("CPU {ms} ms"),
+    })
 }
 
 /// The job's live log for `EventSource` (which cannot send an `Authorization` header):

@@ -18,7 +18,7 @@ pub fn csrf_field(token: &str) -> Markup {
 pub fn status_badge(status: &str) -> Markup {
     let class = match status {
         "succeeded" => "ok",
-        "failed" | "timed_out" | "memory_exceeded" | "interrupted" => "bad",
+        "failed" | "timed_out" | "memory_exceeded" | "cpu_exceeded" | "interrupted" => "bad",
         "running" => "run",
         "cancelled" => "muted",
         _ => "wait",

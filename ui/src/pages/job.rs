@@ -30,6 +30,8 @@ pub struct JobView {
     pub progress: Option<f64>,
     pub progress_message: Option<String>,
     pub duration: Option<String>,
+    /// The CPU the run used, e.g. `CPU 420 ms (2.10 CPU s budgeted)`.
+    pub cpu: Option<String>,
     pub created_at: String,
     /// The stored log, for finished jobs (running ones stream it): one page of it.
     pub log: Vec<LogLine>,
@@ -50,6 +52,7 @@ pub fn page(ctx: &PageCtx, v: &JobView) -> Markup {
                 " " a href={ "/scripts/" (v.script_id) } { (v.script_name) } " v" (v.script_version)
                 span.muted { " · " (v.trigger) " · attempt " (v.attempt) "/" (v.max_attempts) " · " (v.created_at) }
                 @if let Some(d) = &v.duration { span.muted { " · " (d) } }
+                @if let Some(c) = &v.cpu { span.muted data-cpu { " · " (c) } }
             }
             div.actions {
                 @if !v.finished {

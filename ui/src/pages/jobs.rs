@@ -8,13 +8,14 @@ use crate::pages::dashboard::JobLine;
 use maud::{Markup, html};
 
 /// Job statuses offered by the filter.
-pub const STATUSES: [&str; 8] = [
+pub const STATUSES: [&str; 9] = [
     "queued",
     "running",
     "succeeded",
     "failed",
     "timed_out",
     "memory_exceeded",
+    "cpu_exceeded",
     "cancelled",
     "interrupted",
 ];

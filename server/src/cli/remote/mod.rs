@@ -96,6 +96,7 @@ pub fn exit_code_of(status: &str) -> ExitCode {
         "succeeded" => 0,
         "timed_out" => 3,
         "memory_exceeded" => 4,
+        "cpu_exceeded" => 5,
         "cancelled" => 130,
         _ => 1,
     })

@@ -1,0 +1,161 @@
+//! The CPU budget of a run (fuel): a run that uses it ends `cpu_exceeded`; CPU time and
+//! fuel are reported; a budget per interval pauses the run instead of ending it.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use automa_runtime::host::Capabilities;
+use automa_runtime::{
+    CpuRate, Limits, RunStatus, Runtime, RuntimeConfig, cpu_seconds_to_fuel, fuel_to_cpu_seconds,
+};
+use common::Recorder;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A runtime that counts fuel, whatever the default is.
+fn fueled() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache");
+        Runtime::new(RuntimeConfig {
+            cache_dir: Some(cache),
+            fuel: true,
+            ..RuntimeConfig::default()
+        })
+        .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn a_run_over_its_cpu_budget_ends_cpu_exceeded_and_cannot_catch_it() {
+    let recorder = Arc::new(Recorder::default());
+    let source = "\
+def main():
+    try:
+        while True:
+            pass
+    except BaseException:
+        return 'caught'
+";
+    let mut request = common::request(source, Capabilities::default(), &recorder);
+    let budget = cpu_seconds_to_fuel(0.3);
+    request.limits = Limits {
+        fuel: Some(budget),
+        timeout: Duration::from_secs(60),
+        ..Limits::default()
+    };
+    let started = Instant::now();
+    let outcome = fueled().run(request).await;
+    assert_eq!(
+        outcome.status,
+        RunStatus::CpuExceeded,
+        "{:?}",
+        outcome.error
+    );
+    let error = outcome.error.unwrap();
+    assert_eq!(error.kind, "CpuExceeded");
+    assert!(
+        error.message.contains("0.30 CPU seconds"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        outcome.fuel_consumed,
+        Some(budget),
+        "the whole budget was spent"
+    );
+    assert!(outcome.result.is_none());
+    // Before the wall-clock limit; the measured CPU time is of the order of the budget
+    // (the conversion was measured on the reference machine).
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(60), "{took:?}");
+    assert!(
+        (50..30_000).contains(&outcome.cpu_time_ms),
+        "{} ms CPU in {took:?}",
+        outcome.cpu_time_ms
+    );
+}
+
+#[tokio::test]
+async fn cpu_time_and_fuel_are_reported_and_sleeping_costs_neither() {
+    let busy = "\
+def main():
+    n = 0
+    for i in range(2_000_000):
+        n += i
+    return n
+";
+    let outcome = fueled()
+        .run(common::request(
+            busy,
+            Capabilities::default(),
+            &Arc::default(),
+        ))
+        .await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
+    assert!(outcome.cpu_time_ms >= 100, "{} ms", outcome.cpu_time_ms);
+    let busy_fuel = outcome.fuel_consumed.unwrap();
+    // The fuel per CPU second is of the order the conversion assumes.
+    let ratio = fuel_to_cpu_seconds(busy_fuel) / (outcome.cpu_time_ms as f64 / 1000.0);
+    assert!(
+        (0.1..10.0).contains(&ratio),
+        "{busy_fuel} fuel in {} ms",
+        outcome.cpu_time_ms
+    );
+
+    let sleepy = "import time\ndef main():\n    time.sleep(0.5)\n";
+    let outcome = fueled()
+        .run(common::request(
+            sleepy,
+            Capabilities::default(),
+            &Arc::default(),
+        ))
+        .await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
+    assert!(outcome.duration_ms >= 500);
+    assert!(outcome.cpu_time_ms < 200, "{} ms", outcome.cpu_time_ms);
+    assert!(outcome.fuel_consumed.unwrap() < busy_fuel / 2);
+}
+
+#[tokio::test]
+async fn a_budget_per_interval_pauses_the_run_until_the_next_interval() {
+    // Work of a fixed amount of fuel at a quarter of it per interval (an interval twice
+    // as long as a quarter of the work takes): it needs four intervals, so at least
+    // three pauses, and it still finishes.
+    let recorder = Arc::new(Recorder::default());
+    let source = "\
+def main():
+    n = 0
+    for i in range(1_000_000):
+        n += i
+    return n
+";
+    let unthrottled = fueled()
+        .run(common::request(
+            source,
+            Capabilities::default(),
+            &Arc::default(),
+        ))
+        .await;
+    assert_eq!(unthrottled.status, RunStatus::Succeeded);
+    let work = unthrottled.fuel_consumed.unwrap();
+    let mut request = common::request(source, Capabilities::default(), &recorder);
+    let every = Duration::from_millis(unthrottled.duration_ms / 2 + 100);
+    request.limits.cpu_rate = Some(CpuRate {
+        fuel: work / 4,
+        every,
+    });
+    let started = Instant::now();
+    let outcome = fueled().run(request).await;
+    let took = started.elapsed();
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
+    assert_eq!(outcome.result, unthrottled.result);
+    let logs = recorder.logs.lock().unwrap();
+    let pauses: Vec<_> = logs
+        .iter()
+        .filter(|(level, message, _)| level == "warning" && message.contains("paused for"))
+        .collect();
+    assert!(pauses.len() >= 3, "{logs:?}");
+    assert!(pauses[0].1.contains("CPU budget of"), "{}", pauses[0].1);
+    assert!(took >= every * 3 - Duration::from_millis(50), "{took:?}");
+}
