@@ -6,6 +6,7 @@ use automa_host_api::LogLevel;
 use automa_host_api::ports::RunEvents;
 use std::future::Future;
 use std::pin::pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -23,11 +24,17 @@ fn thread_cpu_ns() -> u64 {
 /// future runs the interpreter inside its polls (and yields at least every epoch
 /// tick), so this is the interpreter's CPU time, whichever worker thread polled it.
 #[derive(Debug, Default)]
-pub(crate) struct ThreadCpuTimed(AtomicU64);
+pub(crate) struct ThreadCpuTimed(Arc<AtomicU64>);
 
 impl ThreadCpuTimed {
+    #[cfg(test)]
     pub(crate) fn counter() -> Self {
         Self::default()
+    }
+
+    /// Counting into `meter` when there is one.
+    pub(crate) fn into_meter(meter: Option<&crate::limits::CpuMeter>) -> Self {
+        Self(meter.map(|m| m.0.clone()).unwrap_or_default())
     }
 
     /// `future`, with the CPU time of its polls added to this counter.

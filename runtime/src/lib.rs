@@ -22,7 +22,8 @@ mod stdlib;
 pub use describe::ScriptDescription;
 pub use engine::{Runtime, RuntimeConfig};
 pub use limits::{
-    CpuRate, DiskQuotas, FUEL_PER_CPU_SECOND, Limits, cpu_seconds_to_fuel, fuel_to_cpu_seconds,
+    CpuMeter, CpuRate, DiskQuotas, FUEL_PER_CPU_SECOND, Limits, cpu_seconds_to_fuel,
+    fuel_to_cpu_seconds,
 };
 pub use mounts::{Mounts, SharedMount};
 pub use outcome::{RunOutcome, RunStatus, ScriptFailure};

@@ -19,6 +19,10 @@ pub struct Limits {
     pub cpu_rate: Option<CpuRate>,
     /// Bytes of stdout and of stderr kept each; the rest is dropped with a marker.
     pub max_output_bytes: usize,
+    /// Where the run's CPU time is added up while it runs (an agent's, read by its
+    /// supervisor); the outcome has the total either way.
+    #[serde(skip)]
+    pub cpu_meter: Option<CpuMeter>,
     /// Bytes the writable mounts may hold; a write past one fails in the guest with
     /// `OSError` errno 28 (ENOSPC).
     #[serde(default)]
@@ -43,6 +47,7 @@ impl Default for Limits {
             timeout: Duration::from_secs(60),
             fuel: None,
             cpu_rate: None,
+            cpu_meter: None,
             max_output_bytes: 1024 * 1024,
             disk: DiskQuotas::default(),
         }
@@ -72,6 +77,23 @@ pub fn cpu_seconds_to_fuel(seconds: f64) -> u64 {
 /// CPU seconds of `fuel` units.
 pub fn fuel_to_cpu_seconds(fuel: u64) -> f64 {
     fuel as f64 / FUEL_PER_CPU_SECOND as f64
+}
+
+/// A run's CPU time so far, in nanoseconds, shared with whoever watches it.
+#[derive(Debug, Clone, Default)]
+pub struct CpuMeter(pub(crate) std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl CpuMeter {
+    /// The CPU time measured so far, in milliseconds.
+    pub fn millis(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed) / 1_000_000
+    }
+}
+
+impl PartialEq for CpuMeter {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// So much CPU per interval.

@@ -194,7 +194,7 @@ impl Runtime {
         } else {
             args.to_string()
         };
-        let cpu_time = ThreadCpuTimed::counter();
+        let cpu_time = ThreadCpuTimed::into_meter(limits.cpu_meter.as_ref());
         let ending = {
             let call = async {
                 let runner = self.pre.instantiate_async(&mut store).await?;

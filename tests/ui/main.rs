@@ -14,6 +14,7 @@ mod automation_forms;
 mod browser;
 mod forms;
 mod history;
+mod job_cpu;
 mod job_progress;
 mod jobs;
 mod login;

@@ -148,11 +148,24 @@ async fn run_once(
     if let Some(refusal) = ceilings.refusal(memory_mb, None) {
         return Ok(Next::Stop("fatal".into(), refusal));
     }
+    // Its CPU budget per interval: an instance that used it is paused until the next.
+    let cpu_rate = ceilings.agent_cpu(
+        agent.cpu_seconds.and_then(|s| u64::try_from(s).ok()),
+        u64::try_from(agent.cpu_interval_seconds).unwrap_or(60),
+    );
+    let cpu_rate = match cpu_rate {
+        Ok(rate) => rate,
+        Err(refusal) => return Ok(Next::Stop("fatal".into(), refusal)),
+    };
     let _memory = match agents.0.runs.memory().reserve(memory_mb) {
         Ok(held) => held,
         Err(full) => return Ok(Next::Stop("fatal".into(), full.to_string())),
     };
-    let limits = runs::limits(memory_mb, INSTANCE_TIMEOUT);
+    let mut limits = runs::limits(memory_mb, INSTANCE_TIMEOUT);
+    limits.cpu_rate = Some(cpu_rate);
+    limits.disk = ceilings.disk_quotas();
+    let cpu_meter = automa_runtime::CpuMeter::default();
+    limits.cpu_meter = Some(cpu_meter.clone());
     let inputs = match agents.0.runs.inputs(&script, &version, args, limits).await {
         Ok(inputs) => inputs,
         Err(problem) => return Ok(Next::Stop("fatal".into(), problem.to_string())),
@@ -173,11 +186,13 @@ async fn run_once(
         kill.clone(),
     );
     let started = Instant::now();
+    let cpu = crate::quotas::agent_cpu::CpuRecorder::start(db.clone(), id.to_owned(), cpu_meter);
     let outcome = agents
         .0
         .runtime
         .run(agents.0.runs.request(inputs, ports, kill))
         .await;
+    cpu.finish().await;
     link.end_instance();
     watchdog.abort();
     let hung = watchdog.await.ok().flatten();

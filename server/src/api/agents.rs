@@ -65,6 +65,14 @@ pub struct AgentView {
     pub autostart: bool,
     pub hang_timeout_seconds: i64,
     pub stop_grace_seconds: i64,
+    /// The CPU budget per interval: at most `cpu_seconds` CPU seconds (counted in
+    /// fuel) every `cpu_interval_seconds`; an instance that used them is paused until
+    /// the next interval (a warning in its history says so). `null`: the owner's
+    /// ceiling, `agent_cpu_seconds_per_minute`.
+    pub cpu_seconds: Option<i64>,
+    pub cpu_interval_seconds: i64,
+    /// CPU time the agent's instances used, in milliseconds (a running one's so far).
+    pub cpu_time_ms: i64,
     /// `stopped`, `starting`, `running`, `backoff`, `stopping`, `exited` or `fatal`.
     pub state: String,
     pub state_reason: Option<String>,
@@ -107,6 +115,9 @@ impl From<AgentRow> for AgentView {
             memory_mb: a.memory_mb,
             hang_timeout_seconds: a.hang_timeout_seconds,
             stop_grace_seconds: a.stop_grace_seconds,
+            cpu_seconds: a.cpu_seconds,
+            cpu_interval_seconds: a.cpu_interval_seconds,
+            cpu_time_ms: a.cpu_time_ms,
             state: a.state,
             state_reason: a.state_reason,
             status_text: a.status_text,
@@ -131,6 +142,11 @@ pub struct AgentBody {
     pub autostart: Option<bool>,
     pub hang_timeout_seconds: Option<i64>,
     pub stop_grace_seconds: Option<i64>,
+    /// CPU seconds per interval, 1 to 3600 and at most the interval (`null`: the
+    /// owner's ceiling).
+    pub cpu_seconds: Option<i64>,
+    /// The interval of the CPU budget, 1 to 3600 seconds (default 60).
+    pub cpu_interval_seconds: Option<i64>,
 }
 
 async fn load_owned(state: &AppState, p: &Principal, id: &str) -> ApiResult<AgentRow> {
@@ -216,6 +232,11 @@ async fn settle(
             .stop_grace_seconds
             .or(current.map(|c| c.stop_grace_seconds))
             .unwrap_or(10),
+        cpu_seconds: body.cpu_seconds.or(current.and_then(|c| c.cpu_seconds)),
+        cpu_interval_seconds: body
+            .cpu_interval_seconds
+            .or(current.map(|c| c.cpu_interval_seconds))
+            .unwrap_or(60),
     };
     numbers.check()?;
     Ok((name, script_id, args.to_string(), numbers))
@@ -229,6 +250,8 @@ struct AgentNumbers {
     autostart: bool,
     hang_timeout_seconds: i64,
     stop_grace_seconds: i64,
+    cpu_seconds: Option<i64>,
+    cpu_interval_seconds: i64,
 }
 
 impl AgentNumbers {
@@ -261,6 +284,15 @@ impl AgentNumbers {
                 !(0..=600).contains(&self.stop_grace_seconds),
                 "stop_grace_seconds must be 0 to 600",
             ),
+            (
+                !(1..=3600).contains(&self.cpu_interval_seconds),
+                "cpu_interval_seconds must be 1 to 3600",
+            ),
+            (
+                self.cpu_seconds
+                    .is_some_and(|s| s < 1 || s > self.cpu_interval_seconds),
+                "cpu_seconds must be 1 to cpu_interval_seconds (or null)",
+            ),
         ]
         .into_iter()
         .filter_map(|(bad, message)| bad.then_some(message))
@@ -289,6 +321,8 @@ impl AgentNumbers {
             autostart: self.autostart,
             hang_timeout_seconds: self.hang_timeout_seconds,
             stop_grace_seconds: self.stop_grace_seconds,
+            cpu_seconds: self.cpu_seconds,
+            cpu_interval_seconds: self.cpu_interval_seconds,
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct QuotaOverrides {
     pub running_jobs: Option<i64>,
     /// CPU budget of one job attempt, 1 to 86400 CPU seconds.
     pub cpu_seconds: Option<i64>,
+    /// CPU seconds per minute of each agent instance, 1 to 60.
+    pub agent_cpu_seconds_per_minute: Option<i64>,
     /// Disk of each script's `/data`, 1 to 1048576 MiB.
     pub data_mb: Option<i64>,
     /// Disk of each job's `/artifacts`, 1 to 1048576 MiB.
@@ -47,6 +49,7 @@ pub struct QuotasView {
     pub agents: u64,
     pub running_jobs: u64,
     pub cpu_seconds: u64,
+    pub agent_cpu_seconds_per_minute: u64,
     pub data_mb: u64,
     pub artifacts_mb: u64,
     pub tmp_mb: u64,
@@ -61,6 +64,7 @@ fn view(state: &AppState, row: UserQuotaRow) -> QuotasView {
         agents: c.agents,
         running_jobs: c.running_jobs,
         cpu_seconds: c.cpu_seconds,
+        agent_cpu_seconds_per_minute: c.agent_cpu_seconds_per_minute,
         data_mb: c.data_mb,
         artifacts_mb: c.artifacts_mb,
         tmp_mb: c.tmp_mb,
@@ -70,6 +74,7 @@ fn view(state: &AppState, row: UserQuotaRow) -> QuotasView {
             agents: row.agents,
             running_jobs: row.running_jobs,
             cpu_seconds: row.cpu_seconds,
+            agent_cpu_seconds_per_minute: row.agent_cpu_seconds_per_minute,
             data_mb: row.data_mb,
             artifacts_mb: row.artifacts_mb,
             tmp_mb: row.tmp_mb,
@@ -84,6 +89,12 @@ fn problems(o: &QuotaOverrides) -> Option<String> {
         ("agents", o.agents, 0, 10_000),
         ("running_jobs", o.running_jobs, 1, 10_000),
         ("cpu_seconds", o.cpu_seconds, 1, 86_400),
+        (
+            "agent_cpu_seconds_per_minute",
+            o.agent_cpu_seconds_per_minute,
+            1,
+            60,
+        ),
         ("data_mb", o.data_mb, 1, 1 << 20),
         ("artifacts_mb", o.artifacts_mb, 1, 1 << 20),
         ("tmp_mb", o.tmp_mb, 1, 1 << 20),
@@ -140,6 +151,7 @@ async fn put_quotas(
         agents: body.agents,
         running_jobs: body.running_jobs,
         cpu_seconds: body.cpu_seconds,
+        agent_cpu_seconds_per_minute: body.agent_cpu_seconds_per_minute,
         data_mb: body.data_mb,
         artifacts_mb: body.artifacts_mb,
         tmp_mb: body.tmp_mb,

@@ -28,6 +28,11 @@ pub struct AgentRow {
     pub updated_at: i64,
     /// The node that runs (or last ran) the agent; `None` while it waits for one.
     pub node_id: Option<String>,
+    /// CPU seconds per `cpu_interval_seconds`; `None`: the owner's ceiling.
+    pub cpu_seconds: Option<i64>,
+    pub cpu_interval_seconds: i64,
+    /// CPU time all its instances used, in milliseconds (a running one's so far).
+    pub cpu_time_ms: i64,
 }
 
 macro_rules! live_nodes {
@@ -46,7 +51,8 @@ macro_rules! cols {
         "id, owner_id, name, script_id, args, restart_policy, max_quick_restarts, \
          backoff_seconds, memory_mb, autostart, hang_timeout_seconds, stop_grace_seconds, state, \
          state_reason, status_text, status_metrics, restarts, started_at, last_heartbeat_at, \
-         last_exit, created_at, updated_at, node_id"
+         last_exit, created_at, updated_at, node_id, cpu_seconds, cpu_interval_seconds, \
+         cpu_time_ms"
     };
 }
 
@@ -62,14 +68,17 @@ pub struct AgentFields<'a> {
     pub autostart: bool,
     pub hang_timeout_seconds: i64,
     pub stop_grace_seconds: i64,
+    pub cpu_seconds: Option<i64>,
+    pub cpu_interval_seconds: i64,
 }
 
 pub async fn insert(db: &Db, owner_id: &str, f: &AgentFields<'_>) -> sqlx::Result<AgentRow> {
     sqlx::query_as(concat!(
         "INSERT INTO agents (id, owner_id, name, script_id, args, restart_policy, \
          max_quick_restarts, backoff_seconds, memory_mb, autostart, hang_timeout_seconds, \
-         stop_grace_seconds, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING ",
+         stop_grace_seconds, created_at, updated_at, cpu_seconds, cpu_interval_seconds) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15) \
+         RETURNING ",
         cols!()
     ))
     .bind(new_id())
@@ -85,6 +94,8 @@ pub async fn insert(db: &Db, owner_id: &str, f: &AgentFields<'_>) -> sqlx::Resul
     .bind(f.hang_timeout_seconds)
     .bind(f.stop_grace_seconds)
     .bind(now_ms())
+    .bind(f.cpu_seconds)
+    .bind(f.cpu_interval_seconds)
     .fetch_one(db)
     .await
 }
@@ -93,7 +104,8 @@ pub async fn update(db: &Db, id: &str, f: &AgentFields<'_>) -> sqlx::Result<Opti
     sqlx::query_as(concat!(
         "UPDATE agents SET name = $2, args = $3, restart_policy = $4, max_quick_restarts = $5, \
          backoff_seconds = $6, memory_mb = $7, autostart = $8, hang_timeout_seconds = $9, \
-         stop_grace_seconds = $10, updated_at = $11 WHERE id = $1 RETURNING ",
+         stop_grace_seconds = $10, updated_at = $11, cpu_seconds = $12, \
+         cpu_interval_seconds = $13 WHERE id = $1 RETURNING ",
         cols!()
     ))
     .bind(id)
@@ -107,8 +119,20 @@ pub async fn update(db: &Db, id: &str, f: &AgentFields<'_>) -> sqlx::Result<Opti
     .bind(f.hang_timeout_seconds)
     .bind(f.stop_grace_seconds)
     .bind(now_ms())
+    .bind(f.cpu_seconds)
+    .bind(f.cpu_interval_seconds)
     .fetch_optional(db)
     .await
+}
+
+/// Add `ms` of CPU time to the agent's total.
+pub async fn add_cpu_time(db: &Db, id: &str, ms: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE agents SET cpu_time_ms = cpu_time_ms + $2 WHERE id = $1")
+        .bind(id)
+        .bind(ms)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn find(db: &Db, id: &str) -> sqlx::Result<Option<AgentRow>> {

@@ -17,6 +17,8 @@ pub struct Ceilings {
     pub running_jobs: u64,
     /// CPU budget of one job attempt, CPU seconds.
     pub cpu_seconds: u64,
+    /// CPU seconds per minute of an agent instance.
+    pub agent_cpu_seconds_per_minute: u64,
     /// Disk of a script's `/data`, MiB.
     pub data_mb: u64,
     /// Disk of a job's `/artifacts`, MiB.
@@ -38,6 +40,10 @@ impl Ceilings {
             agents: pick(over.agents, quotas.max_agents_per_user),
             running_jobs: pick(over.running_jobs, quotas.max_running_jobs_per_user),
             cpu_seconds: pick(over.cpu_seconds, quotas.max_cpu_seconds),
+            agent_cpu_seconds_per_minute: pick(
+                over.agent_cpu_seconds_per_minute,
+                quotas.agent_cpu_seconds_per_minute,
+            ),
             data_mb: pick(over.data_mb, quotas.data_mb),
             artifacts_mb: pick(over.artifacts_mb, quotas.artifacts_mb),
             tmp_mb: pick(over.tmp_mb, quotas.tmp_mb),
@@ -63,6 +69,33 @@ impl Ceilings {
     /// these ceilings; `None` when it is within them.
     pub fn refusal(&self, memory_mb: u64, timeout_seconds: Option<u64>) -> Option<String> {
         self.refusal_with_cpu(memory_mb, timeout_seconds, None)
+    }
+
+    /// An agent's CPU budget: `cpu_seconds` (or, unset, the ceiling's share) per
+    /// `interval_seconds`; or why that rate is over the ceiling.
+    pub fn agent_cpu(
+        &self,
+        cpu_seconds: Option<u64>,
+        interval_seconds: u64,
+    ) -> Result<automa_runtime::CpuRate, String> {
+        let interval_seconds = interval_seconds.max(1);
+        let ceiling = self.agent_cpu_seconds_per_minute as f64 / 60.0;
+        let seconds = match cpu_seconds {
+            Some(s) if s as f64 / interval_seconds as f64 > ceiling + 1e-9 => {
+                return Err(format!(
+                    "cpu_seconds {s} per {interval_seconds}s is over the owner's ceiling of \
+                     {} CPU seconds per minute; lower it, or an admin can raise the ceiling \
+                     for this user (PUT /api/v1/users/{{id}}/quotas)",
+                    self.agent_cpu_seconds_per_minute
+                ));
+            }
+            Some(s) => s as f64,
+            None => ceiling * interval_seconds as f64,
+        };
+        Ok(automa_runtime::CpuRate {
+            fuel: automa_runtime::cpu_seconds_to_fuel(seconds),
+            every: std::time::Duration::from_secs(interval_seconds),
+        })
     }
 
     /// [`Ceilings::refusal`] that also checks a CPU budget of `cpu_seconds`.

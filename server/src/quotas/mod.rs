@@ -1,6 +1,7 @@
 //! Quotas an admin sets in the server configuration (`[quotas]`), with defaults safe
 //! for a shared server: how much of the host one job or agent may fill.
 
+pub mod agent_cpu;
 pub mod ceilings;
 pub mod log_budget;
 pub mod memory_pool;
@@ -42,6 +43,9 @@ pub struct Quotas {
     /// CPU budget of one job attempt, CPU seconds (counted in fuel, deterministic): the
     /// budget of scripts that set none, and the most one may set; per user too.
     pub max_cpu_seconds: u64,
+    /// CPU seconds an agent instance may use per minute (counted in fuel): the budget
+    /// of agents that set none, and the highest rate one may set; per user too.
+    pub agent_cpu_seconds_per_minute: u64,
     /// Disk a script's `/data` may hold, MiB; per user too.
     pub data_mb: u64,
     /// Disk a job's `/artifacts` may hold, MiB; per user too.
@@ -69,6 +73,7 @@ impl Default for Quotas {
             max_running_jobs_per_user: 4,
             total_sandbox_memory_mb: 8192,
             max_cpu_seconds: 3600,
+            agent_cpu_seconds_per_minute: 30,
             data_mb: 1024,
             artifacts_mb: 1024,
             tmp_mb: 512,
