@@ -120,7 +120,7 @@ impl Throttle {
 
 fn humanize(every: Duration) -> String {
     let secs = every.as_secs();
-    if secs > 0 && secs % 60 == 0 {
+    if secs > 0 && secs.is_multiple_of(60) {
         format!("{} min", secs / 60)
     } else {
         format!("{:.0}s", every.as_secs_f64())
