@@ -335,11 +335,23 @@ async def get(path):
     await writer.wait_closed()
     return obj, body
 
+async def upgraded():
+    # STARTTLS-style: a plain connection, then asyncio's start_tls over memory BIOs.
+    reader, writer = await asyncio.open_connection("localhost", {port})
+    await writer.start_tls(ssl.create_default_context(), server_hostname="localhost")
+    writer.write(b"GET /upgraded HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    version = writer.get_extra_info("ssl_object").version()
+    writer.close()
+    return head.split(b"\r\n")[0].decode(), version
+
 async def main():
     (obj, body), (_, other) = await asyncio.gather(get("/one"), get("/two"))
     print(type(obj).__name__, isinstance(obj, ssl.SSLObject), obj.server_hostname)
     print(obj.version(), obj.cipher()[1], obj.cipher()[2] in (128, 256), obj.getpeercert()["subjectAltName"])
     print(len(body), body[:18].decode(), other[:18].decode())
+    print(*await upgraded())
 
 asyncio.run(main())
 
@@ -388,12 +400,13 @@ with socket.create_connection(("localhost", {port}), timeout=5) as sock:
         "SSLObject True localhost\n\
          TLSv1.3 TLSv1.3 True (('DNS', 'localhost'),)\n\
          300018 you asked for /one you asked for /two\n\
+         HTTP/1.1 200 OK TLSv1.3\n\
          want read, hello of True\n\
          HTTP/1.1 200 OK True\n\
          close_notify sent\n"
     );
     let sessions = tls_sessions(&recorder);
-    assert_eq!(sessions.len(), 3, "{sessions:?}");
+    assert_eq!(sessions.len(), 4, "{sessions:?}");
     for (target, outcome, detail) in &sessions {
         assert_eq!((target.as_str(), *outcome), ("localhost", "ok"), "{detail}");
         assert!(detail.contains("TLSv1.3"), "{detail}");

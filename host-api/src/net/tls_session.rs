@@ -349,6 +349,181 @@ mod tests {
         );
     }
 
+    /// A rustls server in memory for `localhost` (ALPN `http/1.1`), and the trust that
+    /// knows its CA.
+    fn localhost_server() -> (rustls::ServerConnection, TlsTrust) {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .unwrap();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let trust = TlsTrust::with_extra_pem(ca.pem().as_bytes(), "test CA").unwrap();
+        (
+            rustls::ServerConnection::new(Arc::new(config)).unwrap(),
+            trust,
+        )
+    }
+
+    /// Move the client's ciphertext to the server and the server's back, all of it.
+    fn exchange(client: &mut TlsSession, server: &mut rustls::ServerConnection) {
+        loop {
+            let out = client.transmit(u32::MAX);
+            let mut moved = !out.is_empty();
+            deliver(server, &out);
+            let mut back = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut back).unwrap();
+            }
+            let mut offset = 0;
+            while offset < back.len() {
+                moved = true;
+                let (taken, _) = client.receive(&back[offset..]).unwrap();
+                offset += taken as usize;
+                if taken == 0 {
+                    // Backpressure: the test reads nothing here, so this is a bug.
+                    panic!("the client took nothing");
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    /// Give the server `records`, reading (and dropping) its plaintext as it comes.
+    fn deliver(server: &mut rustls::ServerConnection, records: &[u8]) {
+        let mut rest = records;
+        let mut sink = vec![0u8; 1 << 16];
+        while !rest.is_empty() {
+            server.read_tls(&mut rest).unwrap();
+            server.process_new_packets().unwrap();
+            while let Ok(n) = server.reader().read(&mut sink) {
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn session_for(name: &str, trust: &TlsTrust) -> TlsSession {
+        let alpn = ["h2".to_owned(), "http/1.1".to_owned()];
+        TlsSession::new(trust, name, &alpn, Arc::new(Calls::default())).unwrap()
+    }
+
+    #[test]
+    fn a_handshake_with_a_real_server_then_data_both_ways_within_bounds() {
+        let (mut server, trust) = localhost_server();
+        let mut client = session_for("localhost", &trust);
+        exchange(&mut client, &mut server);
+        let status = client.status().unwrap();
+        assert!(!status.handshaking, "{status:?}");
+        let info = client.info().unwrap();
+        assert_eq!(
+            (info.version.as_str(), info.alpn.as_deref()),
+            ("TLSv1.3", Some("http/1.1"))
+        );
+        assert!(info.cipher.starts_with("TLS_"), "{}", info.cipher);
+        assert!(info.peer_certificate.is_some());
+
+        // 1 MB from the server, given to the client while it reads nothing: it stops
+        // taking ciphertext once its plaintext buffer is full.
+        let big = vec![7u8; 1 << 20];
+        server.set_buffer_limit(None);
+        let mut sent = 0;
+        while sent < big.len() {
+            sent += server.writer().write(&big[sent..]).unwrap();
+        }
+        let mut records = Vec::new();
+        while server.wants_write() {
+            server.write_tls(&mut records).unwrap();
+        }
+        let (taken, status) = client.receive(&records[..MAX_CHUNK]).unwrap();
+        assert!((taken as usize) < MAX_CHUNK, "took {taken}");
+        assert!(status.plaintext < 64 * 1024, "{status:?}");
+        let mut offset = taken as usize;
+        let mut got = 0;
+        while got < big.len() {
+            match client.read(u32::MAX).unwrap() {
+                TlsRead::Data(data) => got += data.len(),
+                TlsRead::WantMore => {
+                    let end = (offset + MAX_CHUNK).min(records.len());
+                    let (taken, _) = client.receive(&records[offset..end]).unwrap();
+                    offset += taken as usize;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((got, offset), (big.len(), records.len()));
+
+        // 1 MB from the client: each write takes what the outgoing bound allows.
+        let mut written = 0;
+        let mut most = 0;
+        while written < big.len() {
+            let n = client.write(&big[written..]).unwrap() as usize;
+            if n == 0 {
+                let out = client.transmit(u32::MAX);
+                most = most.max(out.len());
+                deliver(&mut server, &out);
+            }
+            written += n;
+        }
+        assert!(most > 0 && most <= BUFFER_LIMIT + 4096, "{most}");
+
+        // close_notify both ways.
+        client.close();
+        server.send_close_notify();
+        exchange(&mut client, &mut server);
+        assert!(matches!(client.read(10).unwrap(), TlsRead::Closed));
+        assert!(client.status().unwrap().peer_closed);
+        let mut rest = Vec::new();
+        assert_eq!(server.reader().read_to_end(&mut rest).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_certificate_for_another_name_or_without_a_trusted_issuer_is_refused() {
+        let (mut server, trust) = localhost_server();
+        let mut client = session_for("other.example", &trust);
+        let hello = client.transmit(u32::MAX);
+        server.read_tls(&mut &hello[..]).unwrap();
+        server.process_new_packets().unwrap();
+        let mut back = Vec::new();
+        while server.wants_write() {
+            server.write_tls(&mut back).unwrap();
+        }
+        let error = client.receive(&back).unwrap_err().to_string();
+        assert!(
+            error.contains("certificate verify failed") && error.contains("other.example"),
+            "{error}"
+        );
+        let (mut server, _) = localhost_server();
+        let mut client = session_for("localhost", &TlsTrust::webpki());
+        let hello = client.transmit(u32::MAX);
+        server.read_tls(&mut &hello[..]).unwrap();
+        server.process_new_packets().unwrap();
+        let mut back = Vec::new();
+        while server.wants_write() {
+            server.write_tls(&mut back).unwrap();
+        }
+        let error = client.receive(&back).unwrap_err().to_string();
+        assert!(error.contains("UnknownIssuer"), "{error}");
+    }
+
     #[test]
     fn bounds_and_states() {
         let (mut s, _) = session("127.0.0.1");
