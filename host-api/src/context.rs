@@ -165,6 +165,23 @@ impl HostContext {
         Ok(())
     }
 
+    /// Wait until the audit sink can take this call's record; when it cannot, the
+    /// call fails before it does anything (no host call runs unaudited). Not counted
+    /// and not audited itself: the audit log is what is unavailable.
+    pub(crate) fn audit_ready(
+        &self,
+    ) -> impl std::future::Future<Output = Result<(), HostError>> + Send + 'static {
+        // The context is not `Sync`: the future holds the sink, not a borrow of it.
+        let audit = self.audit.clone();
+        async move {
+            audit.ready().await.map_err(|reason| {
+                HostError::Failed(format!(
+                    "the audit log cannot record this call, so it was not made: {reason}"
+                ))
+            })
+        }
+    }
+
     /// Count a call and send its record to the audit sink: fields cut to a bounded
     /// size, a refusal repeated within the run counted instead of recorded again.
     pub(crate) fn audit<T>(

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 impl Host for HostContext {
     async fn send(&mut self, msg: Message) -> Result<(), WitError> {
+        self.audit_ready().await?;
         let started = Instant::now();
         let target = msg
             .to

@@ -12,6 +12,7 @@ impl Host for HostContext {
         data: Vec<u8>,
         _content_type: Option<String>,
     ) -> Result<(), WitError> {
+        self.audit_ready().await?;
         let started = Instant::now();
         let result = self.write_artifact(&name, &data);
         self.audit("files.publish-artifact", name, started, &result);

@@ -17,6 +17,7 @@ const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OP
 
 impl Host for HostContext {
     async fn send(&mut self, req: Request) -> Result<Response, WitError> {
+        self.audit_ready().await?;
         let started = Instant::now();
         let target = format!("{} {}", req.method, audit_url(&req.url));
         let result = self.send_http(req).await;

@@ -16,6 +16,7 @@ impl Host for HostContext {
         function: String,
         args_json: String,
     ) -> Result<String, WitError> {
+        self.audit_ready().await?;
         let started = Instant::now();
         let result = match self.plugin_caller(&name) {
             Ok(_) if args_json.len() > MAX_PLUGIN_ARGS_BYTES => Err(HostError::TooLarge(format!(
@@ -35,6 +36,7 @@ impl Host for HostContext {
     }
 
     async fn describe(&mut self, name: String) -> Result<String, WitError> {
+        self.audit_ready().await?;
         let started = Instant::now();
         let result = match self.plugin_caller(&name) {
             Ok(caller) => caller.describe(&name).await,

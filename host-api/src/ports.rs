@@ -196,6 +196,12 @@ impl ConnectionRecord {
 
 /// Receives a record of every host call a script makes.
 pub trait AuditSink: Send + Sync {
+    /// Wait until the record of the next call can be kept, bounded in time; an error
+    /// says why not, and the call then fails without running. By default always ready.
+    fn ready(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Record one call. Must not block.
     fn record(&self, call: HostCallRecord);
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 impl Host for HostContext {
     async fn get(&mut self, name: String) -> Result<String, WitError> {
+        self.audit_ready().await?;
         let started = Instant::now();
         let result = self.read_secret(&name).await;
         self.audit("secrets.get", name, started, &result);

@@ -64,6 +64,7 @@ fn check_key(key: &str) -> Result<(), HostError> {
 
 impl Host for HostContext {
     async fn get(&mut self, key: String) -> Result<Option<String>, WitError> {
+        self.audit_ready().await?;
         let started = Instant::now();
         let result = match (self.call_budget().and(check_key(&key)), self.state_store()) {
             (Ok(()), Ok(store)) => store.get(&key).await,
@@ -74,6 +75,7 @@ impl Host for HostContext {
     }
 
     async fn set(&mut self, key: String, value: String) -> Result<(), WitError> {
+        self.audit_ready().await?;
         let started = Instant::now();
         let result = match (self.call_budget().and(check_key(&key)), self.state_store()) {
             (Ok(()), _) if value.len() > MAX_VALUE_BYTES => Err(HostError::TooLarge(format!(
@@ -92,6 +94,7 @@ impl Host for HostContext {
     }
 
     async fn delete(&mut self, key: String) -> Result<bool, WitError> {
+        self.audit_ready().await?;
         let started = Instant::now();
         let result = match (self.call_budget().and(check_key(&key)), self.state_store()) {
             (Ok(()), Ok(store)) => store.delete(&key).await,
@@ -102,6 +105,7 @@ impl Host for HostContext {
     }
 
     async fn keys(&mut self) -> Result<Vec<String>, WitError> {
+        self.audit_ready().await?;
         let started = Instant::now();
         let result = match self.call_budget().and(self.state_store()) {
             Ok(store) => store.keys().await,

@@ -295,6 +295,10 @@ impl Application {
             }
         }
         state.node.leave().await;
+        // Audit records still queued (the last host calls of the runs) are written first.
+        if !state.audit.flush(std::time::Duration::from_secs(10)).await {
+            tracing::error!("audit records were still queued at shutdown");
+        }
         state.db.close().await;
         tracing::info!("server stopped");
     }

@@ -253,3 +253,11 @@ impl IntoResponse for PageError {
         (status, page).into_response()
     }
 }
+
+/// An audit record that could not be kept: the action is refused (503), never done
+/// unaudited.
+impl From<crate::audit::AuditError> for ApiError {
+    fn from(e: crate::audit::AuditError) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}

@@ -139,3 +139,102 @@ async fn the_state_store_and_host_calls_have_quotas() {
     // 3 sets, 3 refused or accepted sets, then gets up to the 50th call.
     assert_eq!(out["n"], 45, "{out}");
 }
+
+const AUDITED_FLOOD: &str = "import automa, time\n\ndef main():\n    n = 0\n    end = time.time() + 4\n    while time.time() < end and n < 20000:\n        automa.state.get('k')\n        n += 1\n    return n\n";
+
+/// Rows of the audit log a job's host calls made, by action.
+async fn audited_calls(app: &TestApp, job_id: &str, action: &str) -> i64 {
+    let url = format!("sqlite://{}", app.data_dir().join("automa.db").display());
+    let db = automa::db::connect(&url).await.unwrap();
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = $1 AND details LIKE $2")
+            .bind(action)
+            .bind(format!("%\"job_id\":\"{job_id}\"%"))
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    db.close().await;
+    n
+}
+
+// The server's own runtime has worker threads; so does this test's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_audited_host_calls_keeps_every_record_and_the_server_answers() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (_, alice) = app.create_user(&admin, "alice@example.org").await;
+    let script = post(
+        &app,
+        &alice,
+        "/api/v1/scripts",
+        json!({"name": "audited-flood", "source": AUDITED_FLOOD}),
+    )
+    .await;
+    let job = post(
+        &app,
+        &alice,
+        &format!("/api/v1/scripts/{}/run", script["id"].as_str().unwrap()),
+        json!({}),
+    )
+    .await;
+    let job_id = job["id"].as_str().unwrap().to_owned();
+
+    // `GET /me` (and the audited token creation) all through the flood.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut latencies = Vec::new();
+    let job = loop {
+        let started = std::time::Instant::now();
+        let me = app.get("/api/v1/me", &alice).await;
+        latencies.push(started.elapsed());
+        assert_eq!(me.status(), reqwest::StatusCode::OK);
+        if latencies.len() % 10 == 0 {
+            post(
+                &app,
+                &alice,
+                "/api/v1/tokens",
+                json!({"name": format!("t{}", latencies.len()), "scopes": ["read"]}),
+            )
+            .await;
+            let job: Value = app
+                .get(&format!("/api/v1/jobs/{job_id}"), &alice)
+                .await
+                .json()
+                .await
+                .unwrap();
+            if !matches!(job["status"].as_str(), Some("queued" | "running")) {
+                break job;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let calls = job["result"].as_i64().unwrap();
+    latencies.sort();
+    let p99 = latencies[latencies.len() * 99 / 100];
+    println!(
+        "{calls} audited state.get calls; GET /api/v1/me meanwhile: {} requests, p99 {p99:?}",
+        latencies.len()
+    );
+    assert!(calls > 1000, "{calls} calls");
+    assert!(p99 < std::time::Duration::from_millis(500), "p99 {p99:?}");
+
+    // Every call has its row (the last ones are written just after the run).
+    let mut stored = 0;
+    for _ in 0..100 {
+        stored = audited_calls(&app, &job_id, "host.state.get").await;
+        if stored >= calls {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(stored, calls, "audit rows of the job's calls");
+    // And the chain over them holds.
+    let url = format!("sqlite://{}", app.data_dir().join("automa.db").display());
+    let db = automa::db::connect(&url).await.unwrap();
+    let report = automa::audit::AuditLog::new(db).verify().await.unwrap();
+    assert!(report.first_broken.is_none(), "{report:?}");
+}

@@ -1,13 +1,14 @@
 //! Host calls of runs (jobs, agents and the plugins they call) into the audit log.
 //!
-//! A script's host call must not wait for the database, so each record goes through a
-//! channel to one appending task, started once per process by [`HostCalls::start`].
+//! A script's host call waits, before it runs, for a place in the audit log's bounded
+//! queue (`AuditSink::ready`); its record then goes into that place without waiting.
+//! When no place frees up in time the call fails instead of running unaudited.
 
 use super::{AuditEvent, AuditLog, Outcome};
-use automa_runtime::host::ports::{AuditSink, ConnectionRecord, HostCallRecord};
+use automa_runtime::host::ports::{AuditSink, BoxFuture, ConnectionRecord, HostCallRecord};
 use serde_json::json;
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The run a host call belongs to, named in its audit record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,27 +26,20 @@ impl RunRef {
     }
 }
 
-/// The process's queue of host-call records into the audit log. Cheap to clone.
+/// The process's host-call records into the audit log. Cheap to clone.
 #[derive(Clone)]
 pub struct HostCalls {
-    sender: mpsc::UnboundedSender<AuditEvent>,
+    audit: AuditLog,
 }
 
 impl HostCalls {
-    /// Start the appending task; it ends once every clone of the queue is dropped.
     pub fn start(audit: AuditLog) -> Self {
-        let (sender, mut events) = mpsc::unbounded_channel::<AuditEvent>();
-        tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
-                audit.record(event).await;
-            }
-        });
-        Self { sender }
+        Self { audit }
     }
 
     /// Append `event` without waiting (from paths that must not block on the database).
     pub fn queue(&self, event: AuditEvent) {
-        let _ = self.sender.send(event);
+        self.audit.queue(event);
     }
 
     /// The sink for the calls `actor` (`script:<id>`, `plugin:<name>`) makes in `run`.
@@ -53,7 +47,8 @@ impl HostCalls {
         Arc::new(HostCallSink {
             actor,
             run,
-            sender: self.sender.clone(),
+            audit: self.audit.clone(),
+            placed: AtomicBool::new(false),
         })
     }
 }
@@ -61,7 +56,29 @@ impl HostCalls {
 struct HostCallSink {
     actor: String,
     run: RunRef,
-    sender: mpsc::UnboundedSender<AuditEvent>,
+    audit: AuditLog,
+    /// Whether the run holds a place in the queue for its next record (a run's calls
+    /// come one at a time, so one place is enough; a refusal that is only counted
+    /// leaves it for the next call).
+    placed: AtomicBool,
+}
+
+impl HostCallSink {
+    fn send(&self, event: AuditEvent) {
+        if self.placed.swap(false, Ordering::SeqCst) {
+            self.audit.queue_placed(event);
+        } else {
+            self.audit.queue(event);
+        }
+    }
+}
+
+impl Drop for HostCallSink {
+    fn drop(&mut self) {
+        if *self.placed.get_mut() {
+            self.audit.release(1);
+        }
+    }
 }
 
 impl HostCallSink {
@@ -84,8 +101,24 @@ impl HostCallSink {
 }
 
 impl AuditSink for HostCallSink {
+    fn ready(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            if self.placed.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            self.audit.reserve().await.map_err(|e| {
+                tracing::warn!(actor = %self.actor, error = %e, "host call refused: no place in the audit queue");
+                e.to_string()
+            })?;
+            if self.placed.swap(true, Ordering::SeqCst) {
+                self.audit.release(1);
+            }
+            Ok(())
+        })
+    }
+
     fn record(&self, call: HostCallRecord) {
-        let _ = self.sender.send(self.event(call));
+        self.send(self.event(call));
     }
 
     /// A TCP connection keeps its facts (address, TLS, bytes each way) as fields.
@@ -97,7 +130,7 @@ impl AuditSink for HostCallSink {
         ) {
             details.insert("connection".into(), facts);
         }
-        let _ = self.sender.send(event);
+        self.send(event);
     }
 }
 
@@ -107,25 +140,45 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    #[test]
-    fn a_denied_call_of_an_agent_names_the_agent() {
-        let (sender, mut events) = mpsc::unbounded_channel();
-        let calls = HostCalls { sender };
-        calls
-            .sink("script:s1".into(), RunRef::Agent("a1".into()))
-            .record(HostCallRecord {
-                operation: "http.request",
-                target: "GET https://example.com/".into(),
-                outcome: "denied",
-                detail: Some("not allowed".into()),
-                duration: Duration::from_millis(3),
-            });
-        let event = events.try_recv().unwrap();
-        assert_eq!(event.actor, "script:s1");
-        assert_eq!(event.action, "host.http.request");
-        assert_eq!(event.outcome, Outcome::Denied);
+    fn refused() -> HostCallRecord {
+        HostCallRecord {
+            operation: "http.request",
+            target: "GET https://example.com/".into(),
+            outcome: "denied",
+            detail: Some("not allowed".into()),
+            duration: Duration::from_millis(3),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_waits_for_a_place_and_its_record_names_the_agent() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
+        let db = crate::db::connect(&url).await.unwrap();
+        let audit = AuditLog::with_queue(db.clone(), 1, Duration::from_millis(200));
+        let calls = HostCalls::start(audit.clone());
+        let sink = calls.sink("script:s1".into(), RunRef::Agent("a1".into()));
+        sink.ready().await.unwrap();
+        // The run holds the only place: another run's call is refused, not run.
+        let other = calls.sink("script:s2".into(), RunRef::Job("j1".into()));
+        let refusal = other.ready().await.unwrap_err();
+        assert!(refusal.contains("not keeping up"), "{refusal}");
+        sink.record(refused());
+        assert!(audit.flush(Duration::from_secs(5)).await);
+        other.ready().await.unwrap();
+        drop(other); // an unused place is given back
+        sink.ready().await.unwrap();
+        let row = audit
+            .list(&crate::audit::AuditFilter::default(), 1)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(row.actor, "script:s1");
+        assert_eq!(row.action, "host.http.request");
+        assert_eq!(row.outcome, "denied");
+        let details: serde_json::Value = serde_json::from_str(&row.details).unwrap();
         assert_eq!(
-            event.details,
+            details,
             json!({"agent_id": "a1", "duration_ms": 3, "error": "not allowed"})
         );
     }

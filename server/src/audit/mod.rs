@@ -4,13 +4,14 @@
 //! reordering or deleting a row in the middle breaks every later link, and
 //! `automa audit verify` reports the first broken row. (Truncating the tail is not
 //! detectable from the chain alone; ship the latest hash elsewhere for that.)
-//! `AuditLog` is cheap to clone and is the handle other features append through.
+//! `AuditLog` is cheap to clone and is the handle other features append through; every
+//! append goes through one bounded queue and one writer (see [`writer`]).
 
 mod host_calls;
 
 pub use host_calls::{HostCalls, RunRef};
 
-use crate::db::{Db, new_id, now_ms};
+use crate::db::Db;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -112,9 +113,9 @@ impl AuditRow {
 #[derive(Clone)]
 pub struct AuditLog {
     db: Db,
-    // Serialises appenders in this process; the seq primary key catches other processes
-    // (e.g. the CLI) and the append is retried.
-    lock: Arc<tokio::sync::Mutex<()>>,
+    // The process's one writer; the seq primary key catches other processes (the CLI,
+    // other nodes) and the batch is retried.
+    writer: Arc<writer::Writer>,
 }
 
 #[derive(Debug, Default)]
@@ -140,71 +141,77 @@ macro_rules! cols {
     };
 }
 
+pub mod writer;
+
+pub use writer::AuditError;
+
 impl AuditLog {
+    /// The audit log of `db`, with its writer task (call from within a Tokio runtime).
     pub fn new(db: Db) -> Self {
+        Self::with_queue(db, writer::QUEUE_CAPACITY, writer::ADMIT_WAIT)
+    }
+
+    /// An audit log whose queue has `capacity` places, waited for at most `wait`.
+    pub fn with_queue(db: Db, capacity: usize, wait: std::time::Duration) -> Self {
         Self {
+            writer: Arc::new(writer::Writer::start(db.clone(), capacity, wait)),
             db,
-            lock: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
-    pub async fn append(&self, ev: AuditEvent) -> anyhow::Result<()> {
-        let _guard = self.lock.lock().await;
-        // The hash covers the stored text of the details, so key order needs no rule.
-        let details = ev.details.to_string();
-        let mut last_err = None;
-        for _ in 0..5 {
-            let last: Option<(i64, String)> =
-                sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                    .fetch_optional(&self.db)
-                    .await?;
-            let (seq, prev_hash) = match last {
-                Some((s, h)) => (s + 1, h),
-                None => (1, GENESIS_HASH.to_owned()),
-            };
-            let mut row = AuditRow {
-                seq,
-                id: new_id(),
-                at: now_ms(),
-                actor: ev.actor.clone(),
-                action: ev.action.clone(),
-                target: ev.target.clone(),
-                source_ip: ev.source_ip.clone(),
-                outcome: ev.outcome.as_str().to_owned(),
-                details: details.clone(),
-                prev_hash,
-                hash: String::new(),
-            };
-            row.hash = row.compute_hash();
-            let res = sqlx::query(concat!(
-                "INSERT INTO audit_log (",
-                cols!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-            ))
-            .bind(row.seq)
-            .bind(&row.id)
-            .bind(row.at)
-            .bind(&row.actor)
-            .bind(&row.action)
-            .bind(&row.target)
-            .bind(&row.source_ip)
-            .bind(&row.outcome)
-            .bind(&row.details)
-            .bind(&row.prev_hash)
-            .bind(&row.hash)
-            .execute(&self.db)
-            .await;
-            match res {
-                Ok(_) => return Ok(()),
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    last_err = Some(sqlx::Error::Database(e));
-                }
-                Err(e) => return Err(e.into()),
-            }
+    /// Appends `ev` and waits until it is written. A full queue is waited on (by
+    /// default at most [`writer::ADMIT_WAIT`]); then, or when the record is not written in that time,
+    /// the append fails and the caller must not report success.
+    pub async fn append(&self, ev: AuditEvent) -> Result<(), AuditError> {
+        self.writer.reserve().await?;
+        let (done, written) = tokio::sync::oneshot::channel();
+        self.writer.push(ev, true, Some(done))?;
+        let wait = self.writer.wait();
+        match tokio::time::timeout(wait, written).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(AuditError::Stopped),
+            Err(_) => Err(AuditError::NotWritten(
+                self.writer
+                    .failing()
+                    .unwrap_or_else(|| format!("still queued after {wait:?}")),
+            )),
         }
-        Err(anyhow::anyhow!(
-            "audit append kept racing with another writer: {last_err:?}"
-        ))
+    }
+
+    /// Waits (bounded) for a place in the queue for a record to come; the place is the
+    /// caller's until [`AuditLog::queue_placed`] or [`AuditLog::release`].
+    pub async fn reserve(&self) -> Result<(), AuditError> {
+        self.writer.reserve().await
+    }
+
+    /// Gives back `places` taken by [`AuditLog::reserve`] and not used.
+    pub fn release(&self, places: usize) {
+        self.writer.release(places);
+    }
+
+    /// Queues `ev` into a place the caller reserved; it is written soon, not waited for.
+    pub fn queue_placed(&self, ev: AuditEvent) {
+        self.enqueue(ev, true);
+    }
+
+    /// Queues `ev` without waiting, for a record of something that already happened
+    /// (it takes a free place when there is one, and is never refused).
+    pub fn queue(&self, ev: AuditEvent) {
+        let placed = self.writer.try_reserve();
+        self.enqueue(ev, placed);
+    }
+
+    fn enqueue(&self, ev: AuditEvent, placed: bool) {
+        let action = ev.action.clone();
+        if let Err(e) = self.writer.push(ev, placed, None) {
+            tracing::error!(error = %e, action, "audit record not queued");
+        }
+    }
+
+    /// Waits until the queued records are written, at most `within` (at shutdown);
+    /// whether none is left.
+    pub async fn flush(&self, within: std::time::Duration) -> bool {
+        self.writer.drain(within).await
     }
 
     /// Appends, logging instead of failing: for security events on paths whose own
@@ -279,5 +286,92 @@ impl AuditLog {
             checked,
             first_broken: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    async fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
+        (dir, crate::db::connect(&url).await.unwrap())
+    }
+
+    async fn rows(db: &Db) -> i64 {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(db)
+            .await
+            .unwrap();
+        n
+    }
+
+    #[tokio::test]
+    async fn concurrent_appends_are_written_in_batches_as_one_chain() {
+        let (_dir, db) = db().await;
+        let audit = AuditLog::new(db.clone());
+        let before = rows(&db).await;
+        let appends = (0..300).map(|i| {
+            let audit = audit.clone();
+            tokio::spawn(async move { audit.append(AuditEvent::new("t", format!("a.{i}"))).await })
+        });
+        for done in futures::future::join_all(appends).await {
+            done.unwrap().unwrap();
+        }
+        for i in 0..300 {
+            audit.queue(AuditEvent::new("t", format!("q.{i}")));
+        }
+        assert!(audit.flush(Duration::from_secs(10)).await);
+        assert_eq!(rows(&db).await - before, 600);
+        let report = audit.verify().await.unwrap();
+        assert!(report.first_broken.is_none(), "{report:?}");
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_waited_on_then_refused() {
+        let (_dir, db) = db().await;
+        let audit = AuditLog::with_queue(db, 2, Duration::from_millis(300));
+        audit.reserve().await.unwrap();
+        audit.reserve().await.unwrap();
+        let started = Instant::now();
+        let refused = audit.reserve().await.unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert!(matches!(refused, AuditError::Full), "{refused}");
+        let refused = audit.append(AuditEvent::new("t", "a")).await.unwrap_err();
+        assert!(refused.to_string().contains("not keeping up"), "{refused}");
+        // A place given back (or freed by the writer) admits the next.
+        audit.release(1);
+        audit.append(AuditEvent::new("t", "a")).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_record_the_database_refuses_is_retried_until_written() {
+        let (_dir, db) = db().await;
+        let audit = AuditLog::with_queue(db.clone(), 100, Duration::from_millis(500));
+        let before = rows(&db).await;
+        sqlx::query("ALTER TABLE audit_log RENAME TO audit_log_away")
+            .execute(&db)
+            .await
+            .unwrap();
+        // The caller is told within its wait, naming the database's refusal.
+        let refused = audit
+            .append(AuditEvent::new("t", "kept"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, AuditError::NotWritten(e) if e.contains("audit_log")),
+            "{refused}"
+        );
+        audit.queue(AuditEvent::new("t", "also kept"));
+        sqlx::query("ALTER TABLE audit_log_away RENAME TO audit_log")
+            .execute(&db)
+            .await
+            .unwrap();
+        // Nothing was dropped: both records are written once the table is back.
+        assert!(audit.flush(Duration::from_secs(10)).await);
+        assert_eq!(rows(&db).await - before, 2);
     }
 }
