@@ -35,6 +35,8 @@ pub struct Application {
     state: AppState,
     /// Stops the job workers when the server stops.
     shutdown: CancellationToken,
+    /// This process is the node (and, on SQLite, the database's only process).
+    _locks: crate::nodes::NodeLocks,
 }
 
 impl Application {
@@ -56,7 +58,7 @@ impl Application {
 
         let db = db::connect(&config.database_url()).await?;
         let role = config.role;
-        let node = crate::nodes::Node::join(
+        let (node, locks) = crate::nodes::Node::join(
             &db,
             &crate::nodes::JoinSettings {
                 data_dir: &config.data_dir,
@@ -217,6 +219,7 @@ impl Application {
             router,
             state,
             shutdown,
+            _locks: locks,
         })
     }
 

@@ -33,8 +33,18 @@ struct Inner {
     hostname: String,
     /// Changes when the node re-registers after losing its lease.
     instance: Mutex<String>,
-    /// Released when the node leaves (a restart in the same process takes them again).
-    locks: Mutex<Vec<ProcessLock>>,
+}
+
+/// The locks that make this process the only one running as its node (and, on SQLite,
+/// the only one on its database); held by the application, released when it is
+/// dropped.
+pub struct NodeLocks(Vec<ProcessLock>);
+
+impl NodeLocks {
+    /// The lock files held.
+    pub fn paths(&self) -> impl Iterator<Item = &std::path::Path> {
+        self.0.iter().map(|lock| lock.path.as_path())
+    }
 }
 
 /// How a node joins.
@@ -50,7 +60,7 @@ pub struct JoinSettings<'a> {
 impl Node {
     /// Register this process as a node. Refused, with the reason, when another live
     /// process already is this node, or when a SQLite database already has a node.
-    pub async fn join(db: &Db, settings: &JoinSettings<'_>) -> anyhow::Result<Self> {
+    pub async fn join(db: &Db, settings: &JoinSettings<'_>) -> anyhow::Result<(Self, NodeLocks)> {
         let id = node_id(settings.data_dir, settings.node_id)?;
         let sqlite = !db::is_postgres(db);
         anyhow::ensure!(
@@ -105,7 +115,7 @@ impl Node {
         )
         .await?;
         tracing::info!(node = %id, role = settings.role.as_str(), lease_ms, "node registered");
-        Ok(Self(Arc::new(Inner {
+        let node = Self(Arc::new(Inner {
             db: db.clone(),
             id,
             role: settings.role,
@@ -113,8 +123,8 @@ impl Node {
             workers: settings.workers,
             hostname,
             instance: Mutex::new(instance),
-            locks: Mutex::new(locks),
-        })))
+        }));
+        Ok((node, NodeLocks(locks)))
     }
 
     pub fn id(&self) -> &str {
@@ -162,10 +172,5 @@ impl Node {
         if let Err(e) = db::nodes::leave(&self.0.db, &self.0.id, &self.instance()).await {
             tracing::warn!(error = %e, "marking this node as left");
         }
-        self.0
-            .locks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
     }
 }
