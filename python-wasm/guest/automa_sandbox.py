@@ -193,8 +193,26 @@ def _patch_thread_pool(module):
     module.ThreadPoolExecutor.shutdown = shutdown
 
 
+def _patch_loguru(module):
+    """loguru's `enqueue=True` hands each record to a writer thread through a
+    multiprocessing queue. The sandbox has one thread and one process, so there is no
+    writer to hand it to: the record is written at once instead, in the same order and
+    form (the logging call waits for the sink, which is what enqueue would spare), and
+    `logger.complete()` has nothing left to wait for."""
+    import functools
+
+    add = module.Logger.add
+
+    @functools.wraps(add)
+    def add_without_queue(self, sink, *args, enqueue=False, **kwargs):
+        return add(self, sink, *args, enqueue=False, **kwargs)
+
+    module.Logger.add = add_without_queue
+
+
 # Module name -> patch applied right after it is first imported.
 _PATCHES = {
+    "loguru._logger": _patch_loguru,
     "subprocess": _patch_subprocess,
     "multiprocessing": _patch_multiprocessing,
     "concurrent.futures.process": _patch_process_pool,

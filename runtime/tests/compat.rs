@@ -19,13 +19,7 @@ use std::path::Path;
 /// Cases that are expected to fail in the sandbox: (case, text its failure must
 /// contain, why). A listed case that passes, or fails otherwise, fails the test, so
 /// the table stays true and only shrinks.
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[(
-    "loguru_enqueue",
-    "multiprocessing.SimpleQueue(): Automa runs scripts as WebAssembly",
-    // enqueue=True hands records to a writer thread through a multiprocessing
-    // queue; WASI has neither pipes nor threads. Sinks without enqueue work.
-    "loguru enqueue=True: no multiprocessing queues (os.pipe) or threads",
-)];
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[];
 
 fn cases(folder: &str) -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
