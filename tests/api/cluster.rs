@@ -623,3 +623,55 @@ async fn sqlite_refuses_a_second_node_and_the_worker_role() {
     let err = String::from_utf8_lossy(&worker.stderr);
     assert!(err.contains("needs PostgreSQL"), "{err}");
 }
+
+#[tokio::test]
+async fn a_worker_killed_and_restarted_within_its_lease_runs_its_agent_again_once() {
+    let Some(cluster) = Cluster::new().await else {
+        return;
+    };
+    let api_node = cluster.start("serve", Some("api"), "api-1", 1);
+    let worker = cluster.start("worker", None, "worker-1", 2);
+    let api = Api::login(&api_node.base).await;
+    let db = cluster.db().await;
+    let agent_script = api.script("echo", ECHO_AGENT, json!({})).await;
+    let agent = api
+        .post(
+            "/api/v1/agents",
+            json!({"name": "echo", "script_id": agent_script, "restart_policy": "always"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api.post(&format!("/api/v1/agents/{agent}/start"), json!({}))
+        .await;
+    let first = api
+        .until(
+            &format!("/api/v1/agents/{agent}"),
+            Duration::from_secs(60),
+            |a| a["state"] == "running",
+        )
+        .await;
+    let mut worker = worker;
+    worker.child.kill().unwrap();
+    worker.child.wait().unwrap();
+    // Back at once, long before its lease lapses: its agent comes back by its policy.
+    let _again = cluster.start("worker", None, "worker-1", 2);
+    api.until(
+        &format!("/api/v1/agents/{agent}"),
+        Duration::from_secs(60),
+        |a| a["state"] == "running" && a["started_at"] != first["started_at"],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (running,): (i64,) =
+        sqlx::query_as("SELECT CAST(SUM(running_agents) AS BIGINT) FROM nodes")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(running, 1, "one instance of the agent, on one node");
+    assert_eq!(
+        holder(&db, "agents", &agent).await.as_deref(),
+        Some("worker-1")
+    );
+}

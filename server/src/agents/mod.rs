@@ -103,11 +103,19 @@ impl Agents {
         if !self.0.runs_here {
             return Ok(());
         }
-        let only_node = !self.0.signals.is_shared();
-        let mine = (!only_node).then_some(self.0.node_id.as_str());
-        let corrected = db::agents::reset_after_restart(&self.0.db, mine).await?;
-        if corrected > 0 {
-            tracing::info!(corrected, "agents marked stopped after a restart");
+        if self.0.signals.is_shared() {
+            // A cluster node back from a crash: what it ran restarts by its policy (here
+            // or on another node), as if another node had taken it over.
+            let note = format!("node {} restarted", self.0.node_id);
+            let moved = self.fail_over(&self.0.node_id, &note).await?;
+            if moved > 0 {
+                tracing::info!(moved, "agents of this node's previous run wait for a node");
+            }
+        } else {
+            let corrected = db::agents::reset_after_restart(&self.0.db).await?;
+            if corrected > 0 {
+                tracing::info!(corrected, "agents marked stopped after a restart");
+            }
         }
         for id in db::agents::autostart_ids(&self.0.db).await? {
             match self.start(&id, "autostart at server start").await {

@@ -451,17 +451,15 @@ pub async fn set_heartbeat(db: &Db, id: &str, at: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// After a restart of node `node` none of its instances is running: any state that
-/// says otherwise is corrected, with the reason. `None`: the only node (SQLite), whose
-/// restart ends every agent, waiting ones included.
-pub async fn reset_after_restart(db: &Db, node: Option<&str>) -> sqlx::Result<u64> {
+/// After a restart of the only node (SQLite) no instance is running: any state that
+/// says otherwise is corrected, with the reason.
+pub async fn reset_after_restart(db: &Db) -> sqlx::Result<u64> {
     let done = sqlx::query(
         "UPDATE agents SET state = 'stopped', state_reason = 'the server restarted', updated_at = $1, \
          node_id = NULL, stop_requested = 0 \
-         WHERE state IN ('starting', 'running', 'backoff', 'stopping') AND ($2 IS NULL OR node_id = $2)",
+         WHERE state IN ('starting', 'running', 'backoff', 'stopping')",
     )
     .bind(now_ms())
-    .bind(node)
     .execute(db)
     .await?;
     Ok(done.rows_affected())
