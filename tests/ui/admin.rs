@@ -21,7 +21,7 @@ async fn admin_pages_and_forms_are_refused_to_users_and_hidden_from_their_naviga
     user.login("user@example.org", USER_PASSWORD).await;
     let (_, html) = user.get_html("/").await;
     assert!(html.contains(r#"href="/tokens""#) && html.contains(r#"href="/profile""#));
-    for admin_link in ["/users", "/audit", "/secrets", "/settings"] {
+    for admin_link in ["/users", "/audit", "/nodes", "/secrets", "/settings"] {
         assert!(
             !html.contains(&format!(r#"href="{admin_link}""#)),
             "{admin_link}"
@@ -29,7 +29,14 @@ async fn admin_pages_and_forms_are_refused_to_users_and_hidden_from_their_naviga
     }
     let csrf = csrf_in(&html);
     let own = format!("/users/{user_id}");
-    for path in ["/users", own.as_str(), "/audit", "/secrets", "/settings"] {
+    for path in [
+        "/users",
+        own.as_str(),
+        "/audit",
+        "/nodes",
+        "/secrets",
+        "/settings",
+    ] {
         let (status, html) = user.get_html(path).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
         assert!(html.contains("administrator role required"), "{path}");
@@ -63,12 +70,43 @@ async fn admin_pages_and_forms_are_refused_to_users_and_hidden_from_their_naviga
     let mut adm = Browser::new(&app.base);
     adm.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (_, html) = adm.get_html("/").await;
-    for link in ["/users", "/audit", "/secrets", "/settings", "/tokens"] {
+    for link in [
+        "/users",
+        "/audit",
+        "/nodes",
+        "/secrets",
+        "/settings",
+        "/tokens",
+    ] {
         assert!(html.contains(&format!(r#"href="{link}""#)), "{link}");
     }
-    for path in ["/users", own.as_str(), "/audit", "/secrets", "/settings"] {
+    for path in [
+        "/users",
+        own.as_str(),
+        "/audit",
+        "/nodes",
+        "/secrets",
+        "/settings",
+    ] {
         assert_eq!(adm.get_html(path).await.0, StatusCode::OK, "{path}");
     }
+}
+
+#[tokio::test]
+async fn the_nodes_page_shows_this_node_alive_with_its_role_and_workers() {
+    let app = spawn_app_with(|c| c.workers = 3).await;
+    app.setup_admin().await;
+    let mut adm = Browser::new(&app.base);
+    adm.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (status, html) = adm.get_html("/nodes").await;
+    assert_eq!(status, StatusCode::OK);
+    let row = html
+        .split("<tr>")
+        .find(|row| row.contains("(this node)"))
+        .expect("this node is listed");
+    assert!(row.contains("<td>all</td>"), "{row}");
+    assert!(row.contains(r#"class="badge ok">alive"#), "{row}");
+    assert!(row.contains("/ 3"), "{row}");
 }
 
 #[tokio::test]
