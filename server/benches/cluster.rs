@@ -6,46 +6,17 @@
 //!
 //! `cargo bench -p automa --bench cluster` (`AUTOMA_BENCH_JOBS`, default 300).
 
+#[path = "../../tests/support/server_process.rs"]
+mod server_process;
+
 use futures::StreamExt;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use server_process::{ServerProcess as Node, automa, create_admin};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const EMAIL: &str = "bench@example.org";
 const PASSWORD: &str = "a long enough password";
-
-struct Node {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Node {
-    /// User plus system CPU seconds the process used so far.
-    fn cpu_seconds(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the command name (which is in parentheses): utime is the 14th
-        // field of the line, stime the 15th.
-        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|f| f.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        (ticks(11) + ticks(12)) / 100.0
-    }
-}
 
 struct Setup {
     data: PathBuf,
@@ -72,38 +43,16 @@ impl Setup {
             }
             None => None,
         };
-        let setup = Self {
+        create_admin(&data, database_url.as_deref(), EMAIL, PASSWORD);
+        Self {
             data,
             database_url,
             _dir: dir,
-        };
-        let mut create = setup.command("user");
-        create
-            .args(["create", "--admin", "--email", EMAIL, "--data-dir"])
-            .arg(&setup.data)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null());
-        let mut create = create.spawn().unwrap();
-        writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-        assert!(create.wait().unwrap().success());
-        setup
-    }
-
-    fn command(&self, sub: &str) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_automa"));
-        cmd.arg(sub).env(
-            "AUTOMA_CACHE_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache"),
-        );
-        match &self.database_url {
-            Some(url) => cmd.env("DATABASE_URL", url),
-            None => cmd.env_remove("DATABASE_URL"),
-        };
-        cmd
+        }
     }
 
     fn start(&self, sub: &str, role: Option<&str>, id: &str) -> Node {
-        let mut cmd = self.command(sub);
+        let mut cmd = automa(sub, self.database_url.as_deref());
         if let Some(role) = role {
             cmd.args(["--role", role]);
         }
@@ -115,25 +64,8 @@ impl Setup {
         cmd.args(["--log-format", "json", flag, "127.0.0.1:0", "--node-id", id])
             .args(["--workers", "8", "--data-dir"])
             .arg(&self.data)
-            .env("RUST_LOG", "warn,automa=info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = cmd.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line)
-                    && v["message"] == "listening"
-                {
-                    let _ = tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("listening");
-        Node { child, addr }
+            .env("RUST_LOG", "warn,automa=info");
+        Node::start(cmd)
     }
 }
 
@@ -303,7 +235,7 @@ async fn fail_over(postgres: &str) {
     }
     let _w2 = setup.start("worker", None, "w2");
     let mut w1 = w1;
-    w1.child.kill().unwrap();
+    w1.kill();
     let killed = Instant::now();
     let mut requeued = None;
     loop {

@@ -5,30 +5,17 @@
 //! schedules fire once per period, concurrency limits hold across claimers. Skipped
 //! (passes) when `AUTOMA_TEST_POSTGRES_URL` is unset. SQLite refuses a second node.
 
+use crate::server_process::{ServerProcess, automa, create_admin};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const EMAIL: &str = "ops@example.org";
 const PASSWORD: &str = "a long enough password";
 /// Short, so fail-over is quick to test.
 const LEASE: &str = "3s";
-
-/// A node process; killed when dropped.
-struct NodeProcess {
-    child: Child,
-    base: String,
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A fresh database on the test cluster, and the shared data directory.
 struct Cluster {
@@ -54,28 +41,17 @@ impl Cluster {
         url.set_path(&name);
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let cluster = Self {
+        create_admin(&data, Some(url.as_str()), EMAIL, PASSWORD);
+        Some(Self {
             url: url.to_string(),
             data,
             _dir: dir,
-        };
-        let mut create = Command::new(env!("CARGO_BIN_EXE_automa"))
-            .args(["user", "create", "--admin", "--email", EMAIL, "--data-dir"])
-            .arg(&cluster.data)
-            .env("DATABASE_URL", &cluster.url)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-        assert!(create.wait().unwrap().success());
-        Some(cluster)
+        })
     }
 
     /// Starts `automa serve --role ROLE` or `automa worker` as node `id`.
     fn start(&self, command: &str, role: Option<&str>, id: &str, workers: u32) -> NodeProcess {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_automa"));
-        cmd.arg(command);
+        let mut cmd: Command = automa(command, Some(&self.url));
         if let Some(role) = role {
             cmd.args(["--role", role]);
         }
@@ -87,38 +63,23 @@ impl Cluster {
         cmd.args(["--log-format", "json", listen_flag, "127.0.0.1:0"])
             .args(["--node-id", id, "--node-lease", LEASE])
             .args(["--workers", &workers.to_string(), "--data-dir"])
-            .arg(&self.data)
-            .env("DATABASE_URL", &self.url)
-            .env(
-                "AUTOMA_CACHE_DIR",
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache"),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = cmd.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line)
-                    && v["message"] == "listening"
-                {
-                    let _ = tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(90))
-            .expect("node listening");
+            .arg(&self.data);
+        let process = ServerProcess::start(cmd);
         NodeProcess {
-            child,
-            base: format!("http://{addr}"),
+            base: process.base(),
+            process,
         }
     }
 
     async fn db(&self) -> sqlx::AnyPool {
         sqlx::AnyPool::connect(&self.url).await.unwrap()
     }
+}
+
+/// A node process (killed when dropped) and its base URL.
+struct NodeProcess {
+    process: ServerProcess,
+    base: String,
 }
 
 struct Api {
@@ -348,8 +309,7 @@ async fn kill_nine_of_a_worker_moves_its_job_and_agent_to_another_node() {
     // A second worker joins; then the first is killed with SIGKILL.
     let _w2 = cluster.start("worker", None, "worker-2", 2);
     let mut w1 = w1;
-    w1.child.kill().unwrap();
-    w1.child.wait().unwrap();
+    w1.process.kill();
     let killed = Instant::now();
 
     let retried = api
@@ -562,39 +522,19 @@ async fn a_schedule_fires_once_per_period_across_three_nodes() {
 async fn sqlite_refuses_a_second_node_and_the_worker_role() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache");
-    let mut first = Command::new(env!("CARGO_BIN_EXE_automa"))
+    let mut serve = automa("serve", None);
+    serve
         .args([
-            "serve",
             "--log-format",
             "json",
             "--listen",
             "127.0.0.1:0",
             "--data-dir",
         ])
-        .arg(&data)
-        .env("AUTOMA_CACHE_DIR", &cache)
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = first.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let started = Instant::now();
-    loop {
-        let line = lines.next().expect("output").unwrap();
-        if line.contains("\"listening\"") {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(90),
-            "never listening"
-        );
-    }
-    let second = Command::new(env!("CARGO_BIN_EXE_automa"))
+        .arg(&data);
+    let mut first = ServerProcess::start(serve);
+    let second = automa("serve", None)
         .args([
-            "serve",
             "--listen",
             "127.0.0.1:0",
             "--node-id",
@@ -602,21 +542,16 @@ async fn sqlite_refuses_a_second_node_and_the_worker_role() {
             "--data-dir",
         ])
         .arg(&data)
-        .env("AUTOMA_CACHE_DIR", &cache)
-        .env_remove("DATABASE_URL")
         .output()
         .unwrap();
     assert!(!second.status.success());
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("SQLite serves one node"), "{err}");
-    let _ = first.kill();
-    let _ = first.wait();
+    first.kill();
 
-    let worker = Command::new(env!("CARGO_BIN_EXE_automa"))
-        .args(["worker", "--data-dir"])
+    let worker = automa("worker", None)
+        .args(["--data-dir"])
         .arg(&data)
-        .env("AUTOMA_CACHE_DIR", &cache)
-        .env_remove("DATABASE_URL")
         .output()
         .unwrap();
     assert!(!worker.status.success());
@@ -653,8 +588,7 @@ async fn a_worker_killed_and_restarted_within_its_lease_runs_its_agent_again_onc
         )
         .await;
     let mut worker = worker;
-    worker.child.kill().unwrap();
-    worker.child.wait().unwrap();
+    worker.process.kill();
     // Back at once, long before its lease lapses: its agent comes back by its policy.
     let _again = cluster.start("worker", None, "worker-1", 2);
     api.until(

@@ -1,52 +1,29 @@
 //! kill -9 in the middle of a job: after a restart nothing is lost, duplicated or left
 //! `running`; a job with retries left runs again, one without is `interrupted`.
 
+use crate::server_process::{ServerProcess, automa, create_admin};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const EMAIL: &str = "ops@example.org";
 const PASSWORD: &str = "a long enough password";
 
-/// Starts `automa serve` on a random port; returns the child and its base URL.
-fn serve(data_dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_automa"))
-        .args([
-            "serve",
-            "--log-format",
-            "json",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env(
-            "AUTOMA_CACHE_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache"),
-        )
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<Value>(&line)
-                && v["message"] == "listening"
-            {
-                let _ = tx.send(v["addr"].as_str().unwrap().to_owned());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("server listening");
-    (child, format!("http://{addr}"))
+/// Starts `automa serve` on a random port; returns the process and its base URL.
+fn serve(data_dir: &Path) -> (ServerProcess, String) {
+    let mut cmd = automa("serve", None);
+    cmd.args([
+        "--log-format",
+        "json",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+    ])
+    .arg(data_dir);
+    let server = ServerProcess::start(cmd);
+    let base = server.base();
+    (server, base)
 }
 
 async fn wait_for(
@@ -77,15 +54,7 @@ async fn wait_for(
 async fn kill_nine_mid_job_then_restart_recovers_every_job() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut create = Command::new(env!("CARGO_BIN_EXE_automa"))
-        .args(["user", "create", "--admin", "--email", EMAIL, "--data-dir"])
-        .arg(&data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    assert!(create.wait().unwrap().success());
+    create_admin(&data, None, EMAIL, PASSWORD);
 
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (mut server, base) = serve(&data);
@@ -129,8 +98,7 @@ async fn kill_nine_mid_job_then_restart_recovers_every_job() {
         wait_for(&client, &base, &token, job, |j| j["status"] == "running").await;
     }
 
-    server.kill().unwrap(); // SIGKILL: no shutdown code runs
-    server.wait().unwrap();
+    server.kill(); // SIGKILL: no shutdown code runs
 
     let (mut server, base) = serve(&data);
     let retried = wait_for(&client, &base, &token, &jobs[0], |j| {
@@ -178,6 +146,5 @@ async fn kill_nine_mid_job_then_restart_recovers_every_job() {
         .await
         .unwrap();
     assert!(running["items"].as_array().unwrap().is_empty());
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 }

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+#[path = "../support/server_process.rs"]
+mod server_process;
 #[path = "../support/smtp.rs"]
 mod smtp;
 
@@ -29,6 +31,7 @@ mod postgres;
 mod roles;
 mod run_parity;
 mod schedules;
+mod schemathesis;
 mod scripts;
 mod secrets_webhooks;
 mod serve;
