@@ -22,6 +22,9 @@ use std::time::Instant;
 /// The most bytes one call takes or returns.
 pub(crate) const MAX_CHUNK: usize = 256 * 1024;
 
+/// The most plaintext one `read` returns (more than the session ever holds).
+const MAX_PLAINTEXT_READ: usize = 64 * 1024;
+
 /// The bound of the session's outgoing ciphertext (and of plaintext written before the
 /// handshake finished). rustls bounds the rest itself: at most 64 KiB of incomplete
 /// records or handshake messages, and it stops taking ciphertext once about 16 KiB of
@@ -198,9 +201,11 @@ impl TlsSession {
     /// Up to `max` bytes of the peer's plaintext.
     pub(crate) fn read(&mut self, max: u32) -> Result<TlsRead, HostError> {
         self.check()?;
+        // The session holds at most about 40 KiB of plaintext at once: a buffer of
+        // MAX_CHUNK for every read would mostly be zeroed for nothing.
         let max = usize::try_from(max)
             .unwrap_or(MAX_CHUNK)
-            .clamp(1, MAX_CHUNK);
+            .clamp(1, MAX_PLAINTEXT_READ);
         let mut buf = vec![0u8; max];
         match self.connection.reader().read(&mut buf) {
             Ok(0) => Ok(TlsRead::Closed),
