@@ -358,6 +358,8 @@ async fn create_agent(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AgentQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -515,7 +517,6 @@ async fn restart_agent(
 #[serde(deny_unknown_fields)]
 pub struct Message {
     /// Any JSON; the agent reads it with `automa.agent.receive()`.
-    #[schema(value_type = Object)]
     pub body: Value,
 }
 
@@ -548,7 +549,7 @@ pub struct AgentEvent {
     pub at: String,
     /// `event` (from `automa.agent.emit`), `transition`, `stdout`, `stderr` or `log`.
     pub kind: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value (an entry stored as other text comes as a string).
     pub body: Value,
 }
 

@@ -27,6 +27,7 @@ pub struct AuditQuery {
     /// RFC 3339 timestamp, exclusive.
     pub until: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,

@@ -52,11 +52,10 @@ pub struct JobView {
     pub args: Value,
     pub attempt: i64,
     pub max_attempts: i64,
-    /// `main()`'s return value, once succeeded.
-    #[schema(value_type = Object)]
+    /// `main()`'s return value, once succeeded: any JSON value.
     pub result: Option<Value>,
     /// `kind`, `message` and `traceback` of a failure.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub error: Option<Value>,
     pub stdout: Option<String>,
     pub stderr: Option<String>,
@@ -120,6 +119,8 @@ pub struct JobQuery {
     pub script_id: Option<String>,
     /// Only jobs created at or after this RFC 3339 time.
     pub since: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod jobs;
 pub mod me;
 pub mod nodes;
+pub mod openapi_responses;
 pub mod plugins;
 pub mod schedules;
 pub mod scripts;
@@ -60,6 +61,7 @@ pub struct ApiPath<T>(pub T);
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Opaque cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
@@ -177,7 +179,7 @@ pub struct ApiDoc;
 
 /// All `/api/v1` routes with their OpenAPI description.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(setup::router())
         .merge(auth::router())
         .merge(me::router())
@@ -192,5 +194,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(agents::router())
         .merge(plugins::router())
-        .merge(nodes::router())
+        .merge(nodes::router());
+    openapi_responses::add_common_responses(router.get_openapi_mut());
+    router
 }

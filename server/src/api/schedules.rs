@@ -130,6 +130,8 @@ pub struct UpdateSchedule {
 #[into_params(parameter_in = Query)]
 pub struct ScheduleQuery {
     pub script_id: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -161,6 +161,8 @@ pub struct ScriptQuery {
     pub q: Option<String>,
     /// Only scripts with this tag.
     pub tag: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
