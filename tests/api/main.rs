@@ -32,7 +32,6 @@ mod roles;
 mod run_parity;
 mod schedules;
 mod schemathesis;
-mod schemathesis;
 mod scripts;
 mod secrets_webhooks;
 mod serve;
