@@ -6,6 +6,9 @@
 //!
 //! `cargo bench -p automa --bench cluster` (`AUTOMA_BENCH_JOBS`, default 300).
 
+// A benchmark program: a failed step should stop it loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../../tests/support/server_process.rs"]
 mod server_process;
 
