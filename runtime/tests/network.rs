@@ -549,3 +549,27 @@ for junk in (b"\x16\x03\x03\xff\xff" + b"x" * 70000, bytes(range(256)) * 32768, 
         .count();
     assert_eq!(failed, 4);
 }
+
+/// A run starts at most as many TLS sessions as it may open connections.
+#[tokio::test]
+async fn tls_sessions_are_capped_like_connections() {
+    let addr = http_server(0).await;
+    let script = format!(
+        r#"
+import socket, ssl
+held = socket.create_connection(("127.0.0.1", {port}), timeout=5)
+ctx = ssl.create_default_context()
+sessions = [ctx.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="localhost") for _ in range(3)]
+try:
+    ctx.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="localhost")
+except ssl.SSLError as e:
+    print(isinstance(e, PermissionError), "3 TLS sessions" in str(e))
+"#,
+        port = addr.port()
+    );
+    let mut caps = allowing(&[addr.to_string()]);
+    caps.net.max_connections_per_run = 3;
+    let (outcome, _) = run_with(&script, caps, None).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(outcome.stdout, "True True\n");
+}
