@@ -348,8 +348,9 @@ fn main() -> anyhow::Result<()> {
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let startup = std::env::var_os("CPU_ONLY").is_none();
-    let cpu = std::env::var_os("STARTUP_ONLY").is_none();
+    let disk_only = std::env::var_os("DISK_ONLY").is_some();
+    let startup = std::env::var_os("CPU_ONLY").is_none() && !disk_only;
+    let cpu = std::env::var_os("STARTUP_ONLY").is_none() && !disk_only;
     let defaults = RuntimeConfig::default();
     let setups = [
         Setup {
@@ -399,7 +400,7 @@ fn main() -> anyhow::Result<()> {
     // busy machine slows them alike.
     let mut runtimes = Vec::new();
     for setup in &setups {
-        if !(startup || cpu && setup.cpu) {
+        if !(startup || (cpu || disk_only) && setup.cpu) {
             continue;
         }
         let started = Instant::now();

@@ -179,6 +179,22 @@ impl HasData for QuotaFsData {
     type Data<'a> = QuotaFs<'a>;
 }
 
+/// `op`, which makes one directory entry, with the entry charged first (refused when
+/// it does not fit) and given back when `op` fails.
+async fn adding_entry<T>(
+    budget: Option<&DiskBudget>,
+    op: impl std::future::Future<Output = FsResult<T>>,
+) -> FsResult<T> {
+    if let Some(budget) = budget {
+        budget.charge(ENTRY_BYTES).map_err(io_error)?;
+    }
+    let done = op.await;
+    if let (Err(_), Some(budget)) = (&done, budget) {
+        budget.release(ENTRY_BYTES);
+    }
+    done
+}
+
 fn borrow(fd: &Resource<types::Descriptor>) -> Resource<types::Descriptor> {
     Resource::new_borrow(fd.rep())
 }
@@ -192,38 +208,29 @@ struct Entry {
     is_file: bool,
     size: u64,
     links: u64,
-    /// Which file it is (device and inode, hashed), to find it among the open ones.
-    hash: Option<types::MetadataHashValue>,
+    /// Which file it is (device, inode), to find it among the open ones.
+    inode: (u64, u64),
 }
 
 impl QuotaFs<'_> {
-    async fn entry_at(&mut self, dir: &Resource<types::Descriptor>, path: &str) -> Option<Entry> {
-        let stat = HostDescriptor::stat_at(
-            &mut self.fs,
-            borrow(dir),
-            types::PathFlags::empty(),
-            path.to_owned(),
-        )
-        .await
-        .ok()?;
-        let is_file = stat.type_ == types::DescriptorType::RegularFile;
-        let hash = if is_file {
-            HostDescriptor::metadata_hash_at(
-                &mut self.fs,
-                borrow(dir),
-                types::PathFlags::empty(),
-                path.to_owned(),
-            )
-            .await
-            .ok()
-        } else {
-            None
+    /// The entry `path` names under the directory `dir` (not following a last link),
+    /// by one `fstatat` on this thread: much cheaper than a blocking-pool round trip
+    /// per file operation. Only used to count what an operation that then succeeds on
+    /// the same path adds or frees, so a path the sandbox would refuse changes nothing.
+    fn entry_at(&self, dir: &Resource<types::Descriptor>, path: &str) -> Option<Entry> {
+        let Ok(Descriptor::Dir(d)) = self.fs.table.get(dir) else {
+            return None;
         };
+        if path.starts_with('/') {
+            return None;
+        }
+        let stat = rustix::fs::statat(&*d.dir, path, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).ok()?;
+        let kind = rustix::fs::FileType::from_raw_mode(stat.st_mode);
         Some(Entry {
-            is_file,
-            size: stat.size,
-            links: stat.link_count,
-            hash,
+            is_file: kind == rustix::fs::FileType::RegularFile,
+            size: u64::try_from(stat.st_size).unwrap_or_default(),
+            links: u64::from(stat.st_nlink),
+            inode: (stat.st_dev, stat.st_ino),
         })
     }
 
@@ -264,14 +271,13 @@ impl QuotaFs<'_> {
         let Some(budget) = self.quotas.of(fd) else {
             return Ok(stream);
         };
-        let file = self.open_file(fd)?;
+        let size = self.size_of(fd)?;
         let inner = self.fs.table.delete(stream)?;
         let counted: DynOutputStream = Box::new(CountedStream {
             inner,
             budget,
-            file,
             position,
-            end: 0,
+            size,
         });
         Ok(self.fs.table.push(counted)?)
     }
@@ -427,14 +433,11 @@ impl HostDescriptor for QuotaFs<'_> {
         path: String,
     ) -> FsResult<()> {
         let budget = self.quotas.of(&fd);
-        if let Some(budget) = &budget {
-            budget.charge(ENTRY_BYTES).map_err(io_error)?;
-        }
-        let made = HostDescriptor::create_directory_at(&mut self.fs, fd, path).await;
-        if let (Err(_), Some(budget)) = (&made, &budget) {
-            budget.release(ENTRY_BYTES);
-        }
-        made
+        adding_entry(
+            budget.as_deref(),
+            HostDescriptor::create_directory_at(&mut self.fs, fd, path),
+        )
+        .await
     }
 
     async fn stat(&mut self, fd: Resource<types::Descriptor>) -> FsResult<types::DescriptorStat> {
@@ -470,22 +473,15 @@ impl HostDescriptor for QuotaFs<'_> {
         new_path: String,
     ) -> FsResult<()> {
         let budget = self.same_budget(&fd, &new_descriptor)?;
-        if let Some(budget) = &budget {
-            budget.charge(ENTRY_BYTES).map_err(io_error)?;
-        }
-        let linked = HostDescriptor::link_at(
+        let link = HostDescriptor::link_at(
             &mut self.fs,
             fd,
             old_path_flags,
             old_path,
             new_descriptor,
             new_path,
-        )
-        .await;
-        if let (Err(_), Some(budget)) = (&linked, &budget) {
-            budget.release(ENTRY_BYTES);
-        }
-        linked
+        );
+        adding_entry(budget.as_deref(), link).await
     }
 
     async fn open_at(
@@ -502,7 +498,7 @@ impl HostDescriptor for QuotaFs<'_> {
         };
         let changes = oflags.intersects(types::OpenFlags::CREATE | types::OpenFlags::TRUNCATE);
         let before = if changes {
-            self.entry_at(&fd, &path).await
+            self.entry_at(&fd, &path)
         } else {
             None
         };
@@ -564,8 +560,8 @@ impl HostDescriptor for QuotaFs<'_> {
         let Some(budget) = self.same_budget(&fd, &new_fd)? else {
             return HostDescriptor::rename_at(&mut self.fs, fd, old_path, new_fd, new_path).await;
         };
-        let replaced = self.entry_at(&new_fd, &new_path).await;
-        let frees = self.freed_by_removing(&budget, replaced.as_ref()).await;
+        let replaced = self.entry_at(&new_fd, &new_path);
+        let frees = self.freed_by_removing(&budget, replaced.as_ref());
         let renamed = HostDescriptor::rename_at(&mut self.fs, fd, old_path, new_fd, new_path).await;
         if renamed.is_ok() {
             budget.release(frees);
@@ -580,14 +576,11 @@ impl HostDescriptor for QuotaFs<'_> {
         dest_path: String,
     ) -> FsResult<()> {
         let budget = self.quotas.of(&fd);
-        if let Some(budget) = &budget {
-            budget.charge(ENTRY_BYTES).map_err(io_error)?;
-        }
-        let made = HostDescriptor::symlink_at(&mut self.fs, fd, src_path, dest_path).await;
-        if let (Err(_), Some(budget)) = (&made, &budget) {
-            budget.release(ENTRY_BYTES);
-        }
-        made
+        adding_entry(
+            budget.as_deref(),
+            HostDescriptor::symlink_at(&mut self.fs, fd, src_path, dest_path),
+        )
+        .await
     }
 
     async fn unlink_file_at(
@@ -598,8 +591,8 @@ impl HostDescriptor for QuotaFs<'_> {
         let Some(budget) = self.quotas.of(&fd) else {
             return HostDescriptor::unlink_file_at(&mut self.fs, fd, path).await;
         };
-        let entry = self.entry_at(&fd, &path).await;
-        let frees = self.freed_by_removing(&budget, entry.as_ref()).await;
+        let entry = self.entry_at(&fd, &path);
+        let frees = self.freed_by_removing(&budget, entry.as_ref());
         let unlinked = HostDescriptor::unlink_file_at(&mut self.fs, fd, path).await;
         if unlinked.is_ok() {
             budget.release(frees);
@@ -661,34 +654,29 @@ impl QuotaFs<'_> {
     /// What removing `entry` frees: the entry, and a file's bytes when this was its
     /// last link and the run does not hold it open (then they stay on disk until it is
     /// closed, as they would on a real disk; counted until the run ends).
-    async fn freed_by_removing(&mut self, budget: &Arc<DiskBudget>, entry: Option<&Entry>) -> u64 {
+    fn freed_by_removing(&self, budget: &Arc<DiskBudget>, entry: Option<&Entry>) -> u64 {
+        use std::os::unix::fs::MetadataExt;
         let Some(entry) = entry else {
             return 0;
         };
         if !entry.is_file || entry.links > 1 {
             return ENTRY_BYTES;
         }
-        let open: Vec<u32> = self
+        let open = self
             .quotas
             .descriptors
             .iter()
             .filter(|(_, b)| Arc::ptr_eq(b, budget))
-            .map(|(rep, _)| *rep)
-            .collect();
-        for rep in open {
-            let fd = Resource::<types::Descriptor>::new_borrow(rep);
-            if !matches!(self.fs.table.get(&fd), Ok(Descriptor::File(_))) {
-                continue;
-            }
-            if let (Ok(h), Some(e)) = (
-                HostDescriptor::metadata_hash(&mut self.fs, fd).await,
-                &entry.hash,
-            ) && (h.lower, h.upper) == (e.lower, e.upper)
-            {
-                return ENTRY_BYTES;
-            }
+            .any(|(rep, _)| {
+                let fd = Resource::<types::Descriptor>::new_borrow(*rep);
+                matches!(self.fs.table.get(&fd), Ok(Descriptor::File(f))
+                    if f.file.metadata().is_ok_and(|m| (m.dev(), m.ino()) == entry.inode))
+            });
+        if open {
+            ENTRY_BYTES
+        } else {
+            ENTRY_BYTES.saturating_add(entry.size)
         }
-        ENTRY_BYTES.saturating_add(entry.size)
     }
 }
 
@@ -702,21 +690,18 @@ impl QuotaFs<'_> {
 struct CountedStream {
     inner: DynOutputStream,
     budget: Arc<DiskBudget>,
-    file: Arc<std::fs::File>,
     /// Where the next write lands; `None` when appending.
     position: Option<u64>,
-    /// The end of this stream's own writes (the file's size may not show writes still
-    /// under way on a blocking thread).
-    end: u64,
+    /// The file's size as this stream knows it: when it was opened, grown by its own
+    /// writes (not asked again per write: a write still under way on a blocking thread
+    /// would not show, and a syscall per write costs more than it tells). Another
+    /// writer growing the file meanwhile makes this count high, never low.
+    size: u64,
 }
 
 impl CountedStream {
     fn size(&self) -> u64 {
-        self.file
-            .metadata()
-            .map(|m| m.len())
-            .unwrap_or(0)
-            .max(self.end)
+        self.size
     }
 
     /// Bytes the next write may have: the budget's room plus what it overwrites.
@@ -743,7 +728,7 @@ impl CountedStream {
         if let Some(at) = &mut self.position {
             *at = at.saturating_add(len);
         }
-        self.end = self.end.max(end);
+        self.size = self.size.max(end);
         Ok(grows)
     }
 }

@@ -92,6 +92,16 @@ fn failures_have_distinct_exit_codes() {
     );
     assert_eq!(memory.status.code(), Some(4));
     assert_eq!(outcome(&memory)["status"], "memory_exceeded");
+
+    let cpu = automa_run(
+        "while True:\n    pass\n",
+        &["--cpu-seconds", "0.5", "--timeout", "60s", "--json"],
+    );
+    assert_eq!(cpu.status.code(), Some(5));
+    let cpu = outcome(&cpu);
+    assert_eq!(cpu["status"], "cpu_exceeded");
+    assert_eq!(cpu["fuel_consumed"], 2_500_000_000u64, "{cpu}");
+    assert!(cpu["cpu_time_ms"].as_u64().unwrap() > 0);
 }
 
 #[test]
@@ -105,6 +115,10 @@ fn bad_usage_is_explained() {
     );
     let output = automa_run("print(1)\n", &["--allow-http", "ftp://example.com"]);
     assert_eq!(output.status.code(), Some(2));
+    let output = automa_run("print(1)\n", &["--cpu-seconds", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("not a number of CPU seconds"), "{stderr}");
     let missing = Command::new(env!("CARGO_BIN_EXE_automa"))
         .args(["run", "/nonexistent/script.py"])
         .output()

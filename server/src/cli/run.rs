@@ -66,6 +66,10 @@ pub struct RunArgs {
     /// Wall-clock time limit, e.g. 30s, 500ms, 2m.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     timeout: Duration,
+    /// CPU budget in CPU seconds, counted in fuel (deterministic); past it the run ends
+    /// cpu_exceeded (exit code 5). No budget when left out.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_cpu_seconds)]
+    cpu_seconds: Option<f64>,
     /// Memory limit of the interpreter, e.g. 256MiB, 1GB.
     #[arg(long, default_value = "256MiB")]
     memory: bytesize::ByteSize,
@@ -96,7 +100,7 @@ pub struct RunArgs {
 }
 
 /// Exit codes: 0 success, 1 script failed, 3 timed out, 4 memory exceeded,
-/// 130 cancelled, 2 bad usage or setup.
+/// 5 CPU budget used, 130 cancelled, 2 bad usage or setup.
 pub fn main(mut args: RunArgs) -> ExitCode {
     if !runs_locally(&args) {
         return run_remote(args);
@@ -201,6 +205,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             memory_bytes: args.memory.as_u64(),
             timeout: args.timeout,
             max_output_bytes: usize::try_from(args.max_output.as_u64()).unwrap_or(usize::MAX),
+            fuel: args.cpu_seconds.map(automa_runtime::cpu_seconds_to_fuel),
             ..Limits::default()
         },
     };
@@ -262,6 +267,8 @@ fn report(outcome: &RunOutcome, as_json: bool) -> anyhow::Result<()> {
             "duration_ms": outcome.duration_ms,
             "peak_memory_bytes": outcome.peak_memory_bytes,
             "host_calls": outcome.host_calls,
+            "cpu_time_ms": outcome.cpu_time_ms,
+            "fuel_consumed": outcome.fuel_consumed,
         });
         println!("{}", serde_json::to_string_pretty(&object)?);
         return Ok(());
@@ -288,6 +295,15 @@ fn exit_code(status: RunStatus) -> ExitCode {
         RunStatus::MemoryExceeded => ExitCode::from(4),
         RunStatus::CpuExceeded => ExitCode::from(5),
         RunStatus::Cancelled => ExitCode::from(130),
+    }
+}
+
+fn parse_cpu_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(s),
+        _ => Err(format!(
+            "{text:?} is not a number of CPU seconds from 0 to 86400"
+        )),
     }
 }
 
