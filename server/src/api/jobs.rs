@@ -71,6 +71,8 @@ pub struct JobView {
     pub fuel_consumed: Option<i64>,
     /// `fuel_consumed` in the CPU seconds of `settings.cpu_seconds`.
     pub cpu_seconds: Option<f64>,
+    /// The node that runs (or ran) the latest attempt (`automa serve --node-id`).
+    pub node: Option<String>,
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
@@ -104,6 +106,7 @@ impl From<JobRow> for JobView {
             peak_memory_bytes: j.peak_memory_bytes,
             host_calls: j.host_calls,
             cpu_time_ms: j.cpu_time_ms,
+            node: j.worker_id,
             fuel_consumed: j.fuel_consumed,
             cpu_seconds: j
                 .fuel_consumed
