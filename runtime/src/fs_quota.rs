@@ -229,7 +229,7 @@ impl QuotaFs<'_> {
         Some(Entry {
             is_file: kind == rustix::fs::FileType::RegularFile,
             size: u64::try_from(stat.st_size).unwrap_or_default(),
-            links: u64::from(stat.st_nlink),
+            links: stat.st_nlink,
             inode: (stat.st_dev, stat.st_ino),
         })
     }
