@@ -242,10 +242,10 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then drains in-flight requests.
     pub async fn run_until_stopped(
-        self,
+        mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Some(listener) = self.listener else {
+        let Some(listener) = self.listener.take() else {
             tracing::info!(node = %self.state.node.id(), "worker running (no listener)");
             shutdown.await;
             self.stop().await;
@@ -269,6 +269,7 @@ impl Application {
         axum::serve(
             listener,
             self.router
+                .clone()
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
@@ -288,12 +289,11 @@ impl Application {
         state.agents.shutdown().await;
         if state.signals.is_shared() && state.jobs.workers() > 0 {
             // The other nodes take the jobs at once instead of after the lease.
-            state.jobs.abandon_all();
             let note = format!(
                 "node {} shut down while this job was running",
                 state.node.id()
             );
-            if let Err(e) = state.jobs.recover_node(state.node.id(), &note).await {
+            if let Err(e) = state.jobs.hand_back_all(&note).await {
                 tracing::warn!(error = format!("{e:#}"), "handing running jobs back");
             }
         }
@@ -304,6 +304,14 @@ impl Application {
         }
         state.db.close().await;
         tracing::info!("server stopped");
+    }
+}
+
+/// An application dropped without running (or after) stops its workers, lease loop and
+/// agents, so nothing of it goes on beside the next one built on the same data dir.
+impl Drop for Application {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
     }
 }
 

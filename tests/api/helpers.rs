@@ -193,6 +193,20 @@ impl TestApp {
         let body: Value = resp.json().await.unwrap();
         body["items"].as_array().unwrap().clone()
     }
+
+    /// The audit log once it holds `action`: a run's host-call records are written by
+    /// the audit queue shortly after the run ends.
+    pub async fn audit_actions_with(&self, admin: &str, action: &str) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let entries = self.audit_actions(admin).await;
+            if entries.iter().any(|e| e["action"] == action) || std::time::Instant::now() > deadline
+            {
+                return entries;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
 }
 
 /// Asserts the standard error body and returns its code.

@@ -97,7 +97,7 @@ async fn create_run_and_read_result_and_logs() {
     assert_eq!(none["items"].as_array().unwrap().len(), 0);
 
     let actions: Vec<String> = app
-        .audit_actions(&admin)
+        .audit_actions_with(&admin, "host.state.set")
         .await
         .iter()
         .map(|e| e["action"].as_str().unwrap().to_owned())

@@ -36,6 +36,8 @@ struct Inner {
     /// Whether this node runs agents.
     runs_here: bool,
     signals: Signals,
+    /// Set while this node hands back what it held (its lease lapsed): no claims.
+    paused: std::sync::atomic::AtomicBool,
 }
 
 struct Handle {
@@ -89,6 +91,7 @@ impl Agents {
             node_id: node.node_id,
             runs_here: node.runs_here,
             signals: node.signals,
+            paused: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -129,9 +132,25 @@ impl Agents {
         Ok(())
     }
 
+    /// Stop (or resume) taking agents on this node.
+    pub fn pause_claims(&self, paused: bool) {
+        self.0
+            .paused
+            .store(paused, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Start supervising the agent; nothing happens when it already runs (here or on
     /// another live node). On a node that runs no agents, it waits for one that does.
     pub async fn start(&self, id: &str, reason: &str) -> Result<(), AgentError> {
+        self.start_as(id, reason, false).await
+    }
+
+    /// Take an agent that waits for a node (placement): only while it still waits.
+    pub(super) async fn take_waiting(&self, id: &str, reason: &str) -> Result<(), AgentError> {
+        self.start_as(id, reason, true).await
+    }
+
+    async fn start_as(&self, id: &str, reason: &str, only_waiting: bool) -> Result<(), AgentError> {
         if self.lock().contains_key(id) {
             return Ok(());
         }
@@ -143,11 +162,24 @@ impl Agents {
             }
             return Ok(());
         }
-        // Callers (the API, boot) see `starting` at once, not the state before.
-        if !db::agents::claim(&self.0.db, id, &self.0.node_id, reason, now).await? {
+        if self.0.paused.load(std::sync::atomic::Ordering::SeqCst) {
+            // Asked here while this node hands its work back: another node takes it.
+            if db::agents::request_placement(&self.0.db, id, reason, now).await? {
+                self.0.signals.publish(Signal::AgentsPending);
+            }
             return Ok(());
         }
-        self.supervise_here(id, reason).await
+        // Callers (the API, boot) see `starting` at once, not the state before.
+        let node = &self.0.node_id;
+        if !db::agents::claim(&self.0.db, id, node, reason, now, only_waiting).await? {
+            return Ok(());
+        }
+        let started = self.supervise_here(id, reason).await;
+        if started.is_err() {
+            // Not left held by a node that does not run it.
+            let _ = db::agents::move_off(&self.0.db, id, node, "starting", reason).await;
+        }
+        started
     }
 
     /// Begin supervising an agent this node holds.

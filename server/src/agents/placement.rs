@@ -23,12 +23,14 @@ pub(super) async fn follow(agents: Agents, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
-            _ = poll.tick() => look_again(&agents, shared).await,
+            _ = poll.tick() => look_again(&agents, shared, &shutdown).await,
             signal = signals.recv() => match signal {
-                Ok(Signal::AgentsPending) => take_waiting(&agents).await,
+                Ok(Signal::AgentsPending) => take_waiting(&agents, &shutdown).await,
                 Ok(Signal::AgentStop { agent }) => stop_here(&agents, &agent).await,
                 Ok(Signal::AgentMessage { agent }) => agents.deliver_queued(&agent).await,
-                Ok(Signal::Resync) | Err(RecvError::Lagged(_)) => look_again(&agents, shared).await,
+                Ok(Signal::Resync) | Err(RecvError::Lagged(_)) => {
+                    look_again(&agents, shared, &shutdown).await;
+                }
                 Ok(_) => {}
                 Err(RecvError::Closed) => return,
             },
@@ -36,8 +38,8 @@ pub(super) async fn follow(agents: Agents, shutdown: CancellationToken) {
     }
 }
 
-async fn look_again(agents: &Agents, shared: bool) {
-    take_waiting(agents).await;
+async fn look_again(agents: &Agents, shared: bool, shutdown: &CancellationToken) {
+    take_waiting(agents, shutdown).await;
     if !shared {
         return;
     }
@@ -61,7 +63,7 @@ async fn look_again(agents: &Agents, shared: bool) {
 }
 
 /// Take every agent waiting for a node that this node can claim first.
-async fn take_waiting(agents: &Agents) {
+async fn take_waiting(agents: &Agents, shutdown: &CancellationToken) {
     let waiting = match db::agents::pending(&agents.0.db).await {
         Ok(ids) => ids,
         Err(e) => {
@@ -73,9 +75,12 @@ async fn take_waiting(agents: &Agents) {
         let busy = u32::try_from(agents.running_count())
             .unwrap_or(u32::MAX)
             .min(40);
-        tokio::time::sleep(PER_AGENT_DELAY * busy).await;
+        tokio::select! {
+            () = tokio::time::sleep(PER_AGENT_DELAY * busy) => {}
+            () = shutdown.cancelled() => return,
+        }
         if let Err(e) = agents
-            .start(&id, &format!("started on node {}", agents.0.node_id))
+            .take_waiting(&id, &format!("started on node {}", agents.0.node_id))
             .await
         {
             tracing::warn!(agent = %id, error = %e, "taking a waiting agent");

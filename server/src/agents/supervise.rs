@@ -35,6 +35,7 @@ pub(super) async fn supervise(
     let link = Held {
         link,
         abandon: abandon.clone(),
+        control: control.clone(),
     };
     let mut quick_restarts = 0u32;
     let mut reason = reason;
@@ -99,6 +100,7 @@ pub(super) async fn supervise(
 struct Held {
     link: Arc<AgentLink>,
     abandon: CancellationToken,
+    control: CancellationToken,
 }
 
 impl std::ops::Deref for Held {
@@ -285,7 +287,11 @@ async fn transition(
     match db::agents::set_state_held(&agents.0.db, id, node, state, reason, started).await {
         Ok(true) => {}
         Ok(false) => {
-            tracing::warn!(agent = %id, "another node holds this agent now; not recording {state}");
+            // Another node holds the agent now: this instance must not run beside its.
+            tracing::warn!(agent = %id, "another node holds this agent now; ending the instance here");
+            link.abandon.cancel();
+            link.control.cancel();
+            link.kill_instance();
             return;
         }
         Err(e) => tracing::warn!(agent = %id, error = %e, "storing agent state"),

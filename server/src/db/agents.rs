@@ -216,20 +216,29 @@ pub async fn set_state_held(
     Ok(done.rows_affected() > 0)
 }
 
-/// `node` takes the agent to run it: when no live node holds it. `now` is the
-/// database's clock. Of several nodes claiming, one wins.
-pub async fn claim(db: &Db, id: &str, node: &str, reason: &str, now: i64) -> sqlx::Result<bool> {
+/// `node` takes the agent to run it: when no live node holds it (`only_waiting`: and
+/// it still waits for a node, not stopped meanwhile). `now` is the database's clock.
+/// Of several nodes claiming, one wins.
+pub async fn claim(
+    db: &Db,
+    id: &str,
+    node: &str,
+    reason: &str,
+    now: i64,
+    only_waiting: bool,
+) -> sqlx::Result<bool> {
     let done = sqlx::query(concat!(
         "UPDATE agents SET node_id = $2, state = 'starting', state_reason = $3, stop_requested = 0, \
          updated_at = $4 WHERE id = $1 AND (node_id IS NULL OR node_id = $2 OR node_id NOT IN ",
         live_nodes!("$5"),
-        ")"
+        ") AND ($6 = 0 OR (node_id IS NULL AND state IN ('starting', 'running', 'backoff')))"
     ))
     .bind(id)
     .bind(node)
     .bind(reason)
     .bind(now_ms())
     .bind(now)
+    .bind(i64::from(only_waiting))
     .execute(db)
     .await?;
     Ok(done.rows_affected() > 0)

@@ -214,6 +214,24 @@ pub async fn unclaim(db: &Db, id: &str, delay_ms: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// Which claim a write is for: the node that claimed and when. A write for a claim
+/// that is over (the job was recovered, and maybe claimed again, even by the same
+/// node) changes nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub worker_id: &'a str,
+    pub started_at: i64,
+}
+
+impl<'a> Claim<'a> {
+    pub fn of(job: &'a JobRow) -> Self {
+        Self {
+            worker_id: job.worker_id.as_deref().unwrap_or_default(),
+            started_at: job.started_at.unwrap_or_default(),
+        }
+    }
+}
+
 /// What a finished attempt produced.
 pub struct Finish<'a> {
     pub status: &'a str,
@@ -230,12 +248,12 @@ pub struct Finish<'a> {
 
 /// Store the final outcome of `worker_id`'s attempt. A node that lost its lease (its
 /// jobs were recovered elsewhere) no longer holds the job, and its write does nothing.
-pub async fn finish(db: &Db, id: &str, worker_id: &str, f: &Finish<'_>) -> sqlx::Result<()> {
+pub async fn finish(db: &Db, id: &str, claim: Claim<'_>, f: &Finish<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE jobs SET status = $2, result = $3, error = $4, stdout = $5, stderr = $6, \
          duration_ms = $7, peak_memory_bytes = $8, host_calls = $9, finished_at = $10, \
          cpu_time_ms = $12, fuel_consumed = $13 \
-         WHERE id = $1 AND status = 'running' AND worker_id = $11",
+         WHERE id = $1 AND status = 'running' AND worker_id = $11 AND started_at = $14",
     )
     .bind(id)
     .bind(f.status)
@@ -247,9 +265,10 @@ pub async fn finish(db: &Db, id: &str, worker_id: &str, f: &Finish<'_>) -> sqlx:
     .bind(f.peak_memory_bytes)
     .bind(f.host_calls)
     .bind(now_ms())
-    .bind(worker_id)
+    .bind(claim.worker_id)
     .bind(f.cpu_time_ms)
     .bind(f.fuel_consumed)
+    .bind(claim.started_at)
     .execute(db)
     .await?;
     Ok(())
@@ -260,18 +279,20 @@ pub async fn finish(db: &Db, id: &str, worker_id: &str, f: &Finish<'_>) -> sqlx:
 pub async fn requeue(
     db: &Db,
     id: &str,
-    worker_id: &str,
+    claim: Claim<'_>,
     delay_ms: i64,
     error: Option<&str>,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE jobs SET status = 'queued', attempt = attempt + 1, run_after = $2, \
-         worker_id = NULL, error = $3 WHERE id = $1 AND status = 'running' AND worker_id = $4",
+         worker_id = NULL, error = $3 WHERE id = $1 AND status = 'running' AND worker_id = $4 \
+         AND started_at = $5",
     )
     .bind(id)
     .bind(now_ms() + delay_ms)
     .bind(error)
-    .bind(worker_id)
+    .bind(claim.worker_id)
+    .bind(claim.started_at)
     .execute(db)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -344,16 +365,33 @@ pub async fn running_on(db: &Db, worker_id: &str) -> sqlx::Result<Vec<JobRow>> {
     .await
 }
 
+/// Give a claimed job back to the queue as it was, its attempt not counted (the node
+/// shut down cleanly while it ran). Returns whether it did.
+pub async fn hand_back(db: &Db, id: &str, claim: Claim<'_>) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'queued', worker_id = NULL, started_at = NULL, run_after = $2 \
+         WHERE id = $1 AND status = 'running' AND worker_id = $3 AND started_at = $4",
+    )
+    .bind(id)
+    .bind(now_ms())
+    .bind(claim.worker_id)
+    .bind(claim.started_at)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Mark `worker_id`'s running job interrupted for good; returns whether it did.
-pub async fn interrupt(db: &Db, id: &str, worker_id: &str, error: &str) -> sqlx::Result<bool> {
+pub async fn interrupt(db: &Db, id: &str, claim: Claim<'_>, error: &str) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE jobs SET status = 'interrupted', error = $2, finished_at = $3 \
-         WHERE id = $1 AND status = 'running' AND worker_id = $4",
+         WHERE id = $1 AND status = 'running' AND worker_id = $4 AND started_at = $5",
     )
     .bind(id)
     .bind(error)
     .bind(now_ms())
-    .bind(worker_id)
+    .bind(claim.worker_id)
+    .bind(claim.started_at)
     .execute(db)
     .await?;
     Ok(done.rows_affected() > 0)

@@ -90,12 +90,14 @@ pub struct Beat {
     pub memory_used_mb: i64,
 }
 
-/// Renew the lease of this instance. `false`: the row is no longer this instance's, or
-/// another node declared it lost; the node must drop what it runs.
+/// Renew the lease of this instance. `false`: the row is no longer this instance's,
+/// another node declared it lost, or the lease lapsed before this renewal (others may
+/// act on it already); the node must drop what it runs.
 pub async fn heartbeat(db: &Db, id: &str, instance: &str, beat: &Beat) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE nodes SET heartbeat_at = $3, running_jobs = $4, running_agents = $5, \
-         load_centi = $6, memory_used_mb = $7 WHERE id = $1 AND instance = $2 AND state = 'alive'",
+         load_centi = $6, memory_used_mb = $7 WHERE id = $1 AND instance = $2 AND state = 'alive' \
+         AND heartbeat_at + lease_ms >= $3",
     )
     .bind(id)
     .bind(instance)
@@ -145,6 +147,21 @@ pub async fn others_alive(db: &Db, id: &str, now: i64) -> sqlx::Result<Vec<NodeR
     .bind(now)
     .fetch_all(db)
     .await
+}
+
+/// Ids of nodes that are not live but still hold running jobs or active agents.
+pub async fn holding_work_not_live(db: &Db, now: i64) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT worker_id FROM jobs WHERE status = 'running' AND worker_id IS NOT NULL \
+         AND worker_id NOT IN (SELECT n.id FROM nodes n WHERE n.state = 'alive' AND n.heartbeat_at + n.lease_ms >= $1) \
+         UNION SELECT node_id FROM agents WHERE node_id IS NOT NULL \
+         AND state IN ('starting', 'running', 'backoff', 'stopping') \
+         AND node_id NOT IN (SELECT n.id FROM nodes n WHERE n.state = 'alive' AND n.heartbeat_at + n.lease_ms >= $1)",
+    )
+    .bind(now)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 /// Forget nodes that left or were lost more than `older_than_ms` ago.

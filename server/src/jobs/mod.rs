@@ -50,6 +50,8 @@ struct Inner {
     /// Jobs this node gave up (it lost its lease): their outcome is not stored here,
     /// the job is recovered like a crashed node's.
     abandoned: Mutex<HashSet<String>>,
+    /// Set while this node hands back what it held (its lease lapsed): no claims.
+    paused: std::sync::atomic::AtomicBool,
     signals: Signals,
     live: Mutex<HashMap<String, broadcast::Sender<LogEntry>>>,
     finished: broadcast::Sender<String>,
@@ -89,6 +91,7 @@ impl Jobs {
             wake: Notify::new(),
             running: Mutex::default(),
             abandoned: Mutex::default(),
+            paused: std::sync::atomic::AtomicBool::new(false),
             signals,
             live: Mutex::default(),
             finished: broadcast::channel(1024).0,
@@ -165,6 +168,50 @@ impl Jobs {
             token.cancel();
         }
         running.len()
+    }
+
+    /// Stop (or resume) claiming new jobs on this node.
+    pub fn pause_claims(&self, paused: bool) {
+        self.0
+            .paused
+            .store(paused, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn claims_paused(&self) -> bool {
+        self.0.paused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// This node shuts down cleanly: stop claiming, end the runs here and put their
+    /// jobs back in the queue as they were (the attempt does not count), so the other
+    /// nodes take them at once. Returns how many went back.
+    pub async fn hand_back_all(&self, note: &str) -> anyhow::Result<usize> {
+        self.pause_claims(true);
+        self.abandon_all();
+        let db = &self.0.db;
+        let mut handed = 0;
+        for job in db::jobs::running_on(db, &self.0.node_id).await? {
+            if !db::jobs::hand_back(db, &job.id, db::jobs::Claim::of(&job)).await? {
+                continue;
+            }
+            handed += 1;
+            let seq = db::jobs::next_log_seq(db, &job.id).await?;
+            db::jobs::append_logs(
+                db,
+                &job.id,
+                &[db::jobs::LogRow {
+                    seq,
+                    at: db::now_ms(),
+                    stream: "system".into(),
+                    level: None,
+                    message: format!("{note}; the job goes back to the queue"),
+                }],
+            )
+            .await?;
+        }
+        if handed > 0 {
+            self.0.signals.tell_others(Signal::JobQueued);
+        }
+        Ok(handed)
     }
 
     /// Jobs running in this process now.

@@ -23,10 +23,17 @@ pub(super) const RESTART_NOTE: &str = "the server stopped while this job was run
 pub(super) async fn work(jobs: Jobs, n: usize, shutdown: CancellationToken) {
     tracing::debug!(worker = n, "job worker started");
     while !shutdown.is_cancelled() {
+        if jobs.claims_paused() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
         let share = i64::try_from(jobs.quotas().max_running_jobs_per_user).unwrap_or(i64::MAX);
         match db::jobs::claim(&jobs.0.db, &jobs.0.node_id, share).await {
             Ok(Some(job)) => {
                 let id = job.id.clone();
+                let (worker_id, started_at) = (job.worker_id.clone(), job.started_at);
+                // A new claim: whatever was given up of an earlier one is not this one's.
+                jobs.take_abandoned(&id);
                 // Known as running here from the claim on: a Cancel of a job that is
                 // `running` in the database but not here ends it (it is stuck).
                 let cancel = CancellationToken::new();
@@ -36,8 +43,12 @@ pub(super) async fn work(jobs: Jobs, n: usize, shutdown: CancellationToken) {
                     let error = serde_json::json!({"kind": "InternalError", "traceback": "",
                         "message": "internal error while running the job"})
                     .to_string();
+                    let claim = db::jobs::Claim {
+                        worker_id: worker_id.as_deref().unwrap_or_default(),
+                        started_at: started_at.unwrap_or_default(),
+                    };
                     let ended = with_retries("marking a job interrupted", &id, || async {
-                        db::jobs::interrupt(&jobs.0.db, &id, &jobs.0.node_id, &error)
+                        db::jobs::interrupt(&jobs.0.db, &id, claim, &error)
                             .await
                             .map(drop)
                     })
@@ -78,7 +89,13 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
     let script = db::scripts::find(&inner.db, &job.script_id).await?;
     let version = db::scripts::version(&inner.db, &job.script_id, job.script_version).await?;
     let (Some(script), Some(version)) = (script, version) else {
-        db::jobs::interrupt(&inner.db, &job.id, &inner.node_id, "the script was deleted").await?;
+        db::jobs::interrupt(
+            &inner.db,
+            &job.id,
+            db::jobs::Claim::of(&job),
+            "the script was deleted",
+        )
+        .await?;
         jobs.announce_finished(&job.id);
         return Ok(());
     };
@@ -106,7 +123,13 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
         Err(problem) => {
             let error = serde_json::json!({"kind": "QuotaExceeded", "traceback": "",
                 "message": problem});
-            db::jobs::interrupt(&inner.db, &job.id, &inner.node_id, &error.to_string()).await?;
+            db::jobs::interrupt(
+                &inner.db,
+                &job.id,
+                db::jobs::Claim::of(&job),
+                &error.to_string(),
+            )
+            .await?;
             jobs.announce_finished(&job.id);
             return Ok(());
         }
@@ -118,7 +141,13 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
         Err(problem) => {
             let error = serde_json::json!({"kind": "SetupError", "traceback": "",
                 "message": problem.to_string()});
-            db::jobs::interrupt(&inner.db, &job.id, &inner.node_id, &error.to_string()).await?;
+            db::jobs::interrupt(
+                &inner.db,
+                &job.id,
+                db::jobs::Claim::of(&job),
+                &error.to_string(),
+            )
+            .await?;
             jobs.announce_finished(&job.id);
             return Ok(());
         }
@@ -166,35 +195,8 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
         tracing::warn!(job = %job.id, "a job this node gave up ended here; its outcome is not stored");
         return Ok(());
     }
-    let finished = finish(jobs, &job, &settings, &events, &outcome).await;
-    drop(events);
-    let _ = writer.await;
-    finished?;
-    jobs.announce_finished(&job.id);
-    metrics::counter!("jobs_finished_total", "status" => outcome.status.as_str()).increment(1);
-    metrics::histogram!("job_duration_seconds").record(started.elapsed().as_secs_f64());
-    Ok(())
-}
-
-async fn finish(
-    jobs: &Jobs,
-    job: &JobRow,
-    settings: &RunSettings,
-    events: &JobEvents,
-    outcome: &RunOutcome,
-) -> anyhow::Result<()> {
-    let db = &jobs.0.db;
-    let error = outcome
-        .error
-        .as_ref()
-        .map(serde_json::to_string)
-        .transpose()?;
-    let retryable = matches!(
-        outcome.status,
-        RunStatus::Failed | RunStatus::TimedOut | RunStatus::MemoryExceeded
-    );
-    if retryable && job.attempt < job.max_attempts {
-        let delay = settings.backoff_ms(job.attempt + 1);
+    let retry = retry_delay(&job, &settings, &outcome);
+    if let Some(delay) = retry {
         events.push(
             "system",
             None,
@@ -206,10 +208,53 @@ async fn finish(
             ),
             None,
         );
+    }
+    // Every log line is stored before the job's state says the attempt ended: a
+    // reader that sees `succeeded` reads the whole log.
+    drop(events);
+    let _ = writer.await;
+    finish(jobs, &job, &settings, retry, &outcome).await?;
+    jobs.announce_finished(&job.id);
+    metrics::counter!("jobs_finished_total", "status" => outcome.status.as_str()).increment(1);
+    metrics::histogram!("job_duration_seconds").record(started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The pause before the next attempt, when this one failed in a way worth retrying and
+/// attempts are left.
+fn retry_delay(job: &JobRow, settings: &RunSettings, outcome: &RunOutcome) -> Option<i64> {
+    let retryable = matches!(
+        outcome.status,
+        RunStatus::Failed | RunStatus::TimedOut | RunStatus::MemoryExceeded
+    );
+    (retryable && job.attempt < job.max_attempts).then(|| settings.backoff_ms(job.attempt + 1))
+}
+
+/// Store the attempt's outcome: back to the queue after `retry`, or final.
+async fn finish(
+    jobs: &Jobs,
+    job: &JobRow,
+    settings: &RunSettings,
+    retry: Option<i64>,
+    outcome: &RunOutcome,
+) -> anyhow::Result<()> {
+    let db = &jobs.0.db;
+    let error = outcome
+        .error
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
+    if let Some(delay) = retry {
         with_retries("requeueing a job", &job.id, || async {
-            db::jobs::requeue(db, &job.id, &jobs.0.node_id, delay, error.as_deref())
-                .await
-                .map(drop)
+            db::jobs::requeue(
+                db,
+                &job.id,
+                db::jobs::Claim::of(job),
+                delay,
+                error.as_deref(),
+            )
+            .await
+            .map(drop)
         })
         .await?;
         return Ok(());
@@ -231,7 +276,7 @@ async fn finish(
             .map(|f| i64::try_from(f).unwrap_or(i64::MAX)),
     };
     with_retries("storing a job's outcome", &job.id, || {
-        db::jobs::finish(db, &job.id, &jobs.0.node_id, &row)
+        db::jobs::finish(db, &job.id, db::jobs::Claim::of(job), &row)
     })
     .await?;
     Ok(())
@@ -255,10 +300,11 @@ pub(crate) async fn recover_node(
         };
         let error = serde_json::json!({"kind": "Interrupted", "message": message, "traceback": ""})
             .to_string();
+        let claim = db::jobs::Claim::of(&job);
         let done = if requeue {
-            db::jobs::requeue(db, &job.id, node, 0, Some(&error)).await?
+            db::jobs::requeue(db, &job.id, claim, 0, Some(&error)).await?
         } else {
-            db::jobs::interrupt(db, &job.id, node, &error).await?
+            db::jobs::interrupt(db, &job.id, claim, &error).await?
         };
         if !done {
             continue;

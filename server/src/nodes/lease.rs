@@ -29,6 +29,9 @@ async fn run(work: LeaseWork, shutdown: CancellationToken) {
     let lease = work.node.lease();
     // Three renewals per lease: one lost renewal never costs the lease.
     let every = (lease / 3).max(Duration::from_millis(100));
+    // Only a cluster fences itself: a lone SQLite node has no one to yield its work to,
+    // and a busy database file must not cost its running jobs an attempt.
+    let fences = work.node.0.role != super::Role::All || db::is_postgres(&work.node.0.db);
     let mut renewed = Instant::now();
     let mut ticks = 0u64;
     loop {
@@ -36,16 +39,29 @@ async fn run(work: LeaseWork, shutdown: CancellationToken) {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(every) => {}
         }
-        match renew(&work).await {
-            Ok(true) => renewed = Instant::now(),
-            Ok(false) => {
-                give_up(&work, "another node took this node's work over").await;
+        // Taken before the call: the lease counts from when the renewal was asked.
+        let asked = Instant::now();
+        match tokio::time::timeout(every, renew(&work)).await {
+            Ok(Ok(true)) => renewed = asked,
+            Ok(Ok(false)) if fences => {
+                give_up(
+                    &work,
+                    "this node's lease lapsed or another node took its work over",
+                )
+                .await;
                 renewed = Instant::now();
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "renewing this node's lease");
+            Ok(Ok(false)) => {
+                let _ = work.node.rejoin().await;
+            }
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "the database did not answer in time".to_owned(),
+                };
+                tracing::warn!(error = %why, "renewing this node's lease");
                 // Stop before others may take over (at the lease's end), not after.
-                if renewed.elapsed() > lease * 2 / 3 {
+                if fences && renewed.elapsed() > lease * 2 / 3 {
                     give_up(&work, "this node could not renew its lease").await;
                     renewed = Instant::now();
                 }
@@ -53,7 +69,7 @@ async fn run(work: LeaseWork, shutdown: CancellationToken) {
             }
         }
         if let Err(e) = take_over_lapsed(&work).await {
-            tracing::warn!(error = %e, "checking other nodes' leases");
+            tracing::warn!(error = format!("{e:#}"), "checking other nodes' leases");
         }
         ticks += 1;
         if ticks.is_multiple_of(1000) {
@@ -70,6 +86,10 @@ async fn renew(work: &LeaseWork) -> sqlx::Result<bool> {
         load_centi: sysinfo::System::load_average().map_or(0, |load| (load.one * 100.0) as i64),
         memory_used_mb: i64::try_from(work.jobs.runs().memory().used_mb()).unwrap_or(0),
     };
+    let node = work.node.id().to_owned();
+    metrics::gauge!("node_running_jobs", "node" => node.clone()).set(beat.running_jobs as f64);
+    metrics::gauge!("node_running_agents", "node" => node.clone()).set(beat.running_agents as f64);
+    metrics::gauge!("node_sandbox_memory_mb", "node" => node).set(beat.memory_used_mb as f64);
     db::nodes::heartbeat(
         &work.node.0.db,
         work.node.id(),
@@ -83,6 +103,9 @@ async fn renew(work: &LeaseWork) -> sqlx::Result<bool> {
 /// Stop them here without storing anything, register again, and hand back what is
 /// still this node's by the recovery rules.
 async fn give_up(work: &LeaseWork, why: &str) {
+    // No new claims until what this node held is handed back.
+    work.jobs.pause_claims(true);
+    work.agents.pause_claims(true);
     let jobs = work.jobs.abandon_all();
     let agents = work.agents.abandon_all().await;
     tracing::error!(
@@ -91,6 +114,8 @@ async fn give_up(work: &LeaseWork, why: &str) {
         reason = why,
         "this node lost its lease; its runs were stopped here"
     );
+    // Until this node is registered again it claims nothing (and the lease loop tries
+    // again at its next tick, whose heartbeat of the old instance fails).
     if let Err(e) = work.node.rejoin().await {
         tracing::warn!(error = %e, "registering this node again");
         return;
@@ -105,6 +130,8 @@ async fn give_up(work: &LeaseWork, why: &str) {
     if let Err(e) = work.agents.fail_over(work.node.id(), &note).await {
         tracing::warn!(error = %e, "handing this node's agents over");
     }
+    work.jobs.pause_claims(false);
+    work.agents.pause_claims(false);
     work.audit
         .record(
             AuditEvent::new(format!("node:{}", work.node.id()), "node.lease_lost")
@@ -154,6 +181,19 @@ async fn take_over_lapsed(work: &LeaseWork) -> anyhow::Result<()> {
                     })),
             )
             .await;
+    }
+    // Work still held by a node that is not live (a take-over that failed half-way, a
+    // node that left while a claim was in flight) is recovered by the same rules.
+    for orphaned in db::nodes::holding_work_not_live(db, now).await? {
+        if orphaned == work.node.id() {
+            continue;
+        }
+        let note = format!("node {orphaned} is gone");
+        let jobs = work.jobs.recover_node(&orphaned, &note).await?;
+        let agents = work.agents.fail_over(&orphaned, &note).await?;
+        if jobs + agents > 0 {
+            tracing::warn!(node = %orphaned, jobs, agents, "recovered work a gone node still held");
+        }
     }
     Ok(())
 }
