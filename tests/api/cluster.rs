@@ -609,3 +609,20 @@ async fn a_worker_killed_and_restarted_within_its_lease_runs_its_agent_again_onc
         Some("worker-1")
     );
 }
+
+#[tokio::test]
+async fn a_second_process_with_a_live_node_id_is_refused() {
+    let Some(cluster) = Cluster::new().await else {
+        return;
+    };
+    let _worker = cluster.start("worker", None, "worker-1", 1);
+    let other = tempfile::tempdir().unwrap();
+    let twin = automa("worker", Some(&cluster.url))
+        .args(["--node-id", "worker-1", "--node-lease", LEASE, "--data-dir"])
+        .arg(other.path())
+        .output()
+        .unwrap();
+    assert!(!twin.status.success());
+    let err = String::from_utf8_lossy(&twin.stderr);
+    assert!(err.contains("in use by a live node"), "{err}");
+}

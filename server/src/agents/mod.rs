@@ -388,18 +388,30 @@ impl Agents {
     /// This node lost its lease: end every instance here, recording nothing (the
     /// agents may run elsewhere already). Returns how many there were.
     pub async fn abandon_all(&self) -> usize {
+        self.end_all_here(Duration::ZERO).await
+    }
+
+    /// End every instance here without recording anything: each is asked to stop and
+    /// given up to `grace` (all together) before it is ended.
+    async fn end_all_here(&self, grace: Duration) -> usize {
         let handles: Vec<Handle> = self.lock().drain().map(|(_, handle)| handle).collect();
         let count = handles.len();
-        for handle in handles {
+        for handle in &handles {
             handle.abandon.cancel();
             handle.control.cancel();
-            handle.link.kill_instance();
+            handle.link.request_stop();
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        for handle in handles {
             let mut task = handle.task;
-            if tokio::time::timeout(Duration::from_secs(10), &mut task)
-                .await
-                .is_err()
-            {
-                task.abort();
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                handle.link.kill_instance();
+                if tokio::time::timeout(Duration::from_secs(10), &mut task)
+                    .await
+                    .is_err()
+                {
+                    task.abort();
+                }
             }
         }
         count
@@ -459,7 +471,9 @@ impl Agents {
     /// a cluster they move to the other nodes instead.
     pub async fn shutdown(&self) {
         if self.0.signals.is_shared() {
-            self.abandon_all().await;
+            // A polite stop first (as on a single node), then the agents move.
+            self.pause_claims(true);
+            self.end_all_here(Duration::from_secs(5)).await;
             let note = format!("node {} shut down", self.0.node_id);
             if let Err(e) = self.move_agents_off(&self.0.node_id, &note, true).await {
                 tracing::warn!(error = %e, "handing agents to other nodes");

@@ -90,14 +90,24 @@ impl Node {
             }
         } else if let Some(old) = db::nodes::find(db, &id).await?
             && old.is_live(now)
-            && old.hostname != hostname
         {
-            anyhow::bail!(
-                "node id {id:?} is alive on host {:?} (last heartbeat {} ms ago): give each \
-                 node its own id (--node-id / AUTOMA_NODE_ID)",
-                old.hostname,
-                now - old.heartbeat_at
-            );
+            // Its lease is live: either a process that just died (kill -9, then this
+            // restart) or another one still running as this id (another host, or
+            // another data dir here). A live one renews within a third of its lease.
+            let wait = Duration::from_millis(u64::try_from(old.lease_ms / 3).unwrap_or(5000))
+                + Duration::from_millis(500);
+            tracing::info!(node = %id, "this node id's lease is live; checking that no other process renews it");
+            tokio::time::sleep(wait).await;
+            if let Some(again) = db::nodes::find(db, &id).await?
+                && again.instance == old.instance
+                && again.heartbeat_at != old.heartbeat_at
+            {
+                anyhow::bail!(
+                    "node id {id:?} is in use by a live node on host {:?}: give each node its \
+                     own id (--node-id / AUTOMA_NODE_ID)",
+                    again.hostname
+                );
+            }
         }
         let instance = db::new_id();
         let lease_ms = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
