@@ -1,14 +1,18 @@
 //! Artifact downloads stream from disk (issue 12): a 64 MiB artifact arrives whole
 //! while the server's memory stays well below its size.
 
-use crate::helpers::*;
+use crate::server_process::{ServerProcess, automa, create_admin};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const WRITE: &str = "def main():\n    with open('/artifacts/big.bin', 'wb') as f:\n        for _ in range(64):\n            f.write(b'a' * (1024 * 1024))\n";
+const EMAIL: &str = "alice@example.org";
+const PASSWORD: &str = "a long enough password";
 
-fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+/// Resident memory of process `pid` (the server, not this test process, whose other
+/// tests allocate as they please).
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kb: u64 = status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -19,41 +23,85 @@ fn rss_bytes() -> u64 {
 
 #[tokio::test]
 async fn a_large_artifact_streams_from_disk() {
-    let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    let (_, alice) = app.create_user(&admin, "alice@example.org").await;
-    let resp = app
-        .send_json(
-            "POST",
-            "/api/v1/scripts",
-            &alice,
-            json!({"name": "big", "source": WRITE}),
-        )
-        .await;
-    let script: Value = resp.json().await.unwrap();
-    let job = app
-        .run_wait(&alice, script["id"].as_str().unwrap(), json!({}))
-        .await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    create_admin(&data, None, EMAIL, PASSWORD);
+    let mut serve = automa("serve", None);
+    serve
+        .args([
+            "--log-format",
+            "json",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(&data);
+    let server = ServerProcess::start(serve);
+    let base = server.base();
+    let client = reqwest::Client::new();
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": EMAIL, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let script: Value = client
+        .post(format!("{base}/api/v1/scripts"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "big", "source": WRITE}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job: Value = client
+        .post(format!(
+            "{base}/api/v1/scripts/{}/run?wait=true",
+            script["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(job["status"], "succeeded", "{job}");
     let job_id = job["id"].as_str().unwrap();
 
-    let before = rss_bytes();
-    let mut resp = app
-        .get(&format!("/api/v1/jobs/{job_id}/artifacts/big.bin"), &alice)
-        .await;
+    let pid = server.child.id();
+    let before = rss_bytes(pid);
+    let get = |path: String| {
+        client
+            .get(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+    };
+    let mut resp = get(format!("/api/v1/jobs/{job_id}/artifacts/big.bin"))
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.content_length(), Some(64 * 1024 * 1024));
     let (mut received, mut peak) = (0u64, 0u64);
     while let Some(chunk) = resp.chunk().await.unwrap() {
         assert!(chunk.iter().all(|b| *b == b'a'));
         received += chunk.len() as u64;
-        peak = peak.max(rss_bytes().saturating_sub(before));
+        peak = peak.max(rss_bytes(pid).saturating_sub(before));
     }
-    println!("64 MiB artifact downloaded; RSS grew by at most {peak} bytes");
+    println!("64 MiB artifact downloaded; the server's RSS grew by at most {peak} bytes");
     assert_eq!(received, 64 * 1024 * 1024);
-    assert!(peak < 32 * 1024 * 1024, "RSS grew by {peak} bytes");
-    let missing = app
-        .get(&format!("/api/v1/jobs/{job_id}/artifacts/../x"), &alice)
-        .await;
+    assert!(
+        peak < 32 * 1024 * 1024,
+        "the server's RSS grew by {peak} bytes"
+    );
+    let missing = get(format!("/api/v1/jobs/{job_id}/artifacts/../x"))
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
