@@ -337,7 +337,10 @@ fn follow_shared_changes(
             match signal {
                 Ok(Signal::ToolsChanged { owner }) => mcp.tools_changed_here(&owner),
                 Ok(Signal::PluginsChanged) => jobs.plugins().forget_unused().await,
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Ok(Signal::Resync) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    mcp.tools_may_have_changed();
+                }
+                Ok(_) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             }
         }

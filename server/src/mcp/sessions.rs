@@ -30,7 +30,8 @@ pub const MAX_SESSIONS_PER_USER: usize = 16;
 /// A script that is, or was, exposed as a tool changed; its owner and admins see it.
 #[derive(Debug, Clone)]
 pub struct ToolChange {
-    owner_id: String,
+    /// `None`: anyone's tools may have changed (another node's notice may be lost).
+    owner_id: Option<String>,
 }
 
 /// Shared between the script API (announces changes), the MCP sessions (listen) and
@@ -91,8 +92,14 @@ impl McpHandle {
     pub fn tools_changed_here(&self, owner_id: &str) {
         // No receiver just means no one is listening.
         let _ = self.0.changes.send(ToolChange {
-            owner_id: owner_id.to_owned(),
+            owner_id: Some(owner_id.to_owned()),
         });
+    }
+
+    /// A notice from another node may have been lost: every session hears of a change
+    /// (a needless one only makes clients list the tools again).
+    pub fn tools_may_have_changed(&self) {
+        let _ = self.0.changes.send(ToolChange { owner_id: None });
     }
 
     /// Ends every MCP session and listen stream (server shutdown): open SSE streams
@@ -193,7 +200,12 @@ impl McpHandle {
                 change = changes.recv() => change,
             };
             match change {
-                Ok(c) if caller.principal.is_admin() || c.owner_id == caller.principal.user_id => {
+                Ok(c)
+                    if caller.principal.is_admin()
+                        || c.owner_id
+                            .as_deref()
+                            .is_none_or(|o| o == caller.principal.user_id) =>
+                {
                     return true;
                 }
                 Ok(_) => {}
