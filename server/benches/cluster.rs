@@ -14,7 +14,7 @@ mod server_process;
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use server_process::{ServerProcess as Node, automa, create_admin};
+use server_process::{ServerProcess as Node, automa, create_admin, login};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -72,19 +72,6 @@ impl Setup {
     }
 }
 
-async fn login(client: &reqwest::Client, base: &str) -> String {
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": EMAIL, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    login["access_token"].as_str().unwrap().to_owned()
-}
-
 struct Figures {
     jobs_per_second: f64,
     wait_median_ms: f64,
@@ -97,7 +84,7 @@ struct Figures {
 async fn measure(api: &Node, nodes: &[&Node], n: usize) -> Figures {
     let client = reqwest::Client::new();
     let base = format!("http://{}", api.addr);
-    let token = login(&client, &base).await;
+    let token = login(&client, &base, EMAIL, PASSWORD).await;
     let script: Value = client
         .post(format!("{base}/api/v1/scripts"))
         .bearer_auth(&token)
@@ -189,7 +176,7 @@ async fn fail_over(postgres: &str) {
     let w1 = setup.start("worker", None, "w1");
     let client = reqwest::Client::new();
     let base = format!("http://{}", api.addr);
-    let token = login(&client, &base).await;
+    let token = login(&client, &base, EMAIL, PASSWORD).await;
     let source = "import automa, time\ndef main():\n    n = automa.state.get('n', 0) + 1\n    automa.state.set('n', n)\n    if n == 1:\n        time.sleep(60)\n    return n\n";
     let script: Value = client
         .post(format!("{base}/api/v1/scripts"))

@@ -1,7 +1,7 @@
 //! Artifact downloads stream from disk (issue 12): a 64 MiB artifact arrives whole
 //! while the server's memory stays well below its size.
 
-use crate::server_process::{ServerProcess, automa, create_admin};
+use crate::server_process::{ServerProcess, automa, create_admin, login};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -40,16 +40,7 @@ async fn a_large_artifact_streams_from_disk() {
     let server = ServerProcess::start(serve);
     let base = server.base();
     let client = reqwest::Client::new();
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": EMAIL, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
+    let token = login(&client, &base, EMAIL, PASSWORD).await;
     let script: Value = client
         .post(format!("{base}/api/v1/scripts"))
         .bearer_auth(&token)

@@ -5,7 +5,7 @@
 //! schedules fire once per period, concurrency limits hold across claimers. Skipped
 //! (passes) when `AUTOMA_TEST_POSTGRES_URL` is unset. SQLite refuses a second node.
 
-use crate::server_process::{ServerProcess, automa, create_admin};
+use crate::server_process::{ServerProcess, automa, create_admin, login};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -92,19 +92,11 @@ impl Api {
     async fn login(base: &str) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::new();
-        let login: Value = client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"email": EMAIL, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = login(&client, base, EMAIL, PASSWORD).await;
         Self {
             client,
             base: base.to_owned(),
-            token: login["access_token"].as_str().unwrap().to_owned(),
+            token,
         }
     }
 

@@ -1,7 +1,7 @@
 //! kill -9 in the middle of a job: after a restart nothing is lost, duplicated or left
 //! `running`; a job with retries left runs again, one without is `interrupted`.
 
-use crate::server_process::{ServerProcess, automa, create_admin};
+use crate::server_process::{ServerProcess, automa, create_admin, login};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -59,16 +59,7 @@ async fn kill_nine_mid_job_then_restart_recovers_every_job() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (mut server, base) = serve(&data);
     let client = reqwest::Client::new();
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": EMAIL, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
+    let token = login(&client, &base, EMAIL, PASSWORD).await;
     // The script sleeps on its first attempt only: the state survives the crash.
     let source = "import automa, time\ndef main():\n    n = automa.state.get('attempts', 0) + 1\n    automa.state.set('attempts', n)\n    if n == 1:\n        time.sleep(30)\n    return n\n";
     let mut jobs = Vec::new();

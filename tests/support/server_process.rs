@@ -40,6 +40,23 @@ pub fn create_admin(data: &Path, database_url: Option<&str>, email: &str, passwo
     assert!(create.wait().expect("user create").success());
 }
 
+/// Sign in at `base` with a password; the access token.
+pub async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
+    let answer: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("login request")
+        .json()
+        .await
+        .expect("login answer");
+    answer["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
+}
+
 /// A server process; killed with SIGKILL when dropped.
 pub struct ServerProcess {
     pub child: Child,

@@ -156,14 +156,8 @@ impl Agents {
         }
         self.within_agent_ceiling(id).await?;
         let now = db::nodes::db_now(&self.0.db).await?;
-        if !self.0.runs_here {
-            if db::agents::request_placement(&self.0.db, id, reason, now).await? {
-                self.0.signals.publish(Signal::AgentsPending);
-            }
-            return Ok(());
-        }
-        if self.0.paused.load(std::sync::atomic::Ordering::SeqCst) {
-            // Asked here while this node hands its work back: another node takes it.
+        // A node that runs no agents, or is handing its work back: another node takes it.
+        if !self.0.runs_here || self.0.paused.load(std::sync::atomic::Ordering::SeqCst) {
             if db::agents::request_placement(&self.0.db, id, reason, now).await? {
                 self.0.signals.publish(Signal::AgentsPending);
             }

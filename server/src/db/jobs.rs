@@ -501,6 +501,19 @@ pub async fn logs_after(
     .await
 }
 
+/// Append one `system` line after the job's last log entry (a step of its recovery).
+pub async fn append_system_line(db: &Db, job_id: &str, message: String) -> sqlx::Result<()> {
+    let seq = next_log_seq(db, job_id).await?;
+    let row = LogRow {
+        seq,
+        at: now_ms(),
+        stream: "system".into(),
+        level: None,
+        message,
+    };
+    append_logs(db, job_id, &[row]).await
+}
+
 pub async fn next_log_seq(db: &Db, job_id: &str) -> sqlx::Result<i64> {
     let row: (Option<i64>,) = sqlx::query_as("SELECT MAX(seq) FROM job_logs WHERE job_id = $1")
         .bind(job_id)

@@ -194,19 +194,8 @@ impl Jobs {
                 continue;
             }
             handed += 1;
-            let seq = db::jobs::next_log_seq(db, &job.id).await?;
-            db::jobs::append_logs(
-                db,
-                &job.id,
-                &[db::jobs::LogRow {
-                    seq,
-                    at: db::now_ms(),
-                    stream: "system".into(),
-                    level: None,
-                    message: format!("{note}; the job goes back to the queue"),
-                }],
-            )
-            .await?;
+            let line = format!("{note}; the job goes back to the queue");
+            db::jobs::append_system_line(db, &job.id, line).await?;
         }
         if handed > 0 {
             self.0.signals.tell_others(Signal::JobQueued);

@@ -309,19 +309,7 @@ pub(crate) async fn recover_node(
         if !done {
             continue;
         }
-        let first_seq = db::jobs::next_log_seq(db, &job.id).await?;
-        db::jobs::append_logs(
-            db,
-            &job.id,
-            &[db::jobs::LogRow {
-                seq: first_seq,
-                at: db::now_ms(),
-                stream: "system".into(),
-                level: None,
-                message,
-            }],
-        )
-        .await?;
+        db::jobs::append_system_line(db, &job.id, message).await?;
         tracing::warn!(job = %job.id, node, requeued = requeue, "recovered an interrupted job");
         recovered.push(job.id);
     }

@@ -109,22 +109,6 @@ impl Node {
                 );
             }
         }
-        let instance = db::new_id();
-        let lease_ms = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
-        db::nodes::register(
-            db,
-            &db::nodes::NewNode {
-                id: &id,
-                instance: &instance,
-                role: settings.role.as_str(),
-                version: env!("CARGO_PKG_VERSION"),
-                hostname: &hostname,
-                lease_ms,
-                workers: i64::try_from(settings.workers).unwrap_or(0),
-            },
-        )
-        .await?;
-        tracing::info!(node = %id, role = settings.role.as_str(), lease_ms, "node registered");
         let node = Self(Arc::new(Inner {
             db: db.clone(),
             id,
@@ -132,8 +116,10 @@ impl Node {
             lease: settings.lease,
             workers: settings.workers,
             hostname,
-            instance: Mutex::new(instance),
+            instance: Mutex::new(String::new()),
         }));
+        node.rejoin().await?;
+        tracing::info!(node = %node.id(), role = settings.role.as_str(), "node registered");
         Ok((node, NodeLocks(locks)))
     }
 
@@ -157,7 +143,7 @@ impl Node {
             .clone()
     }
 
-    /// Register again as a new instance (after losing the lease).
+    /// Register as a new instance (at start, and again after losing the lease).
     async fn rejoin(&self) -> sqlx::Result<()> {
         let instance = db::new_id();
         db::nodes::register(
