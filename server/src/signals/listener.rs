@@ -6,11 +6,32 @@ use crate::db::Db;
 use automa_runtime::CancellationToken;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
 /// PostgreSQL's limit on a notification payload is 8000 bytes; ours are far smaller.
 const MAX_PAYLOAD: usize = 7900;
+/// Signals waiting to be sent; past this they are dropped, and the other nodes are
+/// told to look again once the queue has room ([`Signal::Resync`]).
+const QUEUE: usize = 4096;
+
+/// The bounded queue of this node's outgoing signals.
+pub(super) struct Outgoing {
+    queue: mpsc::Sender<Signal>,
+    overflowed: Arc<AtomicBool>,
+}
+
+impl Outgoing {
+    /// Queue `signal`; when the queue is full it is dropped (a flood of queued jobs
+    /// cannot grow memory), and a `Resync` follows once there is room.
+    pub(super) fn send(&self, signal: Signal) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(signal) {
+            self.overflowed.store(true, Ordering::SeqCst);
+        }
+    }
+}
 
 #[derive(Serialize, Deserialize)]
 struct Envelope {
@@ -18,24 +39,35 @@ struct Envelope {
     signal: Signal,
 }
 
-/// Starts both tasks; returns the sender of outgoing signals.
+/// Starts both tasks; returns the queue of outgoing signals.
 pub(super) async fn start(
     db: Db,
     url: &str,
     node_id: String,
     local: broadcast::Sender<Signal>,
     shutdown: CancellationToken,
-) -> anyhow::Result<mpsc::UnboundedSender<Signal>> {
+) -> anyhow::Result<Outgoing> {
     let mut listener = PgListener::connect(url).await?;
     listener.listen(CHANNEL).await?;
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(send_loop(db, node_id.clone(), rx));
+    let (queue, rx) = mpsc::channel(QUEUE);
+    let overflowed = Arc::new(AtomicBool::new(false));
+    tokio::spawn(send_loop(db, node_id.clone(), rx, overflowed.clone()));
     tokio::spawn(listen_loop(listener, node_id, local, shutdown));
-    Ok(tx)
+    Ok(Outgoing { queue, overflowed })
 }
 
-async fn send_loop(db: Db, node_id: String, mut outgoing: mpsc::UnboundedReceiver<Signal>) {
-    while let Some(signal) = outgoing.recv().await {
+async fn send_loop(
+    db: Db,
+    node_id: String,
+    mut outgoing: mpsc::Receiver<Signal>,
+    overflowed: Arc<AtomicBool>,
+) {
+    while let Some(mut signal) = outgoing.recv().await {
+        // Some signals were dropped: the others look again instead of hearing them.
+        if overflowed.swap(false, Ordering::SeqCst) {
+            tracing::warn!("signals to the other nodes were dropped; asking them to look again");
+            signal = Signal::Resync;
+        }
         let envelope = Envelope {
             from: node_id.clone(),
             signal,

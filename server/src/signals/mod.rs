@@ -11,7 +11,7 @@ use crate::db::Db;
 use automa_runtime::CancellationToken;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 
 /// The PostgreSQL channel all nodes listen on.
 const CHANNEL: &str = "automa_signals";
@@ -46,8 +46,8 @@ pub struct Signals(Arc<Inner>);
 
 struct Inner {
     local: broadcast::Sender<Signal>,
-    /// Outgoing notifications to the other nodes (PostgreSQL only).
-    remote: Option<mpsc::UnboundedSender<Signal>>,
+    /// Outgoing notifications to the other nodes (PostgreSQL only), bounded.
+    remote: Option<listener::Outgoing>,
 }
 
 impl Signals {
@@ -83,7 +83,7 @@ impl Signals {
     /// Tell the other nodes only (this node acted on it already).
     pub fn tell_others(&self, signal: Signal) {
         if let Some(remote) = &self.0.remote {
-            let _ = remote.send(signal);
+            remote.send(signal);
         }
     }
 
