@@ -618,3 +618,111 @@ async fn a_second_process_with_a_live_node_id_is_refused() {
     let err = String::from_utf8_lossy(&twin.stderr);
     assert!(err.contains("in use by a live node"), "{err}");
 }
+
+/// Sends `signal` (e.g. `STOP`) to a node process.
+fn signal(node: &NodeProcess, signal: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{signal}"), node.process.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn a_stop_outlives_a_frozen_holder_and_a_joining_worker_leaves_stopped_agents_alone() {
+    let Some(cluster) = Cluster::new().await else {
+        return;
+    };
+    let api_node = cluster.start("serve", Some("api"), "api-1", 1);
+    let w1 = cluster.start("worker", None, "worker-1", 2);
+    let api = Api::login(&api_node.base).await;
+    let db = cluster.db().await;
+    let agent_script = api.script("echo", ECHO_AGENT, json!({})).await;
+    let mut agents = Vec::new();
+    for name in ["kept", "halted"] {
+        let agent = api
+            .post(
+                "/api/v1/agents",
+                json!({"name": name, "script_id": agent_script, "restart_policy": "always",
+                       "autostart": true, "stop_grace_seconds": 1}),
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        api.post(&format!("/api/v1/agents/{agent}/start"), json!({}))
+            .await;
+        api.until(
+            &format!("/api/v1/agents/{agent}"),
+            Duration::from_secs(60),
+            |a| a["state"] == "running",
+        )
+        .await;
+        agents.push(agent);
+    }
+    let (kept, halted) = (agents[0].clone(), agents[1].clone());
+    // Stopped by hand: a worker joining later must not start it again for `autostart`.
+    api.post(&format!("/api/v1/agents/{halted}/stop"), json!({}))
+        .await;
+
+    // The holder freezes, a stop is asked of it through the API node, then it dies
+    // before it could act: the stop must hold, not the restart policy.
+    signal(&w1, "STOP");
+    let stopper = {
+        let (client, base, token) = (api.client.clone(), api.base.clone(), api.token.clone());
+        let path = format!("{base}/api/v1/agents/{kept}/stop");
+        tokio::spawn(async move { client.post(path).bearer_auth(token).send().await })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (asked,): (i64,) = sqlx::query_as("SELECT stop_requested FROM agents WHERE id = $1")
+            .bind(&kept)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        if asked == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stop was never asked of worker-1"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut w1 = w1;
+    w1.process.kill();
+    let _w2 = cluster.start("worker", None, "worker-2", 2);
+
+    let stopped = api
+        .until(
+            &format!("/api/v1/agents/{kept}"),
+            Duration::from_secs(60),
+            |a| a["state"] == "stopped",
+        )
+        .await;
+    assert!(
+        stopped["state_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("a stop was asked for")),
+        "{stopped}"
+    );
+    let _ = stopper.await;
+    // Long enough for worker-2 to have placed and started anything it would start.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for agent in [&kept, &halted] {
+        let row = api.get(&format!("/api/v1/agents/{agent}")).await;
+        assert_eq!(row["state"], "stopped", "{row}");
+        assert_ne!(
+            holder(&db, "agents", agent).await.as_deref(),
+            Some("worker-2"),
+            "{row}"
+        );
+    }
+    let (running,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(running_agents), 0) AS BIGINT) FROM nodes WHERE id = 'worker-2'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(running, 0, "worker-2 started an agent that was stopped");
+}

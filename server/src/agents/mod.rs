@@ -100,13 +100,21 @@ impl Agents {
     }
 
     /// After this node starts: none of its agents may claim to run, then the autostart
-    /// ones start (on a cluster: those no live node runs), and this node begins taking
-    /// agents that wait for a node.
+    /// ones start, and this node begins taking agents that wait for a node.
+    ///
+    /// `autostart` means "start with the server"; on a cluster, with the cluster: by
+    /// the first node up (an API node places them for the workers). A node joining a
+    /// cluster that runs leaves agents' states alone, so one stopped by hand stays so.
     pub async fn boot(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let shared = self.0.signals.is_shared();
+        let first_up = !shared || !self.other_nodes_live().await?;
         if !self.0.runs_here {
+            if first_up {
+                self.autostart().await?;
+            }
             return Ok(());
         }
-        if self.0.signals.is_shared() {
+        if shared {
             // A cluster node back from a crash: what it ran restarts by its policy (here
             // or on another node), as if another node had taken it over.
             let note = format!("node {} restarted", self.0.node_id);
@@ -120,6 +128,22 @@ impl Agents {
                 tracing::info!(corrected, "agents marked stopped after a restart");
             }
         }
+        if first_up {
+            self.autostart().await?;
+        } else {
+            tracing::info!("joined a running cluster: agents keep their states");
+        }
+        tokio::spawn(placement::follow(self.clone(), shutdown));
+        Ok(())
+    }
+
+    async fn other_nodes_live(&self) -> sqlx::Result<bool> {
+        let now = db::nodes::db_now(&self.0.db).await?;
+        let others = db::nodes::others_alive(&self.0.db, &self.0.node_id, now).await?;
+        Ok(!others.is_empty())
+    }
+
+    async fn autostart(&self) -> anyhow::Result<()> {
         for id in db::agents::autostart_ids(&self.0.db).await? {
             match self.start(&id, "autostart at server start").await {
                 Err(AgentError::OverQuota(why)) => {
@@ -128,7 +152,6 @@ impl Agents {
                 other => other?,
             }
         }
-        tokio::spawn(placement::follow(self.clone(), shutdown));
         Ok(())
     }
 
@@ -431,11 +454,15 @@ impl Agents {
                 db::agents::release(&self.0.db, &agent.id, node).await?;
                 continue;
             }
+            // A stop someone asked for (here or from another node) outlives the node.
+            let stop_asked = agent.state == "stopping" || agent.stop_requested != 0;
             let restarts = (everything
                 || matches!(agent.restart_policy.as_str(), "always" | "on-failure"))
-                && agent.state != "stopping";
+                && !stop_asked;
             let (state, reason) = if restarts {
                 ("starting", format!("{note}; starting on another node"))
+            } else if stop_asked {
+                ("stopped", format!("{note}; a stop was asked for"))
             } else {
                 (
                     "stopped",

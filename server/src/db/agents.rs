@@ -33,18 +33,11 @@ pub struct AgentRow {
     pub cpu_interval_seconds: i64,
     /// CPU time all its instances used, in milliseconds (a running one's so far).
     pub cpu_time_ms: i64,
+    /// A stop asked of the node that holds it (from another node), not yet carried out.
+    pub stop_requested: i64,
 }
 
-macro_rules! live_nodes {
-    // `$n`: the placeholder holding the database's clock.
-    ($n:literal) => {
-        concat!(
-            "(SELECT n.id FROM nodes n WHERE n.state = 'alive' AND n.heartbeat_at + n.lease_ms >= ",
-            $n,
-            ")"
-        )
-    };
-}
+use super::nodes::live_nodes;
 
 macro_rules! cols {
     () => {
@@ -52,7 +45,7 @@ macro_rules! cols {
          backoff_seconds, memory_mb, autostart, hang_timeout_seconds, stop_grace_seconds, state, \
          state_reason, status_text, status_metrics, restarts, started_at, last_heartbeat_at, \
          last_exit, created_at, updated_at, node_id, cpu_seconds, cpu_interval_seconds, \
-         cpu_time_ms"
+         cpu_time_ms, stop_requested"
     };
 }
 

@@ -28,6 +28,19 @@ impl NodeRow {
     }
 }
 
+/// The ids of nodes holding a live lease, as a subquery.
+macro_rules! live_nodes {
+    // `$n`: the placeholder holding the database's clock.
+    ($n:literal) => {
+        concat!(
+            "(SELECT n.id FROM nodes n WHERE n.state = 'alive' AND n.heartbeat_at + n.lease_ms >= ",
+            $n,
+            ")"
+        )
+    };
+}
+pub(crate) use live_nodes;
+
 macro_rules! cols {
     () => {
         "id, instance, role, version, hostname, state, started_at, heartbeat_at, lease_ms, \
@@ -151,13 +164,14 @@ pub async fn others_alive(db: &Db, id: &str, now: i64) -> sqlx::Result<Vec<NodeR
 
 /// Ids of nodes that are not live but still hold running jobs or active agents.
 pub async fn holding_work_not_live(db: &Db, now: i64) -> sqlx::Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(
+    let rows: Vec<(String,)> = sqlx::query_as(concat!(
         "SELECT worker_id FROM jobs WHERE status = 'running' AND worker_id IS NOT NULL \
-         AND worker_id NOT IN (SELECT n.id FROM nodes n WHERE n.state = 'alive' AND n.heartbeat_at + n.lease_ms >= $1) \
-         UNION SELECT node_id FROM agents WHERE node_id IS NOT NULL \
-         AND state IN ('starting', 'running', 'backoff', 'stopping') \
-         AND node_id NOT IN (SELECT n.id FROM nodes n WHERE n.state = 'alive' AND n.heartbeat_at + n.lease_ms >= $1)",
-    )
+         AND worker_id NOT IN ",
+        live_nodes!("$1"),
+        " UNION SELECT node_id FROM agents WHERE node_id IS NOT NULL \
+         AND state IN ('starting', 'running', 'backoff', 'stopping') AND node_id NOT IN ",
+        live_nodes!("$1"),
+    ))
     .bind(now)
     .fetch_all(db)
     .await?;
