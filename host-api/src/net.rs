@@ -47,6 +47,7 @@ pub(crate) struct NetState {
 
 impl Host for HostContext {
     async fn resolve(&mut self, host: String, port: u16) -> Result<Vec<String>, WitError> {
+        self.audit_ready().await?;
         let started = Instant::now();
         let result = self.resolve_allowed(&host, port).await;
         self.audit("net.resolve", target(&host, port), started, &result);
@@ -62,6 +63,9 @@ impl Host for HostContext {
         tls: Option<TlsOptions>,
         timeout_ms: Option<u32>,
     ) -> Result<Resource<Connection>, WitError> {
+        // The connection is audited when it closes (or here when it fails): the
+        // record's room is waited for before anything is dialled, like every call.
+        self.audit_ready().await?;
         let started = Instant::now();
         self.counters.total = self.counters.total.saturating_add(1);
         match self.open(&host, port, tls.as_ref(), timeout_ms).await {
@@ -101,6 +105,7 @@ impl Host for HostContext {
         server_name: String,
         alpn: Vec<String>,
     ) -> Result<Resource<TlsSession>, WitError> {
+        self.audit_ready().await?;
         let started = Instant::now();
         let result = self.start_session(&server_name, &alpn);
         match result {
