@@ -8,7 +8,9 @@ checks against the script's allowlist and audits. `http.client`, `urllib.request
 then work unchanged. `install()` patches the real module in place at build time, so
 modules that imported `socket` before see the same functions.
 
-Only what a client needs exists: no listening, no UDP, no raw sockets.
+Only what a client needs exists: no UDP, no raw sockets, and listening only on a
+loopback address for other sockets of the same run (`automa_loopback`: the wake-up
+channels some libraries build, `socketpair()`), never for the network.
 """
 
 import errno as _errno
@@ -17,6 +19,7 @@ import ipaddress as _ipaddress
 import socket as _stdsocket
 import sys as _sys
 
+import automa_loopback as _loopback
 from componentize_py_types import Err
 from wit_world.imports import net as _net
 from wit_world.imports import types as _types
@@ -24,6 +27,7 @@ from wit_world.imports import types as _types
 AF_INET = getattr(_stdsocket, "AF_INET", 2)
 AF_INET6 = getattr(_stdsocket, "AF_INET6", 10)
 AF_UNSPEC = getattr(_stdsocket, "AF_UNSPEC", 0)
+AF_UNIX = getattr(_stdsocket, "AF_UNIX", 1)
 SOCK_STREAM = getattr(_stdsocket, "SOCK_STREAM", 1)
 IPPROTO_TCP = getattr(_stdsocket, "IPPROTO_TCP", 6)
 
@@ -116,6 +120,9 @@ class socket:
         self._io_refs = 0
         self._peer = None
         self._read_closed = False
+        self._bound = None  # (host, port) of a loopback bind, inside the run
+        self._owns_port = False  # whether closing gives the bound port back
+        self._backlog = None  # connections waiting for accept() once listening
 
     # -- connecting -------------------------------------------------------------
 
@@ -125,6 +132,12 @@ class socket:
         if self._conn is not None:
             raise OSError(_errno.EISCONN, "Transport endpoint is already connected")
         host, port = address[0], int(address[1])
+        if self._backlog is not None:
+            raise OSError(_errno.EISCONN, "Transport endpoint is already connected")
+        listener = _loopback.listeners.find(host, port)
+        if listener is not None:
+            self._connect_inside(listener, host, port)
+            return
         # An address the script resolved is asked for by the names that gave it (the
         # allowlist names hosts), then as itself; only a refusal moves on to the next.
         candidates = [*_names_by_address.get(host, ()), host]
@@ -144,6 +157,16 @@ class socket:
                 refusal = refusal or exc
         else:
             raise refusal
+        self._peer = (host, port)
+
+    def _connect_inside(self, listener, host, port):
+        """Connect to a socket of this run listening on loopback (no host call)."""
+        if self._bound is None:
+            self._bound = (host, _loopback.listeners.reserve(0))
+            self._owns_port = True
+        mine, theirs = _loopback.pair(self._bound, (host, port))
+        listener._backlog.push(theirs, self._bound)
+        self._conn = mine
         self._peer = (host, port)
 
     def connect_ex(self, address):
@@ -283,7 +306,7 @@ class socket:
 
     def getsockname(self):
         if self._conn is None:
-            return ("0.0.0.0", 0)
+            return self._bound or ("0.0.0.0", 0)
         return _split_address(self._conn.local_address())
 
     def fileno(self):
@@ -301,6 +324,12 @@ class socket:
         self._closed = True
         if self._io_refs > 0:
             return
+        if self._owns_port:
+            _loopback.listeners.release(self._bound[1])
+            self._owns_port = False
+        if self._backlog is not None:
+            self._backlog = None
+            _forget_fd(self)
         conn, self._conn = self._conn, None
         if conn is not None:
             _forget_fd(self)
@@ -313,13 +342,39 @@ class socket:
         raise OSError(_errno.EOPNOTSUPP, "sockets cannot be duplicated in the sandbox")
 
     def bind(self, address):
-        raise PermissionError(_errno.EPERM, "sockets cannot listen in the sandbox (bind)")
+        if self._closed:
+            raise OSError(_errno.EBADF, "Bad file descriptor")
+        host, port = address[0], int(address[1])
+        if not _loopback.is_loopback(host):
+            raise PermissionError(
+                _errno.EPERM,
+                f"sockets cannot listen on {host or 'every address'} in the sandbox: only on "
+                "127.0.0.1 or localhost, for other sockets of the same run",
+            )
+        if self._bound is not None or self._conn is not None:
+            raise OSError(_errno.EINVAL, "Invalid argument (the socket is bound already)")
+        host = "::1" if host == "::1" else "127.0.0.1"
+        self._bound = (host, _loopback.listeners.reserve(port))
+        self._owns_port = True
 
-    def listen(self, backlog=0):
-        raise PermissionError(_errno.EPERM, "sockets cannot listen in the sandbox")
+    def listen(self, backlog=128):
+        if self._bound is None:
+            raise PermissionError(
+                _errno.EPERM,
+                "sockets cannot listen in the sandbox unless bound to 127.0.0.1 or localhost first",
+            )
+        if self._backlog is None:
+            self._backlog = _loopback.Backlog(backlog)
+            _loopback.listeners.listen(self._bound[1], self)
 
     def accept(self):
-        raise PermissionError(_errno.EPERM, "sockets cannot listen in the sandbox")
+        if self._backlog is None:
+            raise OSError(_errno.EINVAL, "Invalid argument (the socket is not listening)")
+        conn, peer = self._backlog.pop(self._timeout)
+        sock = socket(self.family, self.type, self.proto)
+        sock._adopt(conn, peer)
+        sock._bound = self._bound
+        return sock, peer
 
     def __enter__(self):
         return self
@@ -338,6 +393,9 @@ class socket:
         return f"<automa socket {state} peer={self._peer}>"
 
     def _readable(self, timeout_ms):
+        if self._backlog is not None:
+            # A listening socket is readable when a connection waits for accept().
+            return len(self._backlog) > 0
         if self._conn is None or self._read_closed:
             return True
         return self._conn.readable(timeout_ms)
@@ -475,8 +533,16 @@ def setdefaulttimeout(value):
     _default_timeout = None if value is None else float(value)
 
 
-def socketpair(*args, **kwargs):
-    raise PermissionError(_errno.EPERM, "socket pairs do not exist in the sandbox")
+def socketpair(family=None, type=SOCK_STREAM, proto=0):
+    """Two connected sockets of this run (their bytes stay inside the sandbox)."""
+    family = AF_UNIX if family is None else family
+    ends = _loopback.pair(("127.0.0.1", 0), ("127.0.0.1", 0))
+    socks = []
+    for end in ends:
+        sock = socket(family, type, proto)
+        sock._adopt(end, ("127.0.0.1", 0))
+        socks.append(sock)
+    return socks[0], socks[1]
 
 
 def fromfd(*args, **kwargs):
@@ -520,6 +586,7 @@ _CONSTANTS = {
     "AF_INET": AF_INET,
     "AF_INET6": AF_INET6,
     "AF_UNSPEC": AF_UNSPEC,
+    "AF_UNIX": AF_UNIX,
     "SOCK_STREAM": SOCK_STREAM,
     "SOCK_DGRAM": 2,
     "IPPROTO_TCP": IPPROTO_TCP,

@@ -1,16 +1,22 @@
 //! Real PyPI packages in the sandbox (issue 11): each case in `compat/cases/` does a
 //! typical task with pinned pure-Python packages (`compat/requirements.txt`) and must
 //! print in the sandbox exactly what the machine's python3 prints with the same
-//! packages. The network clients (`compat/net/`) talk to real peers on 127.0.0.1.
+//! packages. The network clients (`compat/net/`) talk to real peers on 127.0.0.1, and
+//! so do the protocol clients (`compat/protocols/`: IMAP, POP3, FTP, MySQL, Redis,
+//! MQTT), to real servers the test starts (`compat/servers.rs`).
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "compat/daemon.rs"]
+mod daemon;
 #[path = "compat/harness.rs"]
 mod harness;
 #[path = "compat/packages.rs"]
 mod packages;
 #[path = "compat/peers.rs"]
 mod peers;
+#[path = "compat/servers.rs"]
+mod servers;
 
 use futures::StreamExt;
 use harness::{Setup, Verdict};
@@ -21,7 +27,10 @@ use std::path::Path;
 /// the table stays true and only shrinks.
 const KNOWN_GAPS: &[(&str, &str, &str)] = &[];
 
+/// The cases of `folder`; `AUTOMA_COMPAT_CASE=part` keeps those whose name contains
+/// `part` (to work on one).
 fn cases(folder: &str) -> Vec<(String, String)> {
+    let only = std::env::var("AUTOMA_COMPAT_CASE").unwrap_or_default();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/compat")
         .join(folder);
@@ -29,6 +38,7 @@ fn cases(folder: &str) -> Vec<(String, String)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .filter(|p| p.file_stem().unwrap().to_string_lossy().contains(&only))
         .map(|p| {
             let name = p.file_stem().unwrap().to_string_lossy().into_owned();
             (name, std::fs::read_to_string(&p).unwrap())
@@ -42,6 +52,9 @@ fn cases(folder: &str) -> Vec<(String, String)> {
 /// fails on any difference not in `KNOWN_GAPS`, or on a listed gap that now passes.
 async fn check_all(folder: &str, setup: &Setup) {
     let cases = cases(folder);
+    if cases.is_empty() && std::env::var_os("AUTOMA_COMPAT_CASE").is_some() {
+        return;
+    }
     assert!(!cases.is_empty(), "no cases in {folder}");
     packages::site_dir();
     let mut verdicts: Vec<(String, u128, Verdict)> = futures::stream::iter(cases)
@@ -98,6 +111,33 @@ async fn network_clients_match_native_python() {
         assert!(
             message.contains("Subject: compat: nightly report"),
             "{message}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_clients_match_native_python() {
+    let servers = tokio::task::spawn_blocking(servers::Servers::start)
+        .await
+        .unwrap();
+    check_all("protocols", &servers.setup()).await;
+    if !cases("protocols")
+        .iter()
+        .any(|(name, _)| name == "ftplib_transfer")
+    {
+        return;
+    }
+    // ftplib_transfer stored its upload from each interpreter, whole.
+    for who in ["native", "sandbox"] {
+        let blob = servers.ftp_file(&format!("uploads/blob-{who}.bin"));
+        let expected: Vec<u8> = (0..=255u8)
+            .cycle()
+            .take(256 * 4099)
+            .chain(*b"end")
+            .collect();
+        assert!(
+            blob == Some(expected),
+            "the {who} FTP upload is missing or wrong"
         );
     }
 }
