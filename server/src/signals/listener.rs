@@ -16,6 +16,11 @@ const MAX_PAYLOAD: usize = 7900;
 /// Signals waiting to be sent; past this they are dropped, and the other nodes are
 /// told to look again once the queue has room ([`Signal::Resync`]).
 const QUEUE: usize = 4096;
+/// Each node sends itself a probe this often through the database, and a listening
+/// link that heard nothing (not even its own probes) for [`SILENT_LIMIT`] is replaced:
+/// a half-open TCP link (a peer or firewall that vanished) never errors, it goes quiet.
+const PROBE_EVERY: Duration = Duration::from_secs(10);
+const SILENT_LIMIT: Duration = Duration::from_secs(35);
 
 /// The bounded queue of this node's outgoing signals.
 pub(super) struct Outgoing {
@@ -36,7 +41,8 @@ impl Outgoing {
 #[derive(Serialize, Deserialize)]
 struct Envelope {
     from: String,
-    signal: Signal,
+    /// `None`: a probe of the sender's own listening link.
+    signal: Option<Signal>,
 }
 
 /// Starts both tasks; returns the queue of outgoing signals.
@@ -47,12 +53,17 @@ pub(super) async fn start(
     local: broadcast::Sender<Signal>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Outgoing> {
-    let mut listener = PgListener::connect(url).await?;
-    listener.listen(CHANNEL).await?;
+    let listener = listen(url).await?;
     let (queue, rx) = mpsc::channel(QUEUE);
     let overflowed = Arc::new(AtomicBool::new(false));
     tokio::spawn(send_loop(db, node_id.clone(), rx, overflowed.clone()));
-    tokio::spawn(listen_loop(listener, node_id, local, shutdown));
+    tokio::spawn(listen_loop(
+        listener,
+        url.to_owned(),
+        node_id,
+        local,
+        shutdown,
+    ));
     Ok(Outgoing { queue, overflowed })
 }
 
@@ -62,11 +73,19 @@ async fn send_loop(
     mut outgoing: mpsc::Receiver<Signal>,
     overflowed: Arc<AtomicBool>,
 ) {
-    while let Some(mut signal) = outgoing.recv().await {
+    let mut probes = tokio::time::interval(PROBE_EVERY);
+    loop {
+        let mut signal = tokio::select! {
+            next = outgoing.recv() => match next {
+                Some(signal) => Some(signal),
+                None => return,
+            },
+            _ = probes.tick() => None,
+        };
         // Some signals were dropped: the others look again instead of hearing them.
-        if overflowed.swap(false, Ordering::SeqCst) {
+        if signal.is_some() && overflowed.swap(false, Ordering::SeqCst) {
             tracing::warn!("signals to the other nodes were dropped; asking them to look again");
-            signal = Signal::Resync;
+            signal = Some(Signal::Resync);
         }
         let envelope = Envelope {
             from: node_id.clone(),
@@ -91,22 +110,45 @@ async fn send_loop(
     }
 }
 
+async fn listen(url: &str) -> sqlx::Result<PgListener> {
+    let mut listener = PgListener::connect(url).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
 async fn listen_loop(
     mut listener: PgListener,
+    url: String,
     node_id: String,
     local: broadcast::Sender<Signal>,
     shutdown: CancellationToken,
 ) {
+    let mut heard = tokio::time::Instant::now();
     loop {
         let next = tokio::select! {
             () = shutdown.cancelled() => return,
             next = listener.try_recv() => next,
+            () = tokio::time::sleep_until(heard + SILENT_LIMIT) => {
+                // The wait is dropped with the link: a fresh one, or another try soon.
+                tracing::warn!("the signal connection to PostgreSQL went silent; reconnecting");
+                match listen(&url).await {
+                    Ok(fresh) => listener = fresh,
+                    Err(e) => tracing::warn!(error = %e, "reconnecting the signal connection"),
+                }
+                heard = tokio::time::Instant::now();
+                let _ = local.send(Signal::Resync);
+                continue;
+            }
         };
         match next {
             Ok(Some(notification)) => {
+                heard = tokio::time::Instant::now();
                 match serde_json::from_str::<Envelope>(notification.payload()) {
-                    Ok(envelope) if envelope.from != node_id => {
-                        let _ = local.send(envelope.signal);
+                    Ok(Envelope {
+                        from,
+                        signal: Some(signal),
+                    }) if from != node_id => {
+                        let _ = local.send(signal);
                     }
                     Ok(_) => {}
                     Err(e) => tracing::debug!(error = %e, "an unreadable signal; ignored"),
