@@ -2,28 +2,6 @@
 (function () {
   "use strict";
 
-  // Source editor: line numbers in a gutter, Tab inserts four spaces.
-  function setupEditor(root) {
-    var ta = root.querySelector("textarea");
-    var gutter = root.querySelector(".gutter");
-    function renumber() {
-      var n = ta.value.split("\n").length, s = "";
-      for (var i = 1; i <= n; i++) s += i + "\n";
-      gutter.textContent = s;
-      gutter.scrollTop = ta.scrollTop;
-    }
-    ta.addEventListener("input", renumber);
-    ta.addEventListener("scroll", function () { gutter.scrollTop = ta.scrollTop; });
-    ta.addEventListener("keydown", function (e) {
-      if (e.key !== "Tab" || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return;
-      e.preventDefault();
-      var start = ta.selectionStart, end = ta.selectionEnd;
-      ta.setRangeText("    ", start, end, "end");
-      renumber();
-    });
-    renumber();
-  }
-
   // The job page's progress bar, as the server renders it (components::progress).
   function showProgress(fraction, message) {
     var pct = Math.round(Math.min(Math.max(fraction, 0), 1) * 100);
@@ -70,7 +48,6 @@
       sel.addEventListener("change", function () { sel.form.submit(); });
     });
     document.querySelectorAll("[data-js-hide]").forEach(function (el) { el.hidden = true; });
-    document.querySelectorAll("[data-editor]").forEach(setupEditor);
     document.querySelectorAll("pre[data-stream]").forEach(followLog);
     // Forms that undo something ask first.
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {

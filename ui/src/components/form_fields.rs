@@ -14,8 +14,71 @@ pub enum FieldKind {
     Boolean,
     /// `enum`: each option is the JSON text of an allowed value.
     Choice(Vec<String>),
+    /// A `date` hint: `<input type=date>`, sent as `YYYY-MM-DD`.
+    Date,
+    /// A `datetime` hint: `<input type=datetime-local>`, sent as `YYYY-MM-DDTHH:MM[:SS]`.
+    DateTime,
     /// Arrays, objects and untyped parameters: JSON typed into a textarea.
     Json,
+}
+
+/// `date` or `datetime` from a Python hint (`date`, `datetime.date`, `Optional[date]`,
+/// `date | None`, ...). The signature reader gives these no JSON type (the API takes
+/// any JSON for them), so the form sends them as ISO 8601 strings, the same text
+/// `automa run --arg day=2026-12-01` sends and `date.fromisoformat` reads.
+fn date_kind(hint: &str) -> Option<FieldKind> {
+    let bare = hint.trim();
+    let bare = bare
+        .strip_prefix("Optional[")
+        .or_else(|| bare.strip_prefix("typing.Optional["))
+        .and_then(|b| b.strip_suffix(']'))
+        .unwrap_or(bare);
+    let bare = bare.strip_suffix("| None").unwrap_or(bare).trim();
+    let bare = bare.strip_prefix("None |").unwrap_or(bare).trim();
+    match bare {
+        "date" | "datetime.date" => Some(FieldKind::Date),
+        "datetime" | "datetime.datetime" => Some(FieldKind::DateTime),
+        _ => None,
+    }
+}
+
+/// `YYYY-MM-DD` with a real month and day (leap years included).
+fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<u32>().ok());
+    let digits = s
+        .bytes()
+        .enumerate()
+        .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    digits && y >= 1 && (1..=days).contains(&d)
+}
+
+/// `YYYY-MM-DDTHH:MM` or `YYYY-MM-DDTHH:MM:SS` (what `datetime-local` submits).
+fn is_iso_datetime(s: &str) -> bool {
+    let Some((date, time)) = s.split_once('T') else {
+        return false;
+    };
+    let parts: Vec<&str> = time.split(':').collect();
+    let two = |p: &str, max: u32| p.len() == 2 && p.parse::<u32>().is_ok_and(|n| n <= max);
+    is_iso_date(date)
+        && matches!(parts.len(), 2 | 3)
+        && two(parts[0], 23)
+        && two(parts[1], 59)
+        && parts.get(2).is_none_or(|sec| two(sec, 59))
 }
 
 #[derive(Debug, Clone)]
@@ -52,8 +115,14 @@ pub fn fields_from_schema(schema: &Value) -> Vec<Field> {
             };
             let nullable = types.contains(&"null");
             let main: Vec<&str> = types.iter().copied().filter(|t| *t != "null").collect();
+            let date = main
+                .is_empty()
+                .then(|| p["x-python-type"].as_str().and_then(date_kind))
+                .flatten();
             let kind = if let Some(options) = p["enum"].as_array() {
                 FieldKind::Choice(options.iter().map(Value::to_string).collect())
+            } else if let Some(date) = date {
+                date
             } else {
                 match main.as_slice() {
                     ["string"] => FieldKind::Text,
@@ -65,7 +134,9 @@ pub fn fields_from_schema(schema: &Value) -> Vec<Field> {
             };
             let default = p.get("default").map(|d| match (&kind, d) {
                 (FieldKind::Choice(_), d) => d.to_string(),
-                (_, Value::String(s)) if kind == FieldKind::Text => s.clone(),
+                (FieldKind::Text | FieldKind::Date | FieldKind::DateTime, Value::String(s)) => {
+                    s.clone()
+                }
                 (_, Value::Bool(b)) => b.to_string(),
                 (_, d) => d.to_string(),
             });
@@ -119,6 +190,10 @@ pub fn args_from_form(
             FieldKind::Choice(_) | FieldKind::Json => {
                 serde_json::from_str(raw).map_err(|e| format!("enter valid JSON ({e})"))
             }
+            FieldKind::Date if is_iso_date(raw) => Ok(Value::String(raw.to_owned())),
+            FieldKind::Date => Err("enter a date as YYYY-MM-DD".to_owned()),
+            FieldKind::DateTime if is_iso_datetime(raw) => Ok(Value::String(raw.to_owned())),
+            FieldKind::DateTime => Err("enter a date and time as YYYY-MM-DDTHH:MM".to_owned()),
             FieldKind::Boolean => Ok(Value::Bool(true)),
         };
         match parsed {
@@ -164,6 +239,9 @@ pub fn render(
                         FieldKind::Text => input type="text" id=(id) name=(f.name) value=(value) required[f.required];
                         FieldKind::Integer => input type="number" step="1" id=(id) name=(f.name) value=(value) required[f.required];
                         FieldKind::Number => input type="number" step="any" id=(id) name=(f.name) value=(value) required[f.required];
+                        FieldKind::Date => input type="date" id=(id) name=(f.name) value=(value) required[f.required];
+                        // step=1 lets seconds be entered too (browsers show minutes otherwise).
+                        FieldKind::DateTime => input type="datetime-local" step="1" id=(id) name=(f.name) value=(value) required[f.required];
                         FieldKind::Choice(options) => select id=(id) name=(f.name) required[f.required] {
                             @if !f.required { option value="" { "(default)" } }
                             @for o in options { option value=(o) selected[*o == value] { (o) } }
@@ -206,6 +284,65 @@ mod tests {
             f[4].kind,
             FieldKind::Choice(vec!["\"a\"".into(), "\"b\"".into()])
         );
+    }
+
+    #[test]
+    fn date_hints_get_date_inputs_and_send_iso_text() {
+        let schema = json!({"type": "object", "properties": {
+            "day": {"x-python-type": "date"},
+            "at": {"x-python-type": "Optional[datetime.datetime]"},
+            "until": {"x-python-type": "date | None", "default": "2026-01-31"},
+            "label": {"type": "string", "x-python-type": "str"}
+        }, "required": ["day"]});
+        let f = fields_from_schema(&schema);
+        let kinds: Vec<_> = f.iter().map(|f| f.kind.clone()).collect();
+        assert_eq!(
+            kinds,
+            [
+                FieldKind::Date,
+                FieldKind::DateTime,
+                FieldKind::Date,
+                FieldKind::Text
+            ]
+        );
+        let html = render(&f, &HashMap::new(), &[]).into_string();
+        assert!(
+            html.contains(r#"type="date" id="arg-day" name="day" value="" required"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"type="datetime-local" step="1" id="arg-at""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"name="until" value="2026-01-31""#),
+            "{html}"
+        );
+        let v = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect()
+        };
+        let args =
+            args_from_form(&f, &v(&[("day", "2024-02-29"), ("at", "2026-12-01T17:05")])).unwrap();
+        assert_eq!(
+            Value::Object(args),
+            json!({"day": "2024-02-29", "at": "2026-12-01T17:05"})
+        );
+        let problems = args_from_form(&f, &v(&[("day", "2023-02-29"), ("at", "2026-12-01 17:05")]))
+            .unwrap_err();
+        assert_eq!(
+            problems,
+            vec![
+                ("day".to_owned(), "enter a date as YYYY-MM-DD".to_owned()),
+                (
+                    "at".to_owned(),
+                    "enter a date and time as YYYY-MM-DDTHH:MM".to_owned()
+                ),
+            ]
+        );
+        assert!(is_iso_datetime("2026-12-01T17:05:09") && !is_iso_datetime("2026-12-01T24:00"));
     }
 
     #[test]

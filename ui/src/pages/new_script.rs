@@ -37,13 +37,13 @@ pub fn page(ctx: &PageCtx, v: &NewScriptView) -> Markup {
                 div.field {
                     label for="source" { "Source" }
                     div.editor data-editor {
-                        pre.gutter aria-hidden="true" {}
-                        textarea.code #source name="source" spellcheck="false" autocapitalize="off"
+                        textarea.code #source name="source" data-code spellcheck="false" autocapitalize="off"
                             autocomplete="off" rows="16" { (v.source) }
                     }
                 }
                 button.primary type="submit" { "Create" }
             }
+            script src="/static/editor.min.js" defer {}
         },
     )
 }

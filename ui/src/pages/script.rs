@@ -75,13 +75,13 @@ pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
                 form method="post" action={ "/scripts/" (v.id) "/source" } {
                     (csrf_field(&ctx.csrf))
                     div.editor data-editor {
-                        pre.gutter aria-hidden="true" {}
-                        textarea.code name="source" spellcheck="false" autocapitalize="off" autocomplete="off"
+                        textarea.code name="source" data-code spellcheck="false" autocapitalize="off" autocomplete="off"
                             aria-label="Script source" rows="18" { (v.source) }
                     }
                     button type="submit" { "Save as new version" }
                 }
             }
+            script src="/static/editor.min.js" defer {}
         },
     )
 }
