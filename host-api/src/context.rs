@@ -66,6 +66,9 @@ pub struct HostContext {
     pub artifacts_dir: Option<PathBuf>,
     /// Largest total size of published artifacts, in bytes.
     pub max_artifact_bytes: u64,
+    /// The disk quota of `/artifacts`, which published artifacts count against with
+    /// the files the script writes there; `None`: only `max_artifact_bytes` bounds them.
+    pub artifacts_space: Option<Arc<dyn crate::ports::DiskSpace>>,
     /// Guest paths of the mounted directories.
     pub mounts: Vec<String>,
     /// The agent's mailbox and supervisor link; `None` for jobs.
@@ -105,6 +108,7 @@ impl HostContext {
             events,
             artifacts_dir: None,
             max_artifact_bytes: 100 * 1024 * 1024,
+            artifacts_space: None,
             mounts: Vec::new(),
             agent: None,
             plugins: None,

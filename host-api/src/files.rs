@@ -42,18 +42,50 @@ impl HostContext {
             .artifacts_dir
             .clone()
             .ok_or_else(|| HostError::Denied("this run has no artifacts directory".into()))?;
-        let total = self.artifact_bytes.saturating_add(data.len() as u64);
+        let size = data.len() as u64;
+        let total = self.artifact_bytes.saturating_add(size);
         if total > self.max_artifact_bytes {
-            return Err(HostError::TooLarge(format!(
+            return Err(no_space(format!(
                 "artifacts of this run would exceed {} bytes",
                 self.max_artifact_bytes
             )));
         }
         let dir = cap_std::fs::Dir::open_ambient_dir(&dir, cap_std::ambient_authority())
             .map_err(|e| HostError::Failed(format!("artifacts directory: {e}")))?;
-        dir.write(name, data)
-            .map_err(|e| HostError::Failed(format!("writing artifact {name}: {e}")))?;
+        // Counted against /artifacts' disk quota like a file the script writes there:
+        // the new size (and entry, for a new file) instead of the old file's.
+        let space = self.artifacts_space.clone();
+        let (grow, shrink) = match dir.symlink_metadata(name) {
+            Ok(meta) if meta.is_file() => (size, meta.len()),
+            _ => (
+                size.saturating_add(space.as_ref().map_or(0, |s| s.entry_bytes())),
+                0,
+            ),
+        };
+        let charged = grow.saturating_sub(shrink);
+        if let Some(space) = &space
+            && !space.charge(charged)
+        {
+            return Err(no_space(format!(
+                "{name} ({size} bytes) does not fit in the run's /artifacts quota"
+            )));
+        }
+        if let Err(e) = dir.write(name, data) {
+            if let Some(space) = &space {
+                space.release(charged);
+            }
+            return Err(HostError::Failed(format!("writing artifact {name}: {e}")));
+        }
+        if let Some(space) = &space {
+            space.release(shrink.saturating_sub(grow));
+        }
         self.artifact_bytes = total;
         Ok(())
     }
+}
+
+/// A publish that does not fit: the guest raises it as `OSError` ENOSPC, as a write
+/// under `/artifacts` past the quota does (the SDK maps `too-large` from publish).
+fn no_space(why: String) -> HostError {
+    HostError::TooLarge(format!("No space left on device: {why}"))
 }

@@ -194,6 +194,17 @@ impl ConnectionRecord {
     }
 }
 
+/// The disk budget of a directory the run writes through WASI too (its `/artifacts`):
+/// what the host writes there counts against the same quota as the script's own files.
+pub trait DiskSpace: Send + Sync {
+    /// Count `bytes` more, or `false` (nothing counted) when they do not fit.
+    fn charge(&self, bytes: u64) -> bool;
+    /// Count `bytes` less.
+    fn release(&self, bytes: u64);
+    /// What a new file costs besides its bytes.
+    fn entry_bytes(&self) -> u64;
+}
+
 /// Receives a record of every host call a script makes.
 pub trait AuditSink: Send + Sync {
     /// Wait until the record of the next call can be kept, bounded in time; an error

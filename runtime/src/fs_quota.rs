@@ -98,9 +98,26 @@ impl DiskBudget {
     }
 }
 
+/// The host's own writes into a mount (`automa.files.publish` into `/artifacts`)
+/// count against the same budget as the guest's.
+impl automa_host_api::ports::DiskSpace for DiskBudget {
+    fn charge(&self, bytes: u64) -> bool {
+        DiskBudget::charge(self, bytes).is_ok()
+    }
+
+    fn release(&self, bytes: u64) {
+        DiskBudget::release(self, bytes);
+    }
+
+    fn entry_bytes(&self) -> u64 {
+        ENTRY_BYTES
+    }
+}
+
 /// What a directory holds now, as a budget counts it: its files' sizes (a file with
 /// several links once) plus [`ENTRY_BYTES`] per entry. Symbolic links are not followed.
-pub(crate) fn measure(dir: &Path) -> io::Result<u64> {
+/// The server shows it as a script's `/data` usage, so both count the same way.
+pub fn measure(dir: &Path) -> io::Result<u64> {
     use std::os::unix::fs::MetadataExt;
     let mut total = 0u64;
     let mut seen = std::collections::HashSet::new();
@@ -159,6 +176,14 @@ impl FsQuotas {
     /// Count writes under the guest directory `guest` against `budget`.
     pub(crate) fn mount(&mut self, guest: &str, budget: Arc<DiskBudget>) {
         self.mounts.push((guest.to_owned(), budget));
+    }
+
+    /// The budget of the guest directory `guest`, when it has one.
+    pub(crate) fn budget_of(&self, guest: &str) -> Option<Arc<DiskBudget>> {
+        self.mounts
+            .iter()
+            .find(|(g, _)| g == guest)
+            .map(|(_, b)| b.clone())
     }
 
     fn of(&self, fd: &Resource<types::Descriptor>) -> Option<Arc<DiskBudget>> {

@@ -21,6 +21,7 @@ mod stdlib;
 
 pub use describe::ScriptDescription;
 pub use engine::{Runtime, RuntimeConfig};
+pub use fs_quota::measure as measure_disk_usage;
 pub use limits::{
     CpuMeter, CpuRate, DiskQuotas, FUEL_PER_CPU_SECOND, Limits, cpu_seconds_to_fuel,
     fuel_to_cpu_seconds,

@@ -181,6 +181,9 @@ impl Runtime {
             if let Some(quota) = limits.disk.artifacts {
                 host.max_artifact_bytes = host.max_artifact_bytes.min(quota);
             }
+            if let Some(budget) = fs_quotas.budget_of("/artifacts") {
+                host.artifacts_space = Some(budget);
+            }
         }
         let wasi = wasi.build();
         lap(&mut phases.mounts);

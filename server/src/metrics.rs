@@ -1,5 +1,6 @@
 //! Prometheus metrics: `http_requests_total{method,route,status}` and the
-//! `http_request_duration_seconds` histogram, served at `/metrics`. `/metrics` needs an
+//! `http_request_duration_seconds` histogram, served at `/metrics` with each user's
+//! usage against their quotas (`quotas::usage_metrics`). `/metrics` needs an
 //! admin bearer token unless `metrics_public` is set.
 
 use crate::auth::extract::AdminUser;
@@ -73,11 +74,13 @@ pub async fn handler(
     if !state.config.metrics_public {
         admin?;
     }
-    let body = state
+    let mut body = state
         .metrics
         .as_ref()
         .map(|h| h.render())
         .unwrap_or_default();
+    let users = crate::quotas::usage::of(&state, None).await?;
+    body.push_str(&crate::quotas::usage_metrics::render(&users));
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -17,6 +17,7 @@ pub mod seq_page;
 pub mod setup;
 pub mod stream_slots;
 pub mod tokens;
+pub mod usage;
 pub mod user_quotas;
 pub mod users;
 pub mod webhooks;
@@ -186,6 +187,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(users::router())
         .merge(user_quotas::router())
+        .merge(usage::router())
         .merge(audit::router())
         .merge(scripts::router())
         .merge(jobs::router())

@@ -15,6 +15,7 @@ pub mod sessions;
 pub mod state;
 pub mod state_store;
 pub mod tokens;
+pub mod usage;
 pub mod user_quotas;
 pub mod users;
 

@@ -5,6 +5,8 @@ pub mod agent_cpu;
 pub mod ceilings;
 pub mod log_budget;
 pub mod memory_pool;
+pub mod usage;
+pub mod usage_metrics;
 
 use automa_runtime::host::CallLimits;
 pub use ceilings::Ceilings;

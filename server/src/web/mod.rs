@@ -31,6 +31,7 @@ mod setup;
 mod shared;
 mod theme;
 mod tokens;
+mod usage;
 mod users;
 mod versions;
 

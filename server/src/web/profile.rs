@@ -52,6 +52,10 @@ async fn render(
     view.role = user.role.clone();
     view.created = when(user.created_at);
     view.totp = totp_state(state, &user)?;
+    view.usage = super::usage::lines(state, Some(&user.id))
+        .await?
+        .into_iter()
+        .next();
     Ok(html_status(page(&viewer.ctx(Nav::Profile), &view), status))
 }
 

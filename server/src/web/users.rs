@@ -34,6 +34,7 @@ pub struct ListQuery {
 }
 
 async fn render_list(
+    state: &AppState,
     viewer: &Viewer,
     cursor: Option<&str>,
     mut view: UsersView,
@@ -54,14 +55,20 @@ async fn render_list(
     view.next = page["next_cursor"]
         .as_str()
         .map(|c| format!("/users?cursor={}", encode(c)));
+    view.usage = super::usage::lines(state, None).await?;
     Ok(html_status(
         list_page(&viewer.ctx(Nav::Users), &view),
         status,
     ))
 }
 
-pub async fn list(viewer: Viewer, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
     render_list(
+        &state,
         &viewer,
         q.cursor.as_deref(),
         UsersView::default(),
@@ -111,7 +118,7 @@ pub async fn create(
                 error: Some(e.message),
                 ..UsersView::default()
             };
-            render_list(&viewer, None, view, e.status).await
+            render_list(&state, &viewer, None, view, e.status).await
         }
         Err(e) => Err(ApiError::from(e).into()),
     }

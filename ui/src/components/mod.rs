@@ -6,6 +6,7 @@ pub mod form_fields;
 pub mod paging;
 pub mod plugin_function;
 pub mod qr;
+pub mod usage;
 
 use maud::{Markup, html};
 

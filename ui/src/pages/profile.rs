@@ -28,6 +28,8 @@ pub struct ProfileView {
     pub password_error: Option<String>,
     pub totp: Totp,
     pub totp_error: Option<String>,
+    /// The viewer's usage against their quotas.
+    pub usage: Option<crate::components::usage::UsageLine>,
 }
 
 pub fn page(ctx: &PageCtx, v: &ProfileView) -> Markup {
@@ -127,6 +129,7 @@ pub fn page(ctx: &PageCtx, v: &ProfileView) -> Markup {
                     }
                 }
             }
+            @if let Some(u) = &v.usage { (crate::components::usage::usage_card(u)) }
         },
     )
 }

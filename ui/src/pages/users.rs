@@ -38,6 +38,8 @@ pub struct UsersView {
     pub error: Option<String>,
     /// More users exist: the link to the next page.
     pub next: Option<String>,
+    /// Every user's usage against their quotas.
+    pub usage: Vec<crate::components::usage::UsageLine>,
 }
 
 const ROLES: [(&str, &str); 2] = [
@@ -80,6 +82,7 @@ pub fn list_page(ctx: &PageCtx, v: &UsersView) -> Markup {
                 (empty_state("You are the only user.", html! { "Add people below; they log in with the email and password you set, and can change the password on their profile." }))
             }
             @if let Some(next) = &v.next { p { a href=(next) { "More users →" } } }
+            (crate::components::usage::usage_table(&v.usage))
             section.card #new-user {
                 h2 { "New user" }
                 (error_box(v.error.as_deref()))
