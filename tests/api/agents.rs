@@ -573,3 +573,65 @@ async fn autostart_agents_come_back_after_a_server_restart() {
     assert_eq!(manual["state"], "stopped", "{manual}");
     stop.shutdown().await;
 }
+
+/// An agent that never reads: its mailbox holds a bounded number of bytes, then says
+/// full (429), and one message larger than the per-message bound is refused (422).
+#[tokio::test]
+async fn a_mailbox_nobody_reads_is_bounded_in_bytes_and_messages_in_size() {
+    const DEAF: &str = "import automa, time\ndef main():\n    while not automa.agent.stop_requested():\n        time.sleep(0.2)\n";
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let script_id = script(&app, &admin, "deaf", DEAF).await;
+    let id = agent(
+        &app,
+        &admin,
+        json!({"name": "deaf", "script_id": script_id}),
+    )
+    .await;
+    let path = format!("/api/v1/agents/{id}/messages");
+    app.send_json(
+        "POST",
+        &format!("/api/v1/agents/{id}/start"),
+        &admin,
+        json!({}),
+    )
+    .await;
+    wait_state(&app, &admin, &id, "running").await;
+
+    let too_big = app
+        .send_json(
+            "POST",
+            &path,
+            &admin,
+            json!({"body": "x".repeat(70 * 1024)}),
+        )
+        .await;
+    assert_eq!(too_big.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: Value = too_big.json().await.unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("64 KiB"),
+        "{error}"
+    );
+
+    // 60 KiB each: 4 MiB holds 68 of them, far fewer than the 1000-message bound.
+    let body = json!({"body": "m".repeat(60 * 1024)});
+    let mut accepted = 0;
+    loop {
+        let resp = app.send_json("POST", &path, &admin, body.clone()).await;
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+        assert_eq!(resp.status(), StatusCode::ACCEPTED);
+        accepted += 1;
+        assert!(accepted <= 100, "the mailbox never said full");
+    }
+    assert_eq!(accepted, 68, "4 MiB of 60 KiB messages");
+    // A small message still fits in what is left.
+    let small = app
+        .send_json("POST", &path, &admin, json!({"body": "hi"}))
+        .await;
+    assert_eq!(small.status(), StatusCode::ACCEPTED);
+}

@@ -34,7 +34,7 @@ enum Record {
 }
 
 pub struct AgentLink {
-    mailbox: tokio::sync::Mutex<mpsc::Receiver<String>>,
+    mailbox: tokio::sync::Mutex<super::mailbox::MailboxReceiver>,
     stop: watch::Sender<bool>,
     last_beat: AtomicI64,
     seq: AtomicI64,
@@ -56,9 +56,9 @@ impl AgentLink {
         id: String,
         budget: LogBudget,
         mailbox_len: usize,
-    ) -> sqlx::Result<(std::sync::Arc<Self>, mpsc::Sender<String>)> {
+    ) -> sqlx::Result<(std::sync::Arc<Self>, super::mailbox::MailboxSender)> {
         let first_seq = db::agents::next_event_seq(&db, &id).await?;
-        let (to_mailbox, mailbox) = mpsc::channel(mailbox_len.max(1));
+        let (to_mailbox, mailbox) = super::mailbox::mailbox(mailbox_len);
         let (writer, mut records) = mpsc::unbounded_channel::<Record>();
         tokio::spawn(async move {
             let mut written = 0u32;

@@ -3,6 +3,7 @@
 //! per its policy with exponential backoff, until it is stopped or turns `fatal`.
 
 mod link;
+mod mailbox;
 mod placement;
 mod supervise;
 
@@ -14,10 +15,8 @@ use link::AgentLink;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc;
 
-/// Messages an agent's mailbox holds before senders are told it is full.
-pub const MAILBOX_LEN: usize = 1000;
+pub use mailbox::{MAILBOX_BYTES, MAILBOX_LEN, MESSAGE_MAX_BYTES};
 
 /// The agent supervisor of one node. On a node that runs no agents (`--role api`),
 /// starting an agent asks the nodes that do ([`placement`]).
@@ -44,7 +43,7 @@ struct Handle {
     /// Tells this supervision apart from an earlier or later one of the same agent.
     generation: u64,
     link: Arc<AgentLink>,
-    mailbox: mpsc::Sender<String>,
+    mailbox: mailbox::MailboxSender,
     /// Ends supervision: no more restarts.
     control: CancellationToken,
     /// This node lost the agent (its lease): end here without recording anything.
@@ -60,8 +59,13 @@ pub enum AgentError {
     /// The owner already runs as many agents as their ceiling allows.
     #[error("{0}")]
     OverQuota(String),
-    #[error("the agent's mailbox is full ({MAILBOX_LEN} unread messages); try again later")]
+    #[error(
+        "the agent's mailbox is full ({MAILBOX_LEN} unread messages or {} MiB); try again later",
+        MAILBOX_BYTES >> 20
+    )]
     MailboxFull,
+    #[error("a message may be at most {} KiB of JSON", MESSAGE_MAX_BYTES >> 10)]
+    MessageTooLarge,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -327,11 +331,14 @@ impl Agents {
 
     /// Deliver a message to the running agent's mailbox (on whichever node runs it).
     pub async fn send(&self, id: &str, body: String) -> Result<(), AgentError> {
+        if body.len() > MESSAGE_MAX_BYTES {
+            return Err(AgentError::MessageTooLarge);
+        }
         let local = self.lock().get(id).map(|h| h.mailbox.clone());
         if let Some(mailbox) = local {
-            return mailbox.try_send(body).map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => AgentError::MailboxFull,
-                mpsc::error::TrySendError::Closed(_) => AgentError::NotRunning,
+            return mailbox.offer(body).map_err(|e| match e {
+                mailbox::Refused::Full => AgentError::MailboxFull,
+                mailbox::Refused::Closed => AgentError::NotRunning,
             });
         }
         let db = &self.0.db;
@@ -345,8 +352,11 @@ impl Agents {
         if !held {
             return Err(AgentError::NotRunning);
         }
-        let limit = i64::try_from(MAILBOX_LEN).unwrap_or(i64::MAX);
-        if !db::agents::push_message(db, id, &body, limit).await? {
+        let bounds = db::agents::MailboxBounds {
+            messages: i64::try_from(MAILBOX_LEN).unwrap_or(i64::MAX),
+            bytes: i64::try_from(MAILBOX_BYTES).unwrap_or(i64::MAX),
+        };
+        if !db::agents::push_message(db, id, &body, bounds).await? {
             return Err(AgentError::MailboxFull);
         }
         self.0.signals.tell_others(Signal::AgentMessage {
@@ -360,14 +370,14 @@ impl Agents {
         let Some(mailbox) = self.lock().get(id).map(|h| h.mailbox.clone()) else {
             return;
         };
-        let room = i64::try_from(mailbox.capacity()).unwrap_or(0);
+        let room = i64::try_from(mailbox.room()).unwrap_or(0);
         if room == 0 {
             return;
         }
         match db::agents::take_messages(&self.0.db, id, room).await {
             Ok(bodies) => {
                 for body in bodies {
-                    let _ = mailbox.try_send(body);
+                    let _ = mailbox.hand_over(body);
                 }
             }
             Err(e) => tracing::warn!(agent = %id, error = %e, "taking queued agent messages"),

@@ -45,6 +45,9 @@ impl From<AgentError> for ApiError {
                 message: AgentError::MailboxFull.to_string(),
                 retry_after: 1,
             },
+            AgentError::MessageTooLarge => {
+                ApiError::Validation(AgentError::MessageTooLarge.to_string())
+            }
             AgentError::Db(e) => e.into(),
         }
     }

@@ -366,15 +366,30 @@ pub async fn count_active_of(db: &Db, owner_id: &str, except: &str) -> sqlx::Res
     Ok(n)
 }
 
-/// Queue a message for an agent that runs on another node; `false` when its
-/// mailbox already holds `limit` messages.
-pub async fn push_message(db: &Db, agent_id: &str, body: &str, limit: i64) -> sqlx::Result<bool> {
-    let (queued,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM agent_messages WHERE agent_id = $1")
-            .bind(agent_id)
-            .fetch_one(db)
-            .await?;
-    if queued >= limit {
+/// How much an agent's queued messages may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct MailboxBounds {
+    pub messages: i64,
+    pub bytes: i64,
+}
+
+/// Queue a message for an agent that runs on another node; `false` when its queued
+/// messages would pass `bounds`.
+pub async fn push_message(
+    db: &Db,
+    agent_id: &str,
+    body: &str,
+    bounds: MailboxBounds,
+) -> sqlx::Result<bool> {
+    let (queued, bytes): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(LENGTH(body)), 0) AS BIGINT) FROM agent_messages \
+         WHERE agent_id = $1",
+    )
+    .bind(agent_id)
+    .fetch_one(db)
+    .await?;
+    let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
+    if queued >= bounds.messages || bytes.saturating_add(size) > bounds.bytes {
         return Ok(false);
     }
     sqlx::query(
