@@ -21,4 +21,5 @@ mod login;
 mod plugins;
 mod plugins_browser;
 mod postgres;
+mod usage;
 mod web;
