@@ -7,6 +7,7 @@ use crate::{HostContext, HostError};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -103,12 +104,15 @@ pub enum SmtpTls {
     Tls,
 }
 
-/// The server-level SMTP settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The server-level SMTP settings (`[smtp]`); unknown keys are refused so a typo is not
+/// silently a different mail setup.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SmtpSettings {
     /// The SMTP server's host name.
     pub host: String,
-    /// Its port.
+    /// Its port (587, the submission port, when not given).
+    #[serde(default = "default_port")]
     pub port: u16,
     /// Connection security.
     #[serde(default)]
@@ -116,11 +120,28 @@ pub struct SmtpSettings {
     /// Login name, if the server wants one.
     #[serde(default)]
     pub username: Option<String>,
-    /// Password for `username`.
-    #[serde(default)]
-    pub password: Option<String>,
+    /// Password for `username`: never printed (`Debug` and serialization show
+    /// `[REDACTED]`).
+    #[serde(default, serialize_with = "redacted")]
+    pub password: Option<SecretString>,
     /// The sender address of every message.
     pub from: String,
+}
+
+fn default_port() -> u16 {
+    587
+}
+
+/// Serializes a set password as `[REDACTED]`: serialized settings are for people to read
+/// (`automa serve --print-config`), never a way to copy the password out.
+fn redacted<S: serde::Serializer>(
+    password: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match password {
+        Some(_) => serializer.serialize_str("[REDACTED]"),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// Sends email over SMTP with lettre.
@@ -151,7 +172,10 @@ impl SmtpMailer {
             .port(settings.port)
             .timeout(Some(Duration::from_secs(30)));
         if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
-            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                password.expose_secret().to_owned(),
+            ));
         }
         Ok(Self {
             transport: builder.build(),

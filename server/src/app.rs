@@ -17,6 +17,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
+use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,8 +45,8 @@ impl Application {
         keys::create_private_dir(&config.data_dir)?;
         let mut keys = keys::load_or_create(
             &config.data_dir,
-            config.jwt_secret.as_deref(),
-            config.secrets_key.as_deref(),
+            config.jwt_secret.as_ref().map(ExposeSecret::expose_secret),
+            config.secrets_key.as_ref().map(ExposeSecret::expose_secret),
         )?;
         keys.problems
             .extend(keys::world_accessible(&config.data_dir));

@@ -76,3 +76,93 @@ async fn an_unusable_extra_ca_file_stops_the_start_and_is_named() {
         "{err}"
     );
 }
+
+/// `automa <command> --print-config` with a clean environment plus `env`.
+fn print_config(command: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_automa"))
+        .arg(command)
+        .args(args)
+        .arg("--print-config")
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn print_config_shows_the_merged_settings_with_secrets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("automa.toml");
+    std::fs::write(
+        &file,
+        "workers = 3\ncache_dir = \"/srv/cache\"\npip_no_index = true\nlogin_max_failures = 7\n\
+         jwt_secret = \"file-jwt-secret-0123456789abcdef0123\"\n\
+         database_url = \"postgres://automa:db-pass-42@db.internal/automa\"\n\
+         [smtp]\nhost = \"smtp.file\"\nport = 25\nfrom = \"a@example.org\"\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let out = print_config(
+        "serve",
+        &[
+            "--config",
+            file,
+            "--login-max-failures",
+            "9",
+            "--smtp-port",
+            "2525",
+        ],
+        &[
+            ("AUTOMA_LOGIN_MAX_FAILURES", "8"),
+            ("AUTOMA_SMTP_PASSWORD", "smtp-pass-42"),
+            ("AUTOMA_SECRETS_KEY", "env-secrets-key-0123456789abcdef"),
+        ],
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: toml::Table = text.parse().unwrap();
+    assert_eq!(printed["workers"].as_integer(), Some(3));
+    assert_eq!(printed["cache_dir"].as_str(), Some("/srv/cache"));
+    assert_eq!(printed["pip_no_index"].as_bool(), Some(true));
+    assert_eq!(
+        printed["login_max_failures"].as_integer(),
+        Some(9),
+        "flag wins"
+    );
+    let smtp = printed["smtp"].as_table().unwrap();
+    assert_eq!(smtp["host"].as_str(), Some("smtp.file"));
+    assert_eq!(smtp["port"].as_integer(), Some(2525));
+    assert_eq!(smtp["password"].as_str(), Some("[REDACTED]"));
+    assert_eq!(printed["jwt_secret"].as_str(), Some("[REDACTED]"));
+    assert_eq!(printed["secrets_key"].as_str(), Some("[REDACTED]"));
+    assert_eq!(
+        printed["database_url"].as_str(),
+        Some("postgres://automa:***@db.internal/automa")
+    );
+    for secret in ["file-jwt", "db-pass-42", "smtp-pass-42", "env-secrets"] {
+        assert!(!text.contains(secret), "{secret} printed:\n{text}");
+    }
+
+    // The worker prints its own role; a typo in the file stops it, naming the key.
+    let out = print_config("worker", &["--config", file], &[]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("role = \"worker\""), "{text}");
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, "wokers = 3\n").unwrap();
+    let out = print_config("worker", &["--config", typo.to_str().unwrap()], &[]);
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        error.contains("unknown key `wokers` in config file"),
+        "{error}"
+    );
+}

@@ -24,7 +24,7 @@ async fn foundation_flows_on_postgres() {
     db_url.set_path(&name);
     let db_url = db_url.to_string();
 
-    let app = spawn_app_with(|c| c.database_url = Some(db_url.clone())).await;
+    let app = spawn_app_with(|c| c.database_url = Some(db_url.clone().into())).await;
     let token = app.setup_admin().await;
     let (alice_id, alice) = app.create_user(&token, "alice@example.org").await;
     assert_eq!(

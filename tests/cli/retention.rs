@@ -166,11 +166,20 @@ async fn sweep_removes_what_is_old_and_keeps_what_is_recent() {
 #[test]
 fn example_config_and_retention_keys_parse() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../contrib/config.toml");
-    let file = automa::config::FileConfig::load(&example).unwrap();
-    assert_eq!(file.retention, Some(Retention::default()));
+    let from_file = |file: &std::path::Path| {
+        automa::config::load(&automa::config::Sources {
+            file: Some(file.to_owned()),
+            ..Default::default()
+        })
+    };
+    let config = from_file(&example).unwrap();
+    assert_eq!(config.retention, Retention::default());
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[retention]\njob_days = 3\n").unwrap();
-    let error = format!("{:#}", automa::config::FileConfig::load(&bad).unwrap_err());
-    assert!(error.contains("unknown field `job_days`"), "{error}");
+    let error = format!("{:#}", from_file(&bad).unwrap_err());
+    assert!(
+        error.contains("unknown key `retention.job_days`"),
+        "{error}"
+    );
 }

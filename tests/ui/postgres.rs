@@ -25,7 +25,7 @@ async fn pages_work_on_postgres() {
     db_url.set_path(&name);
     let db_url = db_url.to_string();
 
-    let app = spawn_app_with(|c| c.database_url = Some(db_url.clone())).await;
+    let app = spawn_app_with(|c| c.database_url = Some(db_url.clone().into())).await;
     let token = app.setup_admin().await;
     let script: Value = app
         .send_json(

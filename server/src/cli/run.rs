@@ -364,7 +364,7 @@ fn mailer(smtp: &str, tls: &str, from: &str) -> anyhow::Result<SmtpMailer> {
         port,
         tls,
         username: std::env::var("AUTOMA_SMTP_USERNAME").ok(),
-        password: std::env::var("AUTOMA_SMTP_PASSWORD").ok(),
+        password: std::env::var("AUTOMA_SMTP_PASSWORD").ok().map(Into::into),
         from: from.to_owned(),
     })
     .map_err(|e| anyhow::anyhow!("{e}"))

@@ -1,215 +1,171 @@
-//! `automa serve`: run the HTTP server until ctrl-c / SIGTERM.
+//! `automa serve` and `automa worker`: run the node until ctrl-c / SIGTERM.
 
 use crate::app::Application;
-use crate::config::{Config, Environment, FileConfig, LogFormat};
+use crate::config::{self, Config, Environment, LogFormat};
 use anyhow::Context;
+use secrecy::SecretString;
+use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-/// Precedence: command-line flag > environment variable > config file > default.
+/// Precedence: command-line flag > environment variable > config file > default. The
+/// flags are the common settings; every other key of the file has `--set KEY=VALUE`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "AUTOMA_LISTEN")]
-    listen: Option<SocketAddr>,
-    /// Data directory (database, keys) [default: ./data].
-    #[arg(long, env = "AUTOMA_DATA_DIR")]
-    data_dir: Option<PathBuf>,
     /// Optional TOML config file.
     #[arg(long, env = "AUTOMA_CONFIG")]
     config: Option<PathBuf>,
+    /// Print the effective configuration (defaults, file, environment and flags merged)
+    /// as TOML with secrets masked, and exit.
+    #[arg(long)]
+    print_config: bool,
+    /// Set any configuration key, e.g. `--set quotas.job_log_lines=5000` (repeatable;
+    /// the named flags win over it).
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    set: Vec<(String, String)>,
+    #[command(flatten)]
+    flags: SettingFlags,
+}
+
+/// The settings that have a flag of their own, named as the settings keys they set.
+/// Unset flags serialize as nothing, so they leave the lower layers' values.
+#[derive(Debug, clap::Args, Serialize)]
+struct SettingFlags {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Data directory (database, keys) [default: ./data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
     /// Database URL (sqlite:// or postgres://) [default: SQLite file in the data dir].
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: Option<String>,
+    #[arg(long, value_parser = secret)]
+    #[serde(serialize_with = "config::secret_exposed")]
+    database_url: Option<SecretString>,
     /// `production` refuses to start with insecure settings.
-    #[arg(long, env = "AUTOMA_ENVIRONMENT", value_enum)]
+    #[arg(long, value_enum)]
     environment: Option<Environment>,
     /// Log format [default: text].
-    #[arg(long, env = "AUTOMA_LOG_FORMAT", value_enum)]
+    #[arg(long, value_enum)]
     log_format: Option<LogFormat>,
     /// Public base URL (for the setup link), e.g. https://automa.example.org.
-    #[arg(long, env = "AUTOMA_PUBLIC_URL")]
+    #[arg(long)]
     public_url: Option<String>,
     /// A TLS-terminating reverse proxy is in front: trust X-Forwarded-For, allow
-    /// non-loopback listening in production.
-    #[arg(long, env = "AUTOMA_BEHIND_PROXY")]
-    behind_proxy: bool,
+    /// non-loopback listening in production (`--behind-proxy=false` turns it off).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    behind_proxy: Option<bool>,
     /// Serve /metrics without authentication.
-    #[arg(long, env = "AUTOMA_METRICS_PUBLIC")]
-    metrics_public: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    metrics_public: Option<bool>,
     /// JWT signing key (hex, >= 32 bytes) [default: generated in <data-dir>/keys].
-    #[arg(long, env = "AUTOMA_JWT_SECRET", hide_env_values = true)]
-    jwt_secret: Option<String>,
+    #[arg(long, value_parser = secret)]
+    #[serde(serialize_with = "config::secret_exposed")]
+    jwt_secret: Option<SecretString>,
     /// Secrets-at-rest key (hex, 32 bytes) [default: generated in <data-dir>/keys].
-    #[arg(long, env = "AUTOMA_SECRETS_KEY", hide_env_values = true)]
-    secrets_key: Option<String>,
+    #[arg(long, value_parser = secret)]
+    #[serde(serialize_with = "config::secret_exposed")]
+    secrets_key: Option<SecretString>,
     /// Access token lifetime, e.g. 15m [default: 15m].
-    #[arg(long, env = "AUTOMA_ACCESS_TOKEN_TTL")]
-    access_token_ttl: Option<humantime::Duration>,
+    #[arg(long, value_parser = config::parse_duration)]
+    #[serde(
+        rename = "access_token_ttl_secs",
+        serialize_with = "config::duration_opt"
+    )]
+    access_token_ttl: Option<Duration>,
     /// Failed logins before lockout [default: 5].
-    #[arg(long, env = "AUTOMA_LOGIN_MAX_FAILURES")]
+    #[arg(long)]
     login_max_failures: Option<u32>,
     /// Lockout duration, e.g. 15m [default: 15m].
-    #[arg(long, env = "AUTOMA_LOCKOUT")]
-    lockout: Option<humantime::Duration>,
-    /// Job workers: how many scripts run at once [default: 8].
-    #[arg(long, env = "AUTOMA_WORKERS")]
+    #[arg(long, value_parser = config::parse_duration)]
+    #[serde(rename = "lockout_secs", serialize_with = "config::duration_opt")]
+    lockout: Option<Duration>,
+    /// Job workers: how many scripts run at once, 1 to 256 [default: 8].
+    #[arg(long)]
     workers: Option<usize>,
     /// Cache of the compiled Python runner [default: <data-dir>/cache].
-    #[arg(long, env = "AUTOMA_CACHE_DIR")]
+    #[arg(long)]
     cache_dir: Option<PathBuf>,
     /// A local directory of wheels for script dependencies (pip --find-links).
-    #[arg(long, env = "AUTOMA_PIP_FIND_LINKS")]
+    #[arg(long)]
     pip_find_links: Option<PathBuf>,
     /// Resolve script dependencies from --pip-find-links only.
-    #[arg(long, env = "AUTOMA_PIP_NO_INDEX")]
-    pip_no_index: bool,
-    /// SMTP server for email from scripts and job notifications.
-    #[arg(long, env = "AUTOMA_SMTP_HOST")]
-    smtp_host: Option<String>,
-    /// SMTP port [default: 587].
-    #[arg(long, env = "AUTOMA_SMTP_PORT")]
-    smtp_port: Option<u16>,
-    /// SMTP security: none, starttls or tls [default: starttls].
-    #[arg(long, env = "AUTOMA_SMTP_TLS", value_parser = ["none", "starttls", "tls"])]
-    smtp_tls: Option<String>,
-    /// Sender address of all email.
-    #[arg(long, env = "AUTOMA_SMTP_FROM")]
-    smtp_from: Option<String>,
-    /// SMTP login name.
-    #[arg(long, env = "AUTOMA_SMTP_USERNAME")]
-    smtp_username: Option<String>,
-    /// SMTP password.
-    #[arg(long, env = "AUTOMA_SMTP_PASSWORD", hide_env_values = true)]
-    smtp_password: Option<String>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pip_no_index: Option<bool>,
+    #[command(flatten)]
+    smtp: SmtpFlags,
     /// A PEM file of CA certificates that scripts' TLS connections trust besides the
-    /// public roots (e.g. an internal CA). Repeatable; the env value is comma-separated.
-    #[arg(
-        long = "tls-extra-ca-cert",
-        env = "AUTOMA_TLS_EXTRA_CA_CERTS",
-        value_name = "FILE",
-        value_delimiter = ','
-    )]
+    /// public roots (e.g. an internal CA). Repeatable.
+    #[arg(long = "tls-extra-ca-cert", value_name = "FILE", value_delimiter = ',')]
     tls_extra_ca_certs: Vec<PathBuf>,
     /// Maximum request body in bytes [default: 1048576].
-    #[arg(long, env = "AUTOMA_BODY_LIMIT")]
+    #[arg(long)]
+    #[serde(rename = "body_limit_bytes")]
     body_limit: Option<usize>,
     /// What this node does: all (one machine), api (HTTP, dashboard, MCP; runs
     /// nothing) [default: all]. Several nodes need PostgreSQL.
-    #[arg(long, env = "AUTOMA_ROLE", value_enum)]
+    #[arg(long, value_enum)]
     role: Option<crate::nodes::Role>,
     /// This node's id among the nodes sharing the database [default: kept in
     /// <data-dir>/node_id]. Nodes sharing one data directory each need their own.
-    #[arg(long, env = "AUTOMA_NODE_ID")]
+    #[arg(long)]
     node_id: Option<String>,
     /// A node not heard from for this long is taken over by another, e.g. 15s.
-    #[arg(long, env = "AUTOMA_NODE_LEASE")]
-    node_lease: Option<humantime::Duration>,
+    #[arg(long, value_parser = config::parse_duration)]
+    #[serde(rename = "node_lease_secs", serialize_with = "config::duration_opt")]
+    node_lease: Option<Duration>,
     /// Where a worker serves /healthz and /metrics (a worker has no other listener).
-    #[arg(long, env = "AUTOMA_ADMIN_LISTEN")]
+    #[arg(long)]
     admin_listen: Option<SocketAddr>,
 }
 
+/// `[smtp]` keys from flags; given ones replace only their own key of the file's table.
+#[derive(Debug, clap::Args, Serialize)]
+struct SmtpFlags {
+    /// SMTP server for email from scripts and job notifications.
+    #[arg(long = "smtp-host", id = "smtp_host")]
+    host: Option<String>,
+    /// SMTP port [default: 587].
+    #[arg(long = "smtp-port", id = "smtp_port")]
+    port: Option<u16>,
+    /// SMTP security: none, starttls or tls [default: starttls].
+    #[arg(long = "smtp-tls", id = "smtp_tls", value_parser = ["none", "starttls", "tls"])]
+    tls: Option<String>,
+    /// Sender address of all email.
+    #[arg(long = "smtp-from", id = "smtp_from")]
+    from: Option<String>,
+    /// SMTP login name.
+    #[arg(long = "smtp-username", id = "smtp_username")]
+    username: Option<String>,
+    /// SMTP password (better in the environment: AUTOMA_SMTP_PASSWORD).
+    #[arg(long = "smtp-password", id = "smtp_password", value_parser = secret)]
+    #[serde(serialize_with = "config::secret_exposed")]
+    password: Option<SecretString>,
+}
+
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}
+
+fn parse_set(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((key, v)) if !key.trim().is_empty() => Ok((key.trim().to_owned(), v.to_owned())),
+        _ => Err(format!(
+            "{value:?} is not KEY=VALUE (e.g. quotas.job_log_lines=5000)"
+        )),
+    }
+}
+
 impl ServeArgs {
-    /// Merges flags/env with the optional file and defaults.
-    pub fn resolve(self) -> anyhow::Result<(Config, LogFormat)> {
-        let file = match &self.config {
-            Some(path) => FileConfig::load(path)?,
-            None => FileConfig::default(),
-        };
-        let data_dir = self
-            .data_dir
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("./data"));
-        let mut c = Config::new(data_dir);
-        if let Some(v) = self.listen.or(file.listen) {
-            c.listen = v;
-        }
-        c.database_url = self.database_url.or(file.database_url);
-        if let Some(v) = self.environment.or(file.environment) {
-            c.environment = v;
-        }
-        c.public_url = self.public_url.or(file.public_url);
-        c.behind_proxy = self.behind_proxy || file.behind_proxy.unwrap_or(false);
-        c.metrics_public = self.metrics_public || file.metrics_public.unwrap_or(false);
-        c.jwt_secret = self.jwt_secret.or(file.jwt_secret);
-        c.secrets_key = self.secrets_key.or(file.secrets_key);
-        if let Some(v) = self.access_token_ttl.map(Into::into).or(file
-            .access_token_ttl_secs
-            .map(std::time::Duration::from_secs))
-        {
-            c.access_token_ttl = v;
-        }
-        if let Some(v) = self.login_max_failures.or(file.login_max_failures) {
-            c.login_max_failures = v;
-        }
-        if let Some(v) = self
-            .lockout
-            .map(Into::into)
-            .or(file.lockout_secs.map(std::time::Duration::from_secs))
-        {
-            c.lockout = v;
-        }
-        if let Some(v) = self.body_limit.or(file.body_limit_bytes) {
-            c.body_limit_bytes = v;
-        }
-        if let Some(v) = self.workers {
-            c.workers = v.clamp(1, 256);
-        }
-        if let Some(quotas) = file.quotas {
-            c.quotas = quotas;
-        }
-        c.cache_dir = self.cache_dir;
-        c.pip_find_links = self.pip_find_links;
-        c.pip_no_index = self.pip_no_index;
-        c.packages = file.packages.unwrap_or_default();
-        c.smtp = match self.smtp_host {
-            Some(host) => Some(automa_runtime::host::SmtpSettings {
-                host,
-                port: self.smtp_port.unwrap_or(587),
-                tls: match self.smtp_tls.as_deref() {
-                    Some("none") => automa_runtime::host::SmtpTls::None,
-                    Some("tls") => automa_runtime::host::SmtpTls::Tls,
-                    _ => automa_runtime::host::SmtpTls::Starttls,
-                },
-                username: self.smtp_username,
-                password: self.smtp_password,
-                from: self
-                    .smtp_from
-                    .context("--smtp-from (AUTOMA_SMTP_FROM) is needed with --smtp-host")?,
-            }),
-            None => file.smtp,
-        };
-        c.tls_extra_ca_certs = if self.tls_extra_ca_certs.is_empty() {
-            file.tls_extra_ca_certs.unwrap_or_default()
-        } else {
-            self.tls_extra_ca_certs
-        };
-        if let Some(retention) = file.retention {
-            c.retention = retention;
-        }
-        if let Some(role) = self.role.or(file.role) {
-            c.role = role;
-        }
-        c.node_id = self.node_id.or(file.node_id);
-        if let Some(lease) = self
-            .node_lease
-            .map(Into::into)
-            .or(file.node_lease_secs.map(std::time::Duration::from_secs))
-        {
-            anyhow::ensure!(
-                lease >= std::time::Duration::from_secs(1),
-                "node_lease must be at least 1s"
-            );
-            c.node_lease = lease;
-        }
-        c.admin_listen = self.admin_listen.or(file.admin_listen);
-        let log_format = self
-            .log_format
-            .or(file.log_format)
-            .unwrap_or(LogFormat::Text);
-        Ok((c, log_format))
+    /// Merges the flags with the process environment, the optional file and defaults.
+    pub fn resolve(&self) -> anyhow::Result<Config> {
+        config::load(&config::Sources {
+            file: self.config.clone(),
+            env: std::env::vars().collect(),
+            flags: config::load::flag_layer(&self.flags)?,
+            sets: self.set.clone(),
+        })
     }
 }
 
@@ -223,7 +179,7 @@ pub fn worker_main(args: ServeArgs) -> ExitCode {
 }
 
 fn start(args: ServeArgs, forced: Option<crate::nodes::Role>) -> ExitCode {
-    let resolved = args.resolve().and_then(|(mut config, format)| {
+    let resolved = args.resolve().and_then(|mut config| {
         if let Some(role) = forced {
             anyhow::ensure!(
                 config.role == crate::nodes::Role::All || config.role == role,
@@ -237,15 +193,28 @@ fn start(args: ServeArgs, forced: Option<crate::nodes::Role>) -> ExitCode {
                 "use `automa worker` to start a worker"
             );
         }
-        Ok((config, format))
+        Ok(config)
     });
-    let (config, log_format) = match resolved {
+    let config = match resolved {
         Ok(v) => v,
         Err(e) => {
             eprintln!("error: {e:#}");
             return ExitCode::FAILURE;
         }
     };
+    if args.print_config {
+        return match config.to_masked_toml() {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let log_format = config.log_format;
     crate::telemetry::init(log_format);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -307,4 +276,195 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutdown signal received; draining connections");
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::ServeArgs;
+    use crate::config::{self, Config, Sources};
+    use clap::Parser;
+    use secrecy::ExposeSecret;
+
+    #[derive(Parser)]
+    struct Line {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    /// The configuration from a file, an environment and flags, as `automa serve` merges
+    /// them (the environment passed in, not the test process's).
+    fn resolve(file: &str, env: &[(&str, &str)], flags: &[&str]) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("automa.toml");
+        std::fs::write(&path, file)?;
+        let args =
+            Line::try_parse_from(std::iter::once("serve").chain(flags.iter().copied()))?.serve;
+        config::load(&Sources {
+            file: Some(path),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            flags: config::load::flag_layer(&args.flags)?,
+            sets: args.set.clone(),
+        })
+    }
+
+    #[test]
+    fn a_scalar_comes_from_the_file_then_the_environment_then_a_flag() {
+        let file = "login_max_failures = 7\n";
+        assert_eq!(resolve(file, &[], &[]).unwrap().login_max_failures, 7);
+        let env = [("AUTOMA_LOGIN_MAX_FAILURES", "8")];
+        assert_eq!(resolve(file, &env, &[]).unwrap().login_max_failures, 8);
+        let flags = ["--login-max-failures", "9"];
+        assert_eq!(resolve(file, &env, &flags).unwrap().login_max_failures, 9);
+        // Durations: seconds in the file, human durations in the environment and flags.
+        let file = "lockout_secs = 60\n";
+        let lockout = |env: &[(&str, &str)], flags: &[&str]| {
+            resolve(file, env, flags).unwrap().lockout.as_secs()
+        };
+        assert_eq!(lockout(&[], &[]), 60);
+        assert_eq!(lockout(&[("AUTOMA_LOCKOUT", "2m")], &[]), 120);
+        assert_eq!(
+            lockout(&[("AUTOMA_LOCKOUT", "2m")], &["--lockout", "3m"]),
+            180
+        );
+    }
+
+    #[test]
+    fn one_smtp_key_from_a_layer_keeps_the_others_of_the_file() {
+        let file = "[smtp]\nhost = \"smtp.file\"\nport = 25\nfrom = \"a@example.org\"\nusername = \"robot\"\n";
+        let smtp = |env: &[(&str, &str)], flags: &[&str]| {
+            resolve(file, env, flags)
+                .unwrap()
+                .smtp
+                .expect("smtp settings")
+        };
+        let from_file = smtp(&[], &[]);
+        assert_eq!((from_file.host.as_str(), from_file.port), ("smtp.file", 25));
+        // Both the old variable names and the `__` ones set one key each.
+        let env = smtp(
+            &[
+                ("AUTOMA_SMTP_PORT", "2525"),
+                ("AUTOMA_SMTP__PASSWORD", "pw"),
+            ],
+            &[],
+        );
+        assert_eq!((env.host.as_str(), env.port), ("smtp.file", 2525));
+        assert_eq!(env.username.as_deref(), Some("robot"));
+        assert_eq!(env.password.as_ref().map(|p| p.expose_secret()), Some("pw"));
+        let flag = smtp(&[("AUTOMA_SMTP_PORT", "2525")], &["--smtp-port", "587"]);
+        assert_eq!((flag.host.as_str(), flag.port), ("smtp.file", 587));
+        assert_eq!(flag.from, "a@example.org");
+        // No `[smtp]` in the file: the flags alone make one, the port defaults to 587.
+        let only_flags = resolve(
+            "",
+            &[],
+            &["--smtp-host", "h", "--smtp-from", "f@example.org"],
+        )
+        .unwrap()
+        .smtp
+        .expect("smtp settings");
+        assert_eq!(only_flags.port, 587);
+        let error = format!("{:#}", resolve("", &[], &["--smtp-host", "h"]).unwrap_err());
+        assert!(
+            error.contains("missing field `from`") && error.contains("smtp"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn settings_that_had_only_flags_come_from_the_file_and_the_environment_too() {
+        let file = "workers = 3\ncache_dir = \"/tmp/automa-cache\"\npip_find_links = \"/srv/wheels\"\npip_no_index = true\n";
+        let c = resolve(file, &[], &[]).unwrap();
+        assert_eq!(c.workers, 3);
+        assert_eq!(
+            c.cache_dir.as_deref(),
+            Some(std::path::Path::new("/tmp/automa-cache"))
+        );
+        assert_eq!(
+            c.pip_find_links.as_deref(),
+            Some(std::path::Path::new("/srv/wheels"))
+        );
+        assert!(c.pip_no_index);
+        let env = [("AUTOMA_WORKERS", "4"), ("AUTOMA_PIP_NO_INDEX", "false")];
+        let c = resolve(file, &env, &[]).unwrap();
+        assert_eq!((c.workers, c.pip_no_index), (4, false));
+        // A flag given without a value switches on; `=false` switches off.
+        assert!(resolve("", &[], &["--pip-no-index"]).unwrap().pip_no_index);
+        assert!(
+            !resolve(file, &[], &["--pip-no-index=false"])
+                .unwrap()
+                .pip_no_index
+        );
+        // Tables have no flags of their own: the environment and --set reach every key.
+        let env = [
+            ("AUTOMA_QUOTAS__JOB_LOG_LINES", "50"),
+            ("AUTOMA_RETENTION__JOBS_DAYS", "7"),
+        ];
+        let c = resolve("", &env, &["--set", "packages.max_concurrent=5"]).unwrap();
+        assert_eq!(c.quotas.job_log_lines, 50);
+        assert_eq!(c.retention.jobs_days, 7);
+        assert_eq!(c.packages.max_concurrent, 5);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_naming_the_key_and_the_layer() {
+        let error = |file: &str, env: &[(&str, &str)], flags: &[&str]| {
+            format!("{:#}", resolve(file, env, flags).unwrap_err())
+        };
+        let typo = error("workrs = 3\n", &[], &[]);
+        assert!(
+            typo.contains("unknown key `workrs` in config file"),
+            "{typo}"
+        );
+        let nested = error(
+            "[smtp]\nhost = \"h\"\nfrom = \"f\"\npasword = \"x\"\n",
+            &[],
+            &[],
+        );
+        assert!(nested.contains("unknown key `smtp.pasword`"), "{nested}");
+        let env = error("", &[("AUTOMA_QUOTAS__JOB_LOG_LINE", "5")], &[]);
+        assert!(
+            env.contains("unknown key `quotas.job_log_line` in environment variable AUTOMA_QUOTAS__JOB_LOG_LINE"),
+            "{env}"
+        );
+        let bad = error("", &[("AUTOMA_WORKERS", "many")], &[]);
+        assert!(
+            bad.contains("`workers` in environment variable AUTOMA_WORKERS"),
+            "{bad}"
+        );
+        let range = error("workers = 0\n", &[], &[]);
+        assert!(
+            range.contains("`workers` in config file") && range.contains("1 to 256"),
+            "{range}"
+        );
+        // Other tools' variables share the prefix and are not settings.
+        let others = [
+            ("AUTOMA_URL", "http://x"),
+            ("AUTOMA_TEST_PYTHON", "/usr/bin/python3"),
+        ];
+        assert!(resolve("", &others, &[]).is_ok());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let file = "jwt_secret = \"jwt-0123456789abcdef0123456789abcdef\"\ndatabase_url = \"postgres://automa:db-pass-42@db/automa\"\n[smtp]\nhost = \"h\"\nfrom = \"f@example.org\"\npassword = \"smtp-pass-42\"\n";
+        let env = [("AUTOMA_SECRETS_KEY", "secrets-0123456789abcdef0123456789")];
+        let c = resolve(file, &env, &[]).unwrap();
+        for shown in [format!("{c:?}"), c.to_masked_toml().unwrap()] {
+            for secret in ["jwt-0123", "db-pass-42", "smtp-pass-42", "secrets-0123"] {
+                assert!(!shown.contains(secret), "{secret} shown in {shown}");
+            }
+            assert!(shown.contains("[REDACTED]"), "{shown}");
+        }
+        // What the server uses is the real value.
+        assert!(c.database_url().contains("db-pass-42"));
+        assert!(
+            c.to_masked_toml()
+                .unwrap()
+                .contains("postgres://automa:***@db/automa")
+        );
+    }
 }

@@ -23,7 +23,7 @@ pub struct DbArgs {
 impl DbArgs {
     pub async fn connect(&self) -> anyhow::Result<db::Db> {
         let mut config = crate::config::Config::new(self.data_dir.clone());
-        config.database_url = self.database_url.clone();
+        config.database_url = self.database_url.clone().map(Into::into);
         if config.database_url.is_none() {
             crate::auth::keys::create_private_dir(&self.data_dir)?;
         }

@@ -1,9 +1,9 @@
 //! `[packages]` in the config file: the admin's limits on resolving script requirements.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Limits of pip resolutions and package environments; every key is optional.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct PackageSettings {
     /// The Python whose pip resolves (default `$AUTOMA_PYTHON`, else `python3`).

@@ -12,10 +12,10 @@ use automa_runtime::host::CallLimits;
 pub use ceilings::Ceilings;
 pub use log_budget::{Admit, LogBudget};
 pub use memory_pool::{MemoryPool, PoolError, Reservation};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The server-wide quotas. Every key of `[quotas]` is optional.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Quotas {
     /// Log entries (output lines, log lines, progress) stored per job attempt.

@@ -1,12 +1,12 @@
 //! How long finished work is kept: `[retention]` in the config file. 0 keeps forever.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 const DAY_MS: i64 = 86_400_000;
 
 /// Retention periods in days (0 = keep forever) and how often the sweep runs.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Retention {
     /// Finished jobs (with their logs and artifacts) are deleted after this many days.

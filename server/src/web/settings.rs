@@ -25,7 +25,10 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         .into(),
         from: s.from.clone(),
         username: s.username.clone(),
-        password_set: s.password.as_deref().is_some_and(|p| !p.is_empty()),
+        password_set: s
+            .password
+            .as_ref()
+            .is_some_and(|p| !secrecy::ExposeSecret::expose_secret(p).is_empty()),
     });
     Ok(html(page(
         &viewer.ctx(Nav::Settings),
