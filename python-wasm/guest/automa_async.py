@@ -22,10 +22,10 @@ import automa_select
 
 class _LoopSelector(automa_select.SandboxSelector):
     def select(self, timeout=None):
-        if timeout is None and not self._keys:
+        if timeout is None and not self._fd_to_key:
             # Nothing scheduled and nothing to read: the loop would wait forever.
             raise RuntimeError("asyncio: nothing left to wait for (no timers, no open connections)")
-        if not self._keys:
+        if not self._fd_to_key:
             if timeout > 0:
                 time.sleep(timeout)
             return []

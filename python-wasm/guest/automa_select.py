@@ -95,54 +95,40 @@ class _Poll:
         return list(events.items())
 
 
-class SandboxSelector(_selectors.BaseSelector):
-    """A selector over sandbox sockets (what `selectors.DefaultSelector` is here)."""
+class SandboxSelector(_selectors._BaseSelectorImpl):
+    """A selector over sandbox sockets (what `selectors.DefaultSelector` is here).
 
-    def __init__(self):
-        self._keys = {}
+    The standard base keeps the keys (by the sockets' sandbox descriptor numbers),
+    so `get_key(sock)`, `get_map()[sock]` and `modify` work as on CPython; only
+    waiting is the sandbox's."""
 
     def register(self, fileobj, events, data=None):
-        sock = _socket.socket_for(fileobj)
-        if sock is None:
-            raise ValueError(f"cannot select on {fileobj!r} in the sandbox")
-        key = _selectors.SelectorKey(fileobj, sock.fileno(), events, data)
-        if key.fd in self._keys:
-            raise KeyError(f"{fileobj!r} is already registered")
-        self._keys[key.fd] = key
-        return key
-
-    def unregister(self, fileobj):
-        sock = _socket.socket_for(fileobj)
-        fd = sock.fileno() if sock else fileobj
-        return self._keys.pop(fd)
+        if _socket.socket_for(fileobj) is None:
+            raise ValueError(f"cannot select on {fileobj!r} in the sandbox (sandbox sockets only)")
+        return super().register(fileobj, events, data)
 
     def select(self, timeout=None):
+        keys = list(self._fd_to_key.values())
         readers = {
-            fd: _socket.socket_for(key.fileobj)
-            for fd, key in self._keys.items()
+            key.fd: _socket.socket_for(key.fileobj)
+            for key in keys
             if key.events & _selectors.EVENT_READ
         }
-        writers = [fd for fd, key in self._keys.items() if key.events & _selectors.EVENT_WRITE]
+        writers = {key.fd for key in keys if key.events & _selectors.EVENT_WRITE}
         wait = 0 if writers else timeout
         ready = _ready([s for s in readers.values() if s], wait) if readers else []
         if not readers and not writers and timeout:
             _time.sleep(timeout)
         result = []
-        for fd, key in self._keys.items():
+        for key in keys:
             mask = 0
-            if fd in readers and readers[fd] in ready:
+            if key.fd in readers and readers[key.fd] in ready:
                 mask |= _selectors.EVENT_READ
-            if fd in writers:
+            if key.fd in writers:
                 mask |= _selectors.EVENT_WRITE
             if mask:
                 result.append((key, mask & key.events))
         return result
-
-    def get_map(self):
-        return dict(self._keys)
-
-    def close(self):
-        self._keys.clear()
 
 
 def install():

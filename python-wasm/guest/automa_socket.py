@@ -31,6 +31,11 @@ AF_UNIX = getattr(_stdsocket, "AF_UNIX", 1)
 SOCK_STREAM = getattr(_stdsocket, "SOCK_STREAM", 1)
 IPPROTO_TCP = getattr(_stdsocket, "IPPROTO_TCP", 6)
 
+_SOL_SOCKET = getattr(_stdsocket, "SOL_SOCKET", 1)
+_SO_TYPE = getattr(_stdsocket, "SO_TYPE", 3)
+_MSG_PEEK = getattr(_stdsocket, "MSG_PEEK", 2)
+_MSG_DONTWAIT = getattr(_stdsocket, "MSG_DONTWAIT", 64)
+
 _GLOBAL_DEFAULT_TIMEOUT = _stdsocket._GLOBAL_DEFAULT_TIMEOUT
 _default_timeout = None
 
@@ -120,6 +125,7 @@ class socket:
         self._io_refs = 0
         self._peer = None
         self._read_closed = False
+        self._peeked = b""  # read from the host by recv(MSG_PEEK), not consumed yet
         self._bound = None  # (host, port) of a loopback bind, inside the run
         self._owns_port = False  # whether closing gives the bound port back
         self._backlog = None  # connections waiting for accept() once listening
@@ -193,13 +199,30 @@ class socket:
         if bufsize < 0:
             raise ValueError("negative buffersize in recv")
         conn = self._connection()
-        if bufsize == 0 or self._read_closed:
+        if bufsize == 0:
             return b""
-        if self._timeout == 0.0 and not conn.readable(0):
+        peek = flags & _MSG_PEEK
+        if self._peeked and len(self._peeked) < bufsize and not self._read_closed and conn.readable(0):
+            # More has come since the peek: take it too, as one recv would.
+            more = _host_call("recv", conn.read, min(bufsize - len(self._peeked), 1 << 20), None)
+            self._read_closed = not more
+            self._peeked += more
+        if self._peeked:
+            # What an earlier MSG_PEEK read from the host comes first.
+            data = self._peeked[:bufsize]
+            if not peek:
+                self._peeked = self._peeked[bufsize:]
+            return data
+        if self._read_closed:
+            return b""
+        nonblocking = self._timeout == 0.0 or flags & _MSG_DONTWAIT
+        if nonblocking and not conn.readable(0):
             raise BlockingIOError(_errno.EAGAIN, "Resource temporarily unavailable")
         data = _host_call("recv", conn.read, min(bufsize, 1 << 20), _timeout_ms(self._timeout))
         if not data:
             self._read_closed = True
+        elif peek:
+            self._peeked = data
         return data
 
     def recv_into(self, buffer, nbytes=0, flags=0):
@@ -298,7 +321,10 @@ class socket:
         return None
 
     def getsockopt(self, level, optname, buflen=None):
-        return 0 if buflen is None else b"\0" * buflen
+        # SO_TYPE tells what the socket is; SO_ERROR (asyncio asks it after a
+        # connect) is 0 since a failed connect raised already. The rest read as 0.
+        value = self.type if (level, optname) == (_SOL_SOCKET, _SO_TYPE) else 0
+        return value if buflen is None else value.to_bytes(4, _sys.byteorder)[:buflen].ljust(buflen, b"\0")
 
     def getpeername(self):
         conn = self._connection()
@@ -393,6 +419,8 @@ class socket:
         return f"<automa socket {state} peer={self._peer}>"
 
     def _readable(self, timeout_ms):
+        if self._peeked:
+            return True
         if self._backlog is not None:
             # A listening socket is readable when a connection waits for accept().
             return len(self._backlog) > 0
@@ -597,6 +625,7 @@ _CONSTANTS = {
     "SO_RCVBUF": 8,
     "SO_SNDBUF": 7,
     "SO_ERROR": 4,
+    "SO_TYPE": 3,
     "TCP_NODELAY": 1,
     "TCP_KEEPIDLE": 4,
     "TCP_KEEPINTVL": 5,

@@ -21,6 +21,7 @@ certificates and server-side TLS do not exist.
 import base64 as _base64
 import enum as _enum
 import errno as _errno
+import ipaddress as _ipaddress
 import os as _os
 import textwrap as _textwrap
 
@@ -199,10 +200,13 @@ def PEM_cert_to_DER_cert(pem_cert_string):
     return _base64.decodebytes(text[len(_PEM_HEADER) : -len(_PEM_FOOTER)].encode("ascii"))
 
 
-def _verify_code(message):
+def _verify_code(message, server_name=None):
     """OpenSSL's verification code and text for the host's certificate failure."""
     lowered = message.lower()
     if "not valid for name" in lowered:
+        if _is_ip_address(server_name):
+            # OpenSSL tells a wrong IP address from a wrong host name.
+            return 64, f"IP address mismatch, certificate is not valid for {server_name!r}."
         return 62, f"Hostname mismatch, certificate is not valid: {message}"
     if "unknownissuer" in lowered or "unknown issuer" in lowered:
         return 20, "unable to get local issuer certificate"
@@ -211,6 +215,14 @@ def _verify_code(message):
     if "not valid yet" in lowered:
         return 9, "certificate is not yet valid"
     return 0, message
+
+
+def _is_ip_address(name):
+    try:
+        _ipaddress.ip_address(name)
+        return True
+    except (TypeError, ValueError):
+        return False
 
 
 def _tls_error(error, server_name):
@@ -228,7 +240,7 @@ def _tls_error(error, server_name):
             f"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {detail} "
             "(the sandbox always verifies; an admin can add a CA to the server's trusted roots)",
         )
-        exc.verify_code, exc.verify_message = _verify_code(message)
+        exc.verify_code, exc.verify_message = _verify_code(message, server_name)
         exc.reason = "CERTIFICATE_VERIFY_FAILED"
         return exc
     return SSLError(1, f"TLS with {server_name} failed: {message}")

@@ -573,3 +573,83 @@ except ssl.SSLError as e:
     assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
     assert_eq!(outcome.stdout, "True True\n");
 }
+
+/// Sockets of one run may listen on loopback for each other (paho-mqtt's wake-up
+/// pair, `socket.socketpair()`): the bytes stay in the sandbox, and that opens
+/// nothing on the network: a port on the host, and any other address, still needs a
+/// rule, and a port the script stopped listening on is the host's again.
+#[tokio::test]
+async fn sockets_of_one_run_connect_to_each_other_inside_the_sandbox() {
+    let host_port = http_server(0).await.port();
+    let script = format!(
+        r#"
+import select, socket
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+port = srv.getsockname()[1]
+print("listener readable before:", select.select([srv], [], [], 0)[0] == [])
+c = socket.socket()
+c.setblocking(False)
+c.connect(("127.0.0.1", port))
+print("listener readable after:", select.select([srv], [], [], 0)[0] == [srv])
+s, peer = srv.accept()
+print("peer:", peer == c.getsockname(), s.getpeername() == c.getsockname())
+c.sendall(memoryview(b"xping")[1:])
+print(s.recv(10))
+s.sendall(b"pong")
+print(select.select([c, s], [], [], 1)[0] == [c], c.recv(10))
+try:
+    c.recv(10)
+except BlockingIOError:
+    print("empty: BlockingIOError")
+try:
+    s.recv(10)
+except OSError as e:
+    print("would hang:", type(e).__name__, "no threads" in str(e))
+c.close()
+print("after close:", s.recv(10))
+try:
+    srv.accept()
+except OSError as e:
+    print("accept:", type(e).__name__)
+for address in [("0.0.0.0", 0), ("", 0), ("10.0.0.1", 0)]:
+    try:
+        socket.socket().bind(address)
+    except PermissionError as e:
+        print("bind", address[0] or "any", "refused:", "only on 127.0.0.1" in str(e))
+try:
+    socket.create_connection(("127.0.0.1", {host_port}), timeout=2)
+except PermissionError as e:
+    print("host port:", "{host_port}" in str(e))
+srv.close()
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=2)
+except PermissionError as e:
+    print("closed listener:", str(port) in str(e))
+a, b = socket.socketpair()
+a.send(b"wake")
+print("pair:", select.select([b], [], [], 1)[0] == [b], b.recv(100))
+"#
+    );
+    let (outcome, recorder) = run_with(&script, Capabilities::default(), None).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(
+        outcome.stdout,
+        "listener readable before: True\nlistener readable after: True\npeer: True True\n\
+         b'ping'\nTrue b'pong'\nempty: BlockingIOError\nwould hang: OSError True\n\
+         after close: b''\naccept: OSError\nbind 0.0.0.0 refused: True\nbind any refused: True\n\
+         bind 10.0.0.1 refused: True\nhost port: True\nclosed listener: True\n\
+         pair: True b'wake'\n"
+    );
+    // Two refused connects reached the host (audited); the connections inside the
+    // run did not.
+    let calls = recorder.calls.lock().unwrap();
+    let connects: Vec<_> = calls
+        .iter()
+        .filter(|c| c.operation == "net.connect")
+        .map(|c| (c.target.clone(), c.outcome))
+        .collect();
+    assert_eq!(connects.len(), 2, "{connects:?}");
+}

@@ -33,6 +33,10 @@ const MESSAGES: &[(&str, &str)] = &[
 pub struct Servers {
     pub imap: u16,
     pub pop3: u16,
+    pub imaps: u16,
+    pub pop3s: u16,
+    /// The PEM of the CA that signed dovecot's certificate for `localhost`.
+    pub ca_pem: String,
     pub mysql: u16,
     pub redis: u16,
     pub mqtt: u16,
@@ -45,12 +49,13 @@ pub struct Servers {
 impl Servers {
     /// Starts them all at once, then waits for each.
     pub fn start() -> Self {
-        let (imap, pop3, mut dovecot) = dovecot();
+        let (mail, mut dovecot) = dovecot();
+        let (imap, pop3, imaps, pop3s) = (mail.imap, mail.pop3, mail.imaps, mail.pop3s);
         let (mysql, mut mariadb) = mariadb();
         let (redis, mut redis_server) = redis();
         let (mqtt, mut mosquitto) = mosquitto();
         let (ftp, ftp_passive, mut ftp_daemon) = ftp();
-        dovecot.wait_ready(&[imap, pop3], |_| true);
+        dovecot.wait_ready(&[imap, pop3, imaps, pop3s], |_| true);
         // The account exists once the init file ran, which it does before this line.
         mariadb.wait_ready(&[mysql], |dir| {
             std::fs::read_to_string(dir.join("mariadb.log"))
@@ -62,6 +67,9 @@ impl Servers {
         Self {
             imap,
             pop3,
+            imaps,
+            pop3s,
+            ca_pem: mail.ca_pem,
             mysql,
             redis,
             mqtt,
@@ -82,24 +90,39 @@ impl Servers {
     pub fn setup(&self) -> Setup {
         let mut caps = Capabilities::default();
         let ports = [
-            self.imap, self.pop3, self.mysql, self.redis, self.mqtt, self.ftp,
+            self.imap, self.pop3, self.imaps, self.pop3s, self.mysql, self.redis, self.mqtt,
+            self.ftp,
         ];
         caps.net.rules = ports
             .iter()
             .chain(&self.ftp_passive)
-            .map(|port| NetRule::parse(&format!("127.0.0.1:{port}")).unwrap())
+            .map(|port| format!("127.0.0.1:{port}"))
+            // TLS verifies a name: the mail cases connect to localhost for it.
+            .chain([self.imap, self.pop3, self.imaps, self.pop3s].map(|p| format!("localhost:{p}")))
+            .map(|rule| NetRule::parse(&rule).unwrap())
             .collect();
+        // Both interpreters read the CA from a file: natively it is what verifies; in
+        // the sandbox the host verifies with the same CA (`ca_pem`).
         let prelude = format!(
-            "IMAP_PORT = {}\nPOP3_PORT = {}\nMAIL_USER = {MAIL_USER:?}\nMAIL_PASSWORD = {MAIL_PASSWORD:?}\n\
+            "import tempfile as _t\nwith _t.NamedTemporaryFile('w', suffix='.pem', delete=False) as _f:\n    _f.write({:?})\nCA_FILE = _f.name\n\
+             IMAP_PORT = {}\nPOP3_PORT = {}\nIMAPS_PORT = {}\nPOP3S_PORT = {}\nMAIL_USER = {MAIL_USER:?}\nMAIL_PASSWORD = {MAIL_PASSWORD:?}\n\
              MYSQL_PORT = {}\nMYSQL_USER = {MYSQL_USER:?}\nMYSQL_PASSWORD = {MYSQL_PASSWORD:?}\n\
              REDIS_PORT = {}\nMQTT_PORT = {}\n\
              FTP_PORT = {}\nFTP_USER = {FTP_USER:?}\nFTP_PASSWORD = {FTP_PASSWORD:?}\n",
-            self.imap, self.pop3, self.mysql, self.redis, self.mqtt, self.ftp
+            self.ca_pem,
+            self.imap,
+            self.pop3,
+            self.imaps,
+            self.pop3s,
+            self.mysql,
+            self.redis,
+            self.mqtt,
+            self.ftp
         );
         Setup {
             prelude,
             caps,
-            ca_pem: None,
+            ca_pem: Some(self.ca_pem.clone()),
         }
     }
 }
@@ -108,13 +131,44 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
-/// dovecot with a passwd-file account whose Maildir holds `MESSAGES`; no TLS, so
-/// plain-text login is allowed (on loopback only).
-fn dovecot() -> (u16, u16, Daemon) {
+/// dovecot's ports and the CA of its certificate.
+struct Mail {
+    imap: u16,
+    pop3: u16,
+    imaps: u16,
+    pop3s: u16,
+    ca_pem: String,
+}
+
+/// A CA and a certificate for `localhost` it signed: (CA PEM, certificate PEM, key PEM).
+fn localhost_certificate() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "automa compat mail CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let leaf = params.signed_by(&key, &ca).unwrap();
+    (ca.pem(), leaf.pem(), key.serialize_pem())
+}
+
+/// dovecot with a passwd-file account whose Maildir holds `MESSAGES`: IMAP and
+/// POP3 with STARTTLS, IMAPS and POP3S; plain-text login is allowed without TLS
+/// too (on loopback only).
+fn dovecot() -> (Mail, Daemon) {
     let binary = program(&["/usr/sbin/dovecot"], "dovecot-imapd and dovecot-pop3d");
     let dir = Daemon::prepare();
     let root = dir.path();
-    let (imap, pop3) = (free_port(), free_port());
+    let (imap, pop3, imaps, pop3s) = (free_port(), free_port(), free_port(), free_port());
+    let (ca_pem, cert_pem, key_pem) = localhost_certificate();
+    write(&root.join("cert.pem"), &cert_pem);
+    write(&root.join("key.pem"), &key_pem);
     let home = root.join("home");
     for sub in ["new", "cur", "tmp"] {
         std::fs::create_dir_all(home.join("Maildir").join(sub)).unwrap();
@@ -150,19 +204,27 @@ fn dovecot() -> (u16, u16, Daemon) {
         &format!(
             "protocols = imap pop3\nlisten = 127.0.0.1\n{users}\
              base_dir = {root_text}/run\nstate_dir = {root_text}/state\n\
-             log_path = /dev/stderr\nssl = no\ndisable_plaintext_auth = no\n\
-             auth_mechanisms = plain login\nauth_failure_delay = 0\nmail_location = maildir:~/Maildir\n\
+             log_path = /dev/stderr\ndisable_plaintext_auth = no\n\
+             ssl = yes\nssl_cert = <{root_text}/cert.pem\nssl_key = <{root_text}/key.pem\n\
+             auth_mechanisms = plain login\nmail_location = maildir:~/Maildir\n\
              first_valid_uid = 1\nfirst_valid_gid = 1\n\
              passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {root_text}/users\n}}\n\
              userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={}\n}}\n\
-             service imap-login {{\n  inet_listener imap {{\n    port = {imap}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
-             service pop3-login {{\n  inet_listener pop3 {{\n    port = {pop3}\n  }}\n  inet_listener pop3s {{\n    port = 0\n  }}\n}}\n",
+             service imap-login {{\n  inet_listener imap {{\n    port = {imap}\n  }}\n  inet_listener imaps {{\n    port = {imaps}\n    ssl = yes\n  }}\n}}\n\
+             service pop3-login {{\n  inet_listener pop3 {{\n    port = {pop3}\n  }}\n  inet_listener pop3s {{\n    port = {pop3s}\n    ssl = yes\n  }}\n}}\n",
             home.display()
         ),
     );
     let mut command = Command::new(binary);
     command.arg("-F").arg("-c").arg(root.join("dovecot.conf"));
-    (imap, pop3, Daemon::spawn("dovecot", command, dir))
+    let mail = Mail {
+        imap,
+        pop3,
+        imaps,
+        pop3s,
+        ca_pem,
+    };
+    (mail, Daemon::spawn("dovecot", command, dir))
 }
 
 /// mariadbd on a data directory made by mariadb-install-db, with a database

@@ -14,8 +14,6 @@ print([l.decode() for l in lines if l.startswith((b"Subject", b"Amount"))])
 print(p.uidl()[0][:3], len(p.uidl()[1]))
 print(p.noop(), p.quit()[:3])
 try:
-    bad = poplib.POP3("127.0.0.1", POP3_PORT, timeout=10)
-    bad.user(MAIL_USER)
-    bad.pass_("wrong")
-except poplib.error_proto as e:
-    print("error:", e.args[0][:4])
+    p.stat()
+except (poplib.error_proto, OSError, AttributeError) as e:
+    print("after quit:", type(e).__name__)
