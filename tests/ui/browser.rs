@@ -213,24 +213,24 @@ async fn flow(
     assert_eq!(times.attr("type").await?.as_deref(), Some("number"));
     assert_eq!(times.value().await?.as_deref(), Some("4"));
     d.find(By::Id("arg-name")).await?.send_keys("Ada").await?;
-    // The editor: line numbers, and Tab inserts spaces.
-    let gutter = d.find(By::Css(".editor .gutter")).await?;
+    // The editor (CodeMirror over the hidden source field): line numbers, and Tab
+    // indents instead of moving the focus on; the field follows the editor.
+    let gutter = d.find(By::Css(".editor .cm-gutters")).await?;
     assert!(gutter.text().await?.contains('8'), "line numbers");
-    let editor = d.find(By::Css("textarea.code")).await?;
-    d.execute(
-        "const t = document.querySelector('textarea.code'); t.focus(); t.setSelectionRange(0, 0);",
-        Vec::new(),
-    )
-    .await?;
-    editor.send_keys(Key::Tab).await?;
-    let source = editor.value().await?.unwrap_or_default();
+    let content = d.find(By::Css(".editor .cm-content")).await?;
+    content.click().await?;
+    content.send_keys(Key::Control + Key::Home).await?;
+    content.send_keys(Key::Tab).await?;
+    let field = d.find(By::Css("textarea.code")).await?;
+    let source = field.prop("value").await?.unwrap_or_default();
     assert!(
         source.starts_with("    \"\"\"Greets"),
-        "Tab inserts spaces: {source}"
+        "Tab indents and the field follows: {source}"
     );
     // Focus is still in the editor (Tab did not move it on).
     let active = d.active_element().await?;
-    assert_eq!(active.attr("name").await?.as_deref(), Some("source"));
+    let class = active.class_name().await?.unwrap_or_default();
+    assert!(class.contains("cm-content"), "focus in the editor: {class}");
     d.screenshot(&shots.join("script.png")).await?;
     d.find(By::Css(".run-form button[type=submit]"))
         .await?

@@ -3,6 +3,7 @@
 //! binary. Nothing here touches the database or HTTP; `server` fills the view models.
 
 pub mod assets;
+pub mod commands;
 pub mod components;
 pub mod layout;
 pub mod pages;

@@ -38,6 +38,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     let mut hourly: Vec<Bar> = (0..24)
         .map(|i| Bar {
             label: when(since + i * HOUR_MS),
+            tick: hour_tick(since + i * HOUR_MS),
             ..Bar::default()
         })
         .collect();
@@ -86,6 +87,13 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         host: host_view,
     };
     Ok(html(page(&viewer.ctx(Nav::Dashboard), &view)))
+}
+
+/// `HH:MM` (UTC, like the labels) of the start of an hour slot, under the chart.
+fn hour_tick(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%H:%M").to_string())
+        .unwrap_or_default()
 }
 
 pub fn job_line(j: db::dashboard::JobWithScript) -> JobLine {

@@ -70,9 +70,12 @@ pub async fn show(
         let lines = entries
             .iter()
             .map(|l| LogLine {
+                seq: l["seq"].as_i64().unwrap_or(0),
+                at: text(&l["at"]),
                 stream: text(&l["stream"]),
                 level: l["level"].as_str().map(str::to_owned),
                 message: text(&l["message"]),
+                fields: l.get("fields").filter(|f| !f.is_null()).cloned(),
             })
             .collect();
         (lines, next)
@@ -91,6 +94,8 @@ pub async fn show(
         attempt: j["attempt"].as_i64().unwrap_or(0),
         max_attempts: j["max_attempts"].as_i64().unwrap_or(0),
         args: pretty(&j["args"]),
+        args_json: j["args"].clone(),
+        base_url: viewer.base_url.clone(),
         result: (status == "succeeded").then(|| pretty(&j["result"])),
         error_kind: error["kind"].as_str().map(str::to_owned),
         error_message: error["message"].as_str().map(str::to_owned),

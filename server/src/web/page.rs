@@ -18,6 +18,23 @@ pub struct Viewer {
     pub api: Api,
     /// Path and query of the request.
     pub path: String,
+    /// The server's public URL (no trailing `/`), for the commands the pages show.
+    pub base_url: String,
+}
+
+/// `public_url` from the configuration; without one, the address the browser used
+/// (its `Host`), over plain HTTP as the server listens without TLS.
+fn base_url(parts: &Parts, state: &AppState) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+        .map_or_else(|| state.config.listen.to_string(), str::to_owned);
+    format!("http://{host}")
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -29,6 +46,7 @@ impl FromRequestParts<AppState> for Viewer {
         } = BrowserUser::from_request_parts(parts, state).await?;
         let api = Api::new(state.clone(), &principal, client_ip(parts, state))?;
         Ok(Viewer {
+            base_url: base_url(parts, state),
             path: parts
                 .uri
                 .path_and_query()

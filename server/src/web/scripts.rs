@@ -117,6 +117,7 @@ async fn render(
             .flatten()
             .map(|d| (text(&d["name"]), text(&d["version"])))
             .collect(),
+        base_url: viewer.base_url.clone(),
     };
     let mut resp = html(automa_ui::pages::script::page(
         &viewer.ctx(Nav::Scripts),

@@ -1,14 +1,24 @@
 //! `/jobs/{id}`: status, result or error, progress, and the log arriving live.
 
+use crate::commands;
 use crate::components::{csrf_field, progress, status_badge};
 use crate::layout::{PageCtx, page as framed};
 use maud::{Markup, html};
 
+pub mod log_view;
+
+/// One entry of the job's log, as the API gives it.
 #[derive(Debug, Clone, Default)]
 pub struct LogLine {
+    pub seq: i64,
+    /// RFC 3339 time.
+    pub at: String,
     pub stream: String,
     pub level: Option<String>,
     pub message: String,
+    /// Structured fields of a `log` entry (`automa.log.info("step", i=3)`), or the
+    /// `fraction` of a `progress` entry.
+    pub fields: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -22,7 +32,12 @@ pub struct JobView {
     pub trigger: String,
     pub attempt: i64,
     pub max_attempts: i64,
+    /// The arguments, pretty JSON.
     pub args: String,
+    /// The same arguments as JSON, for the equivalent commands.
+    pub args_json: serde_json::Value,
+    /// The server's public URL, for the equivalent commands.
+    pub base_url: String,
     pub result: Option<String>,
     pub error_kind: Option<String>,
     pub error_message: Option<String>,
@@ -80,28 +95,8 @@ pub fn page(ctx: &PageCtx, v: &JobView) -> Markup {
                     }
                 }
             }
-            section.card {
-                h2 { "Log " @if !v.finished { span.live #live-indicator { "live" } } }
-                pre.log #log data-stream=[(!v.finished).then(|| format!("/jobs/{}/events", v.id))] {
-                    @for l in &v.log { (log_line(l)) }
-                }
-                @if v.finished && v.log.is_empty() && v.log_after == 0 { p.muted #log-empty { "This job wrote no log." } }
-                @if v.log_after > 0 || v.log_next.is_some() {
-                    p.muted #log-pages {
-                        @if v.log_after > 0 { "Entries after " (v.log_after) ". " a href={ "/jobs/" (v.id) } { "From the start" } }
-                        @if let Some(next) = &v.log_next { @if v.log_after > 0 { " · " } a #log-next href=(next) { "Next entries" } }
-                    }
-                }
-            }
+            (log_view::log_card(v))
+            (commands::card(&commands::for_job(&v.base_url, &v.id, &v.script_id, &v.script_name, &v.args_json)))
         },
     )
-}
-
-fn log_line(l: &LogLine) -> Markup {
-    html! {
-        // Printed lines end with their own newline; structured log lines do not.
-        span class={ "line " (l.stream) " " (l.level.as_deref().unwrap_or("")) } {
-            (l.message) @if !l.message.ends_with('\n') { "\n" }
-        }
-    }
 }

@@ -1,5 +1,6 @@
 //! `/scripts/{id}`: source editor, versions and the run form generated from `main()`.
 
+use crate::commands;
 use crate::components::form_fields::{self, Field};
 use crate::components::{csrf_field, error_box};
 use crate::layout::{PageCtx, page as framed};
@@ -32,6 +33,8 @@ pub struct ScriptView {
     pub requirements: Vec<String>,
     /// What they resolved to: `(distribution, version)`, dependencies included.
     pub resolved: Vec<(String, String)>,
+    /// The server's public URL, for the equivalent commands.
+    pub base_url: String,
 }
 
 pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
@@ -81,6 +84,7 @@ pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
                     button type="submit" { "Save as new version" }
                 }
             }
+            (commands::card(&commands::for_script(&v.base_url, &v.id, &v.name, &v.fields)))
             script src="/static/editor.min.js" defer {}
         },
     )
