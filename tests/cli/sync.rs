@@ -64,7 +64,11 @@ async fn export_sync_apply_round_trip_is_lossless() {
         .http
         .patch(format!("{}/api/v1/scripts/{tick}", one.base))
         .bearer_auth(&one.admin)
-        .json(&json!({"description": "counts", "tags": ["ops", "demo"]}))
+        .json(&json!({
+            "description": "counts",
+            "tags": ["ops", "demo"],
+            "settings": {"cpu_seconds": 120, "memory_mb": 96, "timeout_seconds": 30},
+        }))
         .send()
         .await
         .unwrap();
@@ -86,7 +90,10 @@ async fn export_sync_apply_round_trip_is_lossless() {
     }
     one.api_post(
         "/api/v1/agents",
-        json!({"name": "keeper", "script_id": looping, "args": {"x": 1}, "backoff_seconds": 3}),
+        json!({
+            "name": "keeper", "script_id": looping, "args": {"x": 1}, "backoff_seconds": 3,
+            "memory_mb": 64, "cpu_seconds": 2, "cpu_interval_seconds": 10,
+        }),
     )
     .await;
 
@@ -100,6 +107,17 @@ async fn export_sync_apply_round_trip_is_lossless() {
         "{manifest}"
     );
     assert!(manifest.contains("description = \"counts\""), "{manifest}");
+    // Every run setting, the CPU budgets of the script and of the agent included.
+    for line in [
+        "cpu_seconds = 120\n",
+        "memory_mb = 96\n",
+        "timeout_seconds = 30\n",
+        "cpu_seconds = 2\n",
+        "cpu_interval_seconds = 10\n",
+        "memory_mb = 64\n",
+    ] {
+        assert!(manifest.contains(line), "{line:?} in {manifest}");
+    }
     let out = one.cli(&["sync", first.to_str().unwrap()], "").await;
     assert!(stdout(&out).contains("nothing to do"), "{}", show(&out));
 
@@ -133,13 +151,28 @@ async fn export_sync_apply_round_trip_is_lossless() {
     let out = two.cli(&["export", second.to_str().unwrap()], "").await;
     assert!(out.status.success(), "{}", show(&out));
     assert_eq!(files(&first), files(&second));
+    let get = |path: String| {
+        let (http, token) = (two.http.clone(), two.admin.clone());
+        async move {
+            let resp = http.get(path).bearer_auth(token).send().await.unwrap();
+            resp.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let agents = get(format!("{}/api/v1/agents", two.base)).await;
+    let keeper = &agents["items"][0];
+    assert_eq!(keeper["cpu_seconds"], 2, "{agents}");
+    assert_eq!(keeper["cpu_interval_seconds"], 10, "{agents}");
+    assert_eq!(keeper["memory_mb"], 64, "{agents}");
 
     // A change to a source and a setting: one ~ line, applied as a new version.
     std::fs::write(second.join("tick.py"), "def main(n=1):\n    return n * 2\n").unwrap();
     let manifest = std::fs::read_to_string(second.join("automa.toml")).unwrap();
     std::fs::write(
         second.join("automa.toml"),
-        manifest.replace("description = \"counts\"", "description = \"doubles\""),
+        manifest
+            .replace("description = \"counts\"", "description = \"doubles\"")
+            // Left out of the folder: the agent goes back to its owner's ceiling.
+            .replace("cpu_seconds = 2\n", ""),
     )
     .unwrap();
     let out = two
@@ -151,10 +184,16 @@ async fn export_sync_apply_round_trip_is_lossless() {
         "{}",
         show(&out)
     );
+    assert!(text.contains("~ agent    keeper: cpu_seconds"), "{text}");
     assert!(
-        text.contains("0 to create, 1 to change, 0 to remove\n"),
+        text.contains("0 to create, 2 to change, 0 to remove\n"),
         "{text}"
     );
+    let agents = get(format!("{}/api/v1/agents", two.base)).await;
+    assert!(agents["items"][0]["cpu_seconds"].is_null(), "{agents}");
+    assert_eq!(agents["items"][0]["cpu_interval_seconds"], 10, "{agents}");
+    let out = two.cli(&["sync", second.to_str().unwrap()], "").await;
+    assert!(stdout(&out).contains("nothing to do"), "{}", show(&out));
     let out = two
         .cli(&["run", "tick", "--arg", "n=4", "--wait"], "")
         .await;

@@ -33,7 +33,7 @@ pub const SCHEDULE_FIELDS: [&str; 9] = [
     "catch_up",
 ];
 /// Agent fields; `script` is the script's name (the API's `script_id`).
-pub const AGENT_FIELDS: [&str; 9] = [
+pub const AGENT_FIELDS: [&str; 11] = [
     "script",
     "args",
     "restart_policy",
@@ -43,7 +43,12 @@ pub const AGENT_FIELDS: [&str; 9] = [
     "autostart",
     "hang_timeout_seconds",
     "stop_grace_seconds",
+    "cpu_seconds",
+    "cpu_interval_seconds",
 ];
+/// Agent fields the server may hold as `null` (TOML has none: left out of the folder);
+/// one the server has and the folder leaves out is set back to `null` by a sync.
+pub const NULLABLE_AGENT_FIELDS: [&str; 1] = ["cpu_seconds"];
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Script {

@@ -5,7 +5,9 @@
 //! the folder. Capabilities are an admin's to change: the plan says so.
 
 use super::client::{Client, encode};
-use super::manifest::{AGENT_FIELDS, Folder, SCHEDULE_FIELDS, SCRIPT_FIELDS, Script, pick};
+use super::manifest::{
+    AGENT_FIELDS, Folder, NULLABLE_AGENT_FIELDS, SCHEDULE_FIELDS, SCRIPT_FIELDS, Script, pick,
+};
 use super::{Conn, Output, print_json};
 use anyhow::Context as _;
 use serde_json::{Map, Value, json};
@@ -243,13 +245,20 @@ fn plan(folder: &Folder, server: &Server, prune: bool) -> Vec<Step> {
     for (name, want) in &folder.agents {
         match (server.folder.agents.get(name), server.agent_ids.get(name)) {
             (Some(have), Some(id)) => {
-                let diff = changed(want, have);
+                let mut diff = changed(want, have);
+                let mut fields = want.clone();
+                for key in NULLABLE_AGENT_FIELDS {
+                    if have.contains_key(key) && !want.contains_key(key) {
+                        diff.push(key.to_owned());
+                        fields.insert(key.to_owned(), Value::Null);
+                    }
+                }
                 if !diff.is_empty() {
                     steps.push(Step::UpdateAgent {
                         name: name.clone(),
                         id: id.clone(),
                         changed: diff,
-                        fields: want.clone(),
+                        fields,
                     });
                 }
             }
