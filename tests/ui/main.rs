@@ -12,6 +12,8 @@ mod admin;
 mod automation_browser;
 mod automation_forms;
 mod browser;
+mod dashboard_browser;
+mod dashboard_pages;
 mod forms;
 mod history;
 mod job_cpu;

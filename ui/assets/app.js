@@ -119,7 +119,8 @@
     function recount() {
       var rows = box.querySelectorAll(".line"), shown = 0;
       rows.forEach(function (r) { if (!r.hidden) shown++; });
-      count.textContent = shown === rows.length ? rows.length + " lines" : shown + " of " + rows.length + " lines";
+      var of = shown === rows.length ? "" : shown + " of ";
+      count.textContent = of + rows.length + (rows.length === 1 ? " line" : " lines");
     }
     function applyAll() {
       box.querySelectorAll(".line").forEach(function (r) { r.hidden = !shows(r); });
@@ -131,7 +132,9 @@
       var rows = Array.prototype.filter.call(box.querySelectorAll(".line"), function (r) { return !r.hidden; });
       var text = rows.map(lineText).join("\n") + (rows.length ? "\n" : "");
       copy.setAttribute("data-copied", String(rows.length));
-      copyText(text, function () { copy.textContent = "Copied " + rows.length + " lines"; });
+      copyText(text, function () {
+        copy.textContent = "Copied " + rows.length + (rows.length === 1 ? " line" : " lines");
+      });
     });
     // Scrolling up to read stops following; ticking the box again jumps to the end.
     box.addEventListener("wheel", function (e) { if (follow && e.deltaY < 0) follow.checked = false; });

@@ -137,6 +137,8 @@ pub fn fields_from_schema(schema: &Value) -> Vec<Field> {
                 (FieldKind::Text | FieldKind::Date | FieldKind::DateTime, Value::String(s)) => {
                     s.clone()
                 }
+                // `day: date = None`: an empty input, so the script's None applies.
+                (FieldKind::Date | FieldKind::DateTime, Value::Null) => String::new(),
                 (_, Value::Bool(b)) => b.to_string(),
                 (_, d) => d.to_string(),
             });
@@ -292,6 +294,7 @@ mod tests {
             "day": {"x-python-type": "date"},
             "at": {"x-python-type": "Optional[datetime.datetime]"},
             "until": {"x-python-type": "date | None", "default": "2026-01-31"},
+            "since": {"x-python-type": "Optional[date]", "default": null},
             "label": {"type": "string", "x-python-type": "str"}
         }, "required": ["day"]});
         let f = fields_from_schema(&schema);
@@ -301,6 +304,7 @@ mod tests {
             [
                 FieldKind::Date,
                 FieldKind::DateTime,
+                FieldKind::Date,
                 FieldKind::Date,
                 FieldKind::Text
             ]
@@ -314,6 +318,7 @@ mod tests {
             html.contains(r#"type="datetime-local" step="1" id="arg-at""#),
             "{html}"
         );
+        assert!(html.contains(r#"name="since" value="""#), "{html}");
         assert!(
             html.contains(r#"name="until" value="2026-01-31""#),
             "{html}"
