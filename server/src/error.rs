@@ -177,7 +177,16 @@ impl From<crate::jobs::SubmitError> for ApiError {
             crate::jobs::SubmitError::InvalidArguments(e) => e.into(),
             crate::jobs::SubmitError::OverQuota(m) => Self::Validation(m),
             crate::jobs::SubmitError::Db(e) => e.into(),
+            crate::jobs::SubmitError::Corrupt(e) => e.into(),
         }
+    }
+}
+
+/// A stored row that does not decode is the server's fault (500, logged), never a
+/// default.
+impl From<crate::db::decode::CorruptRow> for ApiError {
+    fn from(e: crate::db::decode::CorruptRow) -> Self {
+        Self::Internal(e.into())
     }
 }
 

@@ -16,6 +16,7 @@ mod auth;
 mod ceilings;
 mod cluster;
 mod config;
+mod corrupt_rows;
 mod cpu_disk;
 mod crash;
 mod email;

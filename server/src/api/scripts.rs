@@ -402,15 +402,19 @@ async fn update_script(
         .ok_or(ApiError::NotFound)?;
     let name = req.name.unwrap_or(row.name.clone());
     validate_name(&name)?;
-    let tags = req
-        .tags
-        .unwrap_or_else(|| serde_json::from_str(&row.tags).unwrap_or_default());
-    let settings = req
-        .settings
-        .unwrap_or_else(|| serde_json::from_str(&row.settings).unwrap_or_default());
+    // Kept values come from the row as stored: a corrupt one is an error, not a default
+    // written back.
+    let tags = match req.tags {
+        Some(tags) => tags,
+        None => row.tag_list()?,
+    };
+    let settings = match req.settings {
+        Some(settings) => settings,
+        None => row.run_settings()?,
+    };
     let concurrency = req.max_concurrency.unwrap_or(row.max_concurrency);
     validate_common(&settings, concurrency, &tags)?;
-    let old_caps: Capabilities = serde_json::from_str(&row.capabilities).unwrap_or_default();
+    let old_caps: Capabilities = row.grants()?;
     let capabilities = match req.capabilities {
         Some(caps) if caps != old_caps => {
             policy::require_admin_to_grant(&p)?;
@@ -605,7 +609,7 @@ async fn run_script(
     if !q.wait {
         return Ok((StatusCode::ACCEPTED, ApiJson(job.into())));
     }
-    let settings: RunSettings = serde_json::from_str(&row.settings).unwrap_or_default();
+    let settings: RunSettings = row.run_settings()?;
     let attempts = settings.retries + 1;
     let budget = Duration::from_secs(settings.timeout_seconds + settings.retry_backoff_seconds)
         * attempts

@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod dashboard;
+pub mod decode;
 pub mod jobs;
 pub mod nodes;
 pub mod owners;

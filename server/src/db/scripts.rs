@@ -1,5 +1,6 @@
 //! Script repository: scripts and their immutable versions.
 
+use super::decode::{CorruptRow, json};
 use super::{Db, new_id, now_ms};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -16,6 +17,23 @@ pub struct ScriptRow {
     pub expose_as_tool: i64,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl ScriptRow {
+    /// How the script's jobs run (`settings`); a value that does not decode is an error.
+    pub fn run_settings(&self) -> Result<crate::jobs::settings::RunSettings, CorruptRow> {
+        json("scripts", &self.id, "settings", &self.settings)
+    }
+
+    /// What an admin granted the script (`capabilities`).
+    pub fn grants(&self) -> Result<automa_runtime::host::Capabilities, CorruptRow> {
+        json("scripts", &self.id, "capabilities", &self.capabilities)
+    }
+
+    /// The script's tags.
+    pub fn tag_list(&self) -> Result<Vec<String>, CorruptRow> {
+        json("scripts", &self.id, "tags", &self.tags)
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

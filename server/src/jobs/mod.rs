@@ -30,6 +30,9 @@ pub enum SubmitError {
     OverQuota(String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// The script's stored settings do not decode.
+    #[error(transparent)]
+    Corrupt(#[from] db::decode::CorruptRow),
 }
 
 /// The job system of one server process.
@@ -258,8 +261,7 @@ impl Jobs {
         trigger: &str,
     ) -> Result<JobRow, SubmitError> {
         let args = params::validate_for(version, args)?;
-        let settings: settings::RunSettings =
-            serde_json::from_str(&script.settings).unwrap_or_default();
+        let settings: settings::RunSettings = script.run_settings()?;
         let ceilings = self.0.runs.ceilings(&script.owner_id).await?;
         if let Some(refusal) = settings.ceiling_refusal(&ceilings) {
             return Err(SubmitError::OverQuota(refusal));

@@ -34,10 +34,15 @@ pub(super) fn after_final(jobs: &Jobs, job: &JobRow, settings: &RunSettings, out
             .ok()
             .flatten();
         // The grant is checked again here: an admin may have withdrawn it since the save.
-        let caps: Capabilities = script
-            .as_ref()
-            .and_then(|s| serde_json::from_str(&s.capabilities).ok())
-            .unwrap_or_default();
+        // Corrupt grants grant nothing (and say so), like a deleted script.
+        let caps: Capabilities = match script.as_ref().map(db::scripts::ScriptRow::grants) {
+            Some(Ok(caps)) => caps,
+            Some(Err(corrupt)) => {
+                tracing::error!(job = %job.id, error = %corrupt, "checking the webhook grant");
+                Capabilities::default()
+            }
+            None => Capabilities::default(),
+        };
         let name = script
             .map(|s| s.name)
             .unwrap_or_else(|| job.script_id.clone());

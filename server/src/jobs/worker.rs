@@ -99,7 +99,24 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
         jobs.announce_finished(&job.id);
         return Ok(());
     };
-    let settings: RunSettings = serde_json::from_str(&script.settings).unwrap_or_default();
+    let settings: RunSettings = match script.run_settings() {
+        Ok(settings) => settings,
+        // Not the default limits: the job ends, saying which row is corrupt.
+        Err(corrupt) => {
+            tracing::error!(job = %job.id, error = %corrupt, "job not run");
+            let error = serde_json::json!({"kind": "CorruptRow", "traceback": "",
+                "message": corrupt.to_string()});
+            db::jobs::interrupt(
+                &inner.db,
+                &job.id,
+                db::jobs::Claim::of(&job),
+                &error.to_string(),
+            )
+            .await?;
+            jobs.announce_finished(&job.id);
+            return Ok(());
+        }
+    };
     // The owner's ceilings (lowered since the job was queued, or a schedule's job), then
     // the server's sandbox memory: a job that does not fit yet goes back to the queue.
     let ceilings = inner.runs.ceilings(&job.owner_id).await?;

@@ -35,7 +35,10 @@ pub fn start(db: Db, jobs: Jobs, shutdown: CancellationToken) {
 async fn tick(db: &Db, jobs: &Jobs) -> anyhow::Result<()> {
     let now = now_ms();
     for schedule in db::schedules::due(db, now).await? {
-        fire(db, jobs, &schedule, now).await?;
+        // One schedule's failure (a corrupt script row) does not hold up the others.
+        if let Err(e) = fire(db, jobs, &schedule, now).await {
+            tracing::warn!(schedule = %schedule.id, error = format!("{e:#}"), "schedule not fired");
+        }
     }
     Ok(())
 }
@@ -72,8 +75,9 @@ async fn fire(db: &Db, jobs: &Jobs, schedule: &ScheduleRow, now: i64) -> anyhow:
     let Some(script) = db::scripts::find(db, &schedule.script_id).await? else {
         return Ok(());
     };
-    let settings: crate::jobs::settings::RunSettings =
-        serde_json::from_str(&script.settings).unwrap_or_default();
+    // A corrupt settings column loses this firing with an error naming the script row,
+    // rather than queueing a job with default limits.
+    let settings = script.run_settings()?;
     jobs.enqueue_with_id(
         &job_id,
         &db::jobs::NewJob {
