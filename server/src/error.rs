@@ -104,7 +104,8 @@ impl ApiError {
         }
     }
 
-    fn public_message(&self) -> String {
+    /// The message a caller may see (an internal error's details stay in the log).
+    pub fn public_message(&self) -> String {
         match self {
             Self::Internal(_) => "internal server error".to_owned(),
             other => other.to_string(),

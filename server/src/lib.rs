@@ -21,6 +21,7 @@ pub mod retention;
 pub mod runs;
 pub mod schedules;
 pub mod secrets;
+pub mod services;
 pub mod signals;
 pub mod state;
 pub mod suspension;

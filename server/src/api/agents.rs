@@ -2,24 +2,21 @@
 //! read events (JSON, or live over SSE).
 
 use super::seq_page::{self, SeqQuery};
-use super::stream_slots::StreamSlot;
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::agents::AgentError;
-use crate::audit::AuditEvent;
 use crate::auth::extract::{AuthUser, ClientIp};
-use crate::auth::recheck::{Recheck, still_authorized};
-use crate::auth::{Principal, policy};
-use crate::db::{self, agents::AgentRow, agents::EventRow, now_ms, rfc3339};
+use crate::db::{self, agents::AgentRow, agents::EventRow, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::jobs::params;
+use crate::services::{self, Actor};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::time::Duration;
+pub use services::agents::AgentBody;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -93,10 +90,7 @@ pub struct AgentView {
 
 impl From<AgentRow> for AgentView {
     fn from(a: AgentRow) -> Self {
-        let uptime_seconds = match (a.state.as_str(), a.started_at) {
-            ("running", Some(at)) => Some((now_ms() - at) / 1000),
-            _ => None,
-        };
+        let uptime_seconds = services::agents::uptime_seconds(&a);
         Self {
             args: serde_json::from_str(&a.args).unwrap_or_else(|_| json!({})),
             autostart: a.autostart != 0,
@@ -130,206 +124,6 @@ impl From<AgentRow> for AgentView {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AgentBody {
-    pub name: Option<String>,
-    /// Required when creating.
-    pub script_id: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub args: Option<Value>,
-    pub restart_policy: Option<String>,
-    pub max_quick_restarts: Option<i64>,
-    pub backoff_seconds: Option<i64>,
-    pub memory_mb: Option<i64>,
-    pub autostart: Option<bool>,
-    pub hang_timeout_seconds: Option<i64>,
-    pub stop_grace_seconds: Option<i64>,
-    /// CPU seconds per interval, 1 to 3600 and at most the interval (`null`: the
-    /// owner's ceiling).
-    pub cpu_seconds: Option<i64>,
-    /// The interval of the CPU budget, 1 to 3600 seconds (default 60).
-    pub cpu_interval_seconds: Option<i64>,
-}
-
-async fn load_owned(state: &AppState, p: &Principal, id: &str) -> ApiResult<AgentRow> {
-    let row = db::agents::find(&state.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    policy::require_owner_or_admin(p, &row.owner_id)?;
-    Ok(row)
-}
-
-/// Merge a request over the current (or default) settings and check everything.
-async fn settle(
-    state: &AppState,
-    p: &Principal,
-    body: AgentBody,
-    current: Option<&AgentRow>,
-) -> ApiResult<(String, String, String, AgentNumbers)> {
-    let name = body
-        .name
-        .or_else(|| current.map(|c| c.name.clone()))
-        .ok_or_else(|| ApiError::Validation("name is required".into()))?;
-    let valid_name = !name.is_empty()
-        && name.len() <= 100
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if !valid_name {
-        return Err(ApiError::Validation(
-            "name must be 1 to 100 letters, digits, '-', '_' or '.'".into(),
-        ));
-    }
-    let script_id = match (body.script_id, current) {
-        (_, Some(c)) => c.script_id.clone(),
-        (Some(s), None) => s,
-        (None, None) => return Err(ApiError::Validation("script_id is required".into())),
-    };
-    let script = db::scripts::find(&state.db, &script_id).await?;
-    let script = match script {
-        Some(s) if policy::require_owner_or_admin(p, &s.owner_id).is_ok() => s,
-        _ => {
-            return Err(ApiError::Validation(
-                "script_id names no script of yours".into(),
-            ));
-        }
-    };
-    let args = match body.args {
-        Some(Value::Object(map)) => Value::Object(map),
-        Some(Value::Null) | None => current
-            .map(|c| serde_json::from_str(&c.args).unwrap_or_else(|_| json!({})))
-            .unwrap_or_else(|| json!({})),
-        Some(_) => return Err(ApiError::Validation("args must be a JSON object".into())),
-    };
-    let version = db::scripts::version(&state.db, &script.id, script.current_version)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    params::validate_for(&version, &args)?;
-    let numbers = AgentNumbers {
-        restart_policy: body
-            .restart_policy
-            .or_else(|| current.map(|c| c.restart_policy.clone()))
-            .unwrap_or_else(|| "on-failure".into()),
-        max_quick_restarts: body
-            .max_quick_restarts
-            .or(current.map(|c| c.max_quick_restarts))
-            .unwrap_or(5),
-        backoff_seconds: body
-            .backoff_seconds
-            .or(current.map(|c| c.backoff_seconds))
-            .unwrap_or(1),
-        memory_mb: body
-            .memory_mb
-            .or(current.map(|c| c.memory_mb))
-            .unwrap_or(128),
-        autostart: body
-            .autostart
-            .or(current.map(|c| c.autostart != 0))
-            .unwrap_or(false),
-        hang_timeout_seconds: body
-            .hang_timeout_seconds
-            .or(current.map(|c| c.hang_timeout_seconds))
-            .unwrap_or(0),
-        stop_grace_seconds: body
-            .stop_grace_seconds
-            .or(current.map(|c| c.stop_grace_seconds))
-            .unwrap_or(10),
-        cpu_seconds: body.cpu_seconds.or(current.and_then(|c| c.cpu_seconds)),
-        cpu_interval_seconds: body
-            .cpu_interval_seconds
-            .or(current.map(|c| c.cpu_interval_seconds))
-            .unwrap_or(60),
-    };
-    numbers.check()?;
-    Ok((name, script_id, args.to_string(), numbers))
-}
-
-struct AgentNumbers {
-    restart_policy: String,
-    max_quick_restarts: i64,
-    backoff_seconds: i64,
-    memory_mb: i64,
-    autostart: bool,
-    hang_timeout_seconds: i64,
-    stop_grace_seconds: i64,
-    cpu_seconds: Option<i64>,
-    cpu_interval_seconds: i64,
-}
-
-impl AgentNumbers {
-    fn check(&self) -> ApiResult<()> {
-        let problems: Vec<&str> = [
-            (
-                !matches!(
-                    self.restart_policy.as_str(),
-                    "never" | "on-failure" | "always"
-                ),
-                "restart_policy must be never, on-failure or always",
-            ),
-            (
-                !(0..=100).contains(&self.max_quick_restarts),
-                "max_quick_restarts must be 0 to 100",
-            ),
-            (
-                !(1..=300).contains(&self.backoff_seconds),
-                "backoff_seconds must be 1 to 300",
-            ),
-            (
-                !(32..=4096).contains(&self.memory_mb),
-                "memory_mb must be 32 to 4096",
-            ),
-            (
-                !(0..=86_400).contains(&self.hang_timeout_seconds),
-                "hang_timeout_seconds must be 0 to 86400",
-            ),
-            (
-                !(0..=600).contains(&self.stop_grace_seconds),
-                "stop_grace_seconds must be 0 to 600",
-            ),
-            (
-                !(1..=3600).contains(&self.cpu_interval_seconds),
-                "cpu_interval_seconds must be 1 to 3600",
-            ),
-            (
-                self.cpu_seconds
-                    .is_some_and(|s| s < 1 || s > self.cpu_interval_seconds),
-                "cpu_seconds must be 1 to cpu_interval_seconds (or null)",
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(bad, message)| bad.then_some(message))
-        .collect();
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(problems.join("; ")))
-        }
-    }
-
-    fn fields<'a>(
-        &'a self,
-        name: &'a str,
-        script_id: &'a str,
-        args: &'a str,
-    ) -> db::agents::AgentFields<'a> {
-        db::agents::AgentFields {
-            name,
-            script_id,
-            args,
-            restart_policy: &self.restart_policy,
-            max_quick_restarts: self.max_quick_restarts,
-            backoff_seconds: self.backoff_seconds,
-            memory_mb: self.memory_mb,
-            autostart: self.autostart,
-            hang_timeout_seconds: self.hang_timeout_seconds,
-            stop_grace_seconds: self.stop_grace_seconds,
-            cpu_seconds: self.cpu_seconds,
-            cpu_interval_seconds: self.cpu_interval_seconds,
-        }
-    }
-}
-
 /// Create an agent (stopped; start it, or set `autostart`).
 #[utoipa::path(post, path = "/api/v1/agents", tag = "agents", request_body = AgentBody,
     responses((status = 201, body = AgentView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -339,22 +133,7 @@ async fn create_agent(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<AgentBody>,
 ) -> ApiResult<(StatusCode, ApiJson<AgentView>)> {
-    let (name, script_id, args, numbers) = settle(&state, &p, body, None).await?;
-    let row = db::agents::insert(
-        &state.db,
-        &p.user_id,
-        &numbers.fields(&name, &script_id, &args),
-    )
-    .await?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "agent.create")
-                .target(format!("agent:{}", row.id))
-                .ip(ip)
-                .details(json!({"name": row.name})),
-        )
-        .await?;
+    let row = services::agents::create(&state, &Actor::new(&p, ip), body).await?;
     Ok((StatusCode::CREATED, ApiJson(row.into())))
 }
 
@@ -376,8 +155,7 @@ async fn list_agents(
     ApiQuery(q): ApiQuery<AgentQuery>,
 ) -> ApiResult<ApiJson<Page<AgentView>>> {
     let limit = page_limit(q.limit)?;
-    let owner = (!p.is_admin()).then_some(p.user_id.as_str());
-    let rows = db::agents::list(&state.db, owner, q.cursor.as_deref(), limit).await?;
+    let rows = services::agents::list(&state, &p, q.cursor.as_deref(), limit).await?;
     Ok(ApiJson(Page::from_rows(
         rows,
         limit,
@@ -394,7 +172,9 @@ async fn get_agent(
     AuthUser(p): AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<AgentView>> {
-    Ok(ApiJson(load_owned(&state, &p, &id).await?.into()))
+    Ok(ApiJson(
+        services::agents::get(&state, &p, &id).await?.into(),
+    ))
 }
 
 /// Change an agent's settings; a running agent uses them from its next start.
@@ -407,19 +187,7 @@ async fn update_agent(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AgentBody>,
 ) -> ApiResult<ApiJson<AgentView>> {
-    let current = load_owned(&state, &p, &id).await?;
-    let (name, script_id, args, numbers) = settle(&state, &p, body, Some(&current)).await?;
-    let row = db::agents::update(&state.db, &id, &numbers.fields(&name, &script_id, &args))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "agent.update")
-                .target(format!("agent:{id}"))
-                .ip(ip),
-        )
-        .await?;
+    let row = services::agents::update(&state, &Actor::new(&p, ip), &id, body).await?;
     Ok(ApiJson(row.into()))
 }
 
@@ -432,44 +200,8 @@ async fn delete_agent(
     ClientIp(ip): ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    let row = load_owned(&state, &p, &id).await?;
-    let _ = state.agents.stop(&id, grace(&row)).await;
-    db::agents::delete(&state.db, &id).await?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "agent.delete")
-                .target(format!("agent:{id}"))
-                .ip(ip),
-        )
-        .await?;
+    services::agents::delete(&state, &Actor::new(&p, ip), &id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Audit a lifecycle action and answer the agent as it is now.
-async fn audited_view(
-    state: &AppState,
-    p: &Principal,
-    ip: Option<String>,
-    id: &str,
-    action: &str,
-) -> ApiResult<ApiJson<AgentView>> {
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, action)
-                .target(format!("agent:{id}"))
-                .ip(ip),
-        )
-        .await?;
-    let row = db::agents::find(&state.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(ApiJson(row.into()))
-}
-
-fn grace(row: &AgentRow) -> Duration {
-    Duration::from_secs(u64::try_from(row.stop_grace_seconds).unwrap_or(10))
 }
 
 /// Start the agent (no-op when it runs).
@@ -481,9 +213,8 @@ async fn start_agent(
     ClientIp(ip): ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<AgentView>> {
-    load_owned(&state, &p, &id).await?;
-    state.agents.start(&id, "started on request").await?;
-    audited_view(&state, &p, ip, &id, "agent.start").await
+    let row = services::agents::start(&state, &Actor::new(&p, ip), &id).await?;
+    Ok(ApiJson(row.into()))
 }
 
 /// Stop the agent: it sees a stop request it can handle, and is ended after its grace
@@ -496,9 +227,8 @@ async fn stop_agent(
     ClientIp(ip): ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<AgentView>> {
-    let row = load_owned(&state, &p, &id).await?;
-    state.agents.stop(&id, grace(&row)).await?;
-    audited_view(&state, &p, ip, &id, "agent.stop").await
+    let row = services::agents::stop(&state, &Actor::new(&p, ip), &id).await?;
+    Ok(ApiJson(row.into()))
 }
 
 /// Stop (politely) and start again.
@@ -510,10 +240,8 @@ async fn restart_agent(
     ClientIp(ip): ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<AgentView>> {
-    let row = load_owned(&state, &p, &id).await?;
-    let _ = state.agents.stop(&id, grace(&row)).await;
-    state.agents.start(&id, "restarted on request").await?;
-    audited_view(&state, &p, ip, &id, "agent.restart").await
+    let row = services::agents::restart(&state, &Actor::new(&p, ip), &id).await?;
+    Ok(ApiJson(row.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -533,16 +261,7 @@ async fn send_message(
     ApiPath(id): ApiPath<String>,
     ApiJson(message): ApiJson<Message>,
 ) -> ApiResult<StatusCode> {
-    load_owned(&state, &p, &id).await?;
-    state.agents.send(&id, message.body.to_string()).await?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "agent.message")
-                .target(format!("agent:{id}"))
-                .ip(ip),
-        )
-        .await?;
+    services::agents::send(&state, &Actor::new(&p, ip), &id, &message.body).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -595,7 +314,7 @@ async fn agent_events(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (after, limit) = page.resolve(state.config.quotas.events_per_page)?;
-    load_owned(&state, &p, &id).await?;
+    services::agents::get(&state, &p, &id).await?;
     let live = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -618,45 +337,24 @@ async fn agent_events(
         let events: Vec<AgentEvent> = page.rows.into_iter().map(AgentEvent::from).collect();
         return Ok(seq_page::respond(events, next));
     }
-    // Live: poll the stored history; works whichever server process runs the agent.
-    // The caller's rights and the agent are checked again now and then: the stream ends
-    // when the token is revoked, the user disabled or the agent deleted.
-    let slot = StreamSlot::take(&p.user_id)?;
-    let stream = futures::stream::unfold(
-        (state, id, after, q.kind, Recheck::new(p), slot),
-        |(state, id, mut after, kind, mut recheck, slot)| async move {
-            loop {
-                if recheck.due()
-                    && !(still_authorized(&state, recheck.principal()).await
-                        && load_owned(&state, recheck.principal(), &id).await.is_ok())
-                {
-                    return None;
-                }
-                match db::agents::events(&state.db, &id, after, kind.as_deref(), 100).await {
-                    Ok(rows) if !rows.is_empty() => {
-                        let events: Vec<Result<Event, std::convert::Infallible>> = rows
-                            .into_iter()
-                            .map(|row| {
-                                after = row.seq;
-                                let event = AgentEvent::from(row);
-                                Ok(Event::default()
-                                    .event("agent")
-                                    .id(event.seq.to_string())
-                                    .json_data(&event)
-                                    .unwrap_or_default())
-                            })
-                            .collect();
-                        let next = (state, id, after, kind, recheck, slot);
-                        return Some((futures::stream::iter(events), next));
-                    }
-                    Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-                    Err(_) => return None,
-                }
-            }
-        },
-    );
-    use futures::StreamExt;
-    Ok(Sse::new(stream.flatten())
+    let rows = services::agents::follow(state, p, id, after, q.kind).await?;
+    Ok(event_stream(rows))
+}
+
+/// Agent history entries as server-sent events (`event: agent`, the `seq` as the id a
+/// reconnecting `EventSource` sends back), for the API and the dashboard.
+pub fn event_stream(rows: impl Stream<Item = EventRow> + Send + 'static) -> Response {
+    let events = rows.map(|row| {
+        let event = AgentEvent::from(row);
+        Ok::<_, std::convert::Infallible>(
+            Event::default()
+                .event("agent")
+                .id(event.seq.to_string())
+                .json_data(&event)
+                .unwrap_or_default(),
+        )
+    });
+    Sse::new(events)
         .keep_alive(KeepAlive::default())
-        .into_response())
+        .into_response()
 }

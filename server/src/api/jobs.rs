@@ -2,7 +2,6 @@
 //! stream), cancellation and artifacts.
 
 use super::seq_page::{self, SeqQuery};
-use super::stream_slots::StreamSlot;
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::audit::AuditEvent;
 use crate::auth::extract::{AuthUser, ClientIp};
@@ -11,6 +10,7 @@ use crate::auth::{Principal, policy};
 use crate::db::{self, jobs::JobRow, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::jobs::events::LogEntry;
+use crate::services::stream_slots::StreamSlot;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};

@@ -15,7 +15,6 @@ pub mod scripts;
 pub mod secrets;
 pub mod seq_page;
 pub mod setup;
-pub mod stream_slots;
 pub mod tokens;
 pub mod usage;
 pub mod user_quotas;

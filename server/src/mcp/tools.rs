@@ -10,6 +10,7 @@ use crate::auth::{Scope, policy};
 use crate::db::{self, jobs::JobRow, scripts::ScriptRow};
 use crate::error::ApiError;
 use crate::jobs::settings::RunSettings;
+use crate::services::{self, Actor};
 use crate::state::AppState;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
@@ -360,8 +361,7 @@ async fn call_builtin(
             Ok(ok_json(&job_summary(job), Some(format!("job:{id}"))))
         }
         "list_agents" => {
-            let owner = (!p.is_admin()).then_some(p.user_id.as_str());
-            let rows = db::agents::list(&state.db, owner, None, 1000).await?;
+            let rows = services::agents::list(state, p, None, 1000).await?;
             let agents: Vec<AgentView> = rows.into_iter().take(1000).map(Into::into).collect();
             let value = serde_json::to_value(agents).map_err(anyhow::Error::from)?;
             Ok(ok_json(&json!({ "agents": value }), None))
@@ -380,25 +380,18 @@ async fn agent_tool(
     args: &Value,
 ) -> Result<Done, ApiError> {
     let id = str_arg(args, "id")?;
-    let row = db::agents::find(&state.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    policy::require_owner_or_admin(&caller.principal, &row.owner_id)?;
+    let p = &caller.principal;
+    let actor = Actor::new(p, caller.ip.clone());
     let target = Some(format!("agent:{id}"));
-    let grace = Duration::from_secs(u64::try_from(row.stop_grace_seconds).unwrap_or(10));
-    match name {
-        "start_agent" => state.agents.start(id, "started over MCP").await?,
-        "stop_agent" => state.agents.stop(id, grace).await?,
-        "restart_agent" => {
-            // Stopping an agent that is not running is fine before a start.
-            let _ = state.agents.stop(id, grace).await;
-            state.agents.start(id, "restarted over MCP").await?;
-        }
+    let row = match name {
+        "start_agent" => services::agents::start(state, &actor, id).await?,
+        "stop_agent" => services::agents::stop(state, &actor, id).await?,
+        "restart_agent" => services::agents::restart(state, &actor, id).await?,
         "send_agent_message" => {
             let body = args
                 .get("body")
                 .ok_or_else(|| ApiError::Validation("`body` is required".into()))?;
-            state.agents.send(id, body.to_string()).await?;
+            services::agents::send(state, &actor, id, body).await?;
             return Ok(ok_json(&json!({"delivered": true}), target));
         }
         _ => {
@@ -409,16 +402,13 @@ async fn agent_tool(
                 .and_then(Value::as_i64)
                 .unwrap_or(100)
                 .clamp(1, 1000);
-            let events = db::agents::events(&state.db, id, after, kind, limit).await?;
+            let events = services::agents::events(state, p, id, after, kind, limit).await?;
             let events: Vec<crate::api::agents::AgentEvent> =
                 events.into_iter().map(Into::into).collect();
             let value = serde_json::to_value(events).map_err(anyhow::Error::from)?;
             return Ok(ok_json(&json!({ "events": value }), target));
         }
-    }
-    let row = db::agents::find(&state.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    };
     let view = serde_json::to_value(AgentView::from(row)).map_err(anyhow::Error::from)?;
     Ok(ok_json(&view, target))
 }

@@ -1,20 +1,21 @@
 //! `/agents/new` and `/agents/{id}/edit`: create an agent, or change its settings (a
-//! running agent uses them from its next start), through `/api/v1/agents`.
+//! running agent uses them from its next start), over `services::agents`.
 
 use super::client::encode;
 use super::csrf;
 use super::page::{Viewer, html, see_other};
-use super::shared::{name_in, scripts, text};
+use super::shared::{name_in, scripts};
 use crate::error::{ApiError, PageError};
+use crate::services::{self, agents::AgentBody};
 use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::pages::agent_form::AgentFormView;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// The form as submitted.
 #[derive(Debug, Default, Deserialize)]
@@ -31,9 +32,9 @@ pub struct AgentInput {
 }
 
 impl AgentInput {
-    /// The API's request body (without the script, which only creating sets), or the
+    /// The settings to save (without the script, which only creating sets), or the
     /// problems per field.
-    fn body(&self) -> Result<Value, Vec<(String, String)>> {
+    fn body(&self) -> Result<AgentBody, Vec<(String, String)>> {
         let mut problems = Vec::new();
         let args = match self.args.trim() {
             "" => Some(Map::new()),
@@ -57,14 +58,15 @@ impl AgentInput {
         if !problems.is_empty() {
             return Err(problems);
         }
-        Ok(json!({
-            "name": self.name.trim(),
-            "args": args,
-            "restart_policy": self.restart_policy,
-            "autostart": self.autostart.is_some(),
-            "memory_mb": memory_mb,
-            "stop_grace_seconds": grace,
-        }))
+        Ok(AgentBody {
+            name: Some(self.name.trim().to_owned()),
+            args: args.map(Value::Object),
+            restart_policy: Some(self.restart_policy.clone()),
+            autostart: Some(self.autostart.is_some()),
+            memory_mb,
+            stop_grace_seconds: grace,
+            ..AgentBody::default()
+        })
     }
 }
 
@@ -85,6 +87,7 @@ fn agent_field(message: &str) -> Option<&'static str> {
 
 /// The form for a new agent (`id` None) or an existing one's settings.
 async fn render(
+    state: &AppState,
     viewer: &Viewer,
     id: Option<&str>,
     mut input: AgentInput,
@@ -99,11 +102,8 @@ async fn render(
     let mut script_name = String::new();
     let choices = match id {
         Some(id) => {
-            let a = viewer
-                .api
-                .get(&format!("/api/v1/agents/{}", encode(id)))
-                .await?;
-            input.script_id = text(&a["script_id"]);
+            let a = services::agents::get(state, &viewer.principal, id).await?;
+            input.script_id = a.script_id;
             script_name = name_in(&scripts, &input.script_id);
             Vec::new()
         }
@@ -144,6 +144,7 @@ pub struct ScriptChoice {
 }
 
 pub async fn new_form(
+    State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<ScriptChoice>,
 ) -> Result<Response, PageError> {
@@ -155,25 +156,35 @@ pub async fn new_form(
         stop_grace_seconds: "10".into(),
         ..AgentInput::default()
     };
-    render(&viewer, None, input, (None, Vec::new()), StatusCode::OK).await
+    render(
+        &state,
+        &viewer,
+        None,
+        input,
+        (None, Vec::new()),
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn edit_form(viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
-    let a = viewer
-        .api
-        .get(&format!("/api/v1/agents/{}", encode(&id)))
-        .await?;
-    let number = |k: &str| a[k].as_i64().map(|n| n.to_string()).unwrap_or_default();
+pub async fn edit_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let a = services::agents::get(&state, &viewer.principal, &id).await?;
+    let args: Value = serde_json::from_str(&a.args).unwrap_or_else(|_| Value::Object(Map::new()));
     let input = AgentInput {
-        name: text(&a["name"]),
-        args: serde_json::to_string_pretty(&a["args"]).unwrap_or_default(),
-        restart_policy: text(&a["restart_policy"]),
-        autostart: a["autostart"].as_bool().unwrap_or(false).then(String::new),
-        memory_mb: number("memory_mb"),
-        stop_grace_seconds: number("stop_grace_seconds"),
+        name: a.name,
+        args: serde_json::to_string_pretty(&args).unwrap_or_default(),
+        restart_policy: a.restart_policy,
+        autostart: (a.autostart != 0).then(String::new),
+        memory_mb: a.memory_mb.to_string(),
+        stop_grace_seconds: a.stop_grace_seconds.to_string(),
         ..AgentInput::default()
     };
     render(
+        &state,
         &viewer,
         Some(&id),
         input,
@@ -198,31 +209,35 @@ async fn submit(
         Err(problems) => {
             let error = Some("Some fields need another look; see below.".to_owned());
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return render(viewer, id, input, (error, problems), status).await;
+            return render(state, viewer, id, input, (error, problems), status).await;
         }
     };
-    let answer = match id {
-        Some(id) => {
-            let path = format!("/api/v1/agents/{}", encode(id));
-            viewer.api.call(Method::PATCH, &path, Some(&body)).await?
-        }
+    let actor = viewer.actor();
+    let saved = match id {
+        Some(id) => services::agents::update(state, &actor, id, body).await,
         None => {
-            body["script_id"] = json!(input.script_id);
-            viewer
-                .api
-                .call(Method::POST, "/api/v1/agents", Some(&body))
-                .await?
+            body.script_id = Some(input.script_id.clone());
+            services::agents::create(state, &actor, body).await
         }
     };
-    match answer {
-        Ok(a) => Ok(see_other(&format!("/agents/{}", encode(&text(&a["id"]))))),
-        Err(f) if matches!(f.status.as_u16(), 400 | 409 | 422) => {
-            let fields = agent_field(&f.message)
-                .map(|field| vec![(field.to_owned(), f.message.clone())])
+    match saved {
+        Ok(a) => Ok(see_other(&format!("/agents/{}", encode(&a.id)))),
+        Err(e @ (ApiError::BadRequest(_) | ApiError::Conflict(_) | ApiError::Validation(_))) => {
+            let message = e.public_message();
+            let fields = agent_field(&message)
+                .map(|field| vec![(field.to_owned(), message.clone())])
                 .unwrap_or_default();
-            render(viewer, id, input, (Some(f.message), fields), f.status).await
+            render(
+                state,
+                viewer,
+                id,
+                input,
+                (Some(message), fields),
+                e.status(),
+            )
+            .await
         }
-        Err(f) => Err(ApiError::from(f).into()),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -1,23 +1,23 @@
 //! `/agents`: the list, and an agent's page with start / stop /
-//! restart, a message form and its history live over SSE. Everything goes through
-//! `/api/v1/agents`.
+//! restart, a message form and its history live over SSE, over `services::agents`.
 
 use super::client::encode;
 use super::csrf;
-use super::page::{Viewer, html, see_other};
-use super::shared::{CsrfOnly, delete_then, event_stream, name_in, scripts, text};
-use crate::db;
+use super::page::{Viewer, html, no_store, see_other};
+use super::shared::{CsrfOnly, name_in, scripts, text};
+use crate::db::{self, agents::AgentRow, rfc3339};
 use crate::error::{ApiError, PageError};
+use crate::services;
 use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::pages::agent::{AgentView, EventLine, MessageForm};
 use automa_ui::pages::agents::{AgentLine, AgentsView};
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// History entries shown when the page opens (the stream brings the rest).
 const SHOWN_EVENTS: i64 = 200;
@@ -37,22 +37,21 @@ fn duration(seconds: i64) -> String {
     }
 }
 
-pub async fn list(viewer: Viewer) -> Result<Response, PageError> {
+pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
     let names = scripts(&viewer.api).await?;
-    let page = viewer.api.get("/api/v1/agents?limit=200").await?;
-    let agents = page["items"]
-        .as_array()
+    let rows = services::agents::list(&state, &viewer.principal, None, 200).await?;
+    let agents = rows
         .into_iter()
-        .flatten()
+        .take(200)
         .map(|a| AgentLine {
-            id: text(&a["id"]),
-            name: text(&a["name"]),
-            script_name: name_in(&names, a["script_id"].as_str().unwrap_or_default()),
-            script_id: text(&a["script_id"]),
-            state: text(&a["state"]),
-            uptime: a["uptime_seconds"].as_i64().map(duration),
-            restarts: a["restarts"].as_i64().unwrap_or(0),
-            status_text: a["status_text"].as_str().map(str::to_owned),
+            uptime: services::agents::uptime_seconds(&a).map(duration),
+            script_name: name_in(&names, &a.script_id),
+            id: a.id,
+            name: a.name,
+            script_id: a.script_id,
+            state: a.state,
+            restarts: a.restarts,
+            status_text: a.status_text,
         })
         .collect();
     let view = AgentsView {
@@ -86,36 +85,40 @@ fn event_text(kind: &str, body: &Value) -> String {
     }
 }
 
-/// What the API says of the agent (no script name, history or form state).
-fn view_of(a: &Value) -> AgentView {
+/// The agent's settings and state (no script name, history or form state).
+fn view_of(a: &AgentRow) -> AgentView {
+    let metrics: serde_json::Map<String, Value> = a
+        .status_metrics
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok())
+        .unwrap_or_default();
     AgentView {
-        id: text(&a["id"]),
-        name: text(&a["name"]),
-        script_id: text(&a["script_id"]),
-        state: text(&a["state"]),
-        state_reason: a["state_reason"].as_str().map(str::to_owned),
-        status_text: a["status_text"].as_str().map(str::to_owned),
-        metrics: a["status_metrics"]
-            .as_object()
-            .into_iter()
-            .flatten()
+        id: a.id.clone(),
+        name: a.name.clone(),
+        script_id: a.script_id.clone(),
+        state: a.state.clone(),
+        state_reason: a.state_reason.clone(),
+        status_text: a.status_text.clone(),
+        metrics: metrics
+            .iter()
             .map(|(k, v)| (k.clone(), metric(v)))
             .collect(),
-        uptime: a["uptime_seconds"].as_i64().map(duration),
-        restarts: a["restarts"].as_i64().unwrap_or(0),
-        last_exit: a["last_exit"].as_str().map(str::to_owned),
-        restart_policy: text(&a["restart_policy"]),
-        autostart: a["autostart"].as_bool().unwrap_or(false),
+        uptime: services::agents::uptime_seconds(a).map(duration),
+        restarts: a.restarts,
+        last_exit: a.last_exit.clone(),
+        restart_policy: a.restart_policy.clone(),
+        autostart: a.autostart != 0,
         ..AgentView::default()
     }
 }
 
 /// `GET /agents/{id}/status`: the status card alone, which the page polls.
-pub async fn status(viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
-    let a = viewer
-        .api
-        .get(&format!("/api/v1/agents/{}", encode(&id)))
-        .await?;
+pub async fn status(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let a = services::agents::get(&state, &viewer.principal, &id).await?;
     Ok(html(automa_ui::pages::agent::status(&view_of(&a))))
 }
 
@@ -128,35 +131,21 @@ async fn render(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let a = viewer
-        .api
-        .get(&format!("/api/v1/agents/{}", encode(id)))
-        .await?;
-    let script_name = name_in(&scripts(&viewer.api).await?, &text(&a["script_id"]));
-    // The newest entries (the API reads oldest first from a sequence number on).
+    let p = &viewer.principal;
+    let a = services::agents::get(state, p, id).await?;
+    let script_name = name_in(&scripts(&viewer.api).await?, &a.script_id);
+    // The newest entries (the history reads oldest first from a sequence number on).
     let after = (db::agents::next_event_seq(&state.db, id).await? - 1 - SHOWN_EVENTS).max(0);
-    let stored = viewer
-        .api
-        .get(&format!(
-            "/api/v1/agents/{}/events?after={after}&limit={SHOWN_EVENTS}",
-            encode(id)
-        ))
-        .await?;
+    let stored = services::agents::events(state, p, id, after, None, SHOWN_EVENTS).await?;
     let events: Vec<EventLine> = stored
-        .as_array()
         .into_iter()
-        .flatten()
         .map(|e| {
-            let kind = text(&e["kind"]);
+            let body = serde_json::from_str(&e.body).unwrap_or(Value::String(e.body));
             EventLine {
-                seq: e["seq"].as_i64().unwrap_or(0),
-                at: e["at"]
-                    .as_str()
-                    .and_then(|t| t.get(11..19))
-                    .unwrap_or_default()
-                    .to_owned(),
-                text: event_text(&kind, &e["body"]),
-                kind,
+                seq: e.seq,
+                at: rfc3339(e.at).get(11..19).unwrap_or_default().to_owned(),
+                text: event_text(&e.kind, &body),
+                kind: e.kind,
             }
         })
         .collect();
@@ -212,14 +201,27 @@ pub async fn act(
     if !matches!(action.as_str(), "start" | "stop" | "restart") {
         return Err(ApiError::NotFound.into());
     }
-    let path = format!("/api/v1/agents/{}/{action}", encode(&id));
-    match viewer.api.call(Method::POST, &path, None).await? {
+    let actor = viewer.actor();
+    let done = match action.as_str() {
+        "start" => services::agents::start(&state, &actor, &id).await,
+        "stop" => services::agents::stop(&state, &actor, &id).await,
+        _ => services::agents::restart(&state, &actor, &id).await,
+    };
+    match done {
         Ok(_) => Ok(see_other(&format!("/agents/{}", encode(&id)))),
-        Err(f) if f.status == StatusCode::CONFLICT => {
+        Err(ApiError::Conflict(why)) => {
             let message = empty_message(&id);
-            render(&state, &viewer, &id, message, Some(f.message), f.status).await
+            render(
+                &state,
+                &viewer,
+                &id,
+                message,
+                Some(why),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
-        Err(f) => Err(ApiError::from(f).into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -248,15 +250,15 @@ pub async fn message(
         ))
     } else {
         let body = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()));
-        let path = format!("/api/v1/agents/{}/messages", encode(&id));
-        match viewer
-            .api
-            .call(Method::POST, &path, Some(&json!({ "body": body })))
-            .await?
-        {
-            Ok(_) => None,
-            Err(f) if matches!(f.status.as_u16(), 400 | 409 | 422) => Some((f.status, f.message)),
-            Err(f) => return Err(ApiError::from(f).into()),
+        match services::agents::send(&state, &viewer.actor(), &id, &body).await {
+            Ok(()) => None,
+            Err(
+                e @ (ApiError::BadRequest(_)
+                | ApiError::Conflict(_)
+                | ApiError::Validation(_)
+                | ApiError::TooManyRequests { .. }),
+            ) => Some((e.status(), e.public_message())),
+            Err(e) => return Err(e.into()),
         }
     };
     let htmx = headers.contains_key("hx-request");
@@ -287,9 +289,11 @@ pub struct After {
     after: i64,
 }
 
-/// The agent's history as server-sent events for `EventSource`: the API's own stream,
-/// requested as the session's user. A reconnecting browser sends `Last-Event-ID`.
+/// The agent's history as server-sent events for `EventSource` (which cannot send an
+/// `Authorization` header: the session's user). A reconnecting browser sends
+/// `Last-Event-ID`.
 pub async fn events(
+    State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
     Query(q): Query<After>,
@@ -301,8 +305,8 @@ pub async fn events(
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or(0);
     let after = q.after.max(resumed);
-    let path = format!("/api/v1/agents/{}/events?after={after}", encode(&id));
-    event_stream(&viewer.api, &path).await
+    let rows = services::agents::follow(state, viewer.principal, id, after, None).await?;
+    Ok(no_store(crate::api::agents::event_stream(rows)))
 }
 
 pub async fn delete(
@@ -312,6 +316,7 @@ pub async fn delete(
     headers: HeaderMap,
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let path = format!("/api/v1/agents/{}", encode(&id));
-    delete_then(&state, &viewer, &headers, &f, &path, "/agents").await
+    csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
+    services::agents::delete(&state, &viewer.actor(), &id).await?;
+    Ok(see_other("/agents"))
 }

@@ -5,6 +5,7 @@ use super::client::Api;
 use crate::auth::extract::{BrowserUser, client_ip};
 use crate::auth::{Principal, session};
 use crate::error::PageError;
+use crate::services::Actor;
 use crate::state::AppState;
 use automa_ui::{Markup, Nav, PageCtx};
 use axum::extract::FromRequestParts;
@@ -20,6 +21,8 @@ pub struct Viewer {
     pub path: String,
     /// The server's public URL (no trailing `/`), for the commands the pages show.
     pub base_url: String,
+    /// The browser's address, for the audit.
+    pub ip: Option<String>,
 }
 
 /// `public_url` from the configuration; without one, the address the browser used
@@ -44,8 +47,10 @@ impl FromRequestParts<AppState> for Viewer {
             principal,
             session_id,
         } = BrowserUser::from_request_parts(parts, state).await?;
-        let api = Api::new(state.clone(), &principal, client_ip(parts, state))?;
+        let ip = client_ip(parts, state);
+        let api = Api::new(state.clone(), &principal, ip.clone())?;
         Ok(Viewer {
+            ip,
             base_url: base_url(parts, state),
             path: parts
                 .uri
@@ -59,6 +64,11 @@ impl FromRequestParts<AppState> for Viewer {
 }
 
 impl Viewer {
+    /// The session's user acting from the browser's address.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor::new(&self.principal, self.ip.clone())
+    }
+
     pub fn ctx(&self, nav: Nav) -> PageCtx {
         PageCtx {
             email: self.principal.email.clone(),
@@ -75,6 +85,13 @@ impl Viewer {
 /// and CSRF tokens).
 pub fn html(markup: Markup) -> Response {
     let mut resp = markup.into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// `resp` marked never to be cached (live streams, private data).
+pub fn no_store(mut resp: Response) -> Response {
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
