@@ -161,6 +161,29 @@ impl Api {
     }
 }
 
+/// Polls the number `sql` (one `$1`, bound to `bind`) answers until `done` holds.
+async fn count_until(
+    db: &sqlx::AnyPool,
+    sql: &str,
+    bind: &str,
+    within: Duration,
+    done: impl Fn(i64) -> bool,
+) -> i64 {
+    let deadline = Instant::now() + within;
+    loop {
+        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned()))
+            .bind(bind)
+            .fetch_one(db)
+            .await
+            .unwrap();
+        if done(n) {
+            return n;
+        }
+        assert!(Instant::now() < deadline, "{sql} ({bind}) stayed at {n}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The node that holds `id`'s row in `table` (`worker_id` for jobs, `node_id` for agents).
 async fn holder(db: &sqlx::AnyPool, table: &str, id: &str) -> Option<String> {
     let column = if table == "jobs" {
@@ -366,21 +389,14 @@ async fn kill_nine_of_a_worker_moves_its_job_and_agent_to_another_node() {
         json!({"body": {"text": "across nodes"}}),
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (replies,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM agent_events WHERE agent_id = $1 AND kind = 'event' AND body LIKE '%across nodes%'",
-        )
-        .bind(&agent)
-        .fetch_one(&db)
-        .await
-        .unwrap();
-        if replies == 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the agent never answered");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    count_until(
+        &db,
+        "SELECT COUNT(*) FROM agent_events WHERE agent_id = $1 AND kind = 'event' AND body LIKE '%across nodes%'",
+        &agent,
+        Duration::from_secs(30),
+        |replies| replies == 1,
+    )
+    .await;
     // A stop through the API node ends it on worker-2.
     api.post(&format!("/api/v1/agents/{agent}/stop"), json!({}))
         .await;
@@ -673,22 +689,14 @@ async fn a_stop_outlives_a_frozen_holder_and_a_joining_worker_leaves_stopped_age
         let path = format!("{base}/api/v1/agents/{kept}/stop");
         tokio::spawn(async move { client.post(path).bearer_auth(token).send().await })
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (asked,): (i64,) = sqlx::query_as("SELECT stop_requested FROM agents WHERE id = $1")
-            .bind(&kept)
-            .fetch_one(&db)
-            .await
-            .unwrap();
-        if asked == 1 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the stop was never asked of worker-1"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    count_until(
+        &db,
+        "SELECT stop_requested FROM agents WHERE id = $1",
+        &kept,
+        Duration::from_secs(30),
+        |asked| asked == 1,
+    )
+    .await;
     let mut w1 = w1;
     w1.process.kill();
     let _w2 = cluster.start("worker", None, "worker-2", 2);
