@@ -24,7 +24,9 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     let p = &viewer.principal;
     let owner = (!p.is_admin()).then_some(p.user_id.as_str());
     let now = now_ms();
-    let since = now - 24 * HOUR_MS;
+    // 24 whole clock hours, the last one the current (so the bars line up with the
+    // `HH:00` labels under them).
+    let since = now.div_euclid(HOUR_MS) * HOUR_MS - 23 * HOUR_MS;
     let stamps = db::dashboard::jobs_since(&state.db, owner, since).await?;
     let (queued, running) = db::dashboard::active_counts(&state.db, owner).await?;
     let failures = db::dashboard::recent_jobs(&state.db, owner, true, 8).await?;
