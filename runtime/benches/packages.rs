@@ -128,6 +128,12 @@ fn main() {
         format!("import requests\nprint(requests.get('http://127.0.0.1:{port}/', timeout=5).text)");
     let mut caps = Capabilities::default();
     caps.net.rules = vec![NetRule::parse(&format!("127.0.0.1:{port}")).unwrap()];
+    // The real package from the mount, not the runner's built-in `requests` shim.
+    let (which, _) = tokio.block_on(sandbox_run(
+        "import requests\nprint(requests.__version__, requests.__file__)",
+        Capabilities::default(),
+    ));
+    println!("the sandbox imports requests {}", which.trim());
     let sandbox: Vec<f64> = (0..RUNS)
         .map(|_| tokio.block_on(sandbox_run(&script, caps.clone())).1)
         .collect();
