@@ -1,5 +1,6 @@
-//! Typed rows (issue 13): a script whose stored settings do not decode is not run with
-//! default limits; the job ends `interrupted` naming the row, and the API answers 500.
+//! Typed rows (issue 13): a job whose stored arguments, or whose script's stored
+//! settings, do not decode is not run with defaults; it ends `interrupted` naming the
+//! row, and the API answers 500 where it would have used the corrupt value.
 
 use crate::helpers::*;
 use reqwest::StatusCode;
@@ -26,8 +27,42 @@ async fn run(app: &TestApp, token: &str, id: &str) -> reqwest::Response {
     .await
 }
 
+async fn queue(app: &TestApp, token: &str, script: &str) -> String {
+    let job: Value = run(app, token, script).await.json().await.unwrap();
+    job["id"].as_str().unwrap().to_owned()
+}
+
+async fn wait_for(app: &TestApp, token: &str, id: &str, done: impl Fn(&str) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let j = job(app, token, id).await;
+        if done(j["status"].as_str().unwrap_or_default()) {
+            return j;
+        }
+        assert!(Instant::now() < deadline, "{j}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn tamper(app: &TestApp, sql: &'static str, id: &str) {
+    let url = format!(
+        "sqlite://{}?mode=rw",
+        app.data_dir().join("automa.db").display()
+    );
+    let db = automa::db::connect(&url).await.unwrap();
+    sqlx::query(sql).bind(id).execute(&db).await.unwrap();
+    db.close().await;
+}
+
+fn interrupted_naming(job: &Value, row: &str) {
+    assert_eq!(job["status"], "interrupted", "{job}");
+    assert_eq!(job["error"]["kind"], "CorruptRow", "{job}");
+    let message = job["error"]["message"].as_str().unwrap();
+    assert!(message.contains(row), "{job}");
+}
+
 #[tokio::test]
-async fn a_corrupt_settings_column_stops_the_run_and_names_the_row() {
+async fn corrupt_stored_rows_stop_the_run_and_name_the_row() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let created: Value = app
@@ -42,41 +77,39 @@ async fn a_corrupt_settings_column_stops_the_run_and_names_the_row() {
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
-    // The first job runs; the second waits behind it (one at a time) in the queue.
-    let first: Value = run(&app, &admin, &id).await.json().await.unwrap();
-    let second: Value = run(&app, &admin, &id).await.json().await.unwrap();
-    let second = second["id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while job(&app, &admin, first["id"].as_str().unwrap()).await["status"] != "running" {
-        assert!(Instant::now() < deadline, "first job never ran");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let not_waiting = |s: &str| !matches!(s, "queued" | "running");
 
-    let url = format!(
-        "sqlite://{}?mode=rw",
-        app.data_dir().join("automa.db").display()
+    // One job at a time: the first runs, the second and third wait in the queue.
+    let first = queue(&app, &admin, &id).await;
+    let second = queue(&app, &admin, &id).await;
+    let third = queue(&app, &admin, &id).await;
+    wait_for(&app, &admin, &first, |s| s == "running").await;
+    tamper(
+        &app,
+        "UPDATE jobs SET args = '{\"a\": ' WHERE id = $1",
+        &second,
+    )
+    .await;
+    let ended = wait_for(&app, &admin, &second, not_waiting).await;
+    interrupted_naming(
+        &ended,
+        &format!("jobs row {second}: column args does not decode"),
     );
-    let db = automa::db::connect(&url).await.unwrap();
-    sqlx::query("UPDATE scripts SET settings = '{\"memory_mb\": \"lots\"}' WHERE id = $1")
-        .bind(&id)
-        .execute(&db)
-        .await
-        .unwrap();
-    db.close().await;
 
-    let row = format!("scripts row {id}: column settings does not decode");
-    let ended = loop {
-        let j = job(&app, &admin, &second).await;
-        if !matches!(j["status"].as_str(), Some("queued" | "running")) {
-            break j;
-        }
-        assert!(Instant::now() < deadline, "{j}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert_eq!(ended["status"], "interrupted", "{ended}");
-    assert_eq!(ended["error"]["kind"], "CorruptRow", "{ended}");
-    let message = ended["error"]["message"].as_str().unwrap();
-    assert!(message.contains(&row), "{ended}");
+    // While the third runs, a fourth waits; then the script's settings go bad.
+    wait_for(&app, &admin, &third, |s| s == "running").await;
+    let fourth = queue(&app, &admin, &id).await;
+    tamper(
+        &app,
+        "UPDATE scripts SET settings = '{\"memory_mb\": \"lots\"}' WHERE id = $1",
+        &id,
+    )
+    .await;
+    let ended = wait_for(&app, &admin, &fourth, not_waiting).await;
+    interrupted_naming(
+        &ended,
+        &format!("scripts row {id}: column settings does not decode"),
+    );
 
     // New runs and an update that keeps the stored settings are refused, not defaulted.
     assert_eq!(

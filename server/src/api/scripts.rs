@@ -425,8 +425,7 @@ async fn update_script(
     if let Some(refusal) = settings.notify_webhook_refusal(&capabilities) {
         return Err(ApiError::Validation(refusal));
     }
-    let current_requirements: Vec<String> =
-        serde_json::from_str(&current.requirements).unwrap_or_default();
+    let current_requirements: Vec<String> = current.requirement_list()?;
     let requirements = req
         .requirements
         .unwrap_or_else(|| current_requirements.clone());

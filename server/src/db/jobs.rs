@@ -32,6 +32,13 @@ pub struct JobRow {
     pub finished_at: Option<i64>,
 }
 
+impl JobRow {
+    /// The arguments the job was submitted with (`args`).
+    pub fn arguments(&self) -> Result<serde_json::Value, super::decode::CorruptRow> {
+        super::decode::json("jobs", &self.id, "args", &self.args)
+    }
+}
+
 macro_rules! cols {
     () => {
         "id, script_id, script_version, owner_id, trigger_kind, args, status, attempt, \

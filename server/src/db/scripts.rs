@@ -50,6 +50,14 @@ pub struct VersionRow {
     pub env_hash: Option<String>,
 }
 
+impl VersionRow {
+    /// The version's requirements (`requirements`).
+    pub fn requirement_list(&self) -> Result<Vec<String>, CorruptRow> {
+        let id = format!("{}@{}", self.script_id, self.version);
+        json("script_versions", &id, "requirements", &self.requirements)
+    }
+}
+
 macro_rules! cols {
     () => {
         "id, owner_id, name, description, tags, current_version, settings, max_concurrency, \

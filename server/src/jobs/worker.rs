@@ -83,6 +83,26 @@ pub(super) async fn work(jobs: Jobs, n: usize, shutdown: CancellationToken) {
     }
 }
 
+/// Ends a claimed job whose stored rows do not decode, naming the row (kind `CorruptRow`).
+async fn refuse_corrupt(
+    jobs: &Jobs,
+    job: &JobRow,
+    corrupt: &db::decode::CorruptRow,
+) -> anyhow::Result<()> {
+    tracing::error!(job = %job.id, error = %corrupt, "job not run");
+    let error = serde_json::json!({"kind": "CorruptRow", "traceback": "",
+        "message": corrupt.to_string()});
+    db::jobs::interrupt(
+        &jobs.0.db,
+        &job.id,
+        db::jobs::Claim::of(job),
+        &error.to_string(),
+    )
+    .await?;
+    jobs.announce_finished(&job.id);
+    Ok(())
+}
+
 async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow::Result<()> {
     let inner = &jobs.0;
     let started = Instant::now();
@@ -102,20 +122,7 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
     let settings: RunSettings = match script.run_settings() {
         Ok(settings) => settings,
         // Not the default limits: the job ends, saying which row is corrupt.
-        Err(corrupt) => {
-            tracing::error!(job = %job.id, error = %corrupt, "job not run");
-            let error = serde_json::json!({"kind": "CorruptRow", "traceback": "",
-                "message": corrupt.to_string()});
-            db::jobs::interrupt(
-                &inner.db,
-                &job.id,
-                db::jobs::Claim::of(&job),
-                &error.to_string(),
-            )
-            .await?;
-            jobs.announce_finished(&job.id);
-            return Ok(());
-        }
+        Err(corrupt) => return refuse_corrupt(jobs, &job, &corrupt).await,
     };
     // The owner's ceilings (lowered since the job was queued, or a schedule's job), then
     // the server's sandbox memory: a job that does not fit yet goes back to the queue.
@@ -151,7 +158,10 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
             return Ok(());
         }
     };
-    let args: serde_json::Value = serde_json::from_str(&job.args).unwrap_or_default();
+    let args = match job.arguments() {
+        Ok(args) => args,
+        Err(corrupt) => return refuse_corrupt(jobs, &job, &corrupt).await,
+    };
     let limits = settings.limits(&ceilings);
     let mut inputs = match inner.runs.inputs(&script, &version, args, limits).await {
         Ok(inputs) => inputs,
