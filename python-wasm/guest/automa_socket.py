@@ -577,8 +577,17 @@ def fromfd(*args, **kwargs):
     raise PermissionError(_errno.EPERM, "sockets cannot be made from file descriptors in the sandbox")
 
 
-def create_server(*args, **kwargs):
-    raise PermissionError(_errno.EPERM, "sockets cannot listen in the sandbox")
+def create_server(address, *, family=AF_INET, backlog=None, reuse_port=False, dualstack_ipv6=False):
+    """A listening socket, on loopback for sockets of this run only: any other
+    address (ftplib's active mode binds every address) is refused by `bind`."""
+    sock = socket(family, SOCK_STREAM)
+    try:
+        sock.bind(address)
+        sock.listen(128 if backlog is None else backlog)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def has_dualstack_ipv6():

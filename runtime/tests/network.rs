@@ -631,6 +631,13 @@ except PermissionError as e:
 a, b = socket.socketpair()
 a.send(b"wake")
 print("pair:", select.select([b], [], [], 1)[0] == [b], b.recv(100))
+server = socket.create_server(("localhost", 0))
+client = socket.create_connection(server.getsockname())
+print("create_server:", server.accept()[1] == client.getsockname())
+try:
+    socket.create_server(("", 0))
+except PermissionError as e:
+    print("create_server on every address refused:", "only on 127.0.0.1" in str(e))
 "#
     );
     let (outcome, recorder) = run_with(&script, Capabilities::default(), None).await;
@@ -641,7 +648,7 @@ print("pair:", select.select([b], [], [], 1)[0] == [b], b.recv(100))
          b'ping'\nTrue b'pong'\nempty: BlockingIOError\nwould hang: OSError True\n\
          after close: b''\naccept: OSError\nbind 0.0.0.0 refused: True\nbind any refused: True\n\
          bind 10.0.0.1 refused: True\nhost port: True\nclosed listener: True\n\
-         pair: True b'wake'\n"
+         pair: True b'wake'\ncreate_server: True\ncreate_server on every address refused: True\n"
     );
     // Two refused connects reached the host (audited); the connections inside the
     // run did not.
