@@ -175,6 +175,10 @@ async fn job_and_script_pages_show_levels_fields_and_the_equivalent_commands() {
         "{html}"
     );
     assert!(
+        html.contains(&format!("automa jobs retry {job_id} --wait")),
+        "{html}"
+    );
+    assert!(
         html.contains(
             "automa run dated --arg day=2026-12-01 --arg &#39;who=Grace Hopper&#39; --wait"
         ) || html.contains("automa run dated --arg day=2026-12-01 --arg 'who=Grace Hopper' --wait"),
@@ -242,4 +246,93 @@ async fn the_jobs_chart_has_axes_hour_labels_and_hover_values() {
         svg.contains(" UTC: 3 succeeded, 0 failed, 0 other</title>"),
         "{svg}"
     );
+}
+
+/// The text of `<pre ... id="ID">` in a page, unescaped.
+fn pre_text(html: &str, id: &str) -> String {
+    let start = html.find(&format!(r#"id="{id}">"#)).expect(id) + id.len() + 6;
+    let text = &html[start..];
+    let text = &text[..text.find("</pre>").unwrap()];
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Runs a command line as a user would paste it: `sh -c`, the `automa` binary on the
+/// PATH, the token only in the environment.
+fn shell(line: &str, base: &str, token: &str, home: &std::path::Path) -> std::process::Output {
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_automa"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(line)
+        .env("PATH", path)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env("AUTOMA_URL", base)
+        .env("AUTOMA_TOKEN", token)
+        .output()
+        .expect("sh runs")
+}
+
+#[tokio::test]
+async fn the_commands_a_script_page_shows_run_as_pasted() {
+    let app = spawn_app().await;
+    let token = app.setup_admin().await;
+    let mut b = Browser::new(&app.base);
+    b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let script = create_script(&app, &token, "dated", DATED).await;
+    let (_, html) = b.get_html(&format!("/scripts/{script}")).await;
+    let home = tempfile::tempdir().unwrap();
+    let base = app.base.clone();
+
+    // The CLI's run line, with the placeholder filled in.
+    let cli = pre_text(&html, "cli-command");
+    let run = cli
+        .lines()
+        .find(|l| l.starts_with("automa run "))
+        .expect("a run line");
+    let run = run.replace("YYYY-MM-DD", "2026-12-01");
+    let (t, h) = (token.clone(), home.path().to_owned());
+    let out = tokio::task::spawn_blocking({
+        let base = base.clone();
+        let run = run.clone();
+        move || shell(&run, &base, &t, &h)
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{run}: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("weekday"),
+        "the result is printed: {stdout}"
+    );
+
+    // The curl command, the same way.
+    let curl = pre_text(&html, "curl-command").replace("YYYY-MM-DD", "2026-12-01");
+    let (t, h) = (token.clone(), home.path().to_owned());
+    let out = tokio::task::spawn_blocking(move || shell(&curl, &base, &t, &h))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let job: Value = serde_json::from_slice(&out.stdout).expect("the API's JSON");
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["args"], json!({"day": "2026-12-01"}));
+    assert_eq!(job["result"]["weekday"], 2);
 }

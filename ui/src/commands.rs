@@ -83,7 +83,8 @@ pub fn for_script(base: &str, script_id: &str, name: &str, fields: &[Field]) -> 
     run_commands(base, script_id, name, &args)
 }
 
-/// A job: look at it, read its log, and run its script again with the same arguments.
+/// A job: look at it, read its log, retry it, and run its script with the same
+/// arguments.
 pub fn for_job(base: &str, job_id: &str, script_id: &str, name: &str, args: &Value) -> Equivalent {
     let empty = Map::new();
     let rerun = run_commands(base, script_id, name, args.as_object().unwrap_or(&empty));
@@ -93,6 +94,9 @@ pub fn for_job(base: &str, job_id: &str, script_id: &str, name: &str, args: &Val
         cli: vec![
             format!("automa jobs show {id}"),
             format!("automa jobs logs {id} -f"),
+            // "Run again": the same version and arguments...
+            format!("automa jobs retry {id} --wait"),
+            // ...or the script's current version with these arguments.
             rerun.cli[1].clone(),
         ],
         curl: vec![
@@ -143,8 +147,9 @@ mod tests {
             &json!({"name": "Ada Lovelace", "times": 2, "code": "3", "day": "2026-12-01"}),
         );
         assert_eq!(e.cli[0], "automa jobs show j1");
+        assert_eq!(e.cli[2], "automa jobs retry j1 --wait");
         assert_eq!(
-            e.cli[2],
+            e.cli[3],
             r#"automa run greeter --arg 'name=Ada Lovelace' --arg times=2 --arg 'code="3"' --arg day=2026-12-01 --wait"#
         );
         assert_eq!(
