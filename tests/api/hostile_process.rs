@@ -28,6 +28,10 @@ const HOST_SLACK_MB: u64 = 128;
 /// Default quotas: 10 MiB of log per job attempt.
 const JOB_LOG_BYTES: u64 = 10 * 1024 * 1024;
 
+/// The tests here measure latency and memory: one at a time, so that one's argon2
+/// burst is not the other's latency.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn rss_bytes(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kb: u64 = status
@@ -224,6 +228,7 @@ fn assert_bounded(name: &str, f: &Flood, run_mb: u64, db_bound: u64) {
 // their own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_and_refused_call_floods_leave_the_server_small_and_answering() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let server = Server::start().await;
 
     let logs = server.flood("log_flood", LOG_FLOOD, LOG_RUN_MB).await;
@@ -268,4 +273,65 @@ async fn log_and_refused_call_floods_leave_the_server_small_and_answering() {
     );
 
     server.nothing_running().await;
+}
+
+/// Row 6: 100 concurrent wrong-password logins for one email. Failures are counted
+/// before a password is checked and checks run under a small concurrency bound, so
+/// at most the lockout limit of argon2 hashes (19 MiB each) is computed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_wrong_logins_checks_a_few_passwords_and_keeps_the_server_small() {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let server = Server::start().await;
+    let pid = server.process.child.id();
+    let before = rss_bytes(pid);
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        tokio::spawn(async move {
+            let mut peak = before;
+            while sampling.load(std::sync::atomic::Ordering::SeqCst) {
+                peak = peak.max(rss_bytes(pid));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            peak
+        })
+    };
+    let attempts = (0..100).map(|_| {
+        server
+            .client
+            .post(format!("{}/api/v1/auth/login", server.base))
+            .json(&json!({"email": USER, "password": "not the password"}))
+            .send()
+    });
+    let answers = futures::future::join_all(attempts).await;
+    sampling.store(false, std::sync::atomic::Ordering::SeqCst);
+    let peak = sampler.await.unwrap();
+    let statuses: Vec<StatusCode> = answers
+        .iter()
+        .map(|r| r.as_ref().unwrap().status())
+        .collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    let growth = peak.saturating_sub(before);
+    println!(
+        "100 concurrent wrong logins: {checked} checked (401), {refused} refused (429), \
+         server RSS +{} MiB",
+        growth / (1024 * 1024)
+    );
+    assert!((1..=5).contains(&checked), "{statuses:?}");
+    assert_eq!(checked + refused, 100, "{statuses:?}");
+    // Five argon2 checks at most, 19 MiB each, and the requests themselves.
+    assert!(
+        growth < 160 * 1024 * 1024,
+        "the server's RSS grew by {growth} bytes"
+    );
+    // The server still answers the locked-out user's session.
+    let me = server.get("/api/v1/me").await;
+    assert_eq!(me.status(), StatusCode::OK);
 }
