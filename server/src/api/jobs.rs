@@ -3,14 +3,14 @@
 
 use super::seq_page::{self, SeqQuery};
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
-use crate::audit::AuditEvent;
+use crate::auth::Principal;
 use crate::auth::extract::{AuthUser, ClientIp};
 use crate::auth::recheck::{Recheck, still_authorized};
-use crate::auth::{Principal, policy};
 use crate::db::{self, jobs::JobRow, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::jobs::events::LogEntry;
 use crate::services::stream_slots::StreamSlot;
+use crate::services::{self, Actor};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -141,11 +141,7 @@ const STATUSES: [&str; 9] = [
 ];
 
 async fn load_owned(state: &AppState, p: &Principal, id: &str) -> ApiResult<JobRow> {
-    let row = db::jobs::find(&state.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    policy::require_owner_or_admin(p, &row.owner_id)?;
-    Ok(row)
+    services::jobs::get(state, p, id).await
 }
 
 /// Job history, newest first: your jobs, or everyone's for an admin.
@@ -405,27 +401,7 @@ async fn cancel_job(
     ClientIp(ip): ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<JobView>> {
-    let job = load_owned(&state, &p, &id).await?;
-    if db::jobs::FINAL_STATUSES.contains(&job.status.as_str()) {
-        return Err(ApiError::Conflict(format!(
-            "the job already ended ({})",
-            job.status
-        )));
-    }
-    state.jobs.cancel(&id).await?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "job.cancel")
-                .target(format!("job:{id}"))
-                .ip(ip),
-        )
-        .await?;
-    let row = state
-        .jobs
-        .wait(&id, Duration::from_secs(5))
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let row = services::jobs::cancel(&state, &Actor::new(&p, ip), &id).await?;
     Ok(ApiJson(row.into()))
 }
 

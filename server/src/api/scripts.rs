@@ -10,13 +10,13 @@ use crate::db::{self, rfc3339, scripts::ScriptRow, scripts::VersionRow};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::jobs::settings::RunSettings;
 use crate::packages::{Distribution, PackageError};
+use crate::services::{self, Actor};
 use crate::state::AppState;
 use automa_runtime::host::Capabilities;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -585,44 +585,16 @@ async fn run_script(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
     };
-    let row = load_owned(&state, &p, &id).await?;
-    let number = req.version.unwrap_or(row.current_version);
-    let version = db::scripts::version(&state.db, &id, number)
-        .await?
-        .ok_or_else(|| ApiError::Validation(format!("the script has no version {number}")))?;
-    let args = if req.args.is_null() {
-        json!({})
-    } else {
-        req.args
+    let request = services::jobs::RunRequest {
+        version: req.version,
+        args: req.args,
+        wait: q.wait,
     };
-    let job = state.jobs.submit(&row, &version, &args, "manual").await?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "script.run")
-                .target(format!("job:{}", job.id))
-                .ip(ip)
-                .details(json!({"script_id": id, "version": number})),
-        )
-        .await?;
-    if !q.wait {
-        return Ok((StatusCode::ACCEPTED, ApiJson(job.into())));
-    }
-    let settings: RunSettings = row.run_settings()?;
-    let attempts = settings.retries + 1;
-    let budget = Duration::from_secs(settings.timeout_seconds + settings.retry_backoff_seconds)
-        * attempts
-        + Duration::from_secs(30);
-    let row = state
-        .jobs
-        .wait(&job.id, budget)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let finished = db::jobs::FINAL_STATUSES.contains(&row.status.as_str());
-    let status = if finished {
-        StatusCode::OK
-    } else {
+    let run = services::jobs::run(&state, &Actor::new(&p, ip), &id, request).await?;
+    let status = if !q.wait || !run.finished {
         StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
     };
-    Ok((status, ApiJson(row.into())))
+    Ok((status, ApiJson(run.job.into())))
 }

@@ -20,6 +20,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller acting, for the domain services.
+    pub fn actor(&self) -> crate::services::Actor<'_> {
+        crate::services::Actor::new(&self.principal, self.ip.clone())
+    }
+
     /// rmcp puts the HTTP request parts into the request context; the middleware below
     /// put the caller into their extensions.
     pub fn from_context(context: &RequestContext<RoleServer>) -> Result<Self, McpError> {

@@ -9,8 +9,7 @@ use crate::audit::{AuditEvent, Outcome};
 use crate::auth::{Scope, policy};
 use crate::db::{self, jobs::JobRow, scripts::ScriptRow};
 use crate::error::ApiError;
-use crate::jobs::settings::RunSettings;
-use crate::services::{self, Actor};
+use crate::services;
 use crate::state::AppState;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
@@ -18,7 +17,6 @@ use rmcp::model::{
 };
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use std::time::Duration;
 
 /// Lines of stdout/stderr shown with a failed run or by `get_job`.
 const TAIL_LINES: usize = 20;
@@ -270,8 +268,8 @@ pub async fn call(
             };
             let target = Some(format!("script:{}", tool.script.id));
             match policy::check_scope(&caller.principal, Scope::Write) {
-                Ok(()) => match run(state, &tool.script, args, true).await {
-                    Ok((job, done)) => script_result(job, done, target),
+                Ok(()) => match run_tool(state, caller, &tool.script, args).await {
+                    Ok(run) => script_result(run.job, run.finished, target),
                     Err(e) => tool_error(e, target)?,
                 },
                 Err(e) => tool_error(e, target)?,
@@ -341,23 +339,19 @@ async fn call_builtin(
         }
         "run_script" => {
             let id = str_arg(args, "id")?;
-            let row = db::scripts::find(&state.db, id)
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            policy::require_owner_or_admin(p, &row.owner_id)?;
-            let wait = args.get("wait").and_then(Value::as_bool).unwrap_or(true);
-            let script_args = args.get("args").cloned().unwrap_or_else(|| json!({}));
+            let request = services::jobs::RunRequest {
+                version: None,
+                args: args.get("args").cloned().unwrap_or(Value::Null),
+                wait: args.get("wait").and_then(Value::as_bool).unwrap_or(true),
+            };
             let target = Some(format!("script:{id}"));
-            let (job, _) = run(state, &row, script_args, wait).await?;
-            let view = serde_json::to_value(JobView::from(job)).map_err(anyhow::Error::from)?;
+            let run = services::jobs::run(state, &caller.actor(), id, request).await?;
+            let view = serde_json::to_value(JobView::from(run.job)).map_err(anyhow::Error::from)?;
             Ok(ok_json(&view, target))
         }
         "get_job" => {
             let id = str_arg(args, "id")?;
-            let job = db::jobs::find(&state.db, id)
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            policy::require_owner_or_admin(p, &job.owner_id)?;
+            let job = services::jobs::get(state, p, id).await?;
             Ok(ok_json(&job_summary(job), Some(format!("job:{id}"))))
         }
         "list_agents" => {
@@ -381,7 +375,7 @@ async fn agent_tool(
 ) -> Result<Done, ApiError> {
     let id = str_arg(args, "id")?;
     let p = &caller.principal;
-    let actor = Actor::new(p, caller.ip.clone());
+    let actor = caller.actor();
     let target = Some(format!("agent:{id}"));
     let row = match name {
         "start_agent" => services::agents::start(state, &actor, id).await?,
@@ -413,35 +407,19 @@ async fn agent_tool(
     Ok(ok_json(&view, target))
 }
 
-/// Queues a job exactly like `POST /api/v1/scripts/{id}/run` (`Jobs::submit` checks the
-/// arguments against the current version's parameters) and, with `wait`, waits for it
-/// within the same budget. Returns the job row and whether it has finished.
-async fn run(
+/// A script tool's call: a run of the script's current version that is waited for.
+async fn run_tool(
     state: &AppState,
+    caller: &Caller,
     script: &ScriptRow,
     args: Value,
-    wait: bool,
-) -> Result<(JobRow, bool), ApiError> {
-    let number = script.current_version;
-    let version = db::scripts::version(&state.db, &script.id, number)
-        .await?
-        .ok_or_else(|| ApiError::Validation(format!("the script has no version {number}")))?;
-    let args = if args.is_null() { json!({}) } else { args };
-    let job = state.jobs.submit(script, &version, &args, "manual").await?;
-    if !wait {
-        return Ok((job, false));
-    }
-    let settings: RunSettings = serde_json::from_str(&script.settings).unwrap_or_default();
-    let budget = Duration::from_secs(settings.timeout_seconds + settings.retry_backoff_seconds)
-        * (settings.retries + 1)
-        + Duration::from_secs(30);
-    let row = state
-        .jobs
-        .wait(&job.id, budget)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let finished = db::jobs::FINAL_STATUSES.contains(&row.status.as_str());
-    Ok((row, finished))
+) -> Result<services::jobs::Run, ApiError> {
+    let request = services::jobs::RunRequest {
+        version: None,
+        args,
+        wait: true,
+    };
+    services::jobs::run(state, &caller.actor(), &script.id, request).await
 }
 
 /// A script tool's answer: the result JSON, or the error with the output's last lines.

@@ -6,6 +6,7 @@
 //! MCP tool error).
 
 pub mod agents;
+pub mod jobs;
 pub mod stream_slots;
 
 use crate::audit::AuditEvent;

@@ -1,0 +1,116 @@
+//! Jobs: running a script (queued as a job, optionally waited for), reading a job and
+//! cancelling it, each authorized and audited once for the API, the dashboard and MCP.
+
+use super::Actor;
+use crate::auth::{Principal, policy};
+use crate::db::{self, jobs::JobRow, scripts::ScriptRow};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// A run as a caller asks for it.
+pub struct RunRequest {
+    /// `None`: the script's current version.
+    pub version: Option<i64>,
+    /// The arguments of `main()` (`null`: none).
+    pub args: Value,
+    /// Wait for the job to end (within its own time budget) before answering.
+    pub wait: bool,
+}
+
+/// A queued job, and whether it has ended (only ever with `wait`).
+pub struct Run {
+    pub job: JobRow,
+    pub finished: bool,
+}
+
+/// The job `id` when the caller may see it (others are told it does not exist).
+pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<JobRow> {
+    let row = db::jobs::find(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    policy::require_owner_or_admin(p, &row.owner_id)?;
+    Ok(row)
+}
+
+/// Queue a run of `script` (the caller's, checked here) with arguments checked
+/// against the version's parameters; audited as `script.run`.
+pub async fn run(
+    state: &AppState,
+    actor: &Actor<'_>,
+    script_id: &str,
+    request: RunRequest,
+) -> ApiResult<Run> {
+    let script = owned_script(state, actor.principal, script_id).await?;
+    let number = request.version.unwrap_or(script.current_version);
+    let version = db::scripts::version(&state.db, &script.id, number)
+        .await?
+        .ok_or_else(|| ApiError::Validation(format!("the script has no version {number}")))?;
+    let args = if request.args.is_null() {
+        json!({})
+    } else {
+        request.args
+    };
+    let job = state
+        .jobs
+        .submit(&script, &version, &args, "manual")
+        .await?;
+    let entry = actor
+        .audit("script.run", format!("job:{}", job.id))
+        .details(json!({"script_id": script.id, "version": number}));
+    state.audit.append(entry).await?;
+    if !request.wait {
+        return Ok(Run {
+            job,
+            finished: false,
+        });
+    }
+    let job = state
+        .jobs
+        .wait(&job.id, wait_budget(&script)?)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let finished = db::jobs::FINAL_STATUSES.contains(&job.status.as_str());
+    Ok(Run { job, finished })
+}
+
+/// How long a caller waits for a run of `script`: every attempt's timeout and backoff,
+/// and a margin for queueing.
+fn wait_budget(script: &ScriptRow) -> ApiResult<Duration> {
+    let settings = script.run_settings()?;
+    let attempts = settings.retries + 1;
+    Ok(
+        Duration::from_secs(settings.timeout_seconds + settings.retry_backoff_seconds) * attempts
+            + Duration::from_secs(30),
+    )
+}
+
+/// Cancel a queued or running job; the job as it is once it ended (or after 5 s).
+pub async fn cancel(state: &AppState, actor: &Actor<'_>, id: &str) -> ApiResult<JobRow> {
+    let job = get(state, actor.principal, id).await?;
+    if db::jobs::FINAL_STATUSES.contains(&job.status.as_str()) {
+        return Err(ApiError::Conflict(format!(
+            "the job already ended ({})",
+            job.status
+        )));
+    }
+    state.jobs.cancel(id).await?;
+    state
+        .audit
+        .append(actor.audit("job.cancel", format!("job:{id}")))
+        .await?;
+    state
+        .jobs
+        .wait(id, Duration::from_secs(5))
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+async fn owned_script(state: &AppState, p: &Principal, id: &str) -> ApiResult<ScriptRow> {
+    let row = db::scripts::find(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    policy::require_owner_or_admin(p, &row.owner_id)?;
+    Ok(row)
+}
