@@ -33,6 +33,16 @@ pub struct JobRow {
 }
 
 impl JobRow {
+    /// The job's status; a spelling no version wrote is an error naming the row.
+    pub fn job_status(&self) -> Result<JobStatus, super::decode::CorruptRow> {
+        JobStatus::parse(&self.status).ok_or_else(|| super::decode::CorruptRow {
+            table: "jobs",
+            id: self.id.clone(),
+            column: "status",
+            reason: format!("unknown status {:?}", self.status),
+        })
+    }
+
     /// The arguments the job was submitted with (`args`).
     pub fn arguments(&self) -> Result<serde_json::Value, super::decode::CorruptRow> {
         super::decode::json("jobs", &self.id, "args", &self.args)
@@ -49,7 +59,9 @@ macro_rules! cols {
     };
 }
 
-/// Statuses after which a job never runs again.
+pub use super::job_status::JobStatus;
+
+/// Statuses after which a job never runs again, as stored (`JobStatus::is_final`).
 pub const FINAL_STATUSES: [&str; 7] = [
     "succeeded",
     "failed",

@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod dashboard;
 pub mod decode;
+pub mod job_status;
 pub mod jobs;
 pub mod nodes;
 pub mod owners;

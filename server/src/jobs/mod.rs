@@ -298,7 +298,7 @@ impl Jobs {
         loop {
             let row = db::jobs::find(&self.0.db, job_id).await?;
             match &row {
-                Some(r) if !db::jobs::FINAL_STATUSES.contains(&r.status.as_str()) => {}
+                Some(r) if r.job_status().is_ok_and(|s| !s.is_final()) => {}
                 _ => return Ok(row),
             }
             let left = deadline.saturating_duration_since(Instant::now());

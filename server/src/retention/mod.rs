@@ -103,7 +103,7 @@ async fn sweep_job_dirs(db: &Db, jobs_dir: &Path, cutoff: Option<i64>) -> anyhow
         let target: Option<PathBuf> = match row {
             None => Some(dir.clone()),
             Some((status, Some(finished)))
-                if crate::db::jobs::FINAL_STATUSES.contains(&status.as_str())
+                if crate::db::jobs::JobStatus::parse(&status).is_some_and(|s| s.is_final())
                     && cutoff.is_some_and(|c| finished < c) =>
             {
                 Some(dir.join("artifacts"))

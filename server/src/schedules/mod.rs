@@ -99,7 +99,7 @@ async fn previous_still_running(db: &Db, schedule: &ScheduleRow) -> anyhow::Resu
     };
     Ok(db::jobs::find(db, last)
         .await?
-        .is_some_and(|job| matches!(job.status.as_str(), "queued" | "running")))
+        .is_some_and(|job| job.job_status().is_ok_and(|s| !s.is_final())))
 }
 
 /// The timing of a stored schedule.
