@@ -262,5 +262,32 @@ async fn log_flow(app: &TestApp, d: &WebDriver, admin: &str, script: &str) -> We
     assert!(d.find_all(By::Css("svg.chart .x-label")).await?.len() == 6);
     d.screenshot(&screenshots().join("dashboard-chart.png"))
         .await?;
+
+    // The same pages in the dark theme, for the eye (colours come from the theme).
+    let theme = SelectElement::new(&d.find(By::Css("select[name=theme]")).await?).await?;
+    theme.select_by_value("dark").await?;
+    wait_until("the dark theme", || async {
+        d.source()
+            .await
+            .unwrap_or_default()
+            .contains(r#"data-theme="dark""#)
+    })
+    .await;
+    d.screenshot(&screenshots().join("dashboard-chart-dark.png"))
+        .await?;
+    d.goto(app.url(&format!("/jobs/{job_id}"))).await?;
+    wait_until("the log tools", || async {
+        text(d, "#log-count").await == "5 lines"
+    })
+    .await;
+    d.screenshot(&screenshots().join("job-log-viewer-dark.png"))
+        .await?;
+    d.goto(app.url(&format!("/scripts/{script}"))).await?;
+    wait_until("the editor", || async {
+        text(d, ".cm-content").await.contains("automa.log")
+    })
+    .await;
+    d.screenshot(&screenshots().join("script-editor-dark.png"))
+        .await?;
     Ok(())
 }
