@@ -27,6 +27,7 @@ mod hostile_process;
 mod log_flood;
 mod log_pages;
 mod notify_webhook;
+mod openapi_bounds;
 mod owner_rights;
 mod packages;
 mod plugins;

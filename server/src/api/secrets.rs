@@ -34,8 +34,12 @@ pub struct SecretView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutSecret {
-    /// Letters, digits and `_`, starting with a letter (like an environment variable).
+    /// Letters, digits and `_`, starting with a letter (like an environment variable),
+    /// 1 to 64 of them.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z][A-Za-z0-9_]*$")]
     pub name: String,
+    /// The secret, at least one byte.
+    #[schema(min_length = 1)]
     pub value: String,
 }
 

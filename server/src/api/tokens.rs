@@ -52,6 +52,8 @@ impl From<TokenRow> for TokenView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
+    /// 1 to 100 characters (surrounding spaces are trimmed first).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Defaults to `["read"]`. `admin` implies `write`, `write` implies `read`.
     #[serde(default)]

@@ -22,22 +22,31 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct QuotaOverrides {
     /// Memory of one run, 32 to 65536 MiB.
+    #[schema(minimum = 32, maximum = 65536)]
     pub memory_mb: Option<i64>,
     /// Wall-clock limit of one job attempt, 1 to 86400 seconds.
+    #[schema(minimum = 1, maximum = 86400)]
     pub timeout_seconds: Option<i64>,
     /// Agents running at once, 0 to 10000.
+    #[schema(minimum = 0, maximum = 10000)]
     pub agents: Option<i64>,
     /// Jobs running at once, 1 to 10000.
+    #[schema(minimum = 1, maximum = 10000)]
     pub running_jobs: Option<i64>,
     /// CPU budget of one job attempt, 1 to 86400 CPU seconds.
+    #[schema(minimum = 1, maximum = 86400)]
     pub cpu_seconds: Option<i64>,
     /// CPU seconds per minute of each agent instance, 1 to 60.
+    #[schema(minimum = 1, maximum = 60)]
     pub agent_cpu_seconds_per_minute: Option<i64>,
     /// Disk of each script's `/data`, 1 to 1048576 MiB.
+    #[schema(minimum = 1, maximum = 1048576)]
     pub data_mb: Option<i64>,
     /// Disk of each job's `/artifacts`, 1 to 1048576 MiB.
+    #[schema(minimum = 1, maximum = 1048576)]
     pub artifacts_mb: Option<i64>,
     /// Disk of each run's `/tmp`, 1 to 1048576 MiB.
+    #[schema(minimum = 1, maximum = 1048576)]
     pub tmp_mb: Option<i64>,
 }
 

@@ -8,17 +8,22 @@ use utoipa::ToSchema;
 #[serde(default, deny_unknown_fields)]
 pub struct RunSettings {
     /// Wall-clock limit of one attempt, 1 to 86400 seconds.
+    #[schema(minimum = 1, maximum = 86400)]
     pub timeout_seconds: u64,
     /// Memory limit of the interpreter, 32 to 4096 MiB.
+    #[schema(minimum = 32, maximum = 4096)]
     pub memory_mb: u64,
     /// CPU budget of one attempt, 1 to 86400 CPU seconds, counted deterministically in
     /// fuel (WebAssembly instructions; `automa_runtime::FUEL_PER_CPU_SECOND` to the
     /// second); an attempt that uses it ends `cpu_exceeded`. `null`: the owner's ceiling
     /// (`max_cpu_seconds` in `[quotas]`, or an admin's override for the user).
+    #[schema(minimum = 1, maximum = 86400)]
     pub cpu_seconds: Option<u64>,
     /// Extra attempts after a failure, timeout or memory overrun (0 to 10).
+    #[schema(maximum = 10)]
     pub retries: u32,
     /// Delay before the first retry; doubles each time, with jitter (1 to 3600 seconds).
+    #[schema(minimum = 1, maximum = 3600)]
     pub retry_backoff_seconds: u64,
     /// Email the script's owner when a job ends in failure (needs SMTP settings).
     pub notify_on_failure: bool,
