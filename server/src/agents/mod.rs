@@ -467,7 +467,9 @@ impl Agents {
             // A stop someone asked for (here or from another node) outlives the node.
             let stop_asked = agent.state == "stopping" || agent.stop_requested != 0;
             let restarts = (everything
-                || matches!(agent.restart_policy.as_str(), "always" | "on-failure"))
+                || agent
+                    .restart()
+                    .is_ok_and(db::agents::RestartPolicy::may_restart))
                 && !stop_asked;
             let (state, reason) = if restarts {
                 ("starting", format!("{note}; starting on another node"))

@@ -213,10 +213,13 @@ async fn run_once(
         return Ok(Next::Stop("stopped".into(), "stopped on request".into()));
     }
     let failed = hung.is_some() || outcome.status != RunStatus::Succeeded;
-    let restart = match agent.restart_policy.as_str() {
-        "always" => true,
-        "on-failure" => failed,
-        _ => false,
+    let restart = match agent.restart() {
+        Ok(policy) => policy.restarts_after(failed),
+        // Not restarted on a guess; the log names the row.
+        Err(corrupt) => {
+            tracing::error!(agent = %id, error = %corrupt, "agent not restarted");
+            false
+        }
     };
     if !restart {
         let _ = db::agents::record_exit(db, id, &exit, false).await;

@@ -38,6 +38,19 @@ pub struct AgentRow {
 }
 
 use super::nodes::live_nodes;
+pub use super::restart_policy::RestartPolicy;
+
+impl AgentRow {
+    /// The agent's restart policy; a spelling no version wrote is an error naming the row.
+    pub fn restart(&self) -> Result<RestartPolicy, super::decode::CorruptRow> {
+        RestartPolicy::parse(&self.restart_policy).ok_or_else(|| super::decode::CorruptRow {
+            table: "agents",
+            id: self.id.clone(),
+            column: "restart_policy",
+            reason: format!("unknown restart policy {:?}", self.restart_policy),
+        })
+    }
+}
 
 macro_rules! cols {
     () => {

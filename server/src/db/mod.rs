@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod nodes;
 pub mod owners;
 pub mod plugins;
+pub mod restart_policy;
 pub mod schedules;
 pub mod scripts;
 pub mod secrets;
