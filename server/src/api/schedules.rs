@@ -4,18 +4,17 @@
 mod preview;
 
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
-use crate::audit::AuditEvent;
 use crate::auth::extract::{AuthUser, ClientIp};
-use crate::auth::{Principal, policy};
-use crate::db::{self, now_ms, rfc3339, schedules::ScheduleRow};
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::jobs::params;
-use crate::schedules::spec::Spec;
+use crate::db::{now_ms, rfc3339, schedules::ScheduleRow};
+use crate::error::{ApiResult, ErrorBody};
+use crate::services::{self, Actor};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use services::schedules::parse_at;
+pub use services::schedules::{CreateSchedule, UpdateSchedule};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -90,42 +89,6 @@ fn view(row: ScheduleRow) -> ScheduleView {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateSchedule {
-    pub script_id: String,
-    /// `once`, `interval` or `cron`.
-    pub kind: String,
-    /// For `once`: RFC 3339 time.
-    pub at: Option<String>,
-    /// For `interval`.
-    pub every_seconds: Option<i64>,
-    /// For `cron`: 5 fields (minute first) or 6 (seconds first).
-    pub cron: Option<String>,
-    /// IANA time zone of a cron pattern (default UTC).
-    pub timezone: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub args: Option<Value>,
-    pub enabled: Option<bool>,
-    pub overlap: Option<String>,
-    pub catch_up: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateSchedule {
-    pub kind: Option<String>,
-    pub at: Option<String>,
-    pub every_seconds: Option<i64>,
-    pub cron: Option<String>,
-    pub timezone: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub args: Option<Value>,
-    pub enabled: Option<bool>,
-    pub overlap: Option<String>,
-    pub catch_up: Option<String>,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ScheduleQuery {
@@ -134,72 +97,6 @@ pub struct ScheduleQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
-}
-
-/// Everything a schedule's fields must satisfy; returns the first run time.
-async fn check(
-    state: &AppState,
-    p: &Principal,
-    f: &db::schedules::ScheduleFields<'_>,
-    anchor: i64,
-) -> ApiResult<Option<i64>> {
-    let script = db::scripts::find(&state.db, f.script_id)
-        .await?
-        .ok_or_else(|| ApiError::Validation("script_id names no script of yours".into()))?;
-    if policy::require_owner_or_admin(p, &script.owner_id).is_err() {
-        return Err(ApiError::Validation(
-            "script_id names no script of yours".into(),
-        ));
-    }
-    if !matches!(f.overlap, "skip" | "queue") {
-        return Err(ApiError::Validation("overlap must be skip or queue".into()));
-    }
-    if !matches!(f.catch_up, "skip" | "run_once") {
-        return Err(ApiError::Validation(
-            "catch_up must be skip or run_once".into(),
-        ));
-    }
-    let spec = Spec::parse(f.kind, f.at, f.every_seconds, f.cron, f.timezone, anchor)
-        .map_err(ApiError::Validation)?;
-    let version = db::scripts::version(&state.db, &script.id, script.current_version)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let args: Value = serde_json::from_str(f.args).unwrap_or_else(|_| json!({}));
-    params::validate_for(&version, &args)?;
-    let next = spec.next_after(now_ms());
-    match (next, f.kind) {
-        (Some(_), _) => {}
-        // A cron pattern that never fires is refused even while disabled.
-        (None, "cron") => {
-            return Err(ApiError::Validation(format!(
-                "invalid cron pattern {:?}: it never fires",
-                f.cron.unwrap_or_default()
-            )));
-        }
-        (None, _) if f.enabled => {
-            return Err(ApiError::Validation(
-                "the schedule would never run (is `at` in the past?)".into(),
-            ));
-        }
-        (None, _) => {}
-    }
-    Ok(if f.enabled { next } else { None })
-}
-
-fn parse_at(at: Option<&str>) -> ApiResult<Option<i64>> {
-    at.map(|s| {
-        db::parse_rfc3339(s)
-            .ok_or_else(|| ApiError::Validation("at must be an RFC 3339 time".into()))
-    })
-    .transpose()
-}
-
-fn args_text(args: Option<&Value>) -> ApiResult<String> {
-    match args {
-        None | Some(Value::Null) => Ok("{}".into()),
-        Some(v @ Value::Object(_)) => Ok(v.to_string()),
-        Some(_) => Err(ApiError::Validation("args must be a JSON object".into())),
-    }
 }
 
 /// Create a schedule for one of your scripts.
@@ -211,41 +108,7 @@ async fn create_schedule(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<CreateSchedule>,
 ) -> ApiResult<(StatusCode, ApiJson<ScheduleView>)> {
-    let args = args_text(req.args.as_ref())?;
-    let fields = db::schedules::ScheduleFields {
-        script_id: &req.script_id,
-        kind: &req.kind,
-        at: parse_at(req.at.as_deref())?,
-        every_seconds: req.every_seconds,
-        cron: req.cron.as_deref(),
-        timezone: req.timezone.as_deref().unwrap_or("UTC"),
-        args: &args,
-        enabled: req.enabled.unwrap_or(true),
-        overlap: req.overlap.as_deref().unwrap_or("skip"),
-        catch_up: req.catch_up.as_deref().unwrap_or("run_once"),
-    };
-    let (id, created_at) = db::schedules::new_identity();
-    let next = check(&state, &p, &fields, created_at).await?;
-    let script = db::scripts::find(&state.db, &req.script_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let row = db::schedules::insert(
-        &state.db,
-        (&id, created_at),
-        &script.owner_id,
-        &fields,
-        next,
-    )
-    .await?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "schedule.create")
-                .target(format!("schedule:{}", row.id))
-                .ip(ip)
-                .details(json!({"script_id": row.script_id, "kind": row.kind})),
-        )
-        .await?;
+    let row = services::schedules::create(&state, &Actor::new(&p, ip), req).await?;
     Ok((StatusCode::CREATED, ApiJson(view(row))))
 }
 
@@ -258,10 +121,9 @@ async fn list_schedules(
     ApiQuery(q): ApiQuery<ScheduleQuery>,
 ) -> ApiResult<ApiJson<Page<ScheduleView>>> {
     let limit = page_limit(q.limit)?;
-    let owner = (!p.is_admin()).then_some(p.user_id.as_str());
-    let rows = db::schedules::list(
-        &state.db,
-        owner,
+    let rows = services::schedules::list(
+        &state,
+        &p,
         q.script_id.as_deref(),
         q.cursor.as_deref(),
         limit,
@@ -275,14 +137,6 @@ async fn list_schedules(
     )))
 }
 
-async fn load_owned(state: &AppState, p: &Principal, id: &str) -> ApiResult<ScheduleRow> {
-    let row = db::schedules::find(&state.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    policy::require_owner_or_admin(p, &row.owner_id)?;
-    Ok(row)
-}
-
 /// One schedule with its next run times.
 #[utoipa::path(get, path = "/api/v1/schedules/{id}", tag = "schedules",
     params(("id" = String, Path, description = "schedule id")),
@@ -292,7 +146,9 @@ async fn get_schedule(
     AuthUser(p): AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<ScheduleView>> {
-    Ok(ApiJson(view(load_owned(&state, &p, &id).await?)))
+    Ok(ApiJson(view(
+        services::schedules::get(&state, &p, &id).await?,
+    )))
 }
 
 /// Change a schedule (enable/disable, timing, arguments, policies).
@@ -307,41 +163,8 @@ async fn update_schedule(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<UpdateSchedule>,
 ) -> ApiResult<ApiJson<ScheduleView>> {
-    let row = load_owned(&state, &p, &id).await?;
-    let args = match &req.args {
-        Some(a) => args_text(Some(a))?,
-        None => row.args.clone(),
-    };
-    let at = match &req.at {
-        Some(a) => parse_at(Some(a))?,
-        None => row.at,
-    };
-    let fields = db::schedules::ScheduleFields {
-        script_id: &row.script_id,
-        kind: req.kind.as_deref().unwrap_or(&row.kind),
-        at,
-        every_seconds: req.every_seconds.or(row.every_seconds),
-        cron: req.cron.as_deref().or(row.cron.as_deref()),
-        timezone: req.timezone.as_deref().unwrap_or(&row.timezone),
-        args: &args,
-        enabled: req.enabled.unwrap_or(row.enabled != 0),
-        overlap: req.overlap.as_deref().unwrap_or(&row.overlap),
-        catch_up: req.catch_up.as_deref().unwrap_or(&row.catch_up),
-    };
-    let next = check(&state, &p, &fields, row.created_at).await?;
-    let updated = db::schedules::update(&state.db, &id, &fields, next)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "schedule.update")
-                .target(format!("schedule:{id}"))
-                .ip(ip)
-                .details(json!({"enabled": updated.enabled != 0})),
-        )
-        .await?;
-    Ok(ApiJson(view(updated)))
+    let row = services::schedules::update(&state, &Actor::new(&p, ip), &id, req).await?;
+    Ok(ApiJson(view(row)))
 }
 
 /// Delete a schedule; jobs it started stay in the history.
@@ -354,15 +177,6 @@ async fn delete_schedule(
     ClientIp(ip): ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    load_owned(&state, &p, &id).await?;
-    db::schedules::delete(&state.db, &id).await?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "schedule.delete")
-                .target(format!("schedule:{id}"))
-                .ip(ip),
-        )
-        .await?;
+    services::schedules::delete(&state, &Actor::new(&p, ip), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

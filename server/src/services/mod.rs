@@ -7,6 +7,7 @@
 
 pub mod agents;
 pub mod jobs;
+pub mod schedules;
 pub mod stream_slots;
 
 use crate::audit::AuditEvent;
