@@ -30,6 +30,13 @@ async fn request_schemas_carry_the_enforced_bounds() {
     let secret = schema("PutSecret");
     assert_eq!(secret["name"]["maxLength"], 64, "{secret}");
     assert_eq!(secret["name"]["pattern"], "^[A-Za-z][A-Za-z0-9_]*$");
+    for name in ["CreateScript", "UpdateScript"] {
+        let script = schema(name);
+        assert_eq!(script["name"]["maxLength"], 100, "{name}: {script}");
+        assert_eq!(script["max_concurrency"]["maximum"], 100, "{name}");
+        assert_eq!(script["tags"]["maxItems"], 20, "{name}");
+        assert_eq!(script["requirements"]["maxItems"], 50, "{name}");
+    }
     // The per-user usage is documented with the API that answers it.
     assert!(doc["paths"]["/api/v1/me/usage"]["get"].is_object());
     assert!(doc["paths"]["/api/v1/users/{id}/usage"]["get"].is_object());

@@ -116,24 +116,33 @@ fn resolved(state: &AppState, env_hash: Option<&str>) -> Vec<Distribution> {
 #[serde(deny_unknown_fields)]
 pub struct CreateScript {
     /// Letters, digits, `-`, `_` and `.`; unique per owner.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    )]
     pub name: String,
     /// The Python source.
     pub source: String,
     #[serde(default)]
     pub description: String,
+    /// At most 20 tags of 1 to 40 characters.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub tags: Vec<String>,
     #[serde(default)]
     pub settings: RunSettings,
     /// Most jobs of this script at once (1 to 100; default 1).
+    #[schema(minimum = 1, maximum = 100)]
     pub max_concurrency: Option<i64>,
     /// Admins only: HTTP/email allowlists and granted secrets.
     #[schema(value_type = Option<Object>)]
     pub capabilities: Option<Capabilities>,
     #[serde(default)]
     pub expose_as_tool: bool,
-    /// Pure-Python packages, one requirement per entry (`humanize==4.9.0`).
+    /// Pure-Python packages, one requirement per entry (`humanize==4.9.0`), at most 50.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub requirements: Vec<String>,
 }
 
@@ -141,16 +150,24 @@ pub struct CreateScript {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateScript {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    )]
     pub name: Option<String>,
     pub source: Option<String>,
     pub description: Option<String>,
+    #[schema(max_items = 20)]
     pub tags: Option<Vec<String>>,
     pub settings: Option<RunSettings>,
+    #[schema(minimum = 1, maximum = 100)]
     pub max_concurrency: Option<i64>,
     #[schema(value_type = Option<Object>)]
     pub capabilities: Option<Capabilities>,
     pub expose_as_tool: Option<bool>,
     /// New requirements make a new version, like a new source.
+    #[schema(max_items = 50)]
     pub requirements: Option<Vec<String>>,
 }
 
