@@ -405,7 +405,9 @@ async fn get_script(
 #[utoipa::path(patch, path = "/api/v1/scripts/{id}", tag = "scripts", request_body = UpdateScript,
     params(("id" = String, Path, description = "script id")),
     responses((status = 200, body = ScriptView), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "another script of the owner has that name", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 async fn update_script(
     State(state): State<AppState>,
     AuthUser(p): AuthUser,
