@@ -147,6 +147,25 @@ impl Api {
         job["id"].as_str().unwrap().to_owned()
     }
 
+    /// Creates an agent from `body`, starts it and waits until it runs; its id and
+    /// its running state.
+    async fn started_agent(&self, body: Value) -> (String, Value) {
+        let agent = self.post("/api/v1/agents", body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.post(&format!("/api/v1/agents/{agent}/start"), json!({}))
+            .await;
+        let running = self
+            .until(
+                &format!("/api/v1/agents/{agent}"),
+                Duration::from_secs(60),
+                |a| a["state"] == "running",
+            )
+            .await;
+        (agent, running)
+    }
+
     /// Polls until `done` holds for the value at `path`.
     async fn until(&self, path: &str, within: Duration, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + within;
@@ -577,22 +596,9 @@ async fn a_worker_killed_and_restarted_within_its_lease_runs_its_agent_again_onc
     let api = Api::login(&api_node.base).await;
     let db = cluster.db().await;
     let agent_script = api.script("echo", ECHO_AGENT, json!({})).await;
-    let agent = api
-        .post(
-            "/api/v1/agents",
+    let (agent, first) = api
+        .started_agent(
             json!({"name": "echo", "script_id": agent_script, "restart_policy": "always"}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    api.post(&format!("/api/v1/agents/{agent}/start"), json!({}))
-        .await;
-    let first = api
-        .until(
-            &format!("/api/v1/agents/{agent}"),
-            Duration::from_secs(60),
-            |a| a["state"] == "running",
         )
         .await;
     let mut worker = worker;
@@ -656,24 +662,10 @@ async fn a_stop_outlives_a_frozen_holder_and_a_joining_worker_leaves_stopped_age
     let agent_script = api.script("echo", ECHO_AGENT, json!({})).await;
     let mut agents = Vec::new();
     for name in ["kept", "halted"] {
-        let agent = api
-            .post(
-                "/api/v1/agents",
-                json!({"name": name, "script_id": agent_script, "restart_policy": "always",
-                       "autostart": true, "stop_grace_seconds": 1}),
-            )
-            .await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        api.post(&format!("/api/v1/agents/{agent}/start"), json!({}))
+        let (agent, _) = api
+            .started_agent(json!({"name": name, "script_id": agent_script,
+                "restart_policy": "always", "autostart": true, "stop_grace_seconds": 1}))
             .await;
-        api.until(
-            &format!("/api/v1/agents/{agent}"),
-            Duration::from_secs(60),
-            |a| a["state"] == "running",
-        )
-        .await;
         agents.push(agent);
     }
     let (kept, halted) = (agents[0].clone(), agents[1].clone());
