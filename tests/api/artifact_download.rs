@@ -1,7 +1,7 @@
 //! Artifact downloads stream from disk (issue 12): a 64 MiB artifact arrives whole
 //! while the server's memory stays well below its size.
 
-use crate::server_process::{ServerProcess, automa, create_admin, login};
+use crate::server_process::{create_admin, login, rss_bytes, serve_sqlite};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -9,35 +9,13 @@ const WRITE: &str = "def main():\n    with open('/artifacts/big.bin', 'wb') as f
 const EMAIL: &str = "alice@example.org";
 const PASSWORD: &str = "a long enough password";
 
-/// Resident memory of process `pid` (the server, not this test process, whose other
-/// tests allocate as they please).
-fn rss_bytes(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kb * 1024
-}
-
 #[tokio::test]
 async fn a_large_artifact_streams_from_disk() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     create_admin(&data, None, EMAIL, PASSWORD);
-    let mut serve = automa("serve", None);
-    serve
-        .args([
-            "--log-format",
-            "json",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(&data);
-    let server = ServerProcess::start(serve);
+    let server = serve_sqlite(&data);
     let base = server.base();
     let client = reqwest::Client::new();
     let token = login(&client, &base, EMAIL, PASSWORD).await;

@@ -1,7 +1,7 @@
 //! kill -9 in the middle of a job: after a restart nothing is lost, duplicated or left
 //! `running`; a job with retries left runs again, one without is `interrupted`.
 
-use crate::server_process::{ServerProcess, automa, create_admin, login};
+use crate::server_process::{ServerProcess, create_admin, login, serve_sqlite};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -12,16 +12,7 @@ const PASSWORD: &str = "a long enough password";
 
 /// Starts `automa serve` on a random port; returns the process and its base URL.
 fn serve(data_dir: &Path) -> (ServerProcess, String) {
-    let mut cmd = automa("serve", None);
-    cmd.args([
-        "--log-format",
-        "json",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-    ])
-    .arg(data_dir);
-    let server = ServerProcess::start(cmd);
+    let server = serve_sqlite(data_dir);
     let base = server.base();
     (server, base)
 }

@@ -3,10 +3,9 @@
 //! and ends, and none ran twice (each job counts its runs in the script's state under
 //! its own key, and returns the count).
 
-use crate::server_process::{ServerProcess, automa, create_admin, login};
+use crate::server_process::{create_admin, login, serve_sqlite};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,26 +14,13 @@ const PASSWORD: &str = "a long enough password";
 const COUNT: &str = "import automa\n\ndef main(tag):\n    n = automa.state.get(tag, 0) + 1\n    automa.state.set(tag, n)\n    return n\n";
 const CLIENTS: usize = 4;
 
-fn serve(data_dir: &Path) -> ServerProcess {
-    let mut cmd = automa("serve", None);
-    cmd.args([
-        "--log-format",
-        "json",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-    ])
-    .arg(data_dir);
-    ServerProcess::start(cmd)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_nine_under_load_loses_no_accepted_job_and_runs_none_twice() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     create_admin(&data, None, EMAIL, PASSWORD);
-    let mut server = serve(&data);
+    let mut server = serve_sqlite(&data);
     let base = server.base();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -95,7 +81,7 @@ async fn kill_nine_under_load_loses_no_accepted_job_and_runs_none_twice() {
         accepted.len()
     );
 
-    let server = serve(&data);
+    let server = serve_sqlite(&data);
     let base = server.base();
     let token = login(&client, &base, EMAIL, PASSWORD).await;
     let deadline = Instant::now() + Duration::from_secs(120);

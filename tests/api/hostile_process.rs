@@ -4,7 +4,7 @@
 //! growth on disk, and no job left `running`. Each flood is bounded to a few seconds;
 //! the server runs with its default quotas.
 
-use crate::server_process::{ServerProcess, automa, create_admin, login};
+use crate::server_process::{ServerProcess, create_admin, login, rss_bytes, serve_sqlite};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -31,16 +31,6 @@ const JOB_LOG_BYTES: u64 = 10 * 1024 * 1024;
 /// The tests here measure latency and memory: one at a time, so that one's argon2
 /// burst is not the other's latency.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn rss_bytes(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kb * 1024
-}
 
 fn db_bytes(data: &std::path::Path) -> u64 {
     ["automa.db", "automa.db-wal"]
@@ -74,17 +64,7 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         create_admin(&data, None, ADMIN, PASSWORD);
-        let mut serve = automa("serve", None);
-        serve
-            .args([
-                "--log-format",
-                "json",
-                "--listen",
-                "127.0.0.1:0",
-                "--data-dir",
-            ])
-            .arg(&data);
-        let process = ServerProcess::start(serve);
+        let process = serve_sqlite(&data);
         let base = process.base();
         let client = reqwest::Client::new();
         let admin = login(&client, &base, ADMIN, PASSWORD).await;

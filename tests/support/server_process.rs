@@ -27,6 +27,32 @@ pub fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache")
 }
 
+/// `automa serve` alone on the SQLite database of `data_dir`, on a random port.
+pub fn serve_sqlite(data_dir: &Path) -> ServerProcess {
+    let mut cmd = automa("serve", None);
+    cmd.args([
+        "--log-format",
+        "json",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+    ])
+    .arg(data_dir);
+    ServerProcess::start(cmd)
+}
+
+/// Resident memory of process `pid` (a server's, read from `/proc`, not this test
+/// process's, whose other tests allocate as they please).
+pub fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
 /// Create an admin with `automa user create` (the password read from stdin).
 pub fn create_admin(data: &Path, database_url: Option<&str>, email: &str, password: &str) {
     let mut create = automa("user", database_url)
