@@ -12,6 +12,7 @@ mod admin;
 mod automation_browser;
 mod automation_forms;
 mod browser;
+mod cross_way;
 mod dashboard_browser;
 mod dashboard_pages;
 mod forms;

@@ -1,10 +1,11 @@
-//! `GET /api/v1/audit`: the audit log, newest first (admin).
+//! `GET /api/v1/audit`: the audit log, newest first (admin), over `services::audit`.
 
 use super::{ApiJson, ApiQuery, Page, page_limit};
-use crate::audit::{AuditFilter, AuditRow};
+use crate::audit::AuditRow;
 use crate::auth::extract::AdminUser;
-use crate::db::{parse_rfc3339, rfc3339};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::db::{decode::CorruptRow, rfc3339};
+use crate::error::{ApiResult, ErrorBody};
+use crate::services;
 use crate::state::AppState;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -50,10 +51,11 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-impl From<AuditRow> for AuditEntry {
-    fn from(r: AuditRow) -> Self {
-        Self {
-            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+impl TryFrom<AuditRow> for AuditEntry {
+    type Error = CorruptRow;
+    fn try_from(r: AuditRow) -> Result<Self, CorruptRow> {
+        Ok(Self {
+            details: r.details_value()?,
             seq: r.seq,
             id: r.id,
             at: rfc3339(r.at),
@@ -64,17 +66,8 @@ impl From<AuditRow> for AuditEntry {
             outcome: r.outcome,
             prev_hash: r.prev_hash,
             hash: r.hash,
-        }
-    }
-}
-
-fn parse_time(name: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
-    v.map(|s| {
-        parse_rfc3339(s).ok_or_else(|| {
-            ApiError::BadRequest(format!("{name} must be an RFC 3339 timestamp, got {s:?}"))
         })
-    })
-    .transpose()
+    }
 }
 
 /// Read the audit log, newest first, with optional filters (admin).
@@ -83,30 +76,26 @@ fn parse_time(name: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
               (status = 403, body = ErrorBody)))]
 async fn list_audit(
     State(state): State<AppState>,
-    AdminUser(_p): AdminUser,
+    AdminUser(p): AdminUser,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<ApiJson<Page<AuditEntry>>> {
     let limit = page_limit(q.limit)?;
-    let before_seq = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| ApiError::BadRequest("invalid cursor".into()))
-        })
-        .transpose()?;
-    let filter = AuditFilter {
+    let query = services::audit::Query {
         actor: q.actor,
         action: q.action,
-        since: parse_time("since", q.since.as_deref())?,
-        until: parse_time("until", q.until.as_deref())?,
-        before_seq,
+        since: q.since.as_deref(),
+        until: q.until.as_deref(),
+        cursor: q.cursor.as_deref(),
     };
-    let rows = state.audit.list(&filter, limit + 1).await?;
+    let rows = services::audit::list(&state, &p, query, limit + 1).await?;
+    let entries = rows
+        .into_iter()
+        .map(AuditEntry::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ApiJson(Page::from_rows(
-        rows,
+        entries,
         limit,
-        |r| r.seq.to_string(),
-        AuditEntry::from,
+        |e| e.seq.to_string(),
+        |e| e,
     )))
 }

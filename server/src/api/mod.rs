@@ -136,18 +136,7 @@ impl From<UserRow> for UserView {
 }
 
 /// Basic email sanity check (a real check is sending mail, which is out of scope).
-pub fn validate_email(email: &str) -> Result<(), ApiError> {
-    let e = email.trim();
-    let ok = e.len() <= 254
-        && e.split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
-        && !e.contains(char::is_whitespace);
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::Validation("email is not a valid address".into()))
-    }
-}
+pub use crate::services::users::validate_email;
 
 struct SecurityAddon;
 

@@ -3,8 +3,9 @@
 
 use super::ApiJson;
 use crate::auth::extract::AdminUser;
-use crate::db::{self, nodes::NodeRow, rfc3339};
+use crate::db::rfc3339;
 use crate::error::{ApiResult, ErrorBody};
+use crate::services::{self, nodes::Node};
 use crate::state::AppState;
 use axum::extract::State;
 use serde::Serialize;
@@ -39,14 +40,15 @@ pub struct NodeView {
     pub memory_used_mb: i64,
 }
 
-impl NodeView {
-    pub fn of(row: NodeRow, now: i64, this_node: &str) -> Self {
+impl From<Node> for NodeView {
+    fn from(n: Node) -> Self {
+        let row = n.row;
         Self {
-            live: row.is_live(now),
-            this_node: row.id == this_node,
+            live: n.live,
+            this_node: n.this_node,
+            heartbeat_age_ms: n.heartbeat_age_ms,
             started_at: rfc3339(row.started_at),
             heartbeat_at: rfc3339(row.heartbeat_at),
-            heartbeat_age_ms: (now - row.heartbeat_at).max(0),
             load: row.load_centi as f64 / 100.0,
             id: row.id,
             role: row.role,
@@ -72,14 +74,10 @@ pub struct NodeList {
     responses((status = 200, body = NodeList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_nodes(
     State(state): State<AppState>,
-    AdminUser(_p): AdminUser,
+    AdminUser(p): AdminUser,
 ) -> ApiResult<ApiJson<NodeList>> {
-    let now = db::nodes::db_now(&state.db).await?;
-    let items = db::nodes::list(&state.db)
-        .await?
-        .into_iter()
-        .map(|row| NodeView::of(row, now, state.node.id()))
-        .collect();
+    let nodes = services::nodes::list(&state, &p).await?;
+    let items = nodes.into_iter().map(NodeView::from).collect();
     Ok(ApiJson(NodeList { items }))
 }
 

@@ -1,19 +1,17 @@
 //! Personal API tokens of the caller: create (token shown once), list, revoke.
+//! Adapters over `services::tokens`.
 
 use super::{ApiJson, ApiPath, ApiQuery, Page, PageParams, page_limit};
-use crate::audit::AuditEvent;
-use crate::auth::{Scope, extract::AuthUser, extract::ClientIp, policy, tokens};
-use crate::db::{self, now_ms, rfc3339, tokens::TokenRow};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::auth::{Scope, extract::AuthUser, extract::ClientIp};
+use crate::db::{rfc3339, tokens::TokenRow};
+use crate::error::{ApiResult, ErrorBody};
+use crate::services::{self, Actor, tokens::CreateToken};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-
-/// Longest allowed token lifetime: ten years.
-const MAX_EXPIRES_IN_SECS: u64 = 10 * 365 * 24 * 3600;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -49,20 +47,6 @@ impl From<TokenRow> for TokenView {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateToken {
-    /// 1 to 100 characters (surrounding spaces are trimmed first).
-    #[schema(min_length = 1, max_length = 100)]
-    pub name: String,
-    /// Defaults to `["read"]`. `admin` implies `write`, `write` implies `read`.
-    #[serde(default)]
-    pub scopes: Vec<Scope>,
-    /// Lifetime in seconds; omitted means no expiry. A token created with an expiring API
-    /// token must expire no later than that token.
-    pub expires_in_seconds: Option<u64>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedToken {
     /// The token itself. Shown only in this response; store it now.
@@ -80,8 +64,7 @@ async fn list_tokens(
     ApiQuery(q): ApiQuery<PageParams>,
 ) -> ApiResult<ApiJson<Page<TokenView>>> {
     let limit = page_limit(q.limit)?;
-    let rows =
-        db::tokens::list_for_user(&state.db, &p.user_id, q.cursor.as_deref(), limit + 1).await?;
+    let rows = services::tokens::list(&state, &p, q.cursor.as_deref(), limit + 1).await?;
     Ok(ApiJson(Page::from_rows(
         rows,
         limit,
@@ -100,68 +83,12 @@ async fn create_token(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<CreateToken>,
 ) -> ApiResult<(StatusCode, ApiJson<CreatedToken>)> {
-    let name = req.name.trim();
-    if name.is_empty() || name.len() > 100 {
-        return Err(ApiError::Validation(
-            "name must be 1 to 100 characters".into(),
-        ));
-    }
-    let mut scopes = if req.scopes.is_empty() {
-        vec![Scope::Read]
-    } else {
-        req.scopes
-    };
-    scopes.sort();
-    scopes.dedup();
-    policy::check_grantable(&p, &scopes)?;
-    let now = now_ms();
-    let expires_at = match req.expires_in_seconds {
-        Some(0) => {
-            return Err(ApiError::Validation(
-                "expires_in_seconds must be positive".into(),
-            ));
-        }
-        Some(s) if s > MAX_EXPIRES_IN_SECS => {
-            return Err(ApiError::Validation(
-                "expires_in_seconds is too large (max ten years)".into(),
-            ));
-        }
-        Some(s) => Some(now + (s as i64) * 1000),
-        None => None,
-    };
-    policy::check_mintable_expiry(&p, expires_at, now)?;
-    let generated = tokens::generate()?;
-    let scopes_text = scopes
-        .iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let row = db::tokens::insert(
-        &state.db,
-        db::tokens::NewToken {
-            user_id: &p.user_id,
-            name,
-            token_hash: &generated.hash,
-            prefix: &generated.display_prefix,
-            scopes: &scopes_text,
-            expires_at,
-        },
-    )
-    .await?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "token.create")
-                .target(format!("token:{}", row.id))
-                .ip(ip)
-                .details(serde_json::json!({"name": row.name, "scopes": scopes_text, "expires_at": expires_at})),
-        )
-        .await?;
+    let created = services::tokens::create(&state, &Actor::new(&p, ip), req).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(CreatedToken {
-            token: generated.token,
-            info: row.into(),
+            token: created.token,
+            info: created.row.into(),
         }),
     ))
 }
@@ -176,18 +103,6 @@ async fn revoke_token(
     ClientIp(ip): ClientIp,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    let row = db::tokens::revoke(&state.db, &p.user_id, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    state.auth_cache.clear();
-    state
-        .audit
-        .append(
-            AuditEvent::new(&p.user_id, "token.revoke")
-                .target(format!("token:{}", row.id))
-                .ip(ip)
-                .details(serde_json::json!({"name": row.name})),
-        )
-        .await?;
+    services::tokens::revoke(&state, &Actor::new(&p, ip), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

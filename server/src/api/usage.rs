@@ -2,9 +2,10 @@
 //! numbers of `quotas::usage`, which the dashboard and `/metrics` show too.
 
 use super::{ApiJson, ApiPath};
-use crate::auth::{extract::AuthUser, policy};
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::quotas::usage::{self, UserUsage};
+use crate::auth::extract::AuthUser;
+use crate::error::{ApiResult, ErrorBody};
+use crate::quotas::usage::UserUsage;
+use crate::services;
 use crate::state::AppState;
 use axum::extract::State;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -13,15 +14,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(my_usage))
         .routes(routes!(user_usage))
-}
-
-async fn one(state: &AppState, id: &str) -> ApiResult<ApiJson<UserUsage>> {
-    let found = usage::of(state, Some(id)).await?;
-    found
-        .into_iter()
-        .next()
-        .map(ApiJson)
-        .ok_or(ApiError::NotFound)
 }
 
 /// The caller's usage against their quotas: running jobs and agents, committed sandbox
@@ -33,7 +25,9 @@ async fn my_usage(
     State(state): State<AppState>,
     AuthUser(p): AuthUser,
 ) -> ApiResult<ApiJson<UserUsage>> {
-    one(&state, &p.user_id).await
+    Ok(ApiJson(
+        services::users::usage(&state, &p, &p.user_id).await?,
+    ))
 }
 
 /// A user's usage against their quotas. Admins see anyone's; users only their own
@@ -46,6 +40,5 @@ async fn user_usage(
     AuthUser(p): AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<UserUsage>> {
-    policy::require_view_user(&p, &id)?;
-    one(&state, &id).await
+    Ok(ApiJson(services::users::usage(&state, &p, &id).await?))
 }

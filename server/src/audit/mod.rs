@@ -92,6 +92,12 @@ pub struct AuditRow {
 }
 
 impl AuditRow {
+    /// `details` as JSON; a row whose details do not decode is an error naming it (the
+    /// log is evidence: a corrupt entry is reported, never shown as empty).
+    pub fn details_value(&self) -> Result<serde_json::Value, crate::db::decode::CorruptRow> {
+        crate::db::decode::json("audit_log", &self.id, "details", &self.details)
+    }
+
     /// SHA-256 over a JSON array of the canonical fields (fixed order, `details` as stored).
     pub fn compute_hash(&self) -> String {
         let canonical = serde_json::json!([

@@ -6,9 +6,18 @@
 //! MCP tool error).
 
 pub mod agents;
+pub mod audit;
 pub mod jobs;
+pub mod login;
+pub mod me;
+pub mod nodes;
+pub mod plugins;
 pub mod schedules;
+pub mod secrets;
+pub mod setup;
 pub mod stream_slots;
+pub mod tokens;
+pub mod users;
 
 use crate::audit::AuditEvent;
 use crate::auth::Principal;

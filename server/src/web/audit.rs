@@ -1,14 +1,17 @@
-//! `/audit` (admin): the audit log through `GET /api/v1/audit`, filtered by actor (an
+//! `/audit` (admin): the audit log over `services::audit`, filtered by actor (an
 //! email is looked up to the user id the log records), action and time, with
 //! cursor paging.
 
 use super::filters::{link, utc_input};
-use super::page::{Viewer, html_status, when_text};
-use crate::auth::policy;
-use crate::error::PageError;
+use super::page::{Viewer, html_status, when};
+use crate::audit::AuditRow;
+use crate::db::decode::CorruptRow;
+use crate::error::{ApiError, PageError};
+use crate::services;
+use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::pages::audit::{AuditFilters, AuditLine, AuditView, page};
-use axum::extract::Query;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -29,23 +32,22 @@ pub struct AuditQuery {
     cursor: String,
 }
 
-const PAGE_SIZE: u32 = 50;
+const PAGE_SIZE: usize = 50;
 
-pub async fn list(viewer: Viewer, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
-    policy::require_admin(&viewer.principal)?;
+/// A filter typed into the form; empty is none.
+fn given(s: &str) -> Option<&str> {
+    Some(s.trim()).filter(|s| !s.is_empty())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, PageError> {
+    let p = &viewer.principal;
     // User ids to emails, both ways: the log records ids, people type emails.
-    let users = viewer.api.get("/api/v1/users?limit=200").await?;
-    let emails: HashMap<String, String> = users["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|u| {
-            Some((
-                u["id"].as_str()?.to_owned(),
-                u["email"].as_str()?.to_owned(),
-            ))
-        })
-        .collect();
+    let users = services::users::list(&state, p, None, 200).await?;
+    let emails: HashMap<String, String> = users.into_iter().map(|u| (u.id, u.email)).collect();
     let actor = q.actor.trim();
     let actor_id = emails
         .iter()
@@ -83,36 +85,36 @@ pub async fn list(viewer: Viewer, Query(q): Query<AuditQuery>) -> Result<Respons
             return Ok(respond(&viewer, &view, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    let path = link(
-        "/api/v1/audit",
-        &[
-            ("limit", &PAGE_SIZE.to_string()),
-            ("actor", actor_id),
-            ("action", q.action.trim()),
-            ("since", since.as_deref().unwrap_or_default()),
-            ("until", until.as_deref().unwrap_or_default()),
-            ("cursor", &q.cursor),
-        ],
-    );
-    let answer = viewer
-        .api
-        .call(axum::http::Method::GET, &path, None)
-        .await?;
-    let page_of = match answer {
-        Ok(v) => v,
-        Err(e) if e.status == StatusCode::BAD_REQUEST => {
-            view.error = Some(e.message);
-            return Ok(respond(&viewer, &view, e.status));
-        }
-        Err(e) => return Err(crate::error::ApiError::from(e).into()),
+    let query = services::audit::Query {
+        actor: given(actor_id).map(str::to_owned),
+        action: given(&q.action).map(str::to_owned),
+        since: since.as_deref(),
+        until: until.as_deref(),
+        cursor: given(&q.cursor),
     };
-    let items = page_of["items"].as_array().cloned().unwrap_or_default();
-    view.entries = items.iter().map(|e| line(e, &emails)).collect();
+    let limit = PAGE_SIZE + 1;
+    let mut rows = match services::audit::list(&state, p, query, limit as i64).await {
+        Ok(rows) => rows,
+        Err(e @ ApiError::BadRequest(_)) => {
+            view.error = Some(e.to_string());
+            return Ok(respond(&viewer, &view, e.status()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // One more than shown tells whether older entries exist.
+    let more = rows.len() > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE);
+    let older = rows.last().filter(|_| more).map(|e| e.seq.to_string());
+    view.entries = rows
+        .into_iter()
+        .map(|e| line(e, &emails))
+        .collect::<Result<_, CorruptRow>>()
+        .map_err(ApiError::from)?;
     let mut actions: Vec<String> = view.entries.iter().map(|e| e.action.clone()).collect();
     actions.sort();
     actions.dedup();
     view.actions = actions;
-    view.older = page_of["next_cursor"].as_str().map(keep);
+    view.older = older.as_deref().map(keep);
     Ok(respond(&viewer, &view, StatusCode::OK))
 }
 
@@ -120,21 +122,19 @@ fn respond(viewer: &Viewer, view: &AuditView, status: StatusCode) -> Response {
     html_status(page(&viewer.ctx(Nav::Audit), view), status)
 }
 
-fn line(e: &Value, emails: &HashMap<String, String>) -> AuditLine {
-    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-    let actor = s(&e["actor"]);
-    let details = match &e["details"] {
+fn line(e: AuditRow, emails: &HashMap<String, String>) -> Result<AuditLine, CorruptRow> {
+    let details = match e.details_value()? {
         Value::Null => String::new(),
         Value::Object(m) if m.is_empty() => String::new(),
         d => d.to_string(),
     };
-    AuditLine {
-        at: when_text(e["at"].as_str().unwrap_or_default()),
-        actor: emails.get(&actor).cloned().unwrap_or(actor),
-        action: s(&e["action"]),
-        target: s(&e["target"]),
-        outcome: s(&e["outcome"]),
-        ip: s(&e["source_ip"]),
+    Ok(AuditLine {
+        at: when(e.at),
+        actor: emails.get(&e.actor).cloned().unwrap_or(e.actor),
+        action: e.action,
+        target: e.target.unwrap_or_default(),
+        outcome: e.outcome,
+        ip: e.source_ip.unwrap_or_default(),
         details,
-    }
+    })
 }

@@ -1,14 +1,13 @@
 //! `/login` and `/logout`: browser sessions. The login check (throttle, password, TOTP,
-//! audit) is the API's own (`api::auth::check_login`).
+//! audit) is the API's own (`services::login`).
 
 use super::client::encode;
 use super::csrf;
 use super::page::{html, see_other};
-use crate::api::auth::{LoginRequest, check_login};
-use crate::audit::AuditEvent;
 use crate::auth::extract::{BrowserUser, ClientIp};
 use crate::auth::{keys, session};
 use crate::error::{ApiError, PageError};
+use crate::services::{self, Actor, login::LoginRequest};
 use crate::state::AppState;
 use automa_ui::pages::login::{LoginView, page};
 use axum::Form;
@@ -133,7 +132,7 @@ pub async fn submit(
         next: f.next.clone(),
         ..LoginView::default()
     };
-    let user = match check_login(&state, ip, &req, "session").await {
+    let user = match services::login::login(&state, ip, &req, "session").await {
         Ok(user) => user,
         Err(ApiError::TotpRequired) => {
             view.totp_needed = true;
@@ -185,16 +184,8 @@ pub async fn logout(
         f.csrf.as_deref(),
         &session::csrf_token(&user.session_id),
     )?;
-    session::revoke(&state, &user.session_id).await?;
-    state
-        .audit
-        .append(
-            AuditEvent::new(&user.principal.user_id, "auth.logout")
-                .target(format!("user:{}", user.principal.user_id))
-                .ip(ip)
-                .details(serde_json::json!({"via": "session"})),
-        )
-        .await?;
+    let actor = Actor::new(&user.principal, ip);
+    services::login::end_session(&state, &actor, &user.session_id).await?;
     let mut resp = see_other("/login");
     let c = session::set_cookie(&state, session::SESSION_COOKIE, "", Duration::ZERO);
     resp.headers_mut().append(

@@ -1,57 +1,47 @@
 //! `/plugins/{name}` (admin): what the plugin asks for next to what it was granted, the
-//! settings form (grants, limits, enabled) and uninstall. The form calls the API's own
-//! `update` (the same checks and audit as `PATCH /api/v1/plugins/{name}`); reads and
-//! the uninstall go through the API.
+//! settings form (grants, limits, enabled) and uninstall, over `services::plugins` (the
+//! same checks and audit as `PATCH /api/v1/plugins/{name}`).
 
 use super::client::encode;
-use super::csrf;
-use super::page::{Viewer, html_status, see_other, when_text};
+use super::csrf::{self, CsrfOnly};
+use super::page::{Viewer, html_status, see_other, when};
 use super::plugins::line;
-use super::shared::{self, CsrfOnly, text};
-use crate::api::plugins::{UpdatePlugin, update};
-use crate::auth::extract::ClientIp;
 use crate::auth::policy;
 use crate::error::{ApiError, PageError};
 use crate::plugins::PluginGrants;
+use crate::services::{
+    self,
+    plugins::{Plugin, UpdatePlugin},
+};
 use crate::state::AppState;
+use automa_runtime::host::CapabilityRequest;
 use automa_ui::Nav;
 use automa_ui::pages::plugin::{CapabilitySet, PluginView, SettingsForm, page};
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::Value;
 
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The manifest's requests (`{"kind": "http"|"secret"|"state", "value": ...}`).
-fn requested(p: &Value) -> CapabilitySet {
+/// The manifest's requests.
+fn requested(p: &Plugin) -> CapabilitySet {
     let mut set = CapabilitySet::default();
-    for r in p["requested"].as_array().into_iter().flatten() {
-        match r["kind"].as_str() {
-            Some("http") => set.http.push(text(&r["value"])),
-            Some("secret") => set.secrets.push(text(&r["value"])),
-            Some("state") => set.state = true,
-            _ => {}
+    for r in &p.requested {
+        match r {
+            CapabilityRequest::Http(rule) => set.http.push(rule.clone()),
+            CapabilityRequest::Secret(name) => set.secrets.push(name.clone()),
+            CapabilityRequest::State => set.state = true,
         }
     }
     set
 }
 
-fn granted(p: &Value) -> CapabilitySet {
-    let g = &p["grants"];
+fn granted(p: &Plugin) -> CapabilitySet {
+    let g = p.grants.clone().unwrap_or_default();
     CapabilitySet {
-        http: strings(&g["http"]),
-        secrets: strings(&g["secrets"]),
-        state: g["state"].as_bool().unwrap_or(false),
+        http: g.http,
+        secrets: g.secrets,
+        state: g.state,
     }
 }
 
@@ -65,18 +55,15 @@ fn size(bytes: i64) -> String {
 }
 
 /// Who installed it: a user's email, else the id as stored (a folder install's actor).
-async fn installer(viewer: &Viewer, id: &str) -> String {
-    let user = viewer
-        .api
-        .call(Method::GET, &format!("/api/v1/users/{}", encode(id)), None)
-        .await;
-    match user {
-        Ok(Ok(u)) => text(&u["email"]),
-        _ => id.to_owned(),
+async fn installer(state: &AppState, viewer: &Viewer, id: &str) -> String {
+    match services::users::get(state, &viewer.principal, id).await {
+        Ok(u) => u.email,
+        Err(_) => id.to_owned(),
     }
 }
 
 async fn render_plugin(
+    state: &AppState,
     viewer: &Viewer,
     name: &str,
     mut view: PluginView,
@@ -84,23 +71,20 @@ async fn render_plugin(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     policy::require_admin(&viewer.principal)?;
-    let p = viewer
-        .api
-        .get(&format!("/api/v1/plugins/{}", encode(name)))
-        .await?;
+    let p = services::plugins::get(state, &viewer.principal, name).await?;
     view.plugin = line(&p);
     view.requested = requested(&p);
     view.granted = granted(&p);
-    view.sha256 = text(&p["sha256"]);
-    view.size = size(p["size_bytes"].as_i64().unwrap_or(0));
-    view.installed_by = installer(viewer, &text(&p["installed_by"])).await;
-    view.updated = when_text(p["updated_at"].as_str().unwrap_or_default());
+    view.sha256 = p.row.sha256.clone();
+    view.size = size(p.row.size_bytes);
+    view.installed_by = installer(state, viewer, &p.row.installed_by).await;
+    view.updated = when(p.row.updated_at);
     view.form = form.unwrap_or_else(|| SettingsForm {
         http: view.granted.http.join("\n"),
         secrets: view.granted.secrets.join("\n"),
         state: view.granted.state,
-        memory_mb: p["memory_mb"].to_string(),
-        timeout_ms: p["timeout_ms"].to_string(),
+        memory_mb: p.row.memory_mb.to_string(),
+        timeout_ms: p.row.timeout_ms.to_string(),
         enabled: view.plugin.enabled,
     });
     Ok(html_status(page(&viewer.ctx(Nav::Plugins), &view), status))
@@ -113,6 +97,7 @@ pub struct ShowQuery {
 }
 
 pub async fn show(
+    State(state): State<AppState>,
     viewer: Viewer,
     Path(name): Path<String>,
     Query(q): Query<ShowQuery>,
@@ -132,7 +117,7 @@ pub async fn show(
         notice: notice.map(str::to_owned),
         ..PluginView::default()
     };
-    render_plugin(&viewer, &name, view, None, StatusCode::OK).await
+    render_plugin(&state, &viewer, &name, view, None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -165,7 +150,6 @@ fn whole_number(field: &str, raw: &str, problems: &mut Vec<(String, String)>) ->
 pub async fn save(
     State(state): State<AppState>,
     viewer: Viewer,
-    ClientIp(ip): ClientIp,
     Path(name): Path<String>,
     headers: HeaderMap,
     Form(f): Form<SettingsInput>,
@@ -190,6 +174,7 @@ pub async fn save(
             ..PluginView::default()
         };
         render_plugin(
+            &state,
             &viewer,
             &name,
             view,
@@ -222,7 +207,7 @@ pub async fn save(
         memory_mb: Some(memory_mb),
         timeout_ms: Some(timeout_ms),
     };
-    match update(&state, &name, changes, &viewer.principal.user_id, ip).await {
+    match services::plugins::update(&state, &viewer.actor(), &name, changes).await {
         Ok(_) => Ok(see_other(&format!("/plugins/{}?done=saved", encode(&name)))),
         Err(ApiError::Validation(message)) => {
             // The limits' messages name their field; put them beside it.
@@ -238,7 +223,7 @@ pub async fn save(
     }
 }
 
-/// `POST /plugins/{name}/delete`: uninstall through the API.
+/// `POST /plugins/{name}/delete`: uninstall.
 pub async fn delete(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -246,7 +231,7 @@ pub async fn delete(
     headers: HeaderMap,
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let api_path = format!("/api/v1/plugins/{}", encode(&name));
-    let back = format!("/plugins?deleted={}", encode(&name));
-    shared::delete_then(&state, &viewer, &headers, &f, &api_path, &back).await
+    csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
+    services::plugins::delete(&state, &viewer.actor(), &name).await?;
+    Ok(see_other(&format!("/plugins?deleted={}", encode(&name))))
 }

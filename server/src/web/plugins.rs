@@ -1,15 +1,12 @@
 //! `/plugins`: the list (admins: all, with the upload form; users: the enabled ones and
-//! their functions) and the upload. Reads go through `/api/v1/plugins`; the upload
-//! calls the API's own `install`, since here the component comes as multipart form data.
+//! their functions) and the upload (multipart form data), over `services::plugins`.
 
 use super::client::encode;
 use super::csrf;
 use super::page::{Viewer, html_status, see_other};
-use super::shared::text;
-use crate::api::plugins::install;
-use crate::auth::extract::ClientIp;
 use crate::auth::policy;
 use crate::error::{ApiError, PageError};
+use crate::services::{self, plugins::Plugin};
 use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::components::plugin_function::FunctionDoc;
@@ -19,28 +16,28 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::Value;
 
-/// A plugin of the API's answer, as the pages show it.
-pub(super) fn line(p: &Value) -> PluginLine {
+/// A plugin as the pages show it.
+pub(super) fn line(p: &Plugin) -> PluginLine {
+    let row = &p.row;
     PluginLine {
-        name: text(&p["name"]),
-        version: text(&p["version"]),
-        description: text(&p["description"]),
-        enabled: p["enabled"].as_bool().unwrap_or(false),
-        source: text(&p["source"]),
-        functions: p["functions"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        name: row.name.clone(),
+        version: row.version.clone(),
+        description: row.description.clone(),
+        enabled: row.enabled != 0,
+        source: row.source.clone(),
+        functions: p
+            .functions
+            .iter()
             .map(|f| FunctionDoc {
-                name: text(&f["name"]),
-                description: text(&f["description"]),
-                parameters: f["parameters"].clone(),
+                name: f.name.clone(),
+                description: f.description.clone(),
+                parameters: f.parameters.clone(),
             })
             .collect(),
     }
 }
+
 async fn render_list(
     state: &AppState,
     viewer: &Viewer,
@@ -48,11 +45,9 @@ async fn render_list(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let admin = viewer.principal.is_admin();
-    let list = viewer.api.get("/api/v1/plugins").await?;
-    view.plugins = list
-        .as_array()
-        .into_iter()
-        .flatten()
+    let plugins = services::plugins::list(state, &viewer.principal).await?;
+    view.plugins = plugins
+        .iter()
         .map(line)
         // Users see what their scripts can be given: the enabled plugins.
         .filter(|p| admin || p.enabled)
@@ -120,7 +115,6 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, ApiError> {
 pub async fn upload(
     State(state): State<AppState>,
     viewer: Viewer,
-    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
@@ -145,7 +139,7 @@ pub async fn upload(
         )
         .await;
     }
-    match install(&state, form.wasm, &viewer.principal.user_id, replace, ip).await {
+    match services::plugins::install(&state, &viewer.actor(), form.wasm, replace).await {
         Ok(installed) => {
             let done = if installed.created {
                 "installed"
@@ -154,7 +148,7 @@ pub async fn upload(
             };
             Ok(see_other(&format!(
                 "/plugins/{}?done={done}",
-                encode(&installed.row.name)
+                encode(&installed.plugin.row.name)
             )))
         }
         Err(e @ ApiError::Conflict(_)) => {

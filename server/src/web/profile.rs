@@ -1,43 +1,34 @@
-//! `/profile`: the viewer's own account through `/api/v1/me`: password change and TOTP
-//! enrolment (QR code of the API's `otpauth://` URL, confirm with a code, disable with
+//! `/profile`: the viewer's own account over `services::me`: password change and TOTP
+//! enrolment (QR code of the `otpauth://` URL, confirm with a code, disable with
 //! the password). Changes that end the user's sessions (password, TOTP off) give this
 //! browser a fresh session, so only the others are logged out.
 
 use super::csrf::{self, CsrfOnly};
 use super::page::{Viewer, html_status, see_other, when};
-use crate::auth::{session, totp};
-use crate::db;
+use crate::auth::session;
+use crate::db::users::UserRow;
 use crate::error::{ApiError, PageError};
+use crate::services::{self, me::ChangePassword};
 use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::pages::profile::{ProfileView, Totp, page};
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
-
-async fn current_user(state: &AppState, viewer: &Viewer) -> Result<db::users::UserRow, ApiError> {
-    // From the database, not the principal's cached row: enrolment just changed it.
-    db::users::find_by_id(&state.db, &viewer.principal.user_id)
-        .await?
-        .ok_or(ApiError::Unauthorized("account no longer exists"))
-}
 
 /// The TOTP state; a pending enrolment shows its secret again (e.g. after a wrong code).
-fn totp_state(state: &AppState, user: &db::users::UserRow) -> Result<Totp, ApiError> {
+fn totp_state(state: &AppState, user: &UserRow) -> Result<Totp, ApiError> {
     if user.totp_enabled {
         return Ok(Totp::On);
     }
-    let Some(stored) = user.totp_secret.as_deref() else {
-        return Ok(Totp::Off);
-    };
-    let secret = totp::open_secret(&state.secrets_key, &user.id, stored)?;
-    let otpauth_url = totp::otpauth_url(&secret, &user.email)?;
-    Ok(Totp::Enrolling {
-        secret,
-        otpauth_url,
+    Ok(match services::me::pending_enrollment(state, user)? {
+        Some(e) => Totp::Enrolling {
+            secret: e.secret,
+            otpauth_url: e.otpauth_url,
+        },
+        None => Totp::Off,
     })
 }
 
@@ -47,15 +38,13 @@ async fn render(
     mut view: ProfileView,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let user = current_user(state, viewer).await?;
-    view.email = user.email.clone();
-    view.role = user.role.clone();
-    view.created = when(user.created_at);
+    // From the database, not the principal's cached row: enrolment just changed it.
+    let user = services::me::current(state, &viewer.principal.user_id).await?;
     view.totp = totp_state(state, &user)?;
-    view.usage = super::usage::lines(state, Some(&user.id))
-        .await?
-        .into_iter()
-        .next();
+    view.usage = Some(super::usage::own(state, &viewer.principal).await?);
+    view.email = user.email;
+    view.role = user.role;
+    view.created = when(user.created_at);
     Ok(html_status(page(&viewer.ctx(Nav::Profile), &view), status))
 }
 
@@ -91,7 +80,7 @@ async fn renew_session(
     headers: &HeaderMap,
     done: &str,
 ) -> Result<Response, PageError> {
-    let user = current_user(state, viewer).await?;
+    let user = services::me::current(state, &viewer.principal.user_id).await?;
     if let Some(old) = session::cookie(headers, session::SESSION_COOKIE) {
         session::revoke(state, old).await?;
     }
@@ -124,24 +113,23 @@ enum Then {
     Renew(&'static str),
 }
 
-/// Posts one profile form to the API; a refusal re-renders the page with the API's
-/// message (plus `hint`) in `slot`.
+/// What one profile form's service call answered: done, `then` follows; refused, the
+/// page again with the message (plus `hint`) in `slot`.
 async fn submit(
     state: &AppState,
     viewer: &Viewer,
     headers: &HeaderMap,
-    path: &str,
-    body: Value,
+    outcome: Result<(), ApiError>,
     (slot, hint): (Slot, &str),
     then: Then,
 ) -> Result<Response, PageError> {
-    match viewer.api.call(Method::POST, path, Some(&body)).await? {
-        Ok(_) => match then {
+    match outcome {
+        Ok(()) => match then {
             Then::Redirect(to) => Ok(see_other(to)),
             Then::Renew(done) => renew_session(state, viewer, headers, done).await,
         },
-        Err(e) if matches!(e.status.as_u16(), 400 | 409 | 422) => {
-            let message = Some(format!("{}{hint}", capitalised(&e.message)));
+        Err(e @ (ApiError::BadRequest(_) | ApiError::Conflict(_) | ApiError::Validation(_))) => {
+            let message = Some(format!("{}{hint}", capitalised(&e.to_string())));
             let view = match slot {
                 Slot::Password => ProfileView {
                     password_error: message,
@@ -152,9 +140,9 @@ async fn submit(
                     ..ProfileView::default()
                 },
             };
-            render(state, viewer, view, e.status).await
+            render(state, viewer, view, e.status()).await
         }
-        Err(e) => Err(ApiError::from(e).into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -176,7 +164,7 @@ pub async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
-    // Only the form has a confirmation field; everything else is the API's check.
+    // Only the form has a confirmation field; everything else is the service's check.
     if f.new_password != f.confirm_password {
         let view = ProfileView {
             password_error: Some("The two new passwords differ; type the same one twice.".into()),
@@ -184,22 +172,17 @@ pub async fn change_password(
         };
         return render(&state, &viewer, view, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let body = json!({"current_password": f.current_password, "new_password": f.new_password});
+    let req = ChangePassword {
+        current_password: f.current_password,
+        new_password: f.new_password,
+    };
+    let outcome = services::me::change_password(&state, &viewer.actor(), req).await;
     let then = Then::Renew("password");
     let slot = (Slot::Password, ".");
-    submit(
-        &state,
-        &viewer,
-        &headers,
-        "/api/v1/me/password",
-        body,
-        slot,
-        then,
-    )
-    .await
+    submit(&state, &viewer, &headers, outcome, slot, then).await
 }
 
-/// Starts enrolment: the API makes a new secret; the page shows it as a QR code.
+/// Starts enrolment: the service makes a new secret; the page shows it as a QR code.
 pub async fn totp_start(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -207,14 +190,10 @@ pub async fn totp_start(
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
-    let answer = viewer
-        .api
-        .call(Method::POST, "/api/v1/me/totp", None)
-        .await?;
-    let totp_error = match answer {
+    let totp_error = match services::me::totp_enroll(&state, &viewer.actor()).await {
         Ok(_) => None,
-        Err(e) if e.status == StatusCode::CONFLICT => Some(e.message),
-        Err(e) => return Err(ApiError::from(e).into()),
+        Err(ApiError::Conflict(message)) => Some(message),
+        Err(e) => return Err(e.into()),
     };
     let view = ProfileView {
         totp_error,
@@ -237,19 +216,10 @@ pub async fn totp_confirm(
     Form(f): Form<CodeForm>,
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
-    let body = json!({"code": f.code.trim()});
+    let outcome = services::me::totp_confirm(&state, &viewer.actor(), f.code.trim()).await;
     let then = Then::Redirect("/profile?done=totp_on");
     let slot = (Slot::Totp, ": enter the code your app shows now.");
-    submit(
-        &state,
-        &viewer,
-        &headers,
-        "/api/v1/me/totp/confirm",
-        body,
-        slot,
-        then,
-    )
-    .await
+    submit(&state, &viewer, &headers, outcome, slot, then).await
 }
 
 #[derive(Deserialize)]
@@ -266,22 +236,13 @@ pub async fn totp_disable(
     Form(f): Form<PasswordOnly>,
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
-    let body = json!({"password": f.password});
+    let outcome = services::me::totp_disable(&state, &viewer.actor(), f.password).await;
     let then = Then::Renew("totp_off");
     let slot = (Slot::Totp, ".");
-    submit(
-        &state,
-        &viewer,
-        &headers,
-        "/api/v1/me/totp/disable",
-        body,
-        slot,
-        then,
-    )
-    .await
+    submit(&state, &viewer, &headers, outcome, slot, then).await
 }
 
-/// The API's lower-case message as the start of a sentence.
+/// The service's lower-case message as the start of a sentence.
 fn capitalised(s: &str) -> String {
     let mut c = s.chars();
     c.next()

@@ -1,37 +1,34 @@
 //! `/secrets` (admin): names only, a form to add or replace a value, delete; all
-//! through `/api/v1/secrets`. A value is never put back into a page, not even a refused
+//! over `services::secrets`. A value is never put back into a page, not even a refused
 //! form's.
 
 use super::client::encode;
 use super::csrf::{self, CsrfOnly};
-use super::page::{Viewer, html_status, see_other, when_text};
-use crate::auth::policy;
+use super::page::{Viewer, html_status, see_other, when};
 use crate::error::{ApiError, PageError};
+use crate::services::{self, secrets::PutSecret};
 use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::pages::secrets::{SecretLine, SecretsView, page};
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::json;
 
 async fn render(
+    state: &AppState,
     viewer: &Viewer,
     mut view: SecretsView,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    policy::require_admin(&viewer.principal)?;
-    let list = viewer.api.get("/api/v1/secrets").await?;
-    view.secrets = list
-        .as_array()
+    let rows = services::secrets::list(state, &viewer.principal).await?;
+    view.secrets = rows
         .into_iter()
-        .flatten()
         .map(|s| SecretLine {
-            name: s["name"].as_str().unwrap_or_default().to_owned(),
-            created_by: s["created_by"].as_str().unwrap_or_default().to_owned(),
-            updated: when_text(s["updated_at"].as_str().unwrap_or_default()),
+            name: s.name,
+            created_by: s.created_by,
+            updated: when(s.updated_at),
         })
         .collect();
     Ok(html_status(page(&viewer.ctx(Nav::Secrets), &view), status))
@@ -45,7 +42,11 @@ pub struct Done {
     deleted: String,
 }
 
-pub async fn list(viewer: Viewer, Query(q): Query<Done>) -> Result<Response, PageError> {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<Done>,
+) -> Result<Response, PageError> {
     // Names come back in the query: only well-formed ones are repeated in the notice.
     let plain = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     let notice = if !q.saved.is_empty() && plain(&q.saved) {
@@ -59,7 +60,7 @@ pub async fn list(viewer: Viewer, Query(q): Query<Done>) -> Result<Response, Pag
         notice,
         ..SecretsView::default()
     };
-    render(&viewer, view, StatusCode::OK).await
+    render(&state, &viewer, view, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -78,27 +79,22 @@ pub async fn put(
     Form(f): Form<PutForm>,
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
-    policy::require_admin(&viewer.principal)?;
     let name = f.name.trim().to_owned();
-    let answer = viewer
-        .api
-        .call(
-            Method::POST,
-            "/api/v1/secrets",
-            Some(&json!({"name": name, "value": f.value})),
-        )
-        .await?;
-    match answer {
+    let req = PutSecret {
+        name: name.clone(),
+        value: f.value,
+    };
+    match services::secrets::put(&state, &viewer.actor(), req).await {
         Ok(_) => Ok(see_other(&format!("/secrets?saved={}", encode(&name)))),
-        Err(e) if matches!(e.status.as_u16(), 400 | 422) => {
+        Err(e @ (ApiError::Validation(_) | ApiError::BadRequest(_))) => {
             let view = SecretsView {
                 name,
-                error: Some(format!("{} (enter the value again).", e.message)),
+                error: Some(format!("{e} (enter the value again).")),
                 ..SecretsView::default()
             };
-            render(&viewer, view, e.status).await
+            render(&state, &viewer, view, e.status()).await
         }
-        Err(e) => Err(ApiError::from(e).into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -110,14 +106,6 @@ pub async fn delete(
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
-    policy::require_admin(&viewer.principal)?;
-    viewer
-        .api
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/secrets/{}", encode(&name)),
-            None,
-        )
-        .await??;
+    services::secrets::delete(&state, &viewer.actor(), &name).await?;
     Ok(see_other(&format!("/secrets?deleted={}", encode(&name))))
 }

@@ -1,13 +1,12 @@
 //! `/setup?token=`: first-run creation of the administrator, with the API's own logic
-//! (`api::setup::complete_setup`).
+//! (`services::setup`).
 
 use super::csrf;
 use super::page::{html, see_other};
-use crate::api::setup::{SetupRequest, complete_setup};
 use crate::auth::extract::ClientIp;
 use crate::auth::{keys, session};
-use crate::db;
 use crate::error::{ApiError, PageError};
+use crate::services::{self, setup::SetupRequest};
 use crate::state::AppState;
 use automa_ui::pages::setup::{SetupView, page};
 use axum::Form;
@@ -60,7 +59,7 @@ pub async fn form(
     State(state): State<AppState>,
     Query(q): Query<SetupQuery>,
 ) -> Result<Response, PageError> {
-    let done = db::users::count(&state.db).await? > 0;
+    let done = !services::setup::required(&state).await?;
     let view = SetupView {
         token: q.token,
         done,
@@ -82,7 +81,7 @@ pub async fn submit(
         email: f.email.clone(),
         password: f.password,
     };
-    match complete_setup(&state, ip, &req).await {
+    match services::setup::complete(&state, ip, &req).await {
         Ok(user) => Ok(see_other(&format!(
             "/login?email={}",
             super::client::encode(&user.email)

@@ -1,10 +1,12 @@
-//! `/tokens`: the viewer's personal API tokens through `/api/v1/tokens`. A new token's
+//! `/tokens`: the viewer's personal API tokens over `services::tokens`. A new token's
 //! value is in the response to the create form only (never stored, never shown again).
 
-use super::client::encode;
 use super::csrf::{self, CsrfOnly};
-use super::page::{Viewer, html_status, see_other, when_text};
+use super::page::{Viewer, html_status, see_other, when};
+use crate::auth::Scope;
+use crate::db::{now_ms, tokens::TokenRow};
 use crate::error::{ApiError, PageError};
+use crate::services::{self, tokens::CreateToken};
 use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::pages::tokens::{
@@ -12,39 +14,26 @@ use automa_ui::pages::tokens::{
 };
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-fn text(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_owned()
+fn when_or(at: Option<i64>, none: &str) -> String {
+    at.map_or_else(|| none.to_owned(), when)
 }
 
-fn when_or(v: &Value, none: &str) -> String {
-    v.as_str().map_or_else(|| none.to_owned(), when_text)
-}
-
-fn line(t: &Value) -> TokenLine {
-    let expired = t["expires_at"]
-        .as_str()
-        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-        .is_some_and(|at| at < chrono::Utc::now());
+fn line(t: TokenRow) -> TokenLine {
+    let expired = t.expires_at.is_some_and(|at| at < now_ms());
     TokenLine {
-        id: text(&t["id"]),
-        name: text(&t["name"]),
-        prefix: text(&t["prefix"]),
-        scopes: t["scopes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
+        scopes: Scope::parse_list(&t.scopes)
+            .iter()
+            .map(|s| s.as_str())
             .collect::<Vec<_>>()
             .join(", "),
-        created: when_or(&t["created_at"], ""),
-        expires: when_or(&t["expires_at"], "never"),
-        last_used: when_or(&t["last_used_at"], "never"),
-        state: if !t["revoked_at"].is_null() {
+        created: when(t.created_at),
+        expires: when_or(t.expires_at, "never"),
+        last_used: when_or(t.last_used_at, "never"),
+        state: if t.revoked_at.is_some() {
             "revoked"
         } else if expired {
             "expired"
@@ -52,26 +41,25 @@ fn line(t: &Value) -> TokenLine {
             "active"
         }
         .into(),
+        id: t.id,
+        name: t.name,
+        prefix: t.prefix,
     }
 }
 
 async fn render(
+    state: &AppState,
     viewer: &Viewer,
     mut view: TokensView,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let list = viewer.api.get("/api/v1/tokens?limit=200").await?;
-    view.tokens = list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(line)
-        .collect();
+    let rows = services::tokens::list(state, &viewer.principal, None, 200).await?;
+    view.tokens = rows.into_iter().map(line).collect();
     Ok(html_status(page(&viewer.ctx(Nav::Tokens), &view), status))
 }
 
-pub async fn list(viewer: Viewer) -> Result<Response, PageError> {
-    render(&viewer, TokensView::default(), StatusCode::OK).await
+pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    render(&state, &viewer, TokensView::default(), StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -85,12 +73,12 @@ pub struct CreateForm {
     expires: String,
 }
 
-/// The API's scope list for the chosen highest scope (it implies the lower ones).
-fn scopes(scope: &str) -> Option<Vec<&'static str>> {
+/// The scope list for the chosen highest scope (it implies the lower ones).
+fn scopes(scope: &str) -> Option<Vec<Scope>> {
     match scope {
-        "read" => Some(vec!["read"]),
-        "write" => Some(vec!["read", "write"]),
-        "admin" => Some(vec!["read", "write", "admin"]),
+        "read" => Some(vec![Scope::Read]),
+        "write" => Some(vec![Scope::Read, Scope::Write]),
+        "admin" => Some(vec![Scope::Read, Scope::Write, Scope::Admin]),
         _ => None,
     }
 }
@@ -115,7 +103,7 @@ pub async fn create(
     let invalid = StatusCode::UNPROCESSABLE_ENTITY;
     let Some(scopes) = scopes(&f.scope) else {
         let view = refused("choose read, write or admin access".into());
-        return render(&viewer, view, invalid).await;
+        return render(&state, &viewer, view, invalid).await;
     };
     let expires_in: Option<u64> = match f.expires.as_str() {
         "never" => None,
@@ -124,32 +112,29 @@ pub async fn create(
         }
         _ => {
             let view = refused("choose when the token expires".into());
-            return render(&viewer, view, invalid).await;
+            return render(&state, &viewer, view, invalid).await;
         }
     };
-    let answer = viewer
-        .api
-        .call(
-            Method::POST,
-            "/api/v1/tokens",
-            Some(&json!({"name": f.name, "scopes": scopes, "expires_in_seconds": expires_in})),
-        )
-        .await?;
-    match answer {
+    let req = CreateToken {
+        name: f.name,
+        scopes,
+        expires_in_seconds: expires_in,
+    };
+    match services::tokens::create(&state, &viewer.actor(), req).await {
         Ok(created) => {
             let view = TokensView {
                 created: Some(CreatedToken {
-                    name: text(&created["name"]),
-                    token: text(&created["token"]),
+                    name: created.row.name,
+                    token: created.token,
                 }),
                 ..TokensView::default()
             };
-            render(&viewer, view, StatusCode::CREATED).await
+            render(&state, &viewer, view, StatusCode::CREATED).await
         }
-        Err(e) if matches!(e.status.as_u16(), 400 | 403 | 422) => {
-            render(&viewer, refused(e.message), e.status).await
+        Err(e @ (ApiError::BadRequest(_) | ApiError::Forbidden(_) | ApiError::Validation(_))) => {
+            render(&state, &viewer, refused(e.to_string()), e.status()).await
         }
-        Err(e) => Err(ApiError::from(e).into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -161,13 +146,6 @@ pub async fn revoke(
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
-    viewer
-        .api
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/tokens/{}", encode(&id)),
-            None,
-        )
-        .await??;
+    services::tokens::revoke(&state, &viewer.actor(), &id).await?;
     Ok(see_other("/tokens"))
 }

@@ -1,8 +1,10 @@
-//! Usage against quotas on the dashboard: `quotas::usage` (the API's and `/metrics`'
-//! numbers too) as the view model of `automa_ui::components::usage`.
+//! Usage against quotas on the dashboard: `services::users`' usage (the API's and
+//! `/metrics`' numbers too) as the view model of `automa_ui::components::usage`.
 
+use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::quotas::usage::{self, UserUsage};
+use crate::quotas::usage::UserUsage;
+use crate::services;
 use crate::state::AppState;
 use automa_ui::components::usage::UsageLine;
 
@@ -33,11 +35,13 @@ fn line(u: UserUsage) -> UsageLine {
     }
 }
 
-/// The usage of `user`, or of every user (`None`; for admins only).
-pub async fn lines(state: &AppState, user: Option<&str>) -> Result<Vec<UsageLine>, ApiError> {
-    Ok(usage::of(state, user)
-        .await?
-        .into_iter()
-        .map(line)
-        .collect())
+/// Every user's usage (admins only).
+pub async fn lines(state: &AppState, p: &Principal) -> Result<Vec<UsageLine>, ApiError> {
+    let all = services::users::usage_of_all(state, p).await?;
+    Ok(all.into_iter().map(line).collect())
+}
+
+/// The viewer's own usage.
+pub async fn own(state: &AppState, p: &Principal) -> Result<UsageLine, ApiError> {
+    Ok(line(services::users::usage(state, p, &p.user_id).await?))
 }

@@ -1,32 +1,39 @@
 //! `/users` and `/users/{id}` (admin): list and create users, change a role, disable or
-//! enable, reset a password or TOTP, all through `/api/v1/users` (its policy: admins
+//! enable, reset a password or TOTP, all over `services::users` (its policy: admins
 //! only, never leaving no enabled admin).
 
 use super::client::encode;
 use super::csrf;
-use super::page::{Viewer, html_status, see_other, when_text};
-use crate::auth::policy;
+use super::page::{Viewer, html_status, see_other, when};
+use crate::auth::{Role, policy};
+use crate::db::users::UserRow;
 use crate::error::{ApiError, PageError};
+use crate::services::{
+    self,
+    users::{CreateUser, PatchUser},
+};
 use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::pages::users::{NewUserForm, UserLine, UserView, UsersView, list_page, user_page};
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-fn line(u: &Value) -> UserLine {
+fn line(u: UserRow) -> UserLine {
     UserLine {
-        id: u["id"].as_str().unwrap_or_default().to_owned(),
-        email: u["email"].as_str().unwrap_or_default().to_owned(),
-        role: u["role"].as_str().unwrap_or_default().to_owned(),
-        disabled: u["disabled"].as_bool().unwrap_or(false),
-        totp: u["totp_enabled"].as_bool().unwrap_or(false),
-        created: when_text(u["created_at"].as_str().unwrap_or_default()),
+        created: when(u.created_at),
+        id: u.id,
+        email: u.email,
+        role: u.role,
+        disabled: u.disabled,
+        totp: u.totp_enabled,
     }
 }
+
+/// Users shown on one page of the list.
+const PAGE: usize = 200;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -40,22 +47,17 @@ async fn render_list(
     mut view: UsersView,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    policy::require_admin(&viewer.principal)?;
-    let mut path = "/api/v1/users?limit=200".to_owned();
-    if let Some(c) = cursor {
-        path.push_str(&format!("&cursor={}", encode(c)));
-    }
-    let page = viewer.api.get(&path).await?;
-    view.users = page["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(line)
-        .collect();
-    view.next = page["next_cursor"]
-        .as_str()
-        .map(|c| format!("/users?cursor={}", encode(c)));
-    view.usage = super::usage::lines(state, None).await?;
+    let p = &viewer.principal;
+    // One more than shown tells whether another page exists.
+    let mut rows = services::users::list(state, p, cursor, PAGE as i64 + 1).await?;
+    let more = rows.len() > PAGE;
+    rows.truncate(PAGE);
+    view.next = rows
+        .last()
+        .filter(|_| more)
+        .map(|u| format!("/users?cursor={}", encode(&u.id)));
+    view.users = rows.into_iter().map(line).collect();
+    view.usage = super::usage::lines(state, p).await?;
     Ok(html_status(
         list_page(&viewer.ctx(Nav::Users), &view),
         status,
@@ -95,47 +97,43 @@ pub async fn create(
     Form(f): Form<CreateForm>,
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
-    policy::require_admin(&viewer.principal)?;
-    let answer = viewer
-        .api
-        .call(
-            Method::POST,
-            "/api/v1/users",
-            Some(&json!({"email": f.email.trim(), "password": f.password, "role": f.role})),
-        )
-        .await?;
-    match answer {
-        Ok(u) => Ok(see_other(&format!(
-            "/users/{}?done=created",
-            encode(u["id"].as_str().unwrap_or_default())
-        ))),
-        Err(e) if matches!(e.status.as_u16(), 400 | 409 | 422) => {
+    let created = match Role::parse(&f.role) {
+        Some(role) => {
+            let req = CreateUser {
+                email: f.email.trim().to_owned(),
+                password: f.password,
+                role,
+            };
+            services::users::create(&state, &viewer.actor(), req).await
+        }
+        None => Err(ApiError::Validation("role must be user or admin".into())),
+    };
+    match created {
+        Ok(u) => Ok(see_other(&format!("/users/{}?done=created", encode(&u.id)))),
+        Err(e @ (ApiError::BadRequest(_) | ApiError::Conflict(_) | ApiError::Validation(_))) => {
             let view = UsersView {
                 form: NewUserForm {
                     email: f.email,
                     role: f.role,
                 },
-                error: Some(e.message),
+                error: Some(e.to_string()),
                 ..UsersView::default()
             };
-            render_list(&state, &viewer, None, view, e.status).await
+            render_list(&state, &viewer, None, view, e.status()).await
         }
-        Err(e) => Err(ApiError::from(e).into()),
+        Err(e) => Err(e.into()),
     }
 }
 
 async fn render_user(
+    state: &AppState,
     viewer: &Viewer,
     id: &str,
     mut view: UserView,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     policy::require_admin(&viewer.principal)?;
-    let u = viewer
-        .api
-        .get(&format!("/api/v1/users/{}", encode(id)))
-        .await?;
-    view.user = line(&u);
+    view.user = line(services::users::get(state, &viewer.principal, id).await?);
     view.is_self = view.user.id == viewer.principal.user_id;
     Ok(html_status(
         user_page(&viewer.ctx(Nav::Users), &view),
@@ -150,6 +148,7 @@ pub struct Done {
 }
 
 pub async fn show(
+    State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
     Query(q): Query<Done>,
@@ -167,7 +166,7 @@ pub async fn show(
         notice: notice.map(str::to_owned),
         ..UserView::default()
     };
-    render_user(&viewer, &id, view, StatusCode::OK).await
+    render_user(&state, &viewer, &id, view, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -181,7 +180,7 @@ pub struct ChangeForm {
     password: String,
 }
 
-/// One of the user page's forms, as the API's `PATCH /users/{id}` body.
+/// One of the user page's forms, as one change of `services::users::update`.
 pub async fn change(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -191,35 +190,48 @@ pub async fn change(
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
     policy::require_admin(&viewer.principal)?;
-    let body = match f.action.as_str() {
-        "role" => json!({"role": f.role}),
-        "disable" => json!({"disabled": true}),
-        "enable" => json!({"disabled": false}),
-        "password" => json!({"password": f.password}),
-        "reset_totp" => json!({"reset_totp": true}),
+    let refused = |message: &str| Err(ApiError::Validation(message.to_owned()));
+    let change = match f.action.as_str() {
+        "role" => match Role::parse(&f.role) {
+            Some(role) => Ok(PatchUser {
+                role: Some(role),
+                ..PatchUser::default()
+            }),
+            None => refused("role must be user or admin"),
+        },
+        "disable" | "enable" => Ok(PatchUser {
+            disabled: Some(f.action == "disable"),
+            ..PatchUser::default()
+        }),
+        "password" => Ok(PatchUser {
+            password: Some(f.password),
+            ..PatchUser::default()
+        }),
+        "reset_totp" => Ok(PatchUser {
+            reset_totp: Some(true),
+            ..PatchUser::default()
+        }),
         _ => return Err(ApiError::BadRequest("unknown action".into()).into()),
     };
-    let answer = viewer
-        .api
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/users/{}", encode(&id)),
-            Some(&body),
-        )
-        .await?;
-    match answer {
-        Ok(_) => Ok(see_other(&format!(
+    let done = match change {
+        Ok(req) => services::users::update(&state, &viewer.actor(), &id, req)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => Ok(see_other(&format!(
             "/users/{}?done={}",
             encode(&id),
             f.action
         ))),
-        Err(e) if matches!(e.status.as_u16(), 400 | 409 | 422) => {
+        Err(e @ (ApiError::BadRequest(_) | ApiError::Conflict(_) | ApiError::Validation(_))) => {
             let view = UserView {
-                error: Some(e.message),
+                error: Some(e.to_string()),
                 ..UserView::default()
             };
-            render_user(&viewer, &id, view, e.status).await
+            render_user(&state, &viewer, &id, view, e.status()).await
         }
-        Err(e) => Err(ApiError::from(e).into()),
+        Err(e) => Err(e.into()),
     }
 }
