@@ -235,6 +235,6 @@ async fn a_flood_of_audited_host_calls_keeps_every_record_and_the_server_answers
     // And the chain over them holds.
     let url = format!("sqlite://{}", app.data_dir().join("automa.db").display());
     let db = automa::db::connect(&url).await.unwrap();
-    let report = automa::audit::AuditLog::new(db).verify().await.unwrap();
+    let report = automa::audit::AuditLog::new(db).verify(None).await.unwrap();
     assert!(report.first_broken.is_none(), "{report:?}");
 }

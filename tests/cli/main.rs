@@ -1,6 +1,7 @@
 //! `automa run` as a user runs it: the real binary, real files, exit codes and JSON.
 #![allow(clippy::unwrap_used)]
 
+mod audit_retention;
 mod backup;
 mod remote;
 mod retention;

@@ -183,3 +183,219 @@ fn example_config_and_retention_keys_parse() {
         "{error}"
     );
 }
+
+/// The database of `server`'s data dir, opened beside it.
+async fn open_db(server: &server::Server) -> automa::db::Db {
+    let path = server.data_dir().join("automa.db");
+    automa::db::connect(&format!("sqlite://{}?mode=rw", path.display()))
+        .await
+        .unwrap()
+}
+
+/// Runs one job of `script` and waits for it; its id.
+async fn run_job(server: &server::Server, script: &Value) -> String {
+    let job = server
+        .api_post(
+            &format!(
+                "/api/v1/scripts/{}/run?wait=true",
+                script["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    job["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_script_keeps_its_work_shorter_or_longer_than_the_server() {
+    let server = server::start().await;
+    let create = |name: &str, settings: Value| {
+        server.api_post(
+            "/api/v1/scripts",
+            json!({"name": name, "source": JOB, "settings": settings}),
+        )
+    };
+    let short = create("short", json!({"jobs_days": 5})).await;
+    let long = create("long", json!({"jobs_days": 200, "job_logs_days": 0})).await;
+    let plain = create("plain", json!({})).await;
+    assert_eq!(long["settings"]["jobs_days"], 200, "{long}");
+    assert_eq!(long["settings"]["artifacts_days"], Value::Null, "{long}");
+    let agent_script = server
+        .api_post(
+            "/api/v1/scripts",
+            json!({"name": "a", "source": "import automa\nwhile automa.agent.sleep(1):\n    pass\n",
+                   "settings": {"agent_history_days": 0}}),
+        )
+        .await;
+    let (short_job, long_job, plain_job) = (
+        run_job(&server, &short).await,
+        run_job(&server, &long).await,
+        run_job(&server, &plain).await,
+    );
+    let agent = server
+        .api_post(
+            "/api/v1/agents",
+            json!({"name": "a", "script_id": agent_script["id"], "stop_grace_seconds": 1}),
+        )
+        .await;
+    let agent = agent["id"].as_str().unwrap();
+    server
+        .api_post(&format!("/api/v1/agents/{agent}/start"), json!({}))
+        .await;
+    server
+        .api_post(&format!("/api/v1/agents/{agent}/stop"), json!({}))
+        .await;
+
+    // Everything finished 40 days ago.
+    let db = open_db(&server).await;
+    let forty = 40 * DAY_MS;
+    sqlx::query("UPDATE jobs SET created_at = created_at - $1, finished_at = finished_at - $1")
+        .bind(forty)
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE agent_events SET at = at - $1")
+        .bind(forty)
+        .execute(&db)
+        .await
+        .unwrap();
+    let data = server.data_dir();
+    let retention = Retention::default();
+    let now = automa::db::now_ms();
+    let swept = sweep(&db, &data, &retention, now).await.unwrap();
+    assert_eq!(swept.jobs, 1, "only the 5-day script's job: {swept:?}");
+    assert_eq!(swept.agent_events, 0, "the agent's script keeps forever");
+    // The plain and long jobs' artifacts, and the short one's with its directory.
+    assert_eq!(swept.artifacts, 3, "{swept:?}");
+
+    let job = |id: String| {
+        let server = &server;
+        async move { get(server, &format!("/api/v1/jobs/{id}")).await }
+    };
+    let logs = |id: String| {
+        let server = &server;
+        async move {
+            let (_, logs) = get(server, &format!("/api/v1/jobs/{id}/logs")).await;
+            logs.as_array().map_or(0, Vec::len)
+        }
+    };
+    assert_eq!(job(short_job.clone()).await.0, 404);
+    assert!(!data.join("jobs").join(&short_job).exists());
+    // The long one keeps its log forever, its artifacts only the server's 30 days.
+    let (status, long_view) = job(long_job.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(long_view["stdout"], "out\n", "{long_view}");
+    assert!(logs(long_job.clone()).await >= 2);
+    assert!(!data.join("jobs").join(&long_job).join("artifacts").exists());
+    // The plain one follows the server: kept, without log.
+    let (status, plain_view) = job(plain_job.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(plain_view["stdout"], Value::Null, "{plain_view}");
+    assert_eq!(logs(plain_job.clone()).await, 0);
+    let (_, events) = get(&server, &format!("/api/v1/agents/{agent}/events")).await;
+    let events = events.as_array().unwrap().len();
+    assert!(events >= 2, "{events}");
+
+    // 100 days on (140 old): past the server's 90 days, within the long script's 200.
+    let swept = sweep(&db, &data, &retention, now + 100 * DAY_MS)
+        .await
+        .unwrap();
+    assert_eq!(swept.jobs, 1, "{swept:?}");
+    assert_eq!(job(plain_job).await.0, 404);
+    assert_eq!(job(long_job.clone()).await.0, 200);
+    assert!(logs(long_job.clone()).await >= 2);
+    let (_, after) = get(&server, &format!("/api/v1/agents/{agent}/events")).await;
+    assert_eq!(after.as_array().unwrap().len(), events);
+
+    // Back to the server's periods: the long job (and the agent's history) go too.
+    server
+        .http
+        .patch(format!(
+            "{}/api/v1/scripts/{}",
+            server.base,
+            long["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&server.admin)
+        .json(&json!({"settings": {}}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let swept = sweep(&db, &data, &retention, now + 100 * DAY_MS)
+        .await
+        .unwrap();
+    assert_eq!(swept.jobs, 1, "{swept:?}");
+    assert_eq!(job(long_job).await.0, 404);
+    db.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_settings_out_of_range_are_refused_naming_the_field() {
+    let server = server::start().await;
+    let post = |settings: Value| {
+        let server = &server;
+        async move {
+            let resp = server
+                .http
+                .post(format!("{}/api/v1/scripts", server.base))
+                .bearer_auth(&server.admin)
+                .json(&json!({"name": "x", "source": "print(1)\n", "settings": settings}))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            (
+                status,
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        }
+    };
+    let (status, message) = post(json!({"jobs_days": 3651})).await;
+    assert_eq!(status, 422, "{message}");
+    assert!(
+        message.contains("jobs_days must be between 1 and 3650 days, 0 to keep forever, or null"),
+        "{message}"
+    );
+    let (status, message) = post(json!({"artifacts_days": 5000, "agent_history_days": 4000})).await;
+    assert_eq!(status, 422);
+    assert!(
+        message.contains("artifacts_days") && message.contains("agent_history_days"),
+        "{message}"
+    );
+    for bad in [
+        json!({"job_logs_days": -1}),
+        json!({"job_logs_days": "7"}),
+        json!({"job_logs_days": 1.5}),
+    ] {
+        let (status, message) = post(bad.clone()).await;
+        assert_eq!(status, 422, "{bad}: {message}");
+        assert!(message.contains("job_logs_days"), "{bad}: {message}");
+    }
+    // A valid script, then an update out of range: refused, the settings unchanged.
+    let script = server
+        .api_post(
+            "/api/v1/scripts",
+            json!({"name": "ok", "source": "print(1)\n", "settings": {"jobs_days": 0}}),
+        )
+        .await;
+    let id = script["id"].as_str().unwrap();
+    let resp = server
+        .http
+        .patch(format!("{}/api/v1/scripts/{id}", server.base))
+        .bearer_auth(&server.admin)
+        .json(&json!({"settings": {"jobs_days": 9999}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 422);
+    let (_, now) = get(&server, &format!("/api/v1/scripts/{id}")).await;
+    assert_eq!(now["settings"]["jobs_days"], 0, "{now}");
+    server.stop().await;
+}

@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod artifact_stream;
 pub mod audit;
+pub mod audit_verify;
 pub mod auth;
 pub mod jobs;
 pub mod me;
@@ -177,6 +178,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(user_quotas::router())
         .merge(usage::router())
         .merge(audit::router())
+        .merge(audit_verify::router())
         .merge(scripts::router())
         .merge(jobs::router())
         .merge(secrets::router())

@@ -3,7 +3,9 @@
 //! Each row's `hash` covers its canonical fields plus the previous row's hash, so editing,
 //! reordering or deleting a row in the middle breaks every later link, and
 //! `automa audit verify` reports the first broken row. (Truncating the tail is not
-//! detectable from the chain alone; ship the latest hash elsewhere for that.)
+//! detectable from the chain alone; ship the latest hash elsewhere for that.) With
+//! `[retention] audit_days` the oldest rows are pruned behind a signed checkpoint
+//! ([`prune`], [`checkpoint`]) that verification starts from ([`verify`]).
 //! `AuditLog` is cheap to clone and is the handle other features append through; every
 //! append goes through one bounded queue and one writer (see [`writer`]).
 
@@ -134,21 +136,18 @@ pub struct AuditFilter {
     pub before_seq: Option<i64>,
 }
 
-/// Result of walking the chain.
-#[derive(Debug)]
-pub struct VerifyReport {
-    pub checked: u64,
-    pub first_broken: Option<(i64, String)>,
-}
-
 macro_rules! cols {
     () => {
         "seq, id, at, actor, action, target, source_ip, outcome, details, prev_hash, hash"
     };
 }
 
+pub mod checkpoint;
+pub mod prune;
+mod verify;
 pub mod writer;
 
+pub use verify::{Broken, VerifyReport};
 pub use writer::AuditError;
 
 impl AuditLog {
@@ -247,51 +246,13 @@ impl AuditLog {
         .await
     }
 
-    /// Walks the whole chain in seq order and reports the first inconsistent row.
-    pub async fn verify(&self) -> anyhow::Result<VerifyReport> {
-        let mut expected_seq = 1i64;
-        let mut prev = GENESIS_HASH.to_owned();
-        let mut checked = 0u64;
-        loop {
-            let rows: Vec<AuditRow> = sqlx::query_as(concat!(
-                "SELECT ",
-                cols!(),
-                " FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 1000"
-            ))
-            .bind(expected_seq)
-            .fetch_all(&self.db)
-            .await?;
-            if rows.is_empty() {
-                break;
-            }
-            for row in rows {
-                let problem = if row.seq != expected_seq {
-                    Some(format!(
-                        "expected seq {expected_seq}, found {} (row deleted?)",
-                        row.seq
-                    ))
-                } else if row.prev_hash != prev {
-                    Some("prev_hash does not match the previous row's hash".to_owned())
-                } else if row.compute_hash() != row.hash {
-                    Some("hash does not match the row's contents (row edited?)".to_owned())
-                } else {
-                    None
-                };
-                if let Some(p) = problem {
-                    return Ok(VerifyReport {
-                        checked,
-                        first_broken: Some((row.seq.min(expected_seq), p)),
-                    });
-                }
-                checked += 1;
-                expected_seq += 1;
-                prev = row.hash;
-            }
-        }
-        Ok(VerifyReport {
-            checked,
-            first_broken: None,
-        })
+    /// Verifies the chain (from the newest checkpoint when pruned, its signature
+    /// checked against `trusted`) and reports the first inconsistency.
+    pub async fn verify(
+        &self,
+        trusted: Option<&ed25519_dalek::VerifyingKey>,
+    ) -> anyhow::Result<VerifyReport> {
+        verify::verify(&self.db, trusted).await
     }
 }
 
@@ -332,7 +293,7 @@ mod tests {
         }
         assert!(audit.flush(Duration::from_secs(10)).await);
         assert_eq!(rows(&db).await - before, 600);
-        let report = audit.verify().await.unwrap();
+        let report = audit.verify(None).await.unwrap();
         assert!(report.first_broken.is_none(), "{report:?}");
     }
 

@@ -104,7 +104,7 @@ pub fn load_or_create(
     })
 }
 
-fn load_or_create_file(
+pub(crate) fn load_or_create_file(
     path: &PathBuf,
     len: usize,
     problems: &mut Vec<String>,

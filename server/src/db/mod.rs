@@ -3,6 +3,7 @@
 //! placeholders, which both drivers accept. Repositories live in submodules.
 
 pub mod agents;
+pub mod audit_checkpoints;
 pub mod dashboard;
 pub mod decode;
 pub mod job_status;
@@ -12,6 +13,7 @@ pub mod owners;
 pub mod plugins;
 pub mod restart_policy;
 pub mod schedules;
+pub mod script_retention;
 pub mod scripts;
 pub mod secrets;
 pub mod sessions;

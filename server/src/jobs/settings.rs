@@ -3,6 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// The longest per-script retention period in days (ten years); 0 keeps forever.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+
 /// How a script's jobs run. Every field has a default, so `{}` is valid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -33,6 +36,20 @@ pub struct RunSettings {
     /// script's own HTTP calls, it needs an admin's grant: an HTTP rule of the script's
     /// capabilities must allow POST to it.
     pub notify_webhook: Option<String>,
+    /// How long this script's finished jobs are kept, in days, overriding `[retention]
+    /// jobs_days`: `null` for the server's period, `0` to keep them forever, else 1 to
+    /// 3650. Likewise the three below.
+    #[schema(minimum = 0, maximum = 3650)]
+    pub jobs_days: Option<u32>,
+    /// How long the log entries and stdout/stderr of this script's finished jobs are kept.
+    #[schema(minimum = 0, maximum = 3650)]
+    pub job_logs_days: Option<u32>,
+    /// How long the artifact files of this script's finished jobs are kept.
+    #[schema(minimum = 0, maximum = 3650)]
+    pub artifacts_days: Option<u32>,
+    /// How long the history of the agents running this script is kept.
+    #[schema(minimum = 0, maximum = 3650)]
+    pub agent_history_days: Option<u32>,
 }
 
 impl Default for RunSettings {
@@ -46,6 +63,10 @@ impl Default for RunSettings {
             notify_on_failure: false,
             notify_on_success: false,
             notify_webhook: None,
+            jobs_days: None,
+            job_logs_days: None,
+            artifacts_days: None,
+            agent_history_days: None,
         }
     }
 }
@@ -73,6 +94,20 @@ impl RunSettings {
             && !url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
         {
             problems.push("notify_webhook must be an http or https URL");
+        }
+        let mut problems: Vec<String> = problems.into_iter().map(str::to_owned).collect();
+        for (name, days) in [
+            ("jobs_days", self.jobs_days),
+            ("job_logs_days", self.job_logs_days),
+            ("artifacts_days", self.artifacts_days),
+            ("agent_history_days", self.agent_history_days),
+        ] {
+            if let Some(days) = days.filter(|d| *d > MAX_RETENTION_DAYS) {
+                problems.push(format!(
+                    "{name} must be between 1 and {MAX_RETENTION_DAYS} days, 0 to keep forever, \
+                     or null for the server's retention (got {days})"
+                ));
+            }
         }
         (!problems.is_empty()).then(|| problems.join("; "))
     }

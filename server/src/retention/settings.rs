@@ -1,4 +1,5 @@
-//! How long finished work is kept: `[retention]` in the config file. 0 keeps forever.
+//! How long finished work and the audit log are kept: `[retention]` in the config file.
+//! 0 keeps forever. A script's run settings may override the first four periods.
 
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -18,6 +19,9 @@ pub struct Retention {
     pub artifacts_days: u32,
     /// Agents' event history (events, transitions, output, log lines).
     pub agent_history_days: u32,
+    /// Audit log rows, after this many days; the pruned head is kept as a signed
+    /// checkpoint that verification starts from. 0 (the default) keeps the log forever.
+    pub audit_days: u32,
     /// Seconds between sweeps.
     pub sweep_interval_secs: u64,
 }
@@ -29,6 +33,7 @@ impl Default for Retention {
             job_logs_days: 30,
             artifacts_days: 30,
             agent_history_days: 30,
+            audit_days: 0,
             sweep_interval_secs: 3600,
         }
     }
