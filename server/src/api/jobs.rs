@@ -5,24 +5,20 @@ use super::seq_page::{self, SeqQuery};
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::auth::Principal;
 use crate::auth::extract::{AuthUser, ClientIp};
-use crate::auth::recheck::{Recheck, still_authorized};
-use crate::db::{self, jobs::JobRow, rfc3339};
+use crate::db::{jobs::JobRow, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::jobs::events::LogEntry;
-use crate::services::stream_slots::StreamSlot;
+use crate::services::job_log::LogItem;
 use crate::services::{self, Actor};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::stream::{self, Stream};
+use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::time::Duration;
-use tokio::sync::broadcast;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -80,10 +76,8 @@ pub struct JobView {
 
 impl From<JobRow> for JobView {
     fn from(j: JobRow) -> Self {
-        let error = j.error.map(|e| {
-            serde_json::from_str(&e)
-                .unwrap_or_else(|_| json!({"kind": "Error", "message": e, "traceback": ""}))
-        });
+        let error = j.failure();
+        let cpu_seconds = j.cpu_seconds();
         Self {
             args: serde_json::from_str(&j.args).unwrap_or_else(|_| json!({})),
             result: j.result.and_then(|r| serde_json::from_str(&r).ok()),
@@ -108,9 +102,7 @@ impl From<JobRow> for JobView {
             cpu_time_ms: j.cpu_time_ms,
             node: j.worker_id,
             fuel_consumed: j.fuel_consumed,
-            cpu_seconds: j
-                .fuel_consumed
-                .map(|f| automa_runtime::fuel_to_cpu_seconds(u64::try_from(f).unwrap_or_default())),
+            cpu_seconds,
         }
     }
 }
@@ -128,18 +120,6 @@ pub struct JobQuery {
     pub cursor: Option<String>,
 }
 
-const STATUSES: [&str; 9] = [
-    "queued",
-    "running",
-    "succeeded",
-    "failed",
-    "timed_out",
-    "memory_exceeded",
-    "cpu_exceeded",
-    "cancelled",
-    "interrupted",
-];
-
 async fn load_owned(state: &AppState, p: &Principal, id: &str) -> ApiResult<JobRow> {
     services::jobs::get(state, p, id).await
 }
@@ -153,29 +133,12 @@ async fn list_jobs(
     ApiQuery(q): ApiQuery<JobQuery>,
 ) -> ApiResult<ApiJson<Page<JobView>>> {
     let limit = page_limit(q.limit)?;
-    if let Some(status) = &q.status
-        && !STATUSES.contains(&status.as_str())
-    {
-        return Err(ApiError::BadRequest(format!(
-            "status must be one of {}",
-            STATUSES.join(", ")
-        )));
-    }
-    let since = match &q.since {
-        Some(s) => Some(
-            db::parse_rfc3339(s)
-                .ok_or_else(|| ApiError::BadRequest("since must be an RFC 3339 time".into()))?,
-        ),
-        None => None,
-    };
-    let filter = db::jobs::JobFilter {
-        owner: (!p.is_admin()).then_some(p.user_id.as_str()),
-        script_id: q.script_id.as_deref(),
+    let filter = services::jobs::Filter {
         status: q.status.as_deref(),
-        since,
-        before: q.cursor.as_deref(),
+        script_id: q.script_id.as_deref(),
+        since: q.since.as_deref(),
     };
-    let rows = db::jobs::list(&state.db, &filter, limit).await?;
+    let rows = services::jobs::list(&state, &p, &filter, q.cursor.as_deref(), limit).await?;
     Ok(ApiJson(Page::from_rows(
         rows,
         limit,
@@ -217,20 +180,12 @@ async fn job_logs(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (after, limit) = q.resolve(state.config.quotas.events_per_page)?;
-    load_owned(&state, &p, &id).await?;
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     if !wants_stream {
-        let page = seq_page::read(
-            after,
-            limit,
-            |r: &db::jobs::LogRow| r.seq,
-            |r| r.message.len(),
-            |after, n| db::jobs::logs_after(&state.db, &id, after, n),
-        )
-        .await?;
+        let page = services::jobs::log_page(&state, &p, &id, after, limit).await?;
         let next = page.more.then(|| {
             let last = page.rows.last().map_or(after, |r| r.seq);
             seq_page::next_url(&format!("/api/v1/jobs/{id}/logs"), last, limit, &[])
@@ -238,156 +193,28 @@ async fn job_logs(
         let entries: Vec<LogEntry> = page.rows.into_iter().map(LogEntry::from).collect();
         return Ok(seq_page::respond(entries, next));
     }
-    let slot = StreamSlot::take(&p.user_id)?;
-    Ok(
-        Sse::new(log_stream(state, id, after, Recheck::new(p), slot))
-            .keep_alive(KeepAlive::default())
-            .into_response(),
-    )
+    let items = services::job_log::follow(state, p, id, after).await?;
+    Ok(log_events(items))
 }
 
-struct Follow {
-    state: AppState,
-    job_id: String,
-    /// The caller, checked again now and then: the stream ends when they lose access.
-    recheck: Recheck,
-    /// Held while the stream is open.
-    _slot: StreamSlot,
-    last_seq: i64,
-    /// Whether stored entries were read once (the live channel covers what follows).
-    read_stored: bool,
-    live: Option<broadcast::Receiver<LogEntry>>,
-    pending: VecDeque<Event>,
-    done: bool,
-}
-
-fn log_event(entry: &LogEntry) -> Event {
-    Event::default()
-        .event("log")
-        .id(entry.seq.to_string())
-        .json_data(entry)
-        .unwrap_or_else(|_| Event::default().event("log"))
-}
-
-/// Follows a job's log: from the live channel while the job runs in this process,
-/// otherwise by reading new rows from the database, until the job is final.
-fn log_stream(
-    state: AppState,
-    job_id: String,
-    after: i64,
-    recheck: Recheck,
-    slot: StreamSlot,
-) -> impl Stream<Item = Result<Event, Infallible>> {
-    let follow = Follow {
-        live: state.jobs.subscribe(&job_id),
-        state,
-        job_id,
-        recheck,
-        _slot: slot,
-        last_seq: after,
-        read_stored: false,
-        pending: VecDeque::new(),
-        done: false,
-    };
-    stream::unfold(follow, |mut f| async move {
-        loop {
-            if let Some(event) = f.pending.pop_front() {
-                return Some((Ok(event), f));
-            }
-            if f.done {
-                return None;
-            }
-            if f.recheck.due()
-                && !(still_authorized(&f.state, f.recheck.principal()).await
-                    && load_owned(&f.state, f.recheck.principal(), &f.job_id)
-                        .await
-                        .is_ok())
-            {
-                return None;
-            }
-            if let Some(live) = &mut f.live {
-                if !f.read_stored {
-                    // Catch up from storage first; the live channel covers what follows.
-                    // More than a page stored: follow storage until caught up, then live.
-                    if !catch_up(&mut f).await {
-                        f.live = None;
-                    }
-                    continue;
-                }
-                match tokio::time::timeout(Duration::from_secs(1), live.recv()).await {
-                    Ok(Ok(entry)) => {
-                        let expected = if f.last_seq < 0 { 1 } else { f.last_seq + 1 };
-                        if entry.seq > expected {
-                            // Entries sent before we subscribed were not in storage yet
-                            // when we caught up: give the log writer a moment, read again.
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                            if !catch_up(&mut f).await {
-                                // A gap over a page: storage delivers it and this entry.
-                                f.live = None;
-                                continue;
-                            }
-                        }
-                        if entry.seq > f.last_seq {
-                            f.last_seq = entry.seq;
-                            f.pending.push_back(log_event(&entry));
-                        }
-                    }
-                    Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
-                        if !catch_up(&mut f).await {
-                            f.live = None;
-                        }
-                    }
-                    Ok(Err(broadcast::error::RecvError::Closed)) => f.live = None,
-                    Err(_) => {}
-                }
-                continue;
-            }
-            let caught_up = catch_up(&mut f).await;
-            if caught_up && !f.done && f.pending.is_empty() {
-                f.live = f.state.jobs.subscribe(&f.job_id);
-                if f.live.is_none() {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-            }
-        }
-    })
-}
-
-/// Stored entries a stream reads at a time.
-const CATCH_UP_ROWS: i64 = 500;
-
-/// Queue the next page of stored entries newer than `last_seq`; when the job is final
-/// and everything is sent, the `end` event. Returns whether storage is caught up (the
-/// page was not full).
-async fn catch_up(f: &mut Follow) -> bool {
-    let job = db::jobs::find(&f.state.db, &f.job_id).await.ok().flatten();
-    f.read_stored = true;
-    let after = f.last_seq.max(0);
-    let complete = match db::jobs::logs_after(&f.state.db, &f.job_id, after, CATCH_UP_ROWS).await {
-        Ok(rows) => {
-            let complete = (rows.len() as i64) < CATCH_UP_ROWS;
-            for row in rows {
-                f.last_seq = row.seq;
-                f.pending.push_back(log_event(&LogEntry::from(row)));
-            }
-            complete
-        }
-        Err(_) => true,
-    };
-    if f.last_seq == 0 {
-        f.last_seq = -1; // nothing stored yet; live entries start at 1
-    }
-    let status = job.map(|j| j.status);
-    let finished = status
-        .as_deref()
-        .is_none_or(|s| db::jobs::FINAL_STATUSES.contains(&s));
-    if finished && complete && f.live.is_none() {
-        let data = json!({"status": status}).to_string();
-        f.pending
-            .push_back(Event::default().event("end").data(data));
-        f.done = true;
-    }
-    complete
+/// A followed job log as server-sent events (`log` with the entry, its `seq` as the
+/// id; a final `end` with the job's status), for the API and the dashboard.
+pub fn log_events(items: impl Stream<Item = LogItem> + Send + 'static) -> Response {
+    let events = items.map(|item| {
+        Ok::<_, Infallible>(match item {
+            LogItem::Entry(entry) => Event::default()
+                .event("log")
+                .id(entry.seq.to_string())
+                .json_data(&entry)
+                .unwrap_or_else(|_| Event::default().event("log")),
+            LogItem::End(status) => Event::default()
+                .event("end")
+                .data(json!({ "status": status }).to_string()),
+        })
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 /// Cancel a queued or running job.

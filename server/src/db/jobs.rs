@@ -47,6 +47,22 @@ impl JobRow {
     pub fn arguments(&self) -> Result<serde_json::Value, super::decode::CorruptRow> {
         super::decode::json("jobs", &self.id, "args", &self.args)
     }
+
+    /// How the job failed (`kind`, `message`, `traceback`); an error stored as plain
+    /// text is the message of an `Error`.
+    pub fn failure(&self) -> Option<serde_json::Value> {
+        self.error.as_deref().map(|e| {
+            serde_json::from_str(e).unwrap_or_else(
+                |_| serde_json::json!({"kind": "Error", "message": e, "traceback": ""}),
+            )
+        })
+    }
+
+    /// The fuel the run used in the CPU seconds its budget (`cpu_seconds`) is set in.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        self.fuel_consumed
+            .map(|f| automa_runtime::fuel_to_cpu_seconds(u64::try_from(f).unwrap_or_default()))
+    }
 }
 
 macro_rules! cols {

@@ -23,6 +23,13 @@ pub struct ScheduleRow {
     pub updated_at: i64,
 }
 
+impl ScheduleRow {
+    /// The arguments each run gets (`args`).
+    pub fn arguments(&self) -> Result<serde_json::Value, super::decode::CorruptRow> {
+        super::decode::json("schedules", &self.id, "args", &self.args)
+    }
+}
+
 macro_rules! cols {
     () => {
         "id, script_id, owner_id, kind, at, every_seconds, cron, timezone, args, enabled, \

@@ -56,6 +56,12 @@ impl VersionRow {
         let id = format!("{}@{}", self.script_id, self.version);
         json("script_versions", &id, "requirements", &self.requirements)
     }
+
+    /// The JSON Schema of `main()`'s arguments (`parameters`).
+    pub fn parameter_schema(&self) -> Result<serde_json::Value, CorruptRow> {
+        let id = format!("{}@{}", self.script_id, self.version);
+        json("script_versions", &id, "parameters", &self.parameters)
+    }
 }
 
 macro_rules! cols {

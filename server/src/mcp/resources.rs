@@ -2,8 +2,8 @@
 //! stored log (`automa://jobs/{id}/log`), for what the caller may see.
 
 use super::{Caller, internal};
-use crate::auth::policy;
-use crate::db;
+use crate::error::ApiError;
+use crate::services;
 use rmcp::ErrorData as McpError;
 use rmcp::model::{ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
 use serde_json::json;
@@ -26,9 +26,8 @@ pub async fn list(
     state: &crate::state::AppState,
     caller: &Caller,
 ) -> Result<Vec<Resource>, McpError> {
-    let p = &caller.principal;
-    let owner = (!p.is_admin()).then_some(p.user_id.as_str());
-    let rows = db::scripts::list(&state.db, owner, None, None, None, LISTED)
+    let filter = services::scripts::Filter::default();
+    let rows = services::scripts::rows(state, &caller.principal, &filter, None, LISTED)
         .await
         .map_err(internal)?;
     Ok(rows
@@ -50,6 +49,15 @@ fn not_found(uri: &str) -> McpError {
     )
 }
 
+/// A service's refusal: an internal failure is a protocol error, anything else (not
+/// found, not the caller's) the same "not found".
+fn refused(e: ApiError, uri: &str) -> McpError {
+    match e {
+        ApiError::Internal(e) => internal(e),
+        _ => not_found(uri),
+    }
+}
+
 pub async fn read(
     state: &crate::state::AppState,
     caller: &Caller,
@@ -62,36 +70,20 @@ pub async fn read(
     let parts: Vec<&str> = rest.split('/').collect();
     let text = match parts.as_slice() {
         ["scripts", id] => {
-            let row = db::scripts::find(&state.db, id)
+            let script = services::scripts::get(state, p, id)
                 .await
-                .map_err(internal)?
-                .ok_or_else(|| not_found(uri))?;
-            policy::require_owner_or_admin(p, &row.owner_id).map_err(|_| not_found(uri))?;
-            let version = db::scripts::version(&state.db, id, row.current_version)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| not_found(uri))?;
+                .map_err(|e| refused(e, uri))?;
+            let version = script.current.ok_or_else(|| not_found(uri))?;
             return Ok(ReadResourceResult::new(vec![
                 ResourceContents::text(version.source, uri).with_mime_type("text/x-python"),
             ]));
         }
         ["jobs", id, "log"] => {
-            let job = db::jobs::find(&state.db, id)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| not_found(uri))?;
-            policy::require_owner_or_admin(p, &job.owner_id).map_err(|_| not_found(uri))?;
             // One bounded page of the log, like the API's, saying where the rest is.
             let limit = i64::from(state.config.quotas.events_per_page.clamp(1, 10_000));
-            let page = crate::api::seq_page::read(
-                0,
-                limit,
-                |l: &db::jobs::LogRow| l.seq,
-                |l| l.message.len(),
-                |after, n| db::jobs::logs_after(&state.db, id, after, n),
-            )
-            .await
-            .map_err(internal)?;
+            let page = services::jobs::log_page(state, p, id, 0, limit)
+                .await
+                .map_err(|e| refused(e, uri))?;
             let last = page.rows.last().map_or(0, |l| l.seq);
             let mut text = page
                 .rows

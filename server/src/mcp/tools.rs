@@ -47,6 +47,33 @@ fn builtins() -> Vec<(&'static str, &'static str, bool, Value)> {
              "required": ["id"]}),
         ),
         (
+            "create_script",
+            "Create a script (version 1) from its Python source; its parameters are read from main()'s signature. Returns the script.",
+            true,
+            json!({"type": "object", "properties": {
+             "name": {"type": "string", "description": "letters, digits, '-', '_' and '.'; unique among your scripts"},
+             "source": {"type": "string", "description": "the Python source"},
+             "description": {"type": "string"}},
+             "required": ["name", "source"]}),
+        ),
+        (
+            "create_schedule",
+            "Schedule one of your scripts: once at an RFC 3339 time, every N seconds, or by a cron pattern in a time zone. Returns the schedule.",
+            true,
+            json!({"type": "object", "properties": {
+             "script_id": {"type": "string"},
+             "kind": {"type": "string", "enum": ["once", "interval", "cron"]},
+             "at": {"type": "string", "description": "for once: RFC 3339 time"},
+             "every_seconds": {"type": "integer", "description": "for interval"},
+             "cron": {"type": "string", "description": "for cron: 5 fields (minute first) or 6 (seconds first)"},
+             "timezone": {"type": "string", "description": "IANA zone of a cron pattern (default UTC)"},
+             "args": {"type": "object", "description": "arguments of the script's main()"},
+             "enabled": {"type": "boolean"},
+             "overlap": {"type": "string", "enum": ["skip", "queue"]},
+             "catch_up": {"type": "string", "enum": ["skip", "run_once"]}},
+             "required": ["script_id", "kind"]}),
+        ),
+        (
             "get_job",
             "A job's status, result, error and the last lines of its output.",
             false,
@@ -125,18 +152,15 @@ struct ScriptTool {
 }
 
 /// Every script the caller may see, in id order (admins see everyone's, as in the API).
-async fn visible_scripts(
-    state: &AppState,
-    caller: &Caller,
-    search: Option<&str>,
-) -> Result<Vec<ScriptRow>, McpError> {
-    let owner = (!caller.principal.is_admin()).then_some(caller.principal.user_id.as_str());
+async fn visible_scripts(state: &AppState, caller: &Caller) -> Result<Vec<ScriptRow>, McpError> {
     let mut all = Vec::new();
     let mut after: Option<String> = None;
+    let filter = services::scripts::Filter::default();
     loop {
-        let rows = db::scripts::list(&state.db, owner, search, None, after.as_deref(), PAGE)
-            .await
-            .map_err(internal)?;
+        let rows =
+            services::scripts::rows(state, &caller.principal, &filter, after.as_deref(), PAGE)
+                .await
+                .map_err(internal)?;
         let more = rows.len() as i64 > PAGE;
         all.extend(rows.into_iter().take(PAGE as usize));
         if !more {
@@ -151,7 +175,7 @@ async fn visible_scripts(
 async fn script_tools(state: &AppState, caller: &Caller) -> Result<Vec<ScriptTool>, McpError> {
     let mut taken: HashSet<String> = builtins().iter().map(|b| b.0.to_owned()).collect();
     let mut out = Vec::new();
-    for script in visible_scripts(state, caller, None).await? {
+    for script in visible_scripts(state, caller).await? {
         if script.expose_as_tool == 0 {
             continue;
         }
@@ -306,36 +330,79 @@ async fn call_builtin(
     let p = &caller.principal;
     match name {
         "list_scripts" => {
-            let search = args
-                .get("q")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_lowercase);
             let tools = script_tools(state, caller)
                 .await
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("{}", e.message)))?;
-            let mut items = Vec::new();
-            let rows = visible_scripts(state, caller, search.as_deref())
-                .await
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("{}", e.message)))?;
-            for row in rows {
-                let version = db::scripts::version(&state.db, &row.id, row.current_version).await?;
-                let tool = tools
-                    .iter()
-                    .find(|t| t.script.id == row.id)
-                    .map(|t| t.name.clone());
-                items.push(json!({
-                    "id": row.id,
-                    "name": row.name,
-                    "description": row.description,
-                    "current_version": row.current_version,
-                    "parameters": version
-                        .and_then(|v| serde_json::from_str::<Value>(&v.parameters).ok())
-                        .unwrap_or_else(|| json!({})),
-                    "tool_name": tool,
-                }));
+            let filter = services::scripts::Filter {
+                q: args.get("q").and_then(Value::as_str),
+                tag: None,
+            };
+            let mut scripts = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page =
+                    services::scripts::list(state, p, &filter, after.as_deref(), PAGE).await?;
+                let more = page.len() as i64 > PAGE;
+                scripts.extend(page.into_iter().take(PAGE as usize));
+                if !more {
+                    break;
+                }
+                after = scripts.last().map(|s| s.id.clone());
             }
+            let items: Vec<Value> = scripts
+                .into_iter()
+                .map(|s| {
+                    let tool = tools
+                        .iter()
+                        .find(|t| t.script.id == s.id)
+                        .map(|t| t.name.clone());
+                    json!({
+                        "id": s.id,
+                        "name": s.name,
+                        "description": s.description,
+                        "current_version": s.version,
+                        "parameters": s.current.map_or_else(|| json!({}), |v| v.parameters),
+                        "tool_name": tool,
+                    })
+                })
+                .collect();
             Ok(ok_json(&json!({ "scripts": items }), None))
+        }
+        "create_script" => {
+            let request = services::scripts::CreateScript {
+                name: str_arg(args, "name")?.to_owned(),
+                source: str_arg(args, "source")?.to_owned(),
+                description: args
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                ..Default::default()
+            };
+            let script = services::scripts::create(state, &caller.actor(), request).await?;
+            let target = Some(format!("script:{}", script.id));
+            let value = json!({
+                "id": script.id,
+                "name": script.name,
+                "description": script.description,
+                "version": script.version,
+                "parameters": script.current.map_or_else(|| json!({}), |v| v.parameters),
+            });
+            Ok(ok_json(&value, target))
+        }
+        "create_schedule" => {
+            let request: services::schedules::CreateSchedule = serde_json::from_value(args.clone())
+                .map_err(|e| ApiError::Validation(format!("invalid arguments: {e}")))?;
+            let row = services::schedules::create(state, &caller.actor(), request).await?;
+            let target = Some(format!("schedule:{}", row.id));
+            let value = json!({
+                "id": row.id,
+                "script_id": row.script_id,
+                "kind": row.kind,
+                "enabled": row.enabled != 0,
+                "next_run_at": row.next_run_at.map(db::rfc3339),
+            });
+            Ok(ok_json(&value, target))
         }
         "run_script" => {
             let id = str_arg(args, "id")?;

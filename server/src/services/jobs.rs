@@ -2,8 +2,9 @@
 //! cancelling it, each authorized and audited once for the API, the dashboard and MCP.
 
 use super::Actor;
+use crate::api::seq_page::{self, SeqPage};
 use crate::auth::{Principal, policy};
-use crate::db::{self, jobs::JobRow, scripts::ScriptRow};
+use crate::db::{self, job_status::JobStatus, jobs::JobRow, jobs::LogRow, scripts::ScriptRow};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use serde_json::{Value, json};
@@ -25,6 +26,72 @@ pub struct Run {
     pub finished: bool,
 }
 
+/// What the history is narrowed to.
+#[derive(Debug, Default)]
+pub struct Filter<'a> {
+    /// A status's stored spelling (`db::job_status::JobStatus`).
+    pub status: Option<&'a str>,
+    pub script_id: Option<&'a str>,
+    /// Only jobs created at or after this RFC 3339 time.
+    pub since: Option<&'a str>,
+}
+
+/// Job history, newest first: the caller's jobs (an admin's: everyone's), a page
+/// before `cursor` of at most `limit + 1` rows (a caller learns whether more follow).
+/// A status or time the history cannot be filtered by is a bad request.
+pub async fn list(
+    state: &AppState,
+    p: &Principal,
+    filter: &Filter<'_>,
+    cursor: Option<&str>,
+    limit: i64,
+) -> ApiResult<Vec<JobRow>> {
+    if let Some(status) = filter.status
+        && JobStatus::parse(status).is_none()
+    {
+        let all: Vec<&str> = JobStatus::ALL.iter().map(|s| s.as_str()).collect();
+        return Err(ApiError::BadRequest(format!(
+            "status must be one of {}",
+            all.join(", ")
+        )));
+    }
+    let since = filter
+        .since
+        .map(|s| {
+            db::parse_rfc3339(s)
+                .ok_or_else(|| ApiError::BadRequest("since must be an RFC 3339 time".into()))
+        })
+        .transpose()?;
+    let filter = db::jobs::JobFilter {
+        owner: (!p.is_admin()).then_some(p.user_id.as_str()),
+        script_id: filter.script_id,
+        status: filter.status,
+        since,
+        before: cursor,
+    };
+    Ok(db::jobs::list(&state.db, &filter, limit).await?)
+}
+
+/// A page of the job's stored log after `after`: at most `limit` entries and about
+/// `seq_page::PAGE_BYTES` of them, and whether more follow.
+pub async fn log_page(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    after: i64,
+    limit: i64,
+) -> ApiResult<SeqPage<LogRow>> {
+    get(state, p, id).await?;
+    Ok(seq_page::read(
+        after,
+        limit,
+        |r: &LogRow| r.seq,
+        |r| r.message.len(),
+        |after, n| db::jobs::logs_after(&state.db, id, after, n),
+    )
+    .await?)
+}
+
 /// The job `id` when the caller may see it (others are told it does not exist).
 pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<JobRow> {
     let row = db::jobs::find(&state.db, id)
@@ -42,7 +109,7 @@ pub async fn run(
     script_id: &str,
     request: RunRequest,
 ) -> ApiResult<Run> {
-    let script = owned_script(state, actor.principal, script_id).await?;
+    let script = super::scripts::load_owned(state, actor.principal, script_id).await?;
     let number = request.version.unwrap_or(script.current_version);
     let version = db::scripts::version(&state.db, &script.id, number)
         .await?
@@ -105,12 +172,4 @@ pub async fn cancel(state: &AppState, actor: &Actor<'_>, id: &str) -> ApiResult<
         .wait(id, Duration::from_secs(5))
         .await?
         .ok_or(ApiError::NotFound)
-}
-
-async fn owned_script(state: &AppState, p: &Principal, id: &str) -> ApiResult<ScriptRow> {
-    let row = db::scripts::find(&state.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    policy::require_owner_or_admin(p, &row.owner_id)?;
-    Ok(row)
 }

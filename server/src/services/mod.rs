@@ -7,12 +7,14 @@
 
 pub mod agents;
 pub mod audit;
+pub mod job_log;
 pub mod jobs;
 pub mod login;
 pub mod me;
 pub mod nodes;
 pub mod plugins;
 pub mod schedules;
+pub mod scripts;
 pub mod secrets;
 pub mod setup;
 pub mod stream_slots;

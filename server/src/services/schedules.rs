@@ -34,7 +34,7 @@ pub struct CreateSchedule {
     pub catch_up: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSchedule {
     pub kind: Option<String>,

@@ -94,7 +94,7 @@ async fn render(
     shown: (Option<String>, Vec<(String, String)>),
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let scripts = scripts(&viewer.api).await?;
+    let scripts = scripts(state, viewer).await?;
     if scripts.is_empty() {
         // The list's empty state says to create a script first.
         return Ok(see_other("/agents"));

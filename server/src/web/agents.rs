@@ -38,7 +38,7 @@ fn duration(seconds: i64) -> String {
 }
 
 pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
-    let names = scripts(&viewer.api).await?;
+    let names = scripts(&state, &viewer).await?;
     let rows = services::agents::list(&state, &viewer.principal, None, 200).await?;
     let agents = rows
         .into_iter()
@@ -133,7 +133,7 @@ async fn render(
 ) -> Result<Response, PageError> {
     let p = &viewer.principal;
     let a = services::agents::get(state, p, id).await?;
-    let script_name = name_in(&scripts(&viewer.api).await?, &a.script_id);
+    let script_name = name_in(&scripts(state, viewer).await?, &a.script_id);
     // The newest entries (the history reads oldest first from a sequence number on).
     let after = (db::agents::next_event_seq(&state.db, id).await? - 1 - SHOWN_EVENTS).max(0);
     let stored = services::agents::events(state, p, id, after, None, SHOWN_EVENTS).await?;

@@ -130,33 +130,6 @@ impl Api {
         }
         Ok(Err(Failure::of(status, &value)))
     }
-
-    /// `GET` of one page of a history (a job's log, an agent's events) that must
-    /// succeed: the entries and the API's next page (its `Link` target), if any.
-    pub async fn history_page(&self, path: &str) -> Result<(Value, Option<String>), ApiError> {
-        let resp = self
-            .send(Method::GET, path, None, "application/json")
-            .await?;
-        let next = crate::api::seq_page::next_link(
-            resp.headers()
-                .get(header::LINK)
-                .and_then(|v| v.to_str().ok()),
-        );
-        let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024 * 1024)
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?;
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if !status.is_success() {
-            return Err(Failure::of(status, &value).into());
-        }
-        Ok((value, next))
-    }
-
-    /// `GET` that must succeed.
-    pub async fn get(&self, path: &str) -> Result<Value, ApiError> {
-        Ok(self.call(Method::GET, path, None).await??)
-    }
 }
 
 /// Percent-encodes a query value.

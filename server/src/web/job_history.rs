@@ -1,15 +1,17 @@
-//! `/jobs`: job history through `GET /api/v1/jobs` (the viewer's jobs, everyone's for
-//! an admin), filtered by status, script and start time, with cursor paging.
+//! `/jobs`: job history through `services::jobs::list` (the viewer's jobs, everyone's
+//! for an admin), filtered by status, script and start time, with cursor paging.
 
-use super::client::encode;
 use super::filters::{link, utc_input};
-use super::page::{Viewer, html_status, when_text};
+use super::page::{Viewer, html_status, when};
+use super::shared::scripts;
 use crate::error::{ApiError, PageError};
+use crate::services;
+use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::pages::dashboard::JobLine;
 use automa_ui::pages::jobs::{JobFilters, JobsView, page};
-use axum::extract::Query;
-use axum::http::{Method, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -26,16 +28,18 @@ pub struct JobsQuery {
     cursor: String,
 }
 
-const PAGE_SIZE: u32 = 50;
+const PAGE_SIZE: i64 = 50;
 
-pub async fn list(viewer: Viewer, Query(q): Query<JobsQuery>) -> Result<Response, PageError> {
-    let scripts = viewer.api.get("/api/v1/scripts?limit=200").await?;
-    let names: Vec<(String, String)> = scripts["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| Some((s["id"].as_str()?.to_owned(), s["name"].as_str()?.to_owned())))
-        .collect();
+fn set(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<JobsQuery>,
+) -> Result<Response, PageError> {
+    let names = scripts(&state, &viewer).await?;
     let keep = |cursor: &str| {
         link(
             "/jobs",
@@ -64,63 +68,49 @@ pub async fn list(viewer: Viewer, Query(q): Query<JobsQuery>) -> Result<Response
             return Ok(respond(&viewer, &view, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    let path = link(
-        "/api/v1/jobs",
-        &[
-            ("limit", &PAGE_SIZE.to_string()),
-            ("status", &q.status),
-            ("script_id", &q.script_id),
-            ("since", since.as_deref().unwrap_or_default()),
-            ("cursor", &q.cursor),
-        ],
-    );
-    let page_of = match viewer.api.call(Method::GET, &path, None).await? {
-        Ok(v) => v,
-        Err(e) if e.status == StatusCode::BAD_REQUEST => {
-            view.scripts = names;
-            view.error = Some(e.message);
-            return Ok(respond(&viewer, &view, e.status));
-        }
-        Err(e) => return Err(ApiError::from(e).into()),
+    let filter = services::jobs::Filter {
+        status: set(&q.status),
+        script_id: set(&q.script_id),
+        since: since.as_deref(),
     };
+    let p = &viewer.principal;
+    let mut rows = match services::jobs::list(&state, p, &filter, set(&q.cursor), PAGE_SIZE).await {
+        Ok(rows) => rows,
+        Err(e @ ApiError::BadRequest(_)) => {
+            view.scripts = names;
+            view.error = Some(e.public_message());
+            return Ok(respond(&viewer, &view, e.status()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
     let mut by_id: HashMap<String, String> = names.iter().cloned().collect();
-    // The script list above is one page; name the rest of this page's scripts one by one.
-    for job in page_of["items"].as_array().into_iter().flatten() {
-        let Some(script_id) = job["script_id"].as_str() else {
-            continue;
-        };
-        if by_id.contains_key(script_id) {
+    // The script choices are one page; name the rest of this page's scripts one by one.
+    for job in &rows {
+        if by_id.contains_key(&job.script_id) {
             continue;
         }
-        let name = match viewer
-            .api
-            .get(&format!("/api/v1/scripts/{}", encode(script_id)))
-            .await
-        {
-            Ok(script) => script["name"].as_str().unwrap_or("(unnamed)").to_owned(),
+        let name = match services::scripts::load_owned(&state, p, &job.script_id).await {
+            Ok(script) => script.name,
             Err(_) => "(deleted script)".to_owned(),
         };
-        by_id.insert(script_id.to_owned(), name);
+        by_id.insert(job.script_id.clone(), name);
     }
-    view.jobs = page_of["items"]
-        .as_array()
+    view.older = more.then(|| rows.last().map(|j| keep(&j.id))).flatten();
+    view.jobs = rows
         .into_iter()
-        .flatten()
-        .map(|j| {
-            let script_id = j["script_id"].as_str().unwrap_or_default();
-            JobLine {
-                id: j["id"].as_str().unwrap_or_default().to_owned(),
-                script_id: script_id.to_owned(),
-                script_name: by_id
-                    .get(script_id)
-                    .cloned()
-                    .unwrap_or_else(|| "(deleted script)".to_owned()),
-                status: j["status"].as_str().unwrap_or_default().to_owned(),
-                when: when_text(j["created_at"].as_str().unwrap_or_default()),
-            }
+        .map(|j| JobLine {
+            script_name: by_id
+                .get(&j.script_id)
+                .cloned()
+                .unwrap_or_else(|| "(deleted script)".to_owned()),
+            when: when(j.created_at),
+            id: j.id,
+            script_id: j.script_id,
+            status: j.status,
         })
         .collect();
-    view.older = page_of["next_cursor"].as_str().map(keep);
     view.scripts = names;
     Ok(respond(&viewer, &view, StatusCode::OK))
 }

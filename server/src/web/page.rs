@@ -1,5 +1,6 @@
-//! What every signed-in page handler starts from: the session's principal, the page
-//! context (navigation, theme, CSRF token) and an API client acting as the user.
+//! What every signed-in page handler starts from: the session's principal (who acts,
+//! from where, for the services), the page context (navigation, theme, CSRF token) and,
+//! for the pages not yet on services, an API client acting as the user.
 
 use super::client::Api;
 use crate::auth::extract::{BrowserUser, client_ip};
@@ -118,11 +119,4 @@ pub fn when(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default()
-}
-
-/// An RFC 3339 string from the API as a short UTC time.
-pub fn when_text(s: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| when(t.timestamp_millis()))
-        .unwrap_or_else(|_| s.to_owned())
 }

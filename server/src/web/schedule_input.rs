@@ -1,14 +1,15 @@
 //! The schedule form's values: checked field by field (with the scheduler's own
 //! `Spec::parse`, so the form explains a bad cron pattern or zone next to its field),
-//! turned into the API's request body, and previewed as the next five run times.
+//! turned into the schedule service's request, and previewed as the next five run times.
 
 use crate::db::now_ms;
 use crate::schedules::spec::Spec;
+use crate::services::schedules::{CreateSchedule, UpdateSchedule};
 use automa_ui::pages::schedule_form::Preview;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::sync::OnceLock;
 
 const PREVIEW_RUNS: usize = 5;
@@ -169,8 +170,31 @@ impl ScheduleInput {
         }
     }
 
-    /// The API's request body for these values; `script_id` only when creating.
-    pub fn body(&self, creating: bool) -> Result<Value, Vec<FieldError>> {
+    /// The change these values make to a schedule.
+    pub fn update(&self) -> Result<UpdateSchedule, Vec<FieldError>> {
+        self.checked(false)
+    }
+
+    /// A new schedule of these values for `script_id`.
+    pub fn create(&self) -> Result<CreateSchedule, Vec<FieldError>> {
+        let u = self.checked(true)?;
+        Ok(CreateSchedule {
+            script_id: self.script_id.clone(),
+            kind: u.kind.unwrap_or_default(),
+            at: u.at,
+            every_seconds: u.every_seconds,
+            cron: u.cron,
+            timezone: u.timezone,
+            args: u.args,
+            enabled: u.enabled,
+            overlap: u.overlap,
+            catch_up: u.catch_up,
+        })
+    }
+
+    /// Every field checked (`script_id` too when creating); the timing's own field
+    /// of the kind only.
+    fn checked(&self, creating: bool) -> Result<UpdateSchedule, Vec<FieldError>> {
         let mut errors = Vec::new();
         let timing = self.timing().map_err(|e| errors.extend(e)).ok();
         let args = self.args().map_err(|e| errors.extend(e)).ok();
@@ -180,23 +204,23 @@ impl ScheduleInput {
         let (Some(timing), Some(args), true) = (timing, args, errors.is_empty()) else {
             return Err(errors);
         };
-        let mut body = json!({
-            "kind": self.kind,
-            "timezone": self.zone(),
-            "args": args,
-            "enabled": self.enabled.is_some(),
-            "overlap": self.overlap,
-            "catch_up": self.catch_up,
-        });
+        let mut change = UpdateSchedule {
+            kind: Some(self.kind.clone()),
+            at: None,
+            every_seconds: None,
+            cron: None,
+            timezone: Some(self.zone().to_owned()),
+            args: Some(Value::Object(args)),
+            enabled: Some(self.enabled.is_some()),
+            overlap: Some(self.overlap.clone()),
+            catch_up: Some(self.catch_up.clone()),
+        };
         match self.kind.as_str() {
-            "cron" => body["cron"] = json!(self.cron.trim()),
-            "interval" => body["every_seconds"] = json!(timing.every_seconds),
-            _ => body["at"] = json!(timing.at),
+            "cron" => change.cron = Some(self.cron.trim().to_owned()),
+            "interval" => change.every_seconds = timing.every_seconds,
+            _ => change.at = timing.at,
         }
-        if creating {
-            body["script_id"] = json!(self.script_id);
-        }
-        Ok(body)
+        Ok(change)
     }
 
     /// The next runs of the timing, or the problem with it.
@@ -282,14 +306,14 @@ mod tests {
 
     #[test]
     fn problems_name_their_field() {
-        let e = cron("61 * * * *", "UTC").body(false).unwrap_err();
+        let e = cron("61 * * * *", "UTC").update().unwrap_err();
         assert_eq!(e[0].0, "cron");
         assert!(e[0].1.ends_with("minute 61 is out of range 0–59"), "{e:?}");
         let e = cron("* * * * *", "Mars/Base").timing().err().unwrap();
         assert_eq!(e[0].0, "timezone");
         let mut bad = cron("* * * * *", "UTC");
         bad.args = "[1]".into();
-        assert_eq!(bad.body(true).unwrap_err().len(), 2, "args and script");
+        assert_eq!(bad.create().unwrap_err().len(), 2, "args and script");
         let once = ScheduleInput {
             kind: "once".into(),
             at: "tomorrow".into(),
@@ -305,9 +329,9 @@ mod tests {
             at: "2030-07-01T09:30".into(),
             ..cron("", "Europe/Berlin")
         };
-        let body = once.body(false).unwrap();
-        assert_eq!(body["at"], "2030-07-01T09:30:00+02:00");
-        assert_eq!(body["timezone"], "Europe/Berlin");
+        let change = once.update().unwrap();
+        assert_eq!(change.at.as_deref(), Some("2030-07-01T09:30:00+02:00"));
+        assert_eq!(change.timezone.as_deref(), Some("Europe/Berlin"));
         assert_eq!(
             local_input("2030-07-01T07:30:00Z", "Europe/Berlin"),
             "2030-07-01T09:30"

@@ -1,13 +1,14 @@
 //! `/schedules`: the list (all, or one script's), the create and edit form with a live
 //! preview of the next runs, enable/disable and delete. Every change goes through
-//! `/api/v1/schedules`.
+//! `services::schedules`.
 
-use super::client::{Failure, encode};
 use super::csrf;
-use super::page::{Viewer, html, see_other, when_text};
+use super::page::{Viewer, html, see_other, when};
 use super::schedule_input::{FieldError, ScheduleInput, field_of, in_zone, local_input, zones};
-use super::shared::{CsrfOnly, delete_then, name_in, scripts, text};
+use super::shared::{CsrfOnly, name_in, scripts};
+use crate::db::{rfc3339, schedules::ScheduleRow};
 use crate::error::{ApiError, PageError};
+use crate::services::{self, schedules::UpdateSchedule};
 use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::components::form_fields;
@@ -15,11 +16,13 @@ use automa_ui::pages::schedule_form::{ScheduleFormView, preview as preview_fragm
 use automa_ui::pages::schedules::{ScheduleLine, SchedulesView};
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono_tz::Tz;
 use serde::Deserialize;
-use serde_json::{Value, json};
+
+/// Schedules the list shows.
+const LISTED: i64 = 200;
 
 fn every(seconds: i64) -> String {
     match seconds {
@@ -30,36 +33,29 @@ fn every(seconds: i64) -> String {
     }
 }
 
-/// An RFC 3339 time from the API in the schedule's zone.
-fn zoned(v: &Value, tz: Tz) -> Option<String> {
-    let t = chrono::DateTime::parse_from_rfc3339(v.as_str()?).ok()?;
-    Some(in_zone(t.timestamp_millis(), tz))
+/// The schedule's zone (UTC when the stored name is unknown).
+fn zone_of(s: &ScheduleRow) -> Tz {
+    s.timezone.parse().unwrap_or(Tz::UTC)
 }
 
-fn line(s: &Value, names: &[(String, String)]) -> ScheduleLine {
-    let tz: Tz = s["timezone"]
-        .as_str()
-        .unwrap_or("UTC")
-        .parse()
-        .unwrap_or(Tz::UTC);
-    let script_id = text(&s["script_id"]);
-    let kind = text(&s["kind"]);
-    let spec = match kind.as_str() {
-        "cron" => text(&s["cron"]),
-        "interval" => every(s["every_seconds"].as_i64().unwrap_or(0)),
-        _ => zoned(&s["at"], tz).unwrap_or_default(),
+fn line(s: ScheduleRow, names: &[(String, String)]) -> ScheduleLine {
+    let tz = zone_of(&s);
+    let spec = match s.kind.as_str() {
+        "cron" => s.cron.clone().unwrap_or_default(),
+        "interval" => every(s.every_seconds.unwrap_or(0)),
+        _ => s.at.map(|at| in_zone(at, tz)).unwrap_or_default(),
     };
     ScheduleLine {
-        id: text(&s["id"]),
-        script_name: name_in(names, &script_id),
-        script_id,
-        kind,
+        script_name: name_in(names, &s.script_id),
         spec,
         timezone: tz.name().to_owned(),
-        next_run: zoned(&s["next_run_at"], tz),
-        enabled: s["enabled"].as_bool().unwrap_or(false),
-        last_run: s["last_run_at"].as_str().map(when_text),
-        last_job_id: s["last_job_id"].as_str().map(str::to_owned),
+        next_run: s.next_run_at.map(|t| in_zone(t, tz)),
+        enabled: s.enabled != 0,
+        last_run: s.last_run_at.map(when),
+        last_job_id: s.last_job_id,
+        id: s.id,
+        script_id: s.script_id,
+        kind: s.kind,
     }
 }
 
@@ -69,13 +65,15 @@ pub struct ScriptFilter {
     script_id: String,
 }
 
-pub async fn list(viewer: Viewer, Query(q): Query<ScriptFilter>) -> Result<Response, PageError> {
-    let names = scripts(&viewer.api).await?;
-    let mut path = "/api/v1/schedules?limit=200".to_owned();
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ScriptFilter>,
+) -> Result<Response, PageError> {
+    let names = scripts(&state, &viewer).await?;
     let script = if q.script_id.is_empty() {
         None
     } else {
-        path.push_str(&format!("&script_id={}", encode(&q.script_id)));
         // Only the viewer's own scripts can be filtered by.
         let name = names
             .iter()
@@ -83,13 +81,13 @@ pub async fn list(viewer: Viewer, Query(q): Query<ScriptFilter>) -> Result<Respo
             .ok_or(ApiError::NotFound)?;
         Some(name.clone())
     };
-    let page = viewer.api.get(&path).await?;
+    let only = script.as_ref().map(|(id, _)| id.as_str());
+    let rows = services::schedules::list(&state, &viewer.principal, only, None, LISTED).await?;
     let view = SchedulesView {
         script,
-        schedules: page["items"]
-            .as_array()
+        schedules: rows
             .into_iter()
-            .flatten()
+            .take(LISTED as usize)
             .map(|s| line(s, &names))
             .collect(),
         has_scripts: !names.is_empty(),
@@ -101,15 +99,19 @@ pub async fn list(viewer: Viewer, Query(q): Query<ScriptFilter>) -> Result<Respo
 }
 
 /// The script's parameters as `name: type = default`, a hint for the arguments.
-async fn params_hint(viewer: &Viewer, script_id: &str) -> Result<Vec<String>, PageError> {
+async fn params_hint(
+    state: &AppState,
+    viewer: &Viewer,
+    script_id: &str,
+) -> Result<Vec<String>, PageError> {
     if script_id.is_empty() {
         return Ok(Vec::new());
     }
-    let s = viewer
-        .api
-        .get(&format!("/api/v1/scripts/{}", encode(script_id)))
-        .await?;
-    Ok(form_fields::fields_from_schema(&s["parameters"])
+    let s = services::scripts::get(state, &viewer.principal, script_id).await?;
+    let Some(current) = s.current else {
+        return Ok(Vec::new());
+    };
+    Ok(form_fields::fields_from_schema(&current.parameters)
         .into_iter()
         .map(|f| {
             let mut p = f.name;
@@ -134,6 +136,7 @@ struct Shown {
 
 /// The create form (`id` None) or the edit form, showing `input`.
 async fn render_form(
+    state: &AppState,
     viewer: &Viewer,
     id: Option<&str>,
     mut input: ScheduleInput,
@@ -144,16 +147,13 @@ async fn render_form(
     let mut script_name = String::new();
     match id {
         Some(id) => {
-            let s = viewer
-                .api
-                .get(&format!("/api/v1/schedules/{}", encode(id)))
-                .await?;
-            input.script_id = text(&s["script_id"]);
-            let names = scripts(&viewer.api).await?;
-            script_name = line(&s, &names).script_name;
+            let s = services::schedules::get(state, &viewer.principal, id).await?;
+            let names = scripts(state, viewer).await?;
+            script_name = name_in(&names, &s.script_id);
+            input.script_id = s.script_id;
         }
         None => {
-            choices = scripts(&viewer.api).await?;
+            choices = scripts(state, viewer).await?;
             if !choices.iter().any(|(id, _)| *id == input.script_id) {
                 input.script_id = choices.first().map(|c| c.0.clone()).unwrap_or_default();
             }
@@ -162,7 +162,7 @@ async fn render_form(
     let view = ScheduleFormView {
         id: id.map(str::to_owned),
         scripts: choices,
-        params: params_hint(viewer, &input.script_id).await?,
+        params: params_hint(state, viewer, &input.script_id).await?,
         preview: input.preview(),
         timezone: input.zone().to_owned(),
         enabled: input.enabled.is_some(),
@@ -190,6 +190,7 @@ async fn render_form(
 }
 
 pub async fn new_form(
+    State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<ScriptFilter>,
 ) -> Result<Response, PageError> {
@@ -209,15 +210,16 @@ pub async fn new_form(
         guess_timezone: true,
         ..Shown::default()
     };
-    render_form(&viewer, None, input, shown, StatusCode::OK).await
+    render_form(&state, &viewer, None, input, shown, StatusCode::OK).await
 }
 
-/// The form again with the problems: the form's own, or the API's refusal.
+/// The form again with the problems: the form's own, or the service's refusal.
 async fn refused(
+    state: &AppState,
     viewer: &Viewer,
     id: Option<&str>,
     input: ScheduleInput,
-    problems: Result<Vec<FieldError>, Failure>,
+    problems: Result<Vec<FieldError>, ApiError>,
 ) -> Result<Response, PageError> {
     let shown = match problems {
         Ok(field_errors) => Shown {
@@ -225,21 +227,30 @@ async fn refused(
             field_errors,
             ..Shown::default()
         },
-        Err(f) if matches!(f.status.as_u16(), 400 | 409 | 422) => {
-            let field = field_of(&f.message);
+        Err(e @ (ApiError::BadRequest(_) | ApiError::Conflict(_) | ApiError::Validation(_))) => {
+            let message = e.public_message();
+            let field = field_of(&message);
             Shown {
                 field_errors: if field.is_empty() {
                     Vec::new()
                 } else {
-                    vec![(field.to_owned(), f.message.clone())]
+                    vec![(field.to_owned(), message.clone())]
                 },
-                error: Some(f.message),
+                error: Some(message),
                 ..Shown::default()
             }
         }
-        Err(f) => return Err(ApiError::from(f).into()),
+        Err(e) => return Err(e.into()),
     };
-    render_form(viewer, id, input, shown, StatusCode::UNPROCESSABLE_ENTITY).await
+    render_form(
+        state,
+        viewer,
+        id,
+        input,
+        shown,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
 }
 
 pub async fn create(
@@ -249,49 +260,47 @@ pub async fn create(
     Form(input): Form<ScheduleInput>,
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, input.csrf.as_deref(), &viewer.csrf)?;
-    let body = match input.body(true) {
-        Ok(body) => body,
-        Err(problems) => return refused(&viewer, None, input, Ok(problems)).await,
+    let request = match input.create() {
+        Ok(request) => request,
+        Err(problems) => return refused(&state, &viewer, None, input, Ok(problems)).await,
     };
-    match viewer
-        .api
-        .call(Method::POST, "/api/v1/schedules", Some(&body))
-        .await?
-    {
+    match services::schedules::create(&state, &viewer.actor(), request).await {
         Ok(_) => Ok(see_other("/schedules")),
-        Err(f) => refused(&viewer, None, input, Err(f)).await,
+        Err(e) => refused(&state, &viewer, None, input, Err(e)).await,
     }
 }
 
-pub async fn edit_form(viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
-    let s = viewer
-        .api
-        .get(&format!("/api/v1/schedules/{}", encode(&id)))
-        .await?;
-    let zone = text(&s["timezone"]);
+pub async fn edit_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let s = services::schedules::get(&state, &viewer.principal, &id).await?;
     let input = ScheduleInput {
-        kind: text(&s["kind"]),
-        cron: text(&s["cron"]),
-        every_seconds: s["every_seconds"]
-            .as_i64()
-            .map(|n| n.to_string())
+        every_seconds: s.every_seconds.map(|n| n.to_string()).unwrap_or_default(),
+        at: s
+            .at
+            .map(|at| local_input(&rfc3339(at), &s.timezone))
             .unwrap_or_default(),
-        at: s["at"]
-            .as_str()
-            .map(|at| local_input(at, &zone))
-            .unwrap_or_default(),
-        args: serde_json::to_string_pretty(&s["args"]).unwrap_or_default(),
-        enabled: s["enabled"].as_bool().unwrap_or(false).then(String::new),
-        overlap: text(&s["overlap"]),
-        catch_up: text(&s["catch_up"]),
-        anchor: s["created_at"]
-            .as_str()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.timestamp_millis()),
-        timezone: zone,
+        args: serde_json::to_string_pretty(&s.arguments()?).unwrap_or_default(),
+        enabled: (s.enabled != 0).then(String::new),
+        anchor: Some(s.created_at),
+        timezone: s.timezone,
+        kind: s.kind,
+        cron: s.cron.unwrap_or_default(),
+        overlap: s.overlap,
+        catch_up: s.catch_up,
         ..ScheduleInput::default()
     };
-    render_form(&viewer, Some(&id), input, Shown::default(), StatusCode::OK).await
+    render_form(
+        &state,
+        &viewer,
+        Some(&id),
+        input,
+        Shown::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn update(
@@ -302,14 +311,13 @@ pub async fn update(
     Form(input): Form<ScheduleInput>,
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, input.csrf.as_deref(), &viewer.csrf)?;
-    let body = match input.body(false) {
-        Ok(body) => body,
-        Err(problems) => return refused(&viewer, Some(&id), input, Ok(problems)).await,
+    let change = match input.update() {
+        Ok(change) => change,
+        Err(problems) => return refused(&state, &viewer, Some(&id), input, Ok(problems)).await,
     };
-    let path = format!("/api/v1/schedules/{}", encode(&id));
-    match viewer.api.call(Method::PATCH, &path, Some(&body)).await? {
+    match services::schedules::update(&state, &viewer.actor(), &id, change).await {
         Ok(_) => Ok(see_other("/schedules")),
-        Err(f) => refused(&viewer, Some(&id), input, Err(f)).await,
+        Err(e) => refused(&state, &viewer, Some(&id), input, Err(e)).await,
     }
 }
 
@@ -335,14 +343,11 @@ pub async fn set_enabled(
     Form(f): Form<EnabledForm>,
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
-    viewer
-        .api
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/schedules/{}", encode(&id)),
-            Some(&json!({"enabled": f.enabled == "true"})),
-        )
-        .await??;
+    let change = UpdateSchedule {
+        enabled: Some(f.enabled == "true"),
+        ..UpdateSchedule::default()
+    };
+    services::schedules::update(&state, &viewer.actor(), &id, change).await?;
     // Back to the list the button was on (local paths only: no open redirect).
     let back = if f.back.starts_with("/schedules") {
         f.back.as_str()
@@ -359,6 +364,7 @@ pub async fn delete(
     headers: HeaderMap,
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let path = format!("/api/v1/schedules/{}", encode(&id));
-    delete_then(&state, &viewer, &headers, &f, &path, "/schedules").await
+    csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
+    services::schedules::delete(&state, &viewer.actor(), &id).await?;
+    Ok(see_other("/schedules"))
 }

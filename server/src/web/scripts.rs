@@ -1,10 +1,12 @@
 //! `/scripts` and `/scripts/{id}`: list, source editor, versions, and the run form
-//! generated from the script's parameters.
+//! generated from the script's parameters, over `services::scripts` and
+//! `services::jobs`.
 
 use super::client::encode;
 use super::csrf;
-use super::page::{Viewer, html, see_other, when_text};
-use crate::error::PageError;
+use super::page::{Viewer, html, see_other, when};
+use crate::error::{ApiError, PageError};
+use crate::services::{self, scripts::Script};
 use crate::state::AppState;
 use automa_ui::Nav;
 use automa_ui::components::form_fields;
@@ -13,11 +15,14 @@ use automa_ui::pages::script::{ScriptView, VersionLine};
 use automa_ui::pages::scripts::{ScriptLine, ScriptsView};
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+
+/// Scripts the list shows.
+const LISTED: i64 = 200;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -25,32 +30,26 @@ pub struct ListQuery {
     q: String,
 }
 
-fn text(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_owned()
-}
-
-pub async fn list(viewer: Viewer, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
-    let mut path = "/api/v1/scripts?limit=200".to_owned();
-    if !q.q.trim().is_empty() {
-        path.push_str(&format!("&q={}", encode(q.q.trim())));
-    }
-    let page = viewer.api.get(&path).await?;
-    let scripts = page["items"]
-        .as_array()
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let filter = services::scripts::Filter {
+        q: Some(q.q.trim()),
+        tag: None,
+    };
+    let found = services::scripts::list(&state, &viewer.principal, &filter, None, LISTED).await?;
+    let scripts = found
         .into_iter()
-        .flatten()
+        .take(LISTED as usize)
         .map(|s| ScriptLine {
-            id: text(&s["id"]),
-            name: text(&s["name"]),
-            description: text(&s["description"]),
-            version: s["version"].as_i64().unwrap_or(0),
-            tags: s["tags"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t.as_str().map(str::to_owned))
-                .collect(),
-            updated: when_text(s["updated_at"].as_str().unwrap_or_default()),
+            updated: when(s.updated_at),
+            id: s.id,
+            name: s.name,
+            description: s.description,
+            version: s.version,
+            tags: s.tags,
         })
         .collect();
     let view = ScriptsView { q: q.q, scripts };
@@ -70,52 +69,56 @@ struct Kept {
     source_error: Option<String>,
 }
 
+/// The JSON Schema of the script's current `main()` arguments.
+fn parameters(s: &Script) -> Value {
+    s.current
+        .as_ref()
+        .map_or_else(|| json!({}), |v| v.parameters.clone())
+}
+
 async fn render(
+    state: &AppState,
     viewer: &Viewer,
     id: &str,
     kept: Kept,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let s = viewer
-        .api
-        .get(&format!("/api/v1/scripts/{}", encode(id)))
-        .await?;
-    let versions = viewer
-        .api
-        .get(&format!("/api/v1/scripts/{}/versions", encode(id)))
-        .await?;
+    let p = &viewer.principal;
+    let s = services::scripts::get(state, p, id).await?;
+    let versions = services::scripts::versions(state, p, id).await?;
+    let fields = form_fields::fields_from_schema(&parameters(&s));
+    let current = s.current;
     let view = ScriptView {
-        id: text(&s["id"]),
-        name: text(&s["name"]),
-        description: text(&s["description"]),
-        doc: s["doc"].as_str().map(str::to_owned),
-        version: s["version"].as_i64().unwrap_or(0),
-        source: kept.source.unwrap_or_else(|| text(&s["source"])),
+        id: s.id,
+        name: s.name,
+        description: s.description,
+        doc: current.as_ref().and_then(|v| v.doc.clone()),
+        version: s.version,
+        source: kept
+            .source
+            .or_else(|| current.as_ref().map(|v| v.source.clone()))
+            .unwrap_or_default(),
         source_error: kept.source_error,
         versions: versions
-            .as_array()
-            .into_iter()
-            .flatten()
+            .iter()
             .map(|v| VersionLine {
-                version: v["version"].as_i64().unwrap_or(0),
-                created_at: when_text(v["created_at"].as_str().unwrap_or_default()),
+                version: v.version,
+                created_at: when(v.created_at),
             })
             .collect(),
-        fields: form_fields::fields_from_schema(&s["parameters"]),
+        fields,
         values: kept.values,
         field_errors: kept.field_errors,
         run_error: kept.run_error,
-        requirements: s["requirements"]
-            .as_array()
+        requirements: current
+            .as_ref()
+            .map(|v| v.requirements.clone())
+            .unwrap_or_default(),
+        resolved: current
+            .map(|v| v.resolved)
+            .unwrap_or_default()
             .into_iter()
-            .flatten()
-            .map(text)
-            .collect(),
-        resolved: s["resolved"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|d| (text(&d["name"]), text(&d["version"])))
+            .map(|d| (d.name, d.version))
             .collect(),
         base_url: viewer.base_url.clone(),
     };
@@ -127,8 +130,20 @@ async fn render(
     Ok(resp)
 }
 
-pub async fn show(viewer: Viewer, Path(id): Path<String>) -> Result<Response, PageError> {
-    render(&viewer, &id, Kept::default(), StatusCode::OK).await
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    render(&state, &viewer, &id, Kept::default(), StatusCode::OK).await
+}
+
+/// Refusals a form shows next to its input (anything else is the error page).
+fn shown_refusal(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::BadRequest(_) | ApiError::Conflict(_) | ApiError::Validation(_)
+    )
 }
 
 pub async fn run(
@@ -145,11 +160,8 @@ pub async fn run(
         &viewer.csrf,
     )?;
     values.remove("csrf");
-    let script = viewer
-        .api
-        .get(&format!("/api/v1/scripts/{}", encode(&id)))
-        .await?;
-    let fields = form_fields::fields_from_schema(&script["parameters"]);
+    let script = services::scripts::get(&state, &viewer.principal, &id).await?;
+    let fields = form_fields::fields_from_schema(&parameters(&script));
     let args = match form_fields::args_from_form(&fields, &values) {
         Ok(args) => args,
         Err(field_errors) => {
@@ -159,28 +171,25 @@ pub async fn run(
                 run_error: Some("Some arguments are not valid; see below.".into()),
                 ..Kept::default()
             };
-            return render(&viewer, &id, kept, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return render(&state, &viewer, &id, kept, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let answer = viewer
-        .api
-        .call(
-            Method::POST,
-            &format!("/api/v1/scripts/{}/run", encode(&id)),
-            Some(&json!({ "args": args })),
-        )
-        .await?;
-    match answer {
-        Ok(job) => Ok(see_other(&format!("/jobs/{}", encode(&text(&job["id"]))))),
-        Err(f) if f.status == StatusCode::UNPROCESSABLE_ENTITY => {
+    let request = services::jobs::RunRequest {
+        version: None,
+        args: Value::Object(args),
+        wait: false,
+    };
+    match services::jobs::run(&state, &viewer.actor(), &id, request).await {
+        Ok(run) => Ok(see_other(&format!("/jobs/{}", encode(&run.job.id)))),
+        Err(e @ ApiError::Validation(_)) => {
             let kept = Kept {
                 values,
-                run_error: Some(f.message),
+                run_error: Some(e.public_message()),
                 ..Kept::default()
             };
-            render(&viewer, &id, kept, f.status).await
+            render(&state, &viewer, &id, kept, e.status()).await
         }
-        Err(f) => Err(crate::error::ApiError::from(f).into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -201,25 +210,21 @@ pub async fn save_source(
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
     // Browsers submit textarea line breaks as CRLF.
     let source = f.source.replace("\r\n", "\n");
-    let answer = viewer
-        .api
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/scripts/{}", encode(&id)),
-            Some(&json!({ "source": source })),
-        )
-        .await?;
-    match answer {
+    let change = services::scripts::UpdateScript {
+        source: Some(source.clone()),
+        ..Default::default()
+    };
+    match services::scripts::update(&state, &viewer.actor(), &id, change).await {
         Ok(_) => Ok(see_other(&format!("/scripts/{}", encode(&id)))),
-        Err(e) if matches!(e.status.as_u16(), 400 | 409 | 422) => {
+        Err(e) if shown_refusal(&e) => {
             let kept = Kept {
                 source: Some(source),
-                source_error: Some(e.message),
+                source_error: Some(e.public_message()),
                 ..Kept::default()
             };
-            render(&viewer, &id, kept, e.status).await
+            render(&state, &viewer, &id, kept, e.status()).await
         }
-        Err(e) => Err(crate::error::ApiError::from(e).into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -259,25 +264,23 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
     let source = f.source.replace("\r\n", "\n");
-    let answer = viewer
-        .api
-        .call(
-            Method::POST,
-            "/api/v1/scripts",
-            Some(&json!({"name": f.name, "description": f.description, "source": source})),
-        )
-        .await?;
-    match answer {
-        Ok(s) => Ok(see_other(&format!("/scripts/{}", encode(&text(&s["id"]))))),
-        Err(e) if matches!(e.status.as_u16(), 400 | 409 | 422) => {
+    let new = services::scripts::CreateScript {
+        name: f.name.clone(),
+        description: f.description.clone(),
+        source: source.clone(),
+        ..Default::default()
+    };
+    match services::scripts::create(&state, &viewer.actor(), new).await {
+        Ok(s) => Ok(see_other(&format!("/scripts/{}", encode(&s.id)))),
+        Err(e) if shown_refusal(&e) => {
             let view = NewScriptView {
                 name: f.name,
                 description: f.description,
                 source,
-                error: Some(e.message),
+                error: Some(e.public_message()),
             };
-            Ok(render_new(&viewer, &view, e.status))
+            Ok(render_new(&viewer, &view, e.status()))
         }
-        Err(e) => Err(crate::error::ApiError::from(e).into()),
+        Err(e) => Err(e.into()),
     }
 }
