@@ -166,3 +166,31 @@ fn print_config_shows_the_merged_settings_with_secrets_masked() {
         "{error}"
     );
 }
+
+#[test]
+fn audit_retention_is_read_from_the_file_the_environment_and_set() {
+    let days = |args: &[&str], env: &[(&str, &str)]| {
+        let out = print_config("serve", args, env);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed: toml::Table = text.parse().unwrap();
+        printed["retention"]["audit_days"].as_integer()
+    };
+    assert_eq!(days(&[], &[]), Some(0), "kept forever by default");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("automa.toml");
+    std::fs::write(&file, "[retention]\naudit_days = 400\n").unwrap();
+    let file = file.to_str().unwrap();
+    assert_eq!(days(&["--config", file], &[]), Some(400));
+    let env = [("AUTOMA_RETENTION__AUDIT_DAYS", "30")];
+    assert_eq!(days(&["--config", file], &env), Some(30), "env over file");
+    assert_eq!(
+        days(&["--config", file, "--set", "retention.audit_days=7"], &env),
+        Some(7),
+        "--set over env"
+    );
+}

@@ -33,6 +33,7 @@ mod packages;
 mod plugins;
 mod postgres;
 mod publish_quota;
+mod retention_postgres;
 mod roles;
 mod run_parity;
 mod schedules;

@@ -22,6 +22,15 @@ async fn request_schemas_carry_the_enforced_bounds() {
     assert_eq!(settings["memory_mb"]["maximum"], 4096);
     assert_eq!(settings["timeout_seconds"]["maximum"], 86400);
     assert_eq!(settings["retries"]["maximum"], 10);
+    for days in [
+        "jobs_days",
+        "job_logs_days",
+        "artifacts_days",
+        "agent_history_days",
+    ] {
+        assert_eq!(settings[days]["minimum"], 0, "{days}: {settings}");
+        assert_eq!(settings[days]["maximum"], 3650, "{days}");
+    }
     let quotas = schema("QuotaOverrides");
     assert_eq!(quotas["agents"]["minimum"], 0, "{quotas}");
     assert_eq!(quotas["agent_cpu_seconds_per_minute"]["maximum"], 60);
@@ -40,4 +49,5 @@ async fn request_schemas_carry_the_enforced_bounds() {
     // The per-user usage is documented with the API that answers it.
     assert!(doc["paths"]["/api/v1/me/usage"]["get"].is_object());
     assert!(doc["paths"]["/api/v1/users/{id}/usage"]["get"].is_object());
+    assert!(doc["paths"]["/api/v1/audit/verify"]["get"].is_object());
 }

@@ -67,7 +67,8 @@ async fn export_sync_apply_round_trip_is_lossless() {
         .json(&json!({
             "description": "counts",
             "tags": ["ops", "demo"],
-            "settings": {"cpu_seconds": 120, "memory_mb": 96, "timeout_seconds": 30},
+            "settings": {"cpu_seconds": 120, "memory_mb": 96, "timeout_seconds": 30,
+                         "jobs_days": 7, "artifacts_days": 0},
         }))
         .send()
         .await
@@ -115,6 +116,8 @@ async fn export_sync_apply_round_trip_is_lossless() {
         "cpu_seconds = 2\n",
         "cpu_interval_seconds = 10\n",
         "memory_mb = 64\n",
+        "jobs_days = 7\n",
+        "artifacts_days = 0\n",
     ] {
         assert!(manifest.contains(line), "{line:?} in {manifest}");
     }
@@ -163,6 +166,12 @@ async fn export_sync_apply_round_trip_is_lossless() {
     assert_eq!(keeper["cpu_seconds"], 2, "{agents}");
     assert_eq!(keeper["cpu_interval_seconds"], 10, "{agents}");
     assert_eq!(keeper["memory_mb"], 64, "{agents}");
+    // The retention overrides came along; the one left unset stays the server's.
+    let scripts = get(format!("{}/api/v1/scripts?q=tick", two.base)).await;
+    let settings = &scripts["items"][0]["settings"];
+    assert_eq!(settings["jobs_days"], 7, "{scripts}");
+    assert_eq!(settings["artifacts_days"], 0, "{scripts}");
+    assert!(settings["job_logs_days"].is_null(), "{scripts}");
 
     // A change to a source and a setting: one ~ line, applied as a new version.
     std::fs::write(second.join("tick.py"), "def main(n=1):\n    return n * 2\n").unwrap();
@@ -171,8 +180,10 @@ async fn export_sync_apply_round_trip_is_lossless() {
         second.join("automa.toml"),
         manifest
             .replace("description = \"counts\"", "description = \"doubles\"")
-            // Left out of the folder: the agent goes back to its owner's ceiling.
-            .replace("cpu_seconds = 2\n", ""),
+            // Left out of the folder: the agent goes back to its owner's ceiling, the
+            // script to the server's job retention.
+            .replace("cpu_seconds = 2\n", "")
+            .replace("jobs_days = 7\n", ""),
     )
     .unwrap();
     let out = two
@@ -180,7 +191,7 @@ async fn export_sync_apply_round_trip_is_lossless() {
         .await;
     let text = stdout(&out);
     assert!(
-        text.contains("~ script   tick: source, description"),
+        text.contains("~ script   tick: source, description, settings"),
         "{}",
         show(&out)
     );
@@ -192,6 +203,10 @@ async fn export_sync_apply_round_trip_is_lossless() {
     let agents = get(format!("{}/api/v1/agents", two.base)).await;
     assert!(agents["items"][0]["cpu_seconds"].is_null(), "{agents}");
     assert_eq!(agents["items"][0]["cpu_interval_seconds"], 10, "{agents}");
+    let scripts = get(format!("{}/api/v1/scripts?q=tick", two.base)).await;
+    let settings = &scripts["items"][0]["settings"];
+    assert!(settings["jobs_days"].is_null(), "{scripts}");
+    assert_eq!(settings["artifacts_days"], 0, "{scripts}");
     let out = two.cli(&["sync", second.to_str().unwrap()], "").await;
     assert!(stdout(&out).contains("nothing to do"), "{}", show(&out));
     let out = two
