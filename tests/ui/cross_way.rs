@@ -43,19 +43,41 @@ async fn admin_id(app: &TestApp, admin: &str) -> String {
     me["id"].as_str().unwrap().to_owned()
 }
 
-async fn signed_in_admin(app: &TestApp) -> (Browser, String) {
+/// A server with its admin: their access token and id, and a browser signed in as them
+/// with the session's CSRF token.
+struct Ways {
+    app: TestApp,
+    admin: String,
+    me: String,
+    page: Browser,
+    csrf: String,
+}
+
+async fn both_ways() -> Ways {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let me = admin_id(&app, &admin).await;
     let mut page = Browser::new(&app.base);
     page.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let csrf = page.csrf().await;
-    (page, csrf)
+    Ways {
+        app,
+        admin,
+        me,
+        page,
+        csrf,
+    }
 }
 
 #[tokio::test]
 async fn a_secret_saved_replaced_refused_and_deleted_is_the_same_through_the_api_and_the_page() {
-    let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    let me = admin_id(&app, &admin).await;
-    let (mut page, csrf) = signed_in_admin(&app).await;
+    let Ways {
+        app,
+        admin,
+        me,
+        mut page,
+        csrf,
+    } = both_ways().await;
 
     for (value, status, action) in [
         ("one", StatusCode::CREATED, "secret.create"),
@@ -134,10 +156,13 @@ async fn a_secret_saved_replaced_refused_and_deleted_is_the_same_through_the_api
 
 #[tokio::test]
 async fn a_token_created_and_revoked_is_the_same_through_the_api_and_the_page() {
-    let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    let me = admin_id(&app, &admin).await;
-    let (mut page, csrf) = signed_in_admin(&app).await;
+    let Ways {
+        app,
+        admin,
+        me,
+        mut page,
+        csrf,
+    } = both_ways().await;
 
     let resp = app
         .send_json(
@@ -228,10 +253,13 @@ async fn a_token_created_and_revoked_is_the_same_through_the_api_and_the_page() 
 
 #[tokio::test]
 async fn a_user_created_and_disabled_is_the_same_through_the_api_and_the_page() {
-    let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    let me = admin_id(&app, &admin).await;
-    let (mut page, csrf) = signed_in_admin(&app).await;
+    let Ways {
+        app,
+        admin,
+        me,
+        mut page,
+        csrf,
+    } = both_ways().await;
 
     let resp = app
         .send_json(
@@ -318,7 +346,7 @@ async fn a_user_created_and_disabled_is_the_same_through_the_api_and_the_page() 
         );
     }
 
-    // The last admin cannot be disabled either way: the same 409 and message.
+    // The last admin cannot be demoted either way: the same 409 and message.
     let resp = app
         .send_json(
             "PATCH",
@@ -342,9 +370,13 @@ async fn a_user_created_and_disabled_is_the_same_through_the_api_and_the_page() 
 
 #[tokio::test]
 async fn the_audit_page_shows_the_entries_the_api_reads_with_the_same_filter() {
-    let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    let (mut page, csrf) = signed_in_admin(&app).await;
+    let Ways {
+        app,
+        admin,
+        mut page,
+        csrf,
+        ..
+    } = both_ways().await;
     for name in ["FIRST", "SECOND"] {
         let resp = page
             .post(

@@ -55,18 +55,20 @@ pub fn pending_enrollment(state: &AppState, user: &UserRow) -> ApiResult<Option<
     }))
 }
 
-/// Checks the caller's own password under the same throttle as login (the account's
-/// email and the client IP share its counters), so a stolen access token cannot be used
-/// to guess the password. A wrong one is audited as a failed `action` and answers
-/// `wrong` (422); a locked key answers 429.
-async fn confirm_password(
+/// The interactive caller's row once `given` is their password, checked under the same
+/// throttle as login (the account's email and the client IP share its counters), so a
+/// stolen access token cannot be used to guess the password. A wrong one is audited as
+/// a failed `action` and answers `wrong` (422); a locked key answers 429.
+async fn confirmed(
     state: &AppState,
-    user: &UserRow,
-    ip: Option<String>,
+    actor: &Actor<'_>,
     given: String,
     action: &str,
     wrong: &str,
-) -> ApiResult<()> {
+) -> ApiResult<UserRow> {
+    policy::require_interactive(actor.principal)?;
+    let user = current(state, &actor.principal.user_id).await?;
+    let ip = actor.ip.clone();
     let email_key = format!("email:{}", normalize_email(&user.email));
     let ip_key = format!("ip:{}", ip.as_deref().unwrap_or("unknown"));
     let attempt = state
@@ -75,7 +77,7 @@ async fn confirm_password(
         .map_err(|secs| locked_out("password", secs))?;
     if password::verify(given, Some(user.password_hash.clone())).await? {
         attempt.succeeded();
-        return Ok(());
+        return Ok(user);
     }
     state
         .audit
@@ -122,15 +124,13 @@ pub async fn change_password(
     actor: &Actor<'_>,
     req: ChangePassword,
 ) -> ApiResult<()> {
-    policy::require_interactive(actor.principal)?;
-    let user = current(state, &actor.principal.user_id).await?;
-    confirm_password(
+    let wrong = "current password is wrong";
+    let user = confirmed(
         state,
-        &user,
-        actor.ip.clone(),
+        actor,
         req.current_password,
         "user.change_password",
-        "current password is wrong",
+        wrong,
     )
     .await?;
     password::validate_new(&req.new_password).map_err(ApiError::Validation)?;
@@ -190,17 +190,8 @@ pub async fn totp_confirm(state: &AppState, actor: &Actor<'_>, code: &str) -> Ap
 
 /// Turn TOTP off (the password confirmed); `user.totp_disable`.
 pub async fn totp_disable(state: &AppState, actor: &Actor<'_>, password: String) -> ApiResult<()> {
-    policy::require_interactive(actor.principal)?;
-    let user = current(state, &actor.principal.user_id).await?;
-    confirm_password(
-        state,
-        &user,
-        actor.ip.clone(),
-        password,
-        "user.totp_disable",
-        "password is wrong",
-    )
-    .await?;
+    let wrong = "password is wrong";
+    let user = confirmed(state, actor, password, "user.totp_disable", wrong).await?;
     db::users::set_totp_enabled(&state.db, &user.id, false).await?;
     state.auth_cache.clear();
     state.audit.append(own(actor, "user.totp_disable")).await?;
