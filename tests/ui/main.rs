@@ -24,6 +24,7 @@ mod jobs;
 mod login;
 mod plugins;
 mod plugins_browser;
+mod script_retention;
 mod postgres;
 mod usage;
 mod web;

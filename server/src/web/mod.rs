@@ -25,6 +25,7 @@ mod plugins;
 mod profile;
 mod schedule_input;
 mod schedules;
+mod script_retention;
 mod scripts;
 mod secrets;
 mod settings;
@@ -52,6 +53,10 @@ pub fn router() -> Router<AppState> {
         .route("/scripts/{id}", get(scripts::show))
         .route("/scripts/{id}/run", post(scripts::run))
         .route("/scripts/{id}/source", post(scripts::save_source))
+        .route(
+            "/scripts/{id}/retention",
+            get(script_retention::show).post(script_retention::save),
+        )
         .route("/scripts/{id}/versions", get(versions::show))
         .route("/jobs", get(job_history::list))
         .route("/jobs/{id}", get(jobs::show))

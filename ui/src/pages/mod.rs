@@ -17,6 +17,7 @@ pub mod profile;
 pub mod schedule_form;
 pub mod schedules;
 pub mod script;
+pub mod script_retention;
 pub mod scripts;
 pub mod secrets;
 pub mod settings;

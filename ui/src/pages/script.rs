@@ -47,7 +47,8 @@ pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
             p.script-links {
                 a href={ "/schedules?script_id=" (v.id) } { "Schedules" } " · "
                 a href={ "/schedules/new?script_id=" (v.id) } { "Schedule it" } " · "
-                a href={ "/agents/new?script_id=" (v.id) } { "Run as an agent" }
+                a href={ "/agents/new?script_id=" (v.id) } { "Run as an agent" } " · "
+                a href={ "/scripts/" (v.id) "/retention" } { "Retention" }
             }
             div.grid2.script-grid {
                 section.card #run {
