@@ -3,10 +3,9 @@
 
 use super::seq_page::{self, SeqQuery};
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
-use crate::auth::Principal;
 use crate::auth::extract::{AuthUser, ClientIp};
 use crate::db::{jobs::JobRow, rfc3339};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::jobs::events::LogEntry;
 use crate::services::job_log::LogItem;
 use crate::services::{self, Actor};
@@ -120,10 +119,6 @@ pub struct JobQuery {
     pub cursor: Option<String>,
 }
 
-async fn load_owned(state: &AppState, p: &Principal, id: &str) -> ApiResult<JobRow> {
-    services::jobs::get(state, p, id).await
-}
-
 /// Job history, newest first: your jobs, or everyone's for an admin.
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobQuery),
     responses((status = 200, body = Page<JobView>), (status = 400, body = ErrorBody)))]
@@ -156,7 +151,7 @@ async fn get_job(
     AuthUser(p): AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<JobView>> {
-    Ok(ApiJson(load_owned(&state, &p, &id).await?.into()))
+    Ok(ApiJson(services::jobs::get(&state, &p, &id).await?.into()))
 }
 
 /// The job's log, oldest first, a page at a time: `?after=` the last `seq` read and
@@ -247,21 +242,16 @@ async fn list_artifacts(
     AuthUser(p): AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<Vec<ArtifactView>>> {
-    load_owned(&state, &p, &id).await?;
-    let mut items = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(state.jobs.artifacts_dir(&id)) {
-        for entry in entries.flatten() {
-            let meta = entry.metadata().map_err(anyhow::Error::from)?;
-            if meta.is_file() {
-                items.push(ArtifactView {
-                    name: entry.file_name().to_string_lossy().into_owned(),
-                    size: meta.len(),
-                });
-            }
-        }
-    }
-    items.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(ApiJson(items))
+    let items = services::jobs::artifacts(&state, &p, &id).await?;
+    Ok(ApiJson(
+        items
+            .into_iter()
+            .map(|a| ArtifactView {
+                name: a.name,
+                size: a.size,
+            })
+            .collect(),
+    ))
 }
 
 /// Download one artifact.
@@ -273,18 +263,7 @@ async fn download_artifact(
     AuthUser(p): AuthUser,
     ApiPath((id, name)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    load_owned(&state, &p, &id).await?;
-    let dir = cap_std::fs::Dir::open_ambient_dir(
-        state.jobs.artifacts_dir(&id),
-        cap_std::ambient_authority(),
-    )
-    .map_err(|_| ApiError::NotFound)?;
-    // cap-std refuses `..`, absolute paths and symlinks out of the directory.
-    let file = dir.open(&name).map_err(|_| ApiError::NotFound)?.into_std();
-    let size = match file.metadata() {
-        Ok(meta) if meta.is_file() => meta.len(),
-        _ => return Err(ApiError::NotFound),
-    };
+    let (file, size) = services::jobs::artifact(&state, &p, &id, &name).await?;
     let disposition = format!(
         "attachment; filename=\"{}\"",
         name.replace(['"', '\\'], "_")

@@ -173,3 +173,49 @@ pub async fn cancel(state: &AppState, actor: &Actor<'_>, id: &str) -> ApiResult<
         .await?
         .ok_or(ApiError::NotFound)
 }
+
+/// A file a job kept in `/artifacts` or published with `automa.files.publish`.
+pub struct Artifact {
+    pub name: String,
+    pub size: u64,
+}
+
+/// The job's artifacts by name.
+pub async fn artifacts(state: &AppState, p: &Principal, id: &str) -> ApiResult<Vec<Artifact>> {
+    get(state, p, id).await?;
+    let mut items = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(state.jobs.artifacts_dir(id)) {
+        for entry in entries.flatten() {
+            let meta = entry.metadata().map_err(anyhow::Error::from)?;
+            if meta.is_file() {
+                items.push(Artifact {
+                    name: entry.file_name().to_string_lossy().into_owned(),
+                    size: meta.len(),
+                });
+            }
+        }
+    }
+    items.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(items)
+}
+
+/// One artifact of the job, opened, with its size; a name that leaves the job's
+/// directory (`..`, an absolute path, a symlink out) is not found.
+pub async fn artifact(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    name: &str,
+) -> ApiResult<(std::fs::File, u64)> {
+    get(state, p, id).await?;
+    let dir = cap_std::fs::Dir::open_ambient_dir(
+        state.jobs.artifacts_dir(id),
+        cap_std::ambient_authority(),
+    )
+    .map_err(|_| ApiError::NotFound)?;
+    let file = dir.open(name).map_err(|_| ApiError::NotFound)?.into_std();
+    match file.metadata() {
+        Ok(meta) if meta.is_file() => Ok((file, meta.len())),
+        _ => Err(ApiError::NotFound),
+    }
+}

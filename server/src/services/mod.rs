@@ -20,6 +20,7 @@ pub mod setup;
 pub mod stream_slots;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use crate::audit::AuditEvent;
 use crate::auth::Principal;
