@@ -126,3 +126,31 @@ async fn corrupt_stored_rows_stop_the_run_and_name_the_row() {
         .await;
     assert_eq!(update.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+#[tokio::test]
+async fn an_audit_entry_whose_details_do_not_decode_is_an_error_not_an_empty_entry() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let (user_id, _) = app.create_user(&admin, "corrupt@example.org").await;
+    let entries = app.audit_actions(&admin).await;
+    let created = entries
+        .iter()
+        .find(|e| e["action"] == "user.create")
+        .unwrap();
+    assert_eq!(created["target"], format!("user:{user_id}"));
+    let entry_id = created["id"].as_str().unwrap();
+    tamper(
+        &app,
+        "UPDATE audit_log SET details = '{not json' WHERE id = $1",
+        entry_id,
+    )
+    .await;
+
+    let listed = app.get("/api/v1/audit", &admin).await;
+    assert_eq!(listed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    // Only that row: a filter that leaves it out still reads.
+    let others = app.get("/api/v1/audit?action=auth.login", &admin).await;
+    assert_eq!(others.status(), StatusCode::OK);
+    let body: Value = others.json().await.unwrap();
+    assert!(!body["items"].as_array().unwrap().is_empty(), "{body}");
+}

@@ -1,6 +1,9 @@
 //! Installed host plugins, their components and grants.
 
+use super::decode::{self, CorruptRow};
 use super::{Db, now_ms};
+use crate::plugins::PluginGrants;
+use automa_runtime::host::PluginManifest;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PluginRow {
@@ -18,6 +21,19 @@ pub struct PluginRow {
     pub installed_by: String,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl PluginRow {
+    /// The manifest stored at install (its functions and the capabilities it asks for).
+    pub fn manifest(&self) -> Result<PluginManifest, CorruptRow> {
+        decode::json("plugins", &self.name, "manifest", &self.manifest)
+    }
+
+    /// What an admin granted. A corrupt column is an error, not "nothing granted": the
+    /// caller says which row to repair instead of a plugin quietly losing its grants.
+    pub fn grant_set(&self) -> Result<PluginGrants, CorruptRow> {
+        decode::json("plugins", &self.name, "grants", &self.grants)
+    }
 }
 
 /// `SELECT <every column> FROM plugins <rest>`, as one literal (sqlx wants static SQL).
@@ -165,4 +181,58 @@ async fn remove_unused_blobs(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> sqlx:
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PluginRow;
+
+    fn row(manifest: &str, grants: &str) -> PluginRow {
+        PluginRow {
+            name: "chat-notify".into(),
+            version: "1.0.0".into(),
+            description: String::new(),
+            manifest: manifest.into(),
+            sha256: String::new(),
+            size_bytes: 0,
+            enabled: 1,
+            grants: grants.into(),
+            memory_mb: 64,
+            timeout_ms: 1000,
+            source: "upload".into(),
+            installed_by: "u1".into(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn corrupt_manifest_and_grants_name_the_plugin_row() {
+        let corrupt = row("{not json", "[1]");
+        let manifest = corrupt.manifest().expect_err("corrupt manifest");
+        assert!(
+            manifest
+                .to_string()
+                .starts_with("plugins row chat-notify: column manifest does not decode:"),
+            "{manifest}"
+        );
+        let grants = corrupt.grant_set().expect_err("corrupt grants");
+        assert!(
+            grants
+                .to_string()
+                .starts_with("plugins row chat-notify: column grants does not decode:"),
+            "{grants}"
+        );
+        let fine = row(
+            r#"{"name":"chat-notify","version":"1.0.0","description":"","functions":[],"capabilities":[]}"#,
+            r#"{"http":["chat.example"],"secrets":[],"state":true}"#,
+        );
+        assert_eq!(
+            fine.manifest().expect("manifest decodes").name,
+            "chat-notify"
+        );
+        let grants = fine.grant_set().expect("grants decode");
+        assert_eq!(grants.http, ["chat.example"]);
+        assert!(grants.state);
+    }
 }

@@ -1,7 +1,7 @@
 //! The plugin port of one run: finds the plugin, checks the arguments, and invokes it
 //! with the plugin's own grants, limits, secrets and state.
 
-use super::{Plugins, grants_of, limits_of, manifest_of};
+use super::{Plugins, limits_of};
 use crate::audit::RunRef;
 use crate::db::{self, state_store::DbState};
 use automa_runtime::host::ports::{BoxFuture, MapSecrets, PluginCaller, RunEvents};
@@ -69,8 +69,9 @@ impl RunPlugins {
         args_json: &str,
     ) -> Result<String, HostError> {
         let row = self.enabled_row(name).await?;
-        let manifest = manifest_of(&row)
-            .ok_or_else(|| HostError::Failed(format!("the plugin {name:?} has no manifest")))?;
+        let manifest = row
+            .manifest()
+            .map_err(|e| HostError::Failed(format!("the plugin {name:?} is damaged: {e}")))?;
         let Some(spec) = manifest.function(function) else {
             let offered: Vec<&str> = manifest.functions.iter().map(|f| f.name.as_str()).collect();
             return Err(HostError::NotFound(format!(
@@ -84,7 +85,9 @@ impl RunPlugins {
         let plugin = self.plugins.loaded(&row).await?;
 
         let inner = &self.plugins.0;
-        let grants = grants_of(&row);
+        let grants = row
+            .grant_set()
+            .map_err(|e| HostError::Failed(format!("the plugin {name:?} is damaged: {e}")))?;
         // Decrypted up front so the plugin's log lines can be scrubbed of them too.
         let secrets = crate::secrets::granted(&inner.db, &inner.secrets_key, &grants.secrets).await;
         // Whole lines of the run's log are scrubbed too, so a secret split across writes

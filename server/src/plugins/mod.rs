@@ -12,7 +12,7 @@ pub use grants::PluginGrants;
 
 use crate::audit::HostCalls;
 use crate::db::{self, Db, plugins::PluginRow};
-use automa_runtime::host::{HostError, PluginManifest};
+use automa_runtime::host::HostError;
 use automa_runtime::{LoadedPlugin, PluginLimits, PluginLoadError, Runtime};
 use base64::Engine as _;
 use std::collections::HashMap;
@@ -256,20 +256,10 @@ impl Plugins {
     }
 }
 
-/// A row's stored manifest.
-pub fn manifest_of(row: &PluginRow) -> Option<PluginManifest> {
-    serde_json::from_str(&row.manifest).ok()
-}
-
 /// A row's limits.
 pub fn limits_of(row: &PluginRow) -> PluginLimits {
     PluginLimits {
         memory_bytes: u64::try_from(row.memory_mb).unwrap_or(128) * 1024 * 1024,
         timeout: Duration::from_millis(u64::try_from(row.timeout_ms).unwrap_or(10_000)),
     }
-}
-
-/// A row's grants (none, if they do not parse).
-pub fn grants_of(row: &PluginRow) -> PluginGrants {
-    serde_json::from_str(&row.grants).unwrap_or_default()
 }

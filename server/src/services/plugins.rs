@@ -6,7 +6,7 @@ use super::Actor;
 use crate::auth::{Principal, policy};
 use crate::db::{self, plugins::PluginRow};
 use crate::error::{ApiError, ApiResult};
-use crate::plugins::{InstallError, InstallFrom, PluginGrants, grants_of, manifest_of};
+use crate::plugins::{InstallError, InstallFrom, PluginGrants};
 use crate::signals::Signal;
 use crate::state::AppState;
 use automa_runtime::host::{CapabilityRequest, PluginFunction};
@@ -41,16 +41,19 @@ pub struct Plugin {
 }
 
 impl Plugin {
-    fn of(row: PluginRow, p: &Principal) -> Self {
-        let (functions, requested) = manifest_of(&row)
-            .map(|m| (m.functions, m.capabilities))
-            .unwrap_or_default();
-        Self {
-            functions,
-            requested,
-            grants: p.is_admin().then(|| grants_of(&row)),
+    fn of(row: PluginRow, p: &Principal) -> ApiResult<Self> {
+        let manifest = row.manifest()?;
+        let grants = if p.is_admin() {
+            Some(row.grant_set()?)
+        } else {
+            None
+        };
+        Ok(Self {
+            functions: manifest.functions,
+            requested: manifest.capabilities,
+            grants,
             row,
-        }
+        })
     }
 }
 
@@ -63,7 +66,7 @@ pub struct Installed {
 /// Every installed plugin.
 pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<Plugin>> {
     let rows = db::plugins::list(&state.db).await?;
-    Ok(rows.into_iter().map(|r| Plugin::of(r, p)).collect())
+    rows.into_iter().map(|r| Plugin::of(r, p)).collect()
 }
 
 /// One plugin.
@@ -71,7 +74,7 @@ pub async fn get(state: &AppState, p: &Principal, name: &str) -> ApiResult<Plugi
     let row = db::plugins::find(&state.db, name)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Plugin::of(row, p))
+    Plugin::of(row, p)
 }
 
 /// Install an uploaded component (admin): validated, compiled and asked for its
@@ -111,7 +114,7 @@ pub async fn install(
     state.audit.append(entry).await?;
     Ok(Installed {
         created: installed.created,
-        plugin: Plugin::of(installed.row, p),
+        plugin: Plugin::of(installed.row, p)?,
     })
 }
 
@@ -126,7 +129,10 @@ pub async fn update(
     let row = db::plugins::find(&state.db, name)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let grants = req.grants.clone().unwrap_or_else(|| grants_of(&row));
+    let grants = match req.grants.clone() {
+        Some(grants) => grants,
+        None => row.grant_set()?,
+    };
     let problems = grants.problems();
     if !problems.is_empty() {
         return Err(ApiError::Validation(problems.join("; ")));
