@@ -29,6 +29,9 @@ pub struct RuntimeConfig {
     /// Keep this many instance slots pre-reserved (pooling allocator): faster
     /// instantiation and memory reuse between runs. `0` allocates on demand.
     pub pooled_instances: u32,
+    /// How many freed pooled slots keep their pages resident for the next instance
+    /// (the rest are decommitted): bounds the memory a pool holds while idle.
+    pub warm_slots: u32,
     /// The largest memory limit any run may ask for, in bytes (sizes pooled slots).
     pub max_memory_bytes: u64,
     /// Applied to the engine's settings last (benchmarks compare engine settings).
@@ -43,6 +46,7 @@ impl Default for RuntimeConfig {
             fuel: true,
             epoch_tick: Duration::from_millis(10),
             pooled_instances: 0,
+            warm_slots: 8,
             max_memory_bytes: 4 << 30,
             tune_engine: None,
         }
@@ -73,8 +77,7 @@ impl Runtime {
             .consume_fuel(config.fuel)
             .wasm_component_model(true);
         if config.pooled_instances > 0 {
-            wasm_config
-                .allocation_strategy(pooling(config.pooled_instances, config.max_memory_bytes));
+            wasm_config.allocation_strategy(pooling(&config));
         }
         if let Some(tune) = config.tune_engine {
             tune(&mut wasm_config);
@@ -145,9 +148,10 @@ impl Runtime {
 /// trivial run writes (the interpreter's heap image plus its first allocations).
 const KEEP_RESIDENT_BYTES: usize = 64 << 20;
 
-/// A pooling allocator sized for `slots` concurrent runner instances. The runner is
+/// A pooling allocator sized for `pooled_instances` concurrent instances. The runner is
 /// one component of several core modules, so each slot holds a few of each.
-fn pooling(slots: u32, max_memory_bytes: u64) -> wasmtime::InstanceAllocationStrategy {
+fn pooling(config: &RuntimeConfig) -> wasmtime::InstanceAllocationStrategy {
+    let (slots, max_memory_bytes) = (config.pooled_instances, config.max_memory_bytes);
     let mut pool = wasmtime::PoolingAllocationConfig::new();
     pool.total_component_instances(slots)
         .total_core_instances(slots * 16)
@@ -167,7 +171,7 @@ fn pooling(slots: u32, max_memory_bytes: u64) -> wasmtime::InstanceAllocationStr
         .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
         .table_keep_resident(1 << 20)
         .pagemap_scan(wasmtime::Enabled::Auto)
-        .max_unused_warm_slots(slots);
+        .max_unused_warm_slots(config.warm_slots.min(slots));
     wasmtime::InstanceAllocationStrategy::Pooling(pool)
 }
 

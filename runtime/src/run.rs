@@ -244,7 +244,8 @@ impl Runtime {
 impl Runtime {
     /// Drop a finished run's store. Unmapping the instance's memory takes milliseconds
     /// that the caller need not wait for, so it happens on a blocking thread; a pooled
-    /// slot is given back at once instead (the next run may need it).
+    /// slot is given back at once instead (the next run may need it, and putting its
+    /// written pages back in place costs less than unmapping).
     fn discard(&self, store: Store<RunState>) {
         match tokio::runtime::Handle::try_current() {
             Ok(handle) if !self.pooled => {
@@ -460,6 +461,16 @@ fn classify(
                     RunStatus::CpuExceeded,
                     None,
                     Some(failure("CpuExceeded", message)),
+                )
+            } else if let Some(full) = trap.downcast_ref::<wasmtime::PoolConcurrencyLimitError>() {
+                let message = format!(
+                    "the server runs as many sandbox instances as it may ({full}; the \
+                     `max_instances` setting); try again when some have finished"
+                );
+                (
+                    RunStatus::Failed,
+                    None,
+                    Some(failure("InstanceLimit", message)),
                 )
             } else if memory_refused {
                 let message = format!(

@@ -390,9 +390,14 @@ async fn start_runtime(config: &Config) -> anyhow::Result<Arc<Runtime>> {
         .cache_dir
         .clone()
         .unwrap_or_else(|| config.data_dir.join("cache"));
+    let (max_instances, workers) = (config.max_instances, config.workers);
     let runtime = tokio::task::spawn_blocking(move || {
         Runtime::new(RuntimeConfig {
             cache_dir: Some(cache_dir),
+            pooled_instances: max_instances,
+            // The freed slots that keep their pages for the next run: one per worker,
+            // and a few for agents and plugin instances; the rest give memory back.
+            warm_slots: u32::try_from(workers).unwrap_or(u32::MAX).saturating_add(4),
             ..RuntimeConfig::default()
         })
     })

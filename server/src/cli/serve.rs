@@ -84,6 +84,10 @@ struct SettingFlags {
     /// Job workers: how many scripts run at once, 1 to 256 [default: 8].
     #[arg(long)]
     workers: Option<usize>,
+    /// Sandbox instances (runs, agents, plugins) alive at once, 0 to 4096; 0: no
+    /// pooling allocator [default: 1024].
+    #[arg(long)]
+    max_instances: Option<u32>,
     /// Cache of the compiled Python runner [default: <data-dir>/cache].
     #[arg(long)]
     cache_dir: Option<PathBuf>,
@@ -439,6 +443,12 @@ mod tests {
         assert!(
             range.contains("`workers` in config file") && range.contains("1 to 256"),
             "{range}"
+        );
+        let pool = error("", &[("AUTOMA_MAX_INSTANCES", "5000")], &[]);
+        assert!(
+            pool.contains("`max_instances` in environment variable AUTOMA_MAX_INSTANCES")
+                && pool.contains("0 to 4096"),
+            "{pool}"
         );
         // Other tools' variables share the prefix and are not settings.
         let others = [

@@ -213,6 +213,13 @@ fn validate(figment: &Figment, config: &Config) -> anyhow::Result<()> {
             config.workers
         ));
     }
+    if config.max_instances > 4096 {
+        problems.push(format!(
+            "`max_instances` in {}: {} is out of range, must be 0 to 4096",
+            layer_of(figment, "max_instances"),
+            config.max_instances
+        ));
+    }
     if config.node_lease < std::time::Duration::from_secs(1) {
         problems.push(format!(
             "`node_lease_secs` in {}: must be at least 1s",

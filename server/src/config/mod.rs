@@ -73,6 +73,12 @@ pub struct Config {
     pub auth_cache_ttl: Duration,
     /// Job workers in this process: how many scripts run at once (1 to 256).
     pub workers: usize,
+    /// Sandbox instances that may live at once in this process (job runs, agents, plugin
+    /// instances), 0 to 4096. They take slots of wasmtime's pooling allocator, which
+    /// reserves address space for them up front and keeps a finished run's pages for the
+    /// next one (a run then takes no copy-on-write faults); an instance past the bound
+    /// fails with a clear error. `0`: no pool, memory is mapped for each instance.
+    pub max_instances: u32,
     /// Where the compiled Python runner is cached; `None`: `data_dir/cache`.
     pub cache_dir: Option<PathBuf>,
     /// A local directory of wheels pip may use (`--find-links`).
@@ -140,6 +146,7 @@ impl Config {
             metrics_public: false,
             auth_cache_ttl: Duration::from_secs(5),
             workers: 8,
+            max_instances: 1024,
             cache_dir: None,
             pip_find_links: None,
             pip_no_index: false,
