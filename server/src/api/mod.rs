@@ -22,6 +22,9 @@ pub mod user_quotas;
 pub mod users;
 pub mod webhooks;
 
+#[cfg(test)]
+mod error_mapping;
+
 use crate::db::{rfc3339, users::UserRow};
 use crate::error::ApiError;
 use crate::state::AppState;
