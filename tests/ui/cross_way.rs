@@ -43,41 +43,28 @@ async fn admin_id(app: &TestApp, admin: &str) -> String {
     me["id"].as_str().unwrap().to_owned()
 }
 
-/// A server with its admin: their access token and id, and a browser signed in as them
-/// with the session's CSRF token.
-struct Ways {
-    app: TestApp,
-    admin: String,
-    me: String,
-    page: Browser,
-    csrf: String,
+/// `POST path` through the API, which must answer 201; the created resource.
+async fn created(app: &TestApp, admin: &str, path: &str, body: Value) -> Value {
+    let resp = app.send_json("POST", path, admin, body).await;
+    assert_eq!(resp.status(), StatusCode::CREATED, "{path}");
+    resp.json().await.unwrap()
 }
 
-async fn both_ways() -> Ways {
+/// A server with its admin: their access token and id, and a browser signed in as them
+/// with the session's CSRF token.
+async fn both_ways() -> (TestApp, String, String, Browser, String) {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let me = admin_id(&app, &admin).await;
     let mut page = Browser::new(&app.base);
     page.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let csrf = page.csrf().await;
-    Ways {
-        app,
-        admin,
-        me,
-        page,
-        csrf,
-    }
+    (app, admin, me, page, csrf)
 }
 
 #[tokio::test]
 async fn a_secret_saved_replaced_refused_and_deleted_is_the_same_through_the_api_and_the_page() {
-    let Ways {
-        app,
-        admin,
-        me,
-        mut page,
-        csrf,
-    } = both_ways().await;
+    let (app, admin, me, mut page, csrf) = both_ways().await;
 
     for (value, status, action) in [
         ("one", StatusCode::CREATED, "secret.create"),
@@ -156,24 +143,10 @@ async fn a_secret_saved_replaced_refused_and_deleted_is_the_same_through_the_api
 
 #[tokio::test]
 async fn a_token_created_and_revoked_is_the_same_through_the_api_and_the_page() {
-    let Ways {
-        app,
-        admin,
-        me,
-        mut page,
-        csrf,
-    } = both_ways().await;
+    let (app, admin, me, mut page, csrf) = both_ways().await;
 
-    let resp = app
-        .send_json(
-            "POST",
-            "/api/v1/tokens",
-            &admin,
-            json!({"name": "by-api", "scopes": ["read", "write"]}),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let by_api: Value = resp.json().await.unwrap();
+    let body = json!({"name": "by-api", "scopes": ["read", "write"]});
+    let by_api = created(&app, &admin, "/api/v1/tokens", body).await;
     let resp = page
         .post(
             "/tokens",
@@ -253,24 +226,10 @@ async fn a_token_created_and_revoked_is_the_same_through_the_api_and_the_page() 
 
 #[tokio::test]
 async fn a_user_created_and_disabled_is_the_same_through_the_api_and_the_page() {
-    let Ways {
-        app,
-        admin,
-        me,
-        mut page,
-        csrf,
-    } = both_ways().await;
+    let (app, admin, me, mut page, csrf) = both_ways().await;
 
-    let resp = app
-        .send_json(
-            "POST",
-            "/api/v1/users",
-            &admin,
-            json!({"email": "api@example.org", "password": USER_PASSWORD, "role": "user"}),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let by_api: Value = resp.json().await.unwrap();
+    let body = json!({"email": "api@example.org", "password": USER_PASSWORD, "role": "user"});
+    let by_api = created(&app, &admin, "/api/v1/users", body).await;
     let resp = page
         .post(
             "/users",
@@ -370,13 +329,7 @@ async fn a_user_created_and_disabled_is_the_same_through_the_api_and_the_page() 
 
 #[tokio::test]
 async fn the_audit_page_shows_the_entries_the_api_reads_with_the_same_filter() {
-    let Ways {
-        app,
-        admin,
-        mut page,
-        csrf,
-        ..
-    } = both_ways().await;
+    let (app, admin, _, mut page, csrf) = both_ways().await;
     for name in ["FIRST", "SECOND"] {
         let resp = page
             .post(
