@@ -207,25 +207,32 @@ pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Tool>, McpErr
         .map(|(name, description, _, schema)| Tool::new(name, description, object(schema)))
         .collect();
     for t in script_tools(state, caller).await? {
-        let version = db::scripts::version(&state.db, &t.script.id, t.script.current_version)
-            .await
-            .map_err(internal)?;
+        // A script deleted since, or whose row does not decode (logged), is left out
+        // rather than failing the whole list.
+        let script = match services::scripts::get(state, &caller.principal, &t.script.id).await {
+            Ok(script) => script,
+            Err(ApiError::Internal(e)) => {
+                tracing::warn!(script = %t.script.id, error = %e, "script left out of the tool list");
+                continue;
+            }
+            Err(_) => continue,
+        };
+        let version = script.current;
         let mut schema = version
             .as_ref()
-            .and_then(|v| serde_json::from_str::<Value>(&v.parameters).ok())
-            .map(object)
+            .map(|v| object(v.parameters.clone()))
             .unwrap_or_default();
         // MCP requires an object schema even for a script without parameters.
         schema
             .entry("type")
             .or_insert_with(|| Value::String("object".into()));
-        let description = if !t.script.description.trim().is_empty() {
-            t.script.description.clone()
+        let description = if !script.description.trim().is_empty() {
+            script.description
         } else {
             version
                 .and_then(|v| v.doc)
                 .filter(|d| !d.trim().is_empty())
-                .unwrap_or_else(|| format!("Run the Automa script {}", t.script.name))
+                .unwrap_or_else(|| format!("Run the Automa script {}", script.name))
         };
         tools.push(Tool::new(t.name, description, schema));
     }
@@ -292,7 +299,7 @@ pub async fn call(
             };
             let target = Some(format!("script:{}", tool.script.id));
             match policy::check_scope(&caller.principal, Scope::Write) {
-                Ok(()) => match run_tool(state, caller, &tool.script, args).await {
+                Ok(()) => match run_tool(state, caller, &tool.script.id, args).await {
                     Ok(run) => script_result(run.job, run.finished, target),
                     Err(e) => tool_error(e, target)?,
                 },
@@ -478,7 +485,7 @@ async fn agent_tool(
 async fn run_tool(
     state: &AppState,
     caller: &Caller,
-    script: &ScriptRow,
+    script_id: &str,
     args: Value,
 ) -> Result<services::jobs::Run, ApiError> {
     let request = services::jobs::RunRequest {
@@ -486,7 +493,7 @@ async fn run_tool(
         args,
         wait: true,
     };
-    services::jobs::run(state, &caller.actor(), &script.id, request).await
+    services::jobs::run(state, &caller.actor(), script_id, request).await
 }
 
 /// A script tool's answer: the result JSON, or the error with the output's last lines.
