@@ -89,6 +89,18 @@ fn print_config(command: &str, args: &[&str], env: &[(&str, &str)]) -> std::proc
         .unwrap()
 }
 
+/// What a successful `--print-config` printed, as text and parsed.
+fn printed(out: std::process::Output) -> (String, toml::Table) {
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = text.parse().unwrap();
+    (text, table)
+}
+
 #[test]
 fn print_config_shows_the_merged_settings_with_secrets_masked() {
     let dir = tempfile::tempdir().unwrap();
@@ -118,13 +130,7 @@ fn print_config_shows_the_merged_settings_with_secrets_masked() {
             ("AUTOMA_SECRETS_KEY", "env-secrets-key-0123456789abcdef"),
         ],
     );
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed: toml::Table = text.parse().unwrap();
+    let (text, printed) = printed(out);
     assert_eq!(printed["workers"].as_integer(), Some(3));
     assert_eq!(printed["cache_dir"].as_str(), Some("/srv/cache"));
     assert_eq!(printed["pip_no_index"].as_bool(), Some(true));
@@ -170,15 +176,7 @@ fn print_config_shows_the_merged_settings_with_secrets_masked() {
 #[test]
 fn audit_retention_is_read_from_the_file_the_environment_and_set() {
     let days = |args: &[&str], env: &[(&str, &str)]| {
-        let out = print_config("serve", args, env);
-        let text = String::from_utf8(out.stdout).unwrap();
-        assert!(
-            out.status.success(),
-            "{text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let printed: toml::Table = text.parse().unwrap();
-        printed["retention"]["audit_days"].as_integer()
+        printed(print_config("serve", args, env)).1["retention"]["audit_days"].as_integer()
     };
     assert_eq!(days(&[], &[]), Some(0), "kept forever by default");
     let dir = tempfile::tempdir().unwrap();

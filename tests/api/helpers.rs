@@ -231,3 +231,44 @@ pub async fn error_code(resp: Response) -> String {
     );
     code
 }
+
+/// A database of its own on the PostgreSQL server that `AUTOMA_TEST_POSTGRES_URL` names
+/// (a user who may create databases); `None` when the variable is unset (the test is
+/// then skipped and passes). [`PgDatabase::drop`] removes it.
+pub struct PgDatabase {
+    admin: sqlx::AnyPool,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("AUTOMA_TEST_POSTGRES_URL") else {
+            eprintln!("AUTOMA_TEST_POSTGRES_URL not set: skipping the PostgreSQL test");
+            return None;
+        };
+        sqlx::any::install_default_drivers();
+        let name = format!("automa_t_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::AnyPool::connect(&admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        Some(Self {
+            admin,
+            name,
+            url: url.to_string(),
+        })
+    }
+
+    pub async fn drop(self) {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&self.admin)
+        .await;
+    }
+}

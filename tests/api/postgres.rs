@@ -9,20 +9,10 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn foundation_flows_on_postgres() {
-    let Ok(admin_url) = std::env::var("AUTOMA_TEST_POSTGRES_URL") else {
-        eprintln!("AUTOMA_TEST_POSTGRES_URL not set: skipping the PostgreSQL test");
+    let Some(pg) = PgDatabase::create().await else {
         return;
     };
-    sqlx::any::install_default_drivers();
-    let name = format!("automa_t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::AnyPool::connect(&admin_url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let mut db_url = url::Url::parse(&admin_url).unwrap();
-    db_url.set_path(&name);
-    let db_url = db_url.to_string();
+    let db_url = pg.url.clone();
 
     let app = spawn_app_with(|c| c.database_url = Some(db_url.clone().into())).await;
     let token = app.setup_admin().await;
@@ -133,9 +123,5 @@ async fn foundation_flows_on_postgres() {
     crate::owner_rights::exercise(&app, &token, "owner@example.org").await;
 
     drop(app);
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE {name} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await;
+    pg.drop().await;
 }

@@ -24,20 +24,10 @@ fn verify(db_url: &str, data: &std::path::Path) -> (Option<i32>, String) {
 
 #[tokio::test]
 async fn per_script_retention_and_audit_pruning_on_postgres() {
-    let Ok(admin_url) = std::env::var("AUTOMA_TEST_POSTGRES_URL") else {
-        eprintln!("AUTOMA_TEST_POSTGRES_URL not set: skipping the PostgreSQL test");
+    let Some(pg) = PgDatabase::create().await else {
         return;
     };
-    sqlx::any::install_default_drivers();
-    let name = format!("automa_t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::AnyPool::connect(&admin_url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let mut db_url = url::Url::parse(&admin_url).unwrap();
-    db_url.set_path(&name);
-    let db_url = db_url.to_string();
+    let db_url = pg.url.clone();
     let app = spawn_app_with(|c| c.database_url = Some(db_url.clone().into())).await;
     let token = app.setup_admin().await;
 
@@ -138,9 +128,5 @@ async fn per_script_retention_and_audit_pruning_on_postgres() {
 
     db.close().await;
     drop(app);
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE {name} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await;
+    pg.drop().await;
 }

@@ -3,6 +3,7 @@
 //! it, and each way of tampering with the pruned log is reported, naming the row or
 //! checkpoint. A backup carries the signing key.
 
+use crate::retention::{deleted_total, get, open_db};
 use crate::server::{self, Server, show, stdout};
 use automa::audit::AuditRow;
 use automa::retention::{Retention, sweep};
@@ -59,28 +60,16 @@ async fn exec(db: &automa::db::Db, sql: &'static str) {
 }
 
 async fn api_verify(server: &Server) -> Value {
-    server
-        .http
-        .get(format!("{}/api/v1/audit/verify", server.base))
-        .bearer_auth(&server.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let (status, report) = get(server, "/api/v1/audit/verify").await;
+    assert_eq!(status, 200, "{report}");
+    report
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pruned_audit_log_verifies_from_its_signed_checkpoint_and_tampering_fails() {
     let server = server::start().await;
     let data = server.data_dir();
-    let db = automa::db::connect(&format!(
-        "sqlite://{}?mode=rw",
-        data.join("automa.db").display()
-    ))
-    .await
-    .unwrap();
+    let db = open_db(&server).await;
     let first_cut = actions(&server, &["a1", "a2"]).await;
     let second_cut = actions(&server, &["b1", "b2"]).await;
     actions(&server, &["c1", "c2", "c3"]).await;
@@ -287,22 +276,7 @@ async fn pruned_audit_log_verifies_from_its_signed_checkpoint_and_tampering_fail
     ok(&server).await;
 
     // Counted in /metrics.
-    let metrics = server
-        .http
-        .get(format!("{}/metrics", server.base))
-        .bearer_auth(&server.admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let line = metrics
-        .lines()
-        .find(|l| l.starts_with("retention_deleted_total{kind=\"audit\"}"))
-        .unwrap_or_else(|| panic!("{metrics}"));
-    let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
-    assert!(count >= pruned as f64, "{line}");
+    assert!(deleted_total(&server, "audit").await >= pruned as f64);
 
     // A backup carries the signing key: the restored log verifies against it.
     let work = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 const DAY_MS: i64 = 86_400_000;
 const JOB: &str = "import automa\nprint('out')\nautoma.log.info('logged')\nopen('/artifacts/a.txt', 'w').write('x')\n";
 
-async fn get(server: &server::Server, path: &str) -> (u16, Value) {
+pub(crate) async fn get(server: &server::Server, path: &str) -> (u16, Value) {
     let resp = server
         .http
         .get(format!("{}{path}", server.base))
@@ -36,25 +36,7 @@ async fn sweep_removes_what_is_old_and_keeps_what_is_recent() {
     let (old, recent) = (old["id"].as_str().unwrap(), recent["id"].as_str().unwrap());
 
     // An agent's history: a few transitions.
-    let agent_script = server
-        .api_post(
-            "/api/v1/scripts",
-            json!({"name": "a", "source": "import automa\nwhile automa.agent.sleep(1):\n    pass\n"}),
-        )
-        .await;
-    let agent = server
-        .api_post(
-            "/api/v1/agents",
-            json!({"name": "a", "script_id": agent_script["id"], "stop_grace_seconds": 1}),
-        )
-        .await;
-    let agent = agent["id"].as_str().unwrap();
-    server
-        .api_post(&format!("/api/v1/agents/{agent}/start"), json!({}))
-        .await;
-    server
-        .api_post(&format!("/api/v1/agents/{agent}/stop"), json!({}))
-        .await;
+    let agent = &agent_with_history(&server, json!({})).await;
 
     let data = server.data_dir();
     let db = automa::db::connect(&format!(
@@ -144,22 +126,7 @@ async fn sweep_removes_what_is_old_and_keeps_what_is_recent() {
     assert!(!data.join("jobs").join(old).exists());
 
     // Counted in /metrics.
-    let metrics = server
-        .http
-        .get(format!("{}/metrics", server.base))
-        .bearer_auth(&server.admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let jobs_line = metrics
-        .lines()
-        .find(|l| l.starts_with("retention_deleted_total{kind=\"jobs\"}"))
-        .unwrap_or_else(|| panic!("{metrics}"));
-    let count: f64 = jobs_line.rsplit(' ').next().unwrap().parse().unwrap();
-    assert!(count >= 2.0, "{jobs_line}");
+    assert!(deleted_total(&server, "jobs").await >= 2.0);
     server.stop().await;
 }
 
@@ -184,8 +151,55 @@ fn example_config_and_retention_keys_parse() {
     );
 }
 
+/// `retention_deleted_total{kind}` as `/metrics` shows it.
+pub(crate) async fn deleted_total(server: &server::Server, kind: &str) -> f64 {
+    let metrics = server
+        .http
+        .get(format!("{}/metrics", server.base))
+        .bearer_auth(&server.admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let prefix = format!("retention_deleted_total{{kind=\"{kind}\"}} ");
+    let line = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {metrics}"));
+    line.parse().unwrap()
+}
+
+/// An agent of a new script with run `settings` (named after the count of scripts),
+/// started and stopped: a few history events. Its id.
+async fn agent_with_history(server: &server::Server, settings: Value) -> String {
+    let (_, scripts) = get(server, "/api/v1/scripts").await;
+    let name = format!("agent{}", scripts["items"].as_array().map_or(0, Vec::len));
+    let script = server
+        .api_post(
+            "/api/v1/scripts",
+            json!({"name": name, "settings": settings,
+                   "source": "import automa\nwhile automa.agent.sleep(1):\n    pass\n"}),
+        )
+        .await;
+    let agent = server
+        .api_post(
+            "/api/v1/agents",
+            json!({"name": name, "script_id": script["id"], "stop_grace_seconds": 1}),
+        )
+        .await;
+    let agent = agent["id"].as_str().unwrap().to_owned();
+    for step in ["start", "stop"] {
+        server
+            .api_post(&format!("/api/v1/agents/{agent}/{step}"), json!({}))
+            .await;
+    }
+    agent
+}
+
 /// The database of `server`'s data dir, opened beside it.
-async fn open_db(server: &server::Server) -> automa::db::Db {
+pub(crate) async fn open_db(server: &server::Server) -> automa::db::Db {
     let path = server.data_dir().join("automa.db");
     automa::db::connect(&format!("sqlite://{}?mode=rw", path.display()))
         .await
@@ -221,31 +235,12 @@ async fn a_script_keeps_its_work_shorter_or_longer_than_the_server() {
     let plain = create("plain", json!({})).await;
     assert_eq!(long["settings"]["jobs_days"], 200, "{long}");
     assert_eq!(long["settings"]["artifacts_days"], Value::Null, "{long}");
-    let agent_script = server
-        .api_post(
-            "/api/v1/scripts",
-            json!({"name": "a", "source": "import automa\nwhile automa.agent.sleep(1):\n    pass\n",
-                   "settings": {"agent_history_days": 0}}),
-        )
-        .await;
     let (short_job, long_job, plain_job) = (
         run_job(&server, &short).await,
         run_job(&server, &long).await,
         run_job(&server, &plain).await,
     );
-    let agent = server
-        .api_post(
-            "/api/v1/agents",
-            json!({"name": "a", "script_id": agent_script["id"], "stop_grace_seconds": 1}),
-        )
-        .await;
-    let agent = agent["id"].as_str().unwrap();
-    server
-        .api_post(&format!("/api/v1/agents/{agent}/start"), json!({}))
-        .await;
-    server
-        .api_post(&format!("/api/v1/agents/{agent}/stop"), json!({}))
-        .await;
+    let agent = &agent_with_history(&server, json!({"agent_history_days": 0})).await;
 
     // Everything finished 40 days ago.
     let db = open_db(&server).await;
@@ -308,7 +303,7 @@ async fn a_script_keeps_its_work_shorter_or_longer_than_the_server() {
     let (_, after) = get(&server, &format!("/api/v1/agents/{agent}/events")).await;
     assert_eq!(after.as_array().unwrap().len(), events);
 
-    // Back to the server's periods: the long job (and the agent's history) go too.
+    // Back to the server's periods: the long job goes too.
     server
         .http
         .patch(format!(

@@ -44,9 +44,8 @@ pub async fn sweep(
     now_ms: i64,
 ) -> anyhow::Result<Swept> {
     let periods = Periods::load(db, retention).await?;
-    let mut swept = Swept::default();
     // job_logs go with their job (ON DELETE CASCADE); the files below.
-    swept.jobs = periods
+    let jobs = periods
         .run(
             db,
             Kind::Jobs,
@@ -59,7 +58,7 @@ pub async fn sweep(
             "script_id",
         )
         .await?;
-    swept.job_logs = periods
+    let job_logs = periods
         .run(
             db,
             Kind::JobLogs,
@@ -85,7 +84,7 @@ pub async fn sweep(
             "script_id",
         )
         .await?;
-    swept.agent_events = periods
+    let agent_events = periods
         .run(
             db,
             Kind::AgentHistory,
@@ -94,14 +93,22 @@ pub async fn sweep(
             "(SELECT script_id FROM agents WHERE agents.id = agent_events.agent_id)",
         )
         .await?;
-    swept.artifacts = sweep_job_dirs(db, &data_dir.join("jobs"), &periods, now_ms).await?;
+    let artifacts = sweep_job_dirs(db, &data_dir.join("jobs"), &periods, now_ms).await?;
+    let mut audit = 0;
     if let Some(cutoff) = Retention::cutoff(retention.audit_days, now_ms) {
         // A broken chain is not pruned (nor signed over); the rest of the sweep stands.
         match crate::audit::prune::prune(db, data_dir, cutoff, now_ms).await {
-            Ok(rows) => swept.audit = rows,
+            Ok(rows) => audit = rows,
             Err(e) => tracing::error!(error = format!("{e:#}"), "retention: audit log not pruned"),
         }
     }
+    let swept = Swept {
+        jobs,
+        job_logs,
+        artifacts,
+        agent_events,
+        audit,
+    };
     record(&swept);
     Ok(swept)
 }
