@@ -1,8 +1,8 @@
 //! `/login` and `/logout`: browser sessions. The login check (throttle, password, TOTP,
 //! audit) is the API's own (`services::login`).
 
-use super::client::encode;
-use super::csrf;
+use super::filters::encode;
+use super::csrf::{self, CsrfOnly};
 use super::page::{html, see_other};
 use crate::auth::extract::{BrowserUser, ClientIp};
 use crate::auth::{keys, session};
@@ -164,11 +164,6 @@ pub async fn submit(
         );
     }
     Ok(resp)
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: Option<String>,
 }
 
 pub async fn logout(
