@@ -12,20 +12,20 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const EMAIL: &str = "ops@example.org";
-const PASSWORD: &str = "a long enough password";
+pub(crate) const EMAIL: &str = "ops@example.org";
+pub(crate) const PASSWORD: &str = "a long enough password";
 /// Short, so fail-over is quick to test.
-const LEASE: &str = "3s";
+pub(crate) const LEASE: &str = "3s";
 
 /// A fresh database on the test cluster, and the shared data directory.
-struct Cluster {
-    url: String,
-    data: PathBuf,
+pub(crate) struct Cluster {
+    pub(crate) url: String,
+    pub(crate) data: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Cluster {
-    async fn new() -> Option<Self> {
+    pub(crate) async fn new() -> Option<Self> {
         let Ok(admin_url) = std::env::var("AUTOMA_TEST_POSTGRES_URL") else {
             eprintln!("AUTOMA_TEST_POSTGRES_URL not set: skipping the cluster test");
             return None;
@@ -50,8 +50,26 @@ impl Cluster {
     }
 
     /// Starts `automa serve --role ROLE` or `automa worker` as node `id`.
-    fn start(&self, command: &str, role: Option<&str>, id: &str, workers: u32) -> NodeProcess {
-        let mut cmd: Command = automa(command, Some(&self.url));
+    pub(crate) fn start(
+        &self,
+        command: &str,
+        role: Option<&str>,
+        id: &str,
+        workers: u32,
+    ) -> NodeProcess {
+        self.start_via(&self.url, command, role, id, workers)
+    }
+
+    /// [`Cluster::start`] with the database reached at `url` (e.g. through a proxy).
+    pub(crate) fn start_via(
+        &self,
+        url: &str,
+        command: &str,
+        role: Option<&str>,
+        id: &str,
+        workers: u32,
+    ) -> NodeProcess {
+        let mut cmd: Command = automa(command, Some(url));
         if let Some(role) = role {
             cmd.args(["--role", role]);
         }
@@ -71,25 +89,25 @@ impl Cluster {
         }
     }
 
-    async fn db(&self) -> sqlx::AnyPool {
+    pub(crate) async fn db(&self) -> sqlx::AnyPool {
         sqlx::AnyPool::connect(&self.url).await.unwrap()
     }
 }
 
 /// A node process (killed when dropped) and its base URL.
-struct NodeProcess {
-    process: ServerProcess,
-    base: String,
+pub(crate) struct NodeProcess {
+    pub(crate) process: ServerProcess,
+    pub(crate) base: String,
 }
 
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    token: String,
+pub(crate) struct Api {
+    pub(crate) client: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) token: String,
 }
 
 impl Api {
-    async fn login(base: &str) -> Self {
+    pub(crate) async fn login(base: &str) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::new();
         let token = login(&client, base, EMAIL, PASSWORD).await;
@@ -100,7 +118,7 @@ impl Api {
         }
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -118,29 +136,29 @@ impl Api {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
-    async fn post(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Value {
         let (status, body) = self.send(reqwest::Method::POST, path, Some(body)).await;
         assert!(status.is_success(), "POST {path}: {status} {body}");
         body
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let (status, body) = self.send(reqwest::Method::GET, path, None).await;
         assert!(status.is_success(), "GET {path}: {status} {body}");
         body
     }
 
-    async fn script(&self, name: &str, source: &str, settings: Value) -> String {
+    pub(crate) async fn script(&self, name: &str, source: &str, settings: Value) -> String {
         self.script_with(json!({"name": name, "source": source, "settings": settings}))
             .await
     }
 
-    async fn script_with(&self, body: Value) -> String {
+    pub(crate) async fn script_with(&self, body: Value) -> String {
         let script = self.post("/api/v1/scripts", body).await;
         script["id"].as_str().unwrap().to_owned()
     }
 
-    async fn run(&self, script: &str) -> String {
+    pub(crate) async fn run(&self, script: &str) -> String {
         let job = self
             .post(&format!("/api/v1/scripts/{script}/run"), json!({}))
             .await;
@@ -149,7 +167,7 @@ impl Api {
 
     /// Creates an agent from `body`, starts it and waits until it runs; its id and
     /// its running state.
-    async fn started_agent(&self, body: Value) -> (String, Value) {
+    pub(crate) async fn started_agent(&self, body: Value) -> (String, Value) {
         let agent = self.post("/api/v1/agents", body).await["id"]
             .as_str()
             .unwrap()
@@ -167,7 +185,12 @@ impl Api {
     }
 
     /// Polls until `done` holds for the value at `path`.
-    async fn until(&self, path: &str, within: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn until(
+        &self,
+        path: &str,
+        within: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
         let deadline = Instant::now() + within;
         loop {
             let value = self.get(path).await;
@@ -181,7 +204,7 @@ impl Api {
 }
 
 /// Polls the number `sql` (one `$1`, bound to `bind`) answers until `done` holds.
-async fn count_until(
+pub(crate) async fn count_until(
     db: &sqlx::AnyPool,
     sql: &str,
     bind: &str,
@@ -204,7 +227,7 @@ async fn count_until(
 }
 
 /// The node that holds `id`'s row in `table` (`worker_id` for jobs, `node_id` for agents).
-async fn holder(db: &sqlx::AnyPool, table: &str, id: &str) -> Option<String> {
+pub(crate) async fn holder(db: &sqlx::AnyPool, table: &str, id: &str) -> Option<String> {
     let column = if table == "jobs" {
         "worker_id"
     } else {
@@ -289,9 +312,9 @@ async fn three_nodes_share_three_hundred_jobs_each_run_once() {
 }
 
 /// Sleeps on its first attempt only (the attempt count is kept in state).
-const SLOW_FIRST: &str = "import automa, time\ndef main():\n    n = automa.state.get('attempts', 0) + 1\n    automa.state.set('attempts', n)\n    if n == 1:\n        time.sleep(60)\n    return n\n";
+pub(crate) const SLOW_FIRST: &str = "import automa, time\ndef main():\n    n = automa.state.get('attempts', 0) + 1\n    automa.state.set('attempts', n)\n    if n == 1:\n        time.sleep(60)\n    return n\n";
 
-const ECHO_AGENT: &str = "import automa\ndef main():\n    while not automa.agent.stop_requested():\n        message = automa.agent.receive(timeout=1)\n        if message is not None:\n            automa.agent.emit({'reply': message['text']})\n";
+pub(crate) const ECHO_AGENT: &str = "import automa\ndef main():\n    while not automa.agent.stop_requested():\n        message = automa.agent.receive(timeout=1)\n        if message is not None:\n            automa.agent.emit({'reply': message['text']})\n";
 
 #[tokio::test]
 async fn kill_nine_of_a_worker_moves_its_job_and_agent_to_another_node() {
@@ -642,7 +665,7 @@ async fn a_second_process_with_a_live_node_id_is_refused() {
 }
 
 /// Sends `signal` (e.g. `STOP`) to a node process.
-fn signal(node: &NodeProcess, signal: &str) {
+pub(crate) fn signal(node: &NodeProcess, signal: &str) {
     let status = Command::new("kill")
         .args([format!("-{signal}"), node.process.child.id().to_string()])
         .status()

@@ -15,6 +15,7 @@ mod audit;
 mod auth;
 mod ceilings;
 mod cluster;
+mod cluster_hostile;
 mod config;
 mod corrupt_rows;
 mod cpu_disk;

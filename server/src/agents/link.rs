@@ -3,7 +3,8 @@
 //! into lines and every entry scrubbed of the instance's secrets the way a job's log is
 //! ([`crate::runs::Lines`]).
 
-use crate::db::{self, Db, agents::EventRow, now_ms};
+use crate::db::agents::{Claimed, EventRow};
+use crate::db::{self, Db, now_ms};
 use crate::quotas::{Admit, LogBudget};
 use crate::runs::Lines;
 use crate::runs::lines::stream_name;
@@ -51,12 +52,14 @@ pub struct AgentLink {
 impl AgentLink {
     /// A link for agent `id`, with the sender side of its mailbox (which holds at most
     /// `mailbox_len` messages the instance has not read).
+    /// What it stores is for the agent's claim in `holder`.
     pub async fn open(
         db: Db,
-        id: String,
+        holder: Claimed,
         budget: LogBudget,
         mailbox_len: usize,
     ) -> sqlx::Result<(std::sync::Arc<Self>, super::mailbox::MailboxSender)> {
+        let id = holder.id.clone();
         let first_seq = db::agents::next_event_seq(&db, &id).await?;
         let (to_mailbox, mailbox) = super::mailbox::mailbox(mailbox_len);
         let (writer, mut records) = mpsc::unbounded_channel::<Record>();
@@ -71,8 +74,9 @@ impl AgentLink {
                     match record {
                         Record::Event(row) => batch.push(row),
                         Record::Status(text, metrics) => {
+                            let held = holder.held();
                             if let Err(e) =
-                                db::agents::set_status(&db, &id, &text, metrics.as_deref()).await
+                                db::agents::set_status(&db, &held, &text, metrics.as_deref()).await
                             {
                                 tracing::warn!(agent = %id, error = %e, "storing agent status");
                             }
@@ -80,7 +84,7 @@ impl AgentLink {
                         Record::Flush(done) => flushed.push(done),
                     }
                 }
-                if let Err(e) = db::agents::append_events(&db, &id, &batch).await {
+                if let Err(e) = db::agents::append_events(&db, &holder.held(), &batch).await {
                     tracing::warn!(agent = %id, error = %e, "storing agent events");
                 }
                 for done in flushed {

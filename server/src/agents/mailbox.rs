@@ -57,7 +57,8 @@ impl MailboxSender {
     }
 
     /// Put a message already accepted elsewhere (queued in the database under the
-    /// same bounds) in the mailbox: only the count bound applies, so it is not lost.
+    /// same bounds, and taken only when [`Self::room_bytes`] has room for it) in the
+    /// mailbox: only the count bound applies, so it is not lost.
     pub fn hand_over(&self, body: String) -> Result<(), Refused> {
         self.unread.fetch_add(body.len(), Ordering::SeqCst);
         self.put(body)
@@ -77,6 +78,11 @@ impl MailboxSender {
     /// Messages that still fit by count.
     pub fn room(&self) -> usize {
         self.tx.capacity()
+    }
+
+    /// Bytes that still fit.
+    pub fn room_bytes(&self) -> usize {
+        MAILBOX_BYTES.saturating_sub(self.unread.load(Ordering::SeqCst))
     }
 }
 

@@ -42,6 +42,8 @@ struct Inner {
 struct Handle {
     /// Tells this supervision apart from an earlier or later one of the same agent.
     generation: u64,
+    /// The agent's claim this supervision runs under (the database's fence).
+    claim: i64,
     link: Arc<AgentLink>,
     mailbox: mailbox::MailboxSender,
     /// Ends supervision: no more restarts.
@@ -192,10 +194,12 @@ impl Agents {
         }
         // Callers (the API, boot) see `starting` at once, not the state before.
         let node = &self.0.node_id;
-        if !db::agents::claim(&self.0.db, id, node, reason, now, only_waiting).await? {
+        let Some(claim) =
+            db::agents::claim(&self.0.db, id, node, reason, now, only_waiting).await?
+        else {
             return Ok(());
-        }
-        let started = self.supervise_here(id, reason).await;
+        };
+        let started = self.supervise_here(id, reason, claim).await;
         if started.is_err() {
             // Not left held by a node that does not run it.
             let _ = db::agents::move_off(&self.0.db, id, node, "starting", reason).await;
@@ -203,11 +207,15 @@ impl Agents {
         started
     }
 
-    /// Begin supervising an agent this node holds.
-    async fn supervise_here(&self, id: &str, reason: &str) -> Result<(), AgentError> {
+    /// Begin supervising an agent this node holds under `claim`.
+    async fn supervise_here(&self, id: &str, reason: &str, claim: i64) -> Result<(), AgentError> {
         let (link, mailbox) = AgentLink::open(
             self.0.db.clone(),
-            id.to_owned(),
+            db::agents::Claimed {
+                id: id.to_owned(),
+                node: self.0.node_id.clone(),
+                claim,
+            },
             self.0.runs.quotas().agent_log_budget(),
             MAILBOX_LEN,
         )
@@ -227,7 +235,7 @@ impl Agents {
                 abandon: abandon.clone(),
             },
             reason.to_owned(),
-            generation,
+            supervise::Supervision { generation, claim },
         ));
         let mut running = self.lock();
         if running.contains_key(id) {
@@ -239,6 +247,7 @@ impl Agents {
             id.to_owned(),
             Handle {
                 generation,
+                claim,
                 link,
                 mailbox,
                 control,
@@ -275,15 +284,13 @@ impl Agents {
         let Some(handle) = handle else {
             return self.stop_elsewhere(id, grace).await;
         };
-        let _ = db::agents::set_state_held(
-            &self.0.db,
+        let held = db::agents::Held {
             id,
-            &self.0.node_id,
-            "stopping",
-            "stop requested",
-            false,
-        )
-        .await;
+            node: &self.0.node_id,
+            claim: handle.claim,
+        };
+        let _ = db::agents::set_state_held(&self.0.db, &held, "stopping", "stop requested", false)
+            .await;
         handle.control.cancel();
         handle.link.request_stop();
         let mut task = handle.task;
@@ -365,16 +372,18 @@ impl Agents {
         Ok(())
     }
 
-    /// Move the messages queued in the database for `id` into its mailbox here.
+    /// Move the messages queued in the database for `id` into its mailbox here, as
+    /// many as its bounds leave room for (the others wait there, under the same bounds).
     async fn deliver_queued(&self, id: &str) {
         let Some(mailbox) = self.lock().get(id).map(|h| h.mailbox.clone()) else {
             return;
         };
         let room = i64::try_from(mailbox.room()).unwrap_or(0);
-        if room == 0 {
+        let bytes = mailbox.room_bytes();
+        if room == 0 || bytes == 0 {
             return;
         }
-        match db::agents::take_messages(&self.0.db, id, room).await {
+        match db::agents::take_messages(&self.0.db, id, room, bytes).await {
             Ok(bodies) => {
                 for body in bodies {
                     let _ = mailbox.hand_over(body);
@@ -461,7 +470,7 @@ impl Agents {
         let mut moved = 0;
         for agent in db::agents::held_by(&self.0.db, node).await? {
             if !is_active(&agent.state) {
-                db::agents::release(&self.0.db, &agent.id, node).await?;
+                db::agents::let_go(&self.0.db, &agent.id, node).await?;
                 continue;
             }
             // A stop someone asked for (here or from another node) outlives the node.

@@ -3,7 +3,7 @@
 use super::Agents;
 use super::link::AgentLink;
 use crate::audit::{AuditEvent, Outcome, RunRef};
-use crate::db::{self, now_ms};
+use crate::db::{self, agents::Claimed, now_ms};
 use crate::runs;
 use automa_runtime::{CancellationToken, RunStatus};
 use serde_json::json;
@@ -23,19 +23,32 @@ pub(super) struct Tokens {
     pub abandon: CancellationToken,
 }
 
+/// Which supervision of the agent this is: on this node (`generation`) and in the
+/// database (`claim`).
+pub(super) struct Supervision {
+    pub generation: u64,
+    pub claim: i64,
+}
+
 pub(super) async fn supervise(
     agents: Agents,
     id: String,
     link: Arc<AgentLink>,
     tokens: Tokens,
     reason: String,
-    generation: u64,
+    supervision: Supervision,
 ) {
     let Tokens { control, abandon } = tokens;
+    let Supervision { generation, claim } = supervision;
     let link = Held {
         link,
         abandon: abandon.clone(),
         control: control.clone(),
+        holder: Claimed {
+            id: id.clone(),
+            node: agents.0.node_id.clone(),
+            claim,
+        },
     };
     let mut quick_restarts = 0u32;
     let mut reason = reason;
@@ -62,7 +75,8 @@ pub(super) async fn supervise(
                 let delay = backoff(backoff_seconds, quick_restarts);
                 let why = format!("{exit}; restarting in {:.1}s", delay.as_secs_f64());
                 transition(&agents, &link, &id, "backoff", &why, false).await;
-                let _ = db::agents::record_exit(&agents.0.db, &id, &exit, true).await;
+                let _ =
+                    db::agents::record_exit(&agents.0.db, &link.holder.held(), &exit, true).await;
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
                     () = control.cancelled() => {
@@ -90,17 +104,19 @@ pub(super) async fn supervise(
     link.flush().await;
     agents.forget(&id, generation);
     if !abandon.is_cancelled()
-        && let Err(e) = db::agents::release(&agents.0.db, &id, &agents.0.node_id).await
+        && let Err(e) = db::agents::release(&agents.0.db, &link.holder.held()).await
     {
         tracing::warn!(agent = %id, error = %e, "releasing an agent");
     }
 }
 
-/// The link of a supervision, and whether this node still holds the agent.
+/// The link of a supervision, whether this node still holds the agent, and under
+/// which claim its writes are made.
 struct Held {
     link: Arc<AgentLink>,
     abandon: CancellationToken,
     control: CancellationToken,
+    holder: Claimed,
 }
 
 impl std::ops::Deref for Held {
@@ -182,13 +198,14 @@ async fn run_once(
     transition(agents, link, id, "running", "instance started", true).await;
     let watchdog = spawn_watchdog(
         agents.clone(),
-        id.to_owned(),
+        link.holder.clone(),
         link.link.clone(),
         agent.hang_timeout_seconds,
         kill.clone(),
     );
     let started = Instant::now();
-    let cpu = crate::quotas::agent_cpu::CpuRecorder::start(db.clone(), id.to_owned(), cpu_meter);
+    let cpu =
+        crate::quotas::agent_cpu::CpuRecorder::start(db.clone(), link.holder.clone(), cpu_meter);
     let outcome = agents
         .0
         .runtime
@@ -209,7 +226,7 @@ async fn run_once(
         (None, None) => format!("exited {}", outcome.status.as_str()),
     };
     if control.is_cancelled() {
-        let _ = db::agents::record_exit(db, id, &exit, false).await;
+        let _ = db::agents::record_exit(db, &link.holder.held(), &exit, false).await;
         return Ok(Next::Stop("stopped".into(), "stopped on request".into()));
     }
     let failed = hung.is_some() || outcome.status != RunStatus::Succeeded;
@@ -222,7 +239,7 @@ async fn run_once(
         }
     };
     if !restart {
-        let _ = db::agents::record_exit(db, id, &exit, false).await;
+        let _ = db::agents::record_exit(db, &link.holder.held(), &exit, false).await;
         return Ok(Next::Stop("exited".into(), exit));
     }
     Ok(Next::Restart {
@@ -236,7 +253,7 @@ async fn run_once(
 /// Persists heartbeats and ends a hung instance; returns the reason when it did.
 fn spawn_watchdog(
     agents: Agents,
-    id: String,
+    holder: Claimed,
     link: Arc<AgentLink>,
     hang_timeout_seconds: i64,
     kill: CancellationToken,
@@ -248,7 +265,7 @@ fn spawn_watchdog(
             let beat = link.last_beat();
             if beat != stored {
                 stored = beat;
-                let _ = db::agents::set_heartbeat(&agents.0.db, &id, beat).await;
+                let _ = db::agents::set_heartbeat(&agents.0.db, &holder.held(), beat).await;
             }
             if hang_timeout_seconds > 0 && now_ms() - beat > hang_timeout_seconds * 1000 {
                 kill.cancel();
@@ -286,12 +303,14 @@ async fn transition(
     if link.abandon.is_cancelled() {
         return;
     }
-    let node = &agents.0.node_id;
-    match db::agents::set_state_held(&agents.0.db, id, node, state, reason, started).await {
+    match db::agents::set_state_held(&agents.0.db, &link.holder.held(), state, reason, started)
+        .await
+    {
         Ok(true) => {}
         Ok(false) => {
-            // Another node holds the agent now: this instance must not run beside its.
-            tracing::warn!(agent = %id, "another node holds this agent now; ending the instance here");
+            // Another node (or a newer claim of this one) holds the agent now: this
+            // instance must not run beside its.
+            tracing::warn!(agent = %id, "this supervision's claim of the agent is gone; ending the instance here");
             link.abandon.cancel();
             link.control.cancel();
             link.kill_instance();

@@ -35,6 +35,37 @@ pub struct AgentRow {
     pub cpu_time_ms: i64,
     /// A stop asked of the node that holds it (from another node), not yet carried out.
     pub stop_requested: i64,
+    /// Counts up at each claim and each move off a node: the supervision's writes are
+    /// for the claim it started under.
+    pub claim: i64,
+}
+
+/// One supervision's hold on an agent: the node that claimed it, under which claim.
+/// Its writes change nothing once the agent was moved off the node or claimed again
+/// (even by the same node).
+#[derive(Debug, Clone, Copy)]
+pub struct Held<'a> {
+    pub id: &'a str,
+    pub node: &'a str,
+    pub claim: i64,
+}
+
+/// [`Held`] owned, for the tasks of a supervision.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: String,
+    pub node: String,
+    pub claim: i64,
+}
+
+impl Claimed {
+    pub fn held(&self) -> Held<'_> {
+        Held {
+            id: &self.id,
+            node: &self.node,
+            claim: self.claim,
+        }
+    }
 }
 
 use super::nodes::live_nodes;
@@ -58,7 +89,7 @@ macro_rules! cols {
          backoff_seconds, memory_mb, autostart, hang_timeout_seconds, stop_grace_seconds, state, \
          state_reason, status_text, status_metrics, restarts, started_at, last_heartbeat_at, \
          last_exit, created_at, updated_at, node_id, cpu_seconds, cpu_interval_seconds, \
-         cpu_time_ms, stop_requested"
+         cpu_time_ms, stop_requested, claim"
     };
 }
 
@@ -131,13 +162,26 @@ pub async fn update(db: &Db, id: &str, f: &AgentFields<'_>) -> sqlx::Result<Opti
     .await
 }
 
+/// The rows a supervision's write may change: its agent, still under its claim.
+macro_rules! held {
+    // `$node`, `$claim`: the placeholders of the node and the claim.
+    ($node:literal, $claim:literal) => {
+        concat!("id = $1 AND node_id = ", $node, " AND claim = ", $claim)
+    };
+}
+
 /// Add `ms` of CPU time to the agent's total.
-pub async fn add_cpu_time(db: &Db, id: &str, ms: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE agents SET cpu_time_ms = cpu_time_ms + $2 WHERE id = $1")
-        .bind(id)
-        .bind(ms)
-        .execute(db)
-        .await?;
+pub async fn add_cpu_time(db: &Db, held: &Held<'_>, ms: i64) -> sqlx::Result<()> {
+    sqlx::query(concat!(
+        "UPDATE agents SET cpu_time_ms = cpu_time_ms + $2 WHERE ",
+        held!("$3", "$4")
+    ))
+    .bind(held.id)
+    .bind(ms)
+    .bind(held.node)
+    .bind(held.claim)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -197,26 +241,27 @@ pub async fn set_state(
     Ok(())
 }
 
-/// A state change by the supervisor on `node`: nothing when another node holds the
-/// agent now (this node lost it with its lease).
+/// A state change by a supervision: nothing (`false`) when its claim is not the
+/// agent's any more (this node lost it with its lease, or holds it under a newer one).
 pub async fn set_state_held(
     db: &Db,
-    id: &str,
-    node: &str,
+    held: &Held<'_>,
     state: &str,
     reason: &str,
     started: bool,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query(concat!(
         "UPDATE agents SET state = $2, state_reason = $3, updated_at = $4, \
-         started_at = CASE WHEN $5 = 1 THEN $4 ELSE started_at END WHERE id = $1 AND node_id = $6",
-    )
-    .bind(id)
+         started_at = CASE WHEN $5 = 1 THEN $4 ELSE started_at END WHERE ",
+        held!("$6", "$7")
+    ))
+    .bind(held.id)
     .bind(state)
     .bind(reason)
     .bind(now_ms())
     .bind(i64::from(started))
-    .bind(node)
+    .bind(held.node)
+    .bind(held.claim)
     .execute(db)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -224,7 +269,7 @@ pub async fn set_state_held(
 
 /// `node` takes the agent to run it: when no live node holds it (`only_waiting`: and
 /// it still waits for a node, not stopped meanwhile). `now` is the database's clock.
-/// Of several nodes claiming, one wins.
+/// Of several nodes claiming, one wins; it gets its claim (`None`: not taken).
 pub async fn claim(
     db: &Db,
     id: &str,
@@ -232,12 +277,14 @@ pub async fn claim(
     reason: &str,
     now: i64,
     only_waiting: bool,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(concat!(
+) -> sqlx::Result<Option<i64>> {
+    let claimed: Option<(i64,)> = sqlx::query_as(concat!(
         "UPDATE agents SET node_id = $2, state = 'starting', state_reason = $3, stop_requested = 0, \
-         updated_at = $4 WHERE id = $1 AND (node_id IS NULL OR node_id = $2 OR node_id NOT IN ",
+         updated_at = $4, claim = claim + 1 WHERE id = $1 AND (node_id IS NULL OR node_id = $2 \
+         OR node_id NOT IN ",
         live_nodes!("$5"),
-        ") AND ($6 = 0 OR (node_id IS NULL AND state IN ('starting', 'running', 'backoff')))"
+        ") AND ($6 = 0 OR (node_id IS NULL AND state IN ('starting', 'running', 'backoff'))) \
+         RETURNING claim"
     ))
     .bind(id)
     .bind(node)
@@ -245,9 +292,9 @@ pub async fn claim(
     .bind(now_ms())
     .bind(now)
     .bind(i64::from(only_waiting))
-    .execute(db)
+    .fetch_optional(db)
     .await?;
-    Ok(done.rows_affected() > 0)
+    Ok(claimed.map(|(claim,)| claim))
 }
 
 /// Ask for the agent to be run by some node (asked on a node that runs no agents):
@@ -255,7 +302,7 @@ pub async fn claim(
 pub async fn request_placement(db: &Db, id: &str, reason: &str, now: i64) -> sqlx::Result<bool> {
     let done = sqlx::query(concat!(
         "UPDATE agents SET node_id = NULL, state = 'starting', state_reason = $2, \
-         stop_requested = 0, updated_at = $3 WHERE id = $1 AND (node_id IS NULL OR \
+         stop_requested = 0, updated_at = $3, claim = claim + 1 WHERE id = $1 AND (node_id IS NULL OR \
          state NOT IN ",
         "('starting', 'running', 'backoff', 'stopping')",
         " OR node_id NOT IN ",
@@ -294,10 +341,26 @@ pub async fn held_by(db: &Db, node: &str) -> sqlx::Result<Vec<AgentRow>> {
     .await
 }
 
-/// `node` no longer runs the agent (its supervision ended).
-pub async fn release(db: &Db, id: &str, node: &str) -> sqlx::Result<()> {
+/// The supervision ended by itself (the agent exited, stopped or turned fatal): its
+/// node no longer holds the agent.
+pub async fn release(db: &Db, held: &Held<'_>) -> sqlx::Result<()> {
+    sqlx::query(concat!(
+        "UPDATE agents SET node_id = NULL, stop_requested = 0, claim = claim + 1 WHERE ",
+        held!("$2", "$3")
+    ))
+    .bind(held.id)
+    .bind(held.node)
+    .bind(held.claim)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// `node` still names an agent that is not active (it ended there): let go of it.
+pub async fn let_go(db: &Db, id: &str, node: &str) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE agents SET node_id = NULL, stop_requested = 0 WHERE id = $1 AND node_id = $2",
+        "UPDATE agents SET node_id = NULL, stop_requested = 0, claim = claim + 1 \
+         WHERE id = $1 AND node_id = $2",
     )
     .bind(id)
     .bind(node)
@@ -317,7 +380,7 @@ pub async fn move_off(
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "UPDATE agents SET node_id = NULL, state = $3, state_reason = $4, stop_requested = 0, \
-         updated_at = $5 WHERE id = $1 AND node_id = $2",
+         updated_at = $5, claim = claim + 1 WHERE id = $1 AND node_id = $2",
     )
     .bind(id)
     .bind(node)
@@ -343,7 +406,7 @@ pub async fn request_stop(db: &Db, id: &str, node: &str) -> sqlx::Result<bool> {
 pub async fn stop_unheld(db: &Db, id: &str, reason: &str, now: i64) -> sqlx::Result<bool> {
     let done = sqlx::query(concat!(
         "UPDATE agents SET state = 'stopped', state_reason = $2, node_id = NULL, stop_requested = 0, \
-         updated_at = $3 WHERE id = $1 AND (node_id IS NULL OR node_id NOT IN ",
+         updated_at = $3, claim = claim + 1 WHERE id = $1 AND (node_id IS NULL OR node_id NOT IN ",
         live_nodes!("$4"),
         ")"
     ))
@@ -394,12 +457,21 @@ pub async fn push_message(
     body: &str,
     bounds: MailboxBounds,
 ) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
+    if super::is_postgres(db) {
+        // Senders on several nodes take turns per agent: each counts what the ones
+        // before it queued, so together they cannot pass the bounds.
+        sqlx::query("SELECT id FROM agents WHERE id = $1 FOR UPDATE")
+            .bind(agent_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    }
     let (queued, bytes): (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*), CAST(COALESCE(SUM(LENGTH(body)), 0) AS BIGINT) FROM agent_messages \
          WHERE agent_id = $1",
     )
     .bind(agent_id)
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await?;
     let size = i64::try_from(body.len()).unwrap_or(i64::MAX);
     if queued >= bounds.messages || bytes.saturating_add(size) > bounds.bytes {
@@ -412,13 +484,20 @@ pub async fn push_message(
     .bind(agent_id)
     .bind(body)
     .bind(now_ms())
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(true)
 }
 
-/// The oldest `limit` queued messages of an agent, taken out of the table.
-pub async fn take_messages(db: &Db, agent_id: &str, limit: i64) -> sqlx::Result<Vec<String>> {
+/// The oldest queued messages of an agent that fit in `limit` messages and `bytes`
+/// bytes, taken out of the table (the rest stay queued).
+pub async fn take_messages(
+    db: &Db,
+    agent_id: &str,
+    limit: i64,
+    bytes: usize,
+) -> sqlx::Result<Vec<String>> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT id, body FROM agent_messages WHERE agent_id = $1 ORDER BY id LIMIT $2",
     )
@@ -426,7 +505,13 @@ pub async fn take_messages(db: &Db, agent_id: &str, limit: i64) -> sqlx::Result<
     .bind(limit)
     .fetch_all(db)
     .await?;
-    let mut bodies = Vec::with_capacity(rows.len());
+    let mut room = bytes;
+    let rows = rows.into_iter().take_while(|(_, body)| {
+        let fits = body.len() <= room;
+        room = room.saturating_sub(body.len());
+        fits
+    });
+    let mut bodies = Vec::new();
     for (id, body) in rows {
         let taken = sqlx::query("DELETE FROM agent_messages WHERE id = $1")
             .bind(&id)
@@ -452,32 +537,57 @@ pub async fn with_messages_on(db: &Db, node: &str) -> sqlx::Result<Vec<String>> 
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-pub async fn record_exit(db: &Db, id: &str, exit: &str, restarted: bool) -> sqlx::Result<()> {
-    sqlx::query("UPDATE agents SET last_exit = $2, restarts = restarts + $3 WHERE id = $1")
-        .bind(id)
-        .bind(exit)
-        .bind(i64::from(restarted))
-        .execute(db)
-        .await?;
+pub async fn record_exit(
+    db: &Db,
+    held: &Held<'_>,
+    exit: &str,
+    restarted: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(concat!(
+        "UPDATE agents SET last_exit = $2, restarts = restarts + $3 WHERE ",
+        held!("$4", "$5")
+    ))
+    .bind(held.id)
+    .bind(exit)
+    .bind(i64::from(restarted))
+    .bind(held.node)
+    .bind(held.claim)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
-pub async fn set_status(db: &Db, id: &str, text: &str, metrics: Option<&str>) -> sqlx::Result<()> {
-    sqlx::query("UPDATE agents SET status_text = $2, status_metrics = $3 WHERE id = $1")
-        .bind(id)
-        .bind(text)
-        .bind(metrics)
-        .execute(db)
-        .await?;
+pub async fn set_status(
+    db: &Db,
+    held: &Held<'_>,
+    text: &str,
+    metrics: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(concat!(
+        "UPDATE agents SET status_text = $2, status_metrics = $3 WHERE ",
+        held!("$4", "$5")
+    ))
+    .bind(held.id)
+    .bind(text)
+    .bind(metrics)
+    .bind(held.node)
+    .bind(held.claim)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
-pub async fn set_heartbeat(db: &Db, id: &str, at: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE agents SET last_heartbeat_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(at)
-        .execute(db)
-        .await?;
+pub async fn set_heartbeat(db: &Db, held: &Held<'_>, at: i64) -> sqlx::Result<()> {
+    sqlx::query(concat!(
+        "UPDATE agents SET last_heartbeat_at = $2 WHERE ",
+        held!("$3", "$4")
+    ))
+    .bind(held.id)
+    .bind(at)
+    .bind(held.node)
+    .bind(held.claim)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -486,7 +596,7 @@ pub async fn set_heartbeat(db: &Db, id: &str, at: i64) -> sqlx::Result<()> {
 pub async fn reset_after_restart(db: &Db) -> sqlx::Result<u64> {
     let done = sqlx::query(
         "UPDATE agents SET state = 'stopped', state_reason = 'the server restarted', updated_at = $1, \
-         node_id = NULL, stop_requested = 0 \
+         node_id = NULL, stop_requested = 0, claim = claim + 1 \
          WHERE state IN ('starting', 'running', 'backoff', 'stopping')",
     )
     .bind(now_ms())
@@ -514,22 +624,32 @@ pub struct EventRow {
     pub body: String,
 }
 
-pub async fn append_events(db: &Db, agent_id: &str, rows: &[EventRow]) -> sqlx::Result<()> {
+/// Store a supervision's history entries: none once its claim is not the agent's.
+pub async fn append_events(db: &Db, held: &Held<'_>, rows: &[EventRow]) -> sqlx::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let mut tx = db.begin().await?;
     for row in rows {
-        sqlx::query(
-            "INSERT INTO agent_events (agent_id, seq, at, kind, body) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(agent_id)
+        let done = sqlx::query(concat!(
+            "INSERT INTO agent_events (agent_id, seq, at, kind, body) \
+             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM agents WHERE ",
+            held!("$6", "$7"),
+            ")"
+        ))
+        .bind(held.id)
         .bind(row.seq)
         .bind(row.at)
         .bind(&row.kind)
         .bind(&row.body)
+        .bind(held.node)
+        .bind(held.claim)
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            // Its sequence numbers may be the new holder's: write none of the batch.
+            return tx.rollback().await;
+        }
     }
     tx.commit().await
 }

@@ -21,11 +21,44 @@ pub struct NodeRow {
     pub memory_used_mb: i64,
 }
 
+/// The longest lease a node may hold (`lease_live!` spells it out too). A row that
+/// says more, or a heartbeat further ahead of the database's clock than its lease (a
+/// clock stepped back, a hand), is not live: a dead node's row cannot keep its work
+/// from being taken over, and no sum of a heartbeat and a lease overflows.
+pub const MAX_LEASE_MS: i64 = 3_600_000;
+
 impl NodeRow {
     /// Alive and its lease not lapsed at `now`.
     pub fn is_live(&self, now: i64) -> bool {
-        self.state == "alive" && self.heartbeat_at + self.lease_ms >= now
+        self.state == "alive"
+            && (0..=MAX_LEASE_MS).contains(&self.lease_ms)
+            && (now - self.lease_ms..=now + self.lease_ms).contains(&self.heartbeat_at)
     }
+}
+
+/// [`NodeRow::is_live`] in SQL, for the row whose columns start with `$p` (`""` or
+/// `"n."`), the database's clock in placeholder `$n`. The `CASE` keeps the sums from
+/// being computed for a lease out of bounds.
+macro_rules! lease_live {
+    ($p:literal, $n:literal) => {
+        concat!(
+            "(",
+            $p,
+            "state = 'alive' AND CASE WHEN ",
+            $p,
+            "lease_ms BETWEEN 0 AND 3600000 THEN ",
+            $p,
+            "heartbeat_at BETWEEN ",
+            $n,
+            " - ",
+            $p,
+            "lease_ms AND ",
+            $n,
+            " + ",
+            $p,
+            "lease_ms ELSE 1 = 0 END)"
+        )
+    };
 }
 
 /// The ids of nodes holding a live lease, as a subquery.
@@ -33,13 +66,13 @@ macro_rules! live_nodes {
     // `$n`: the placeholder holding the database's clock.
     ($n:literal) => {
         concat!(
-            "(SELECT n.id FROM nodes n WHERE n.state = 'alive' AND n.heartbeat_at + n.lease_ms >= ",
-            $n,
+            "(SELECT n.id FROM nodes n WHERE ",
+            $crate::db::nodes::lease_live!("n.", $n),
             ")"
         )
     };
 }
-pub(crate) use live_nodes;
+pub(crate) use {lease_live, live_nodes};
 
 macro_rules! cols {
     () => {
@@ -107,11 +140,11 @@ pub struct Beat {
 /// another node declared it lost, or the lease lapsed before this renewal (others may
 /// act on it already); the node must drop what it runs.
 pub async fn heartbeat(db: &Db, id: &str, instance: &str, beat: &Beat) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query(concat!(
         "UPDATE nodes SET heartbeat_at = $3, running_jobs = $4, running_agents = $5, \
-         load_centi = $6, memory_used_mb = $7 WHERE id = $1 AND instance = $2 AND state = 'alive' \
-         AND heartbeat_at + lease_ms >= $3",
-    )
+         load_centi = $6, memory_used_mb = $7 WHERE id = $1 AND instance = $2 AND ",
+        lease_live!("", "$3")
+    ))
     .bind(id)
     .bind(instance)
     .bind(db_now(db).await?)
@@ -127,10 +160,11 @@ pub async fn heartbeat(db: &Db, id: &str, instance: &str, beat: &Beat) -> sqlx::
 /// Compare-and-set: mark `id` lost when it is still the lapsed instance seen. Exactly
 /// one caller wins and recovers the node's work.
 pub async fn take_over(db: &Db, id: &str, instance: &str, now: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query(concat!(
         "UPDATE nodes SET state = 'lost' WHERE id = $1 AND instance = $2 AND state = 'alive' \
-         AND heartbeat_at + lease_ms < $3",
-    )
+         AND NOT ",
+        lease_live!("", "$3")
+    ))
     .bind(id)
     .bind(instance)
     .bind(now)
@@ -154,7 +188,8 @@ pub async fn others_alive(db: &Db, id: &str, now: i64) -> sqlx::Result<Vec<NodeR
     sqlx::query_as(concat!(
         "SELECT ",
         cols!(),
-        " FROM nodes WHERE id <> $1 AND state = 'alive' AND heartbeat_at + lease_ms >= $2"
+        " FROM nodes WHERE id <> $1 AND ",
+        lease_live!("", "$2")
     ))
     .bind(id)
     .bind(now)

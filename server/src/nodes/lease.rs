@@ -114,6 +114,23 @@ async fn give_up(work: &LeaseWork, why: &str) {
         reason = why,
         "this node lost its lease; its runs were stopped here"
     );
+    // Another live process took this node's id (a twin started while this one was
+    // frozen): registering again would take the row back, and the two would trade it
+    // at every renewal, each dropping its runs. This one yields, for good.
+    match work.node.taken_by_another().await {
+        Ok(Some(holder)) => {
+            let why = format!(
+                "node id {:?} is now run by another live process (on host {holder:?}); this \
+                 process stops: give each node its own id (--node-id / AUTOMA_NODE_ID)",
+                work.node.id()
+            );
+            tracing::error!(reason = %why, "this node's id is in use elsewhere");
+            eprintln!("error: {why}");
+            std::process::exit(3);
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "reading this node's row"),
+    }
     // Until this node is registered again it claims nothing (and the lease loop tries
     // again at its next tick, whose heartbeat of the old instance fails).
     if let Err(e) = work.node.rejoin().await {
@@ -160,7 +177,7 @@ async fn take_over_lapsed(work: &LeaseWork) -> anyhow::Result<()> {
         if !db::nodes::take_over(db, &lapsed.id, &lapsed.instance, now).await? {
             continue;
         }
-        let silent_ms = now - lapsed.heartbeat_at;
+        let silent_ms = now.saturating_sub(lapsed.heartbeat_at);
         let note = format!(
             "node {} stopped answering (no heartbeat for {:.1}s)",
             lapsed.id,

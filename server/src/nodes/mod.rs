@@ -62,6 +62,13 @@ impl Node {
     /// process already is this node, or when a SQLite database already has a node.
     pub async fn join(db: &Db, settings: &JoinSettings<'_>) -> anyhow::Result<(Self, NodeLocks)> {
         let id = node_id(settings.data_dir, settings.node_id)?;
+        let most = Duration::from_millis(db::nodes::MAX_LEASE_MS.unsigned_abs());
+        anyhow::ensure!(
+            settings.lease <= most,
+            "--node-lease {:?}: at most {}s (a longer lease is not live to the other nodes)",
+            settings.lease,
+            most.as_secs()
+        );
         let sqlite = !db::is_postgres(db);
         anyhow::ensure!(
             !sqlite || settings.role == Role::All,
@@ -161,6 +168,16 @@ impl Node {
         .await?;
         *self.0.instance.lock().unwrap_or_else(|e| e.into_inner()) = instance;
         Ok(())
+    }
+
+    /// The host of another process that now holds this node's row under a live lease
+    /// (another instance than this one's); `None` when the row is free to take again.
+    async fn taken_by_another(&self) -> sqlx::Result<Option<String>> {
+        let now = db::nodes::db_now(&self.0.db).await?;
+        let row = db::nodes::find(&self.0.db, &self.0.id).await?;
+        Ok(row
+            .filter(|row| row.instance != self.instance() && row.is_live(now))
+            .map(|row| row.hostname))
     }
 
     /// A clean shutdown: others need not wait for the lease to lapse.

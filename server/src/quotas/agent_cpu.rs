@@ -2,7 +2,7 @@
 //! runtime counts it into a meter, this stores what is new every second and the rest
 //! when the instance ends.
 
-use crate::db::{self, Db};
+use crate::db::{self, Db, agents::Claimed};
 use automa_runtime::CpuMeter;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,17 +11,18 @@ use std::time::Duration;
 /// Stores one instance's CPU time as it grows.
 pub struct CpuRecorder {
     db: Db,
-    id: String,
+    holder: Claimed,
     meter: CpuMeter,
     stored: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
 
-async fn store(db: &Db, id: &str, meter: &CpuMeter, stored: &AtomicU64) {
+async fn store(db: &Db, holder: &Claimed, meter: &CpuMeter, stored: &AtomicU64) {
     let now = meter.millis();
     let before = stored.load(Ordering::Relaxed);
+    let ms = i64::try_from(now - before).unwrap_or(i64::MAX);
     if now > before
-        && db::agents::add_cpu_time(db, id, i64::try_from(now - before).unwrap_or(i64::MAX))
+        && db::agents::add_cpu_time(db, &holder.held(), ms)
             .await
             .is_ok()
     {
@@ -30,21 +31,22 @@ async fn store(db: &Db, id: &str, meter: &CpuMeter, stored: &AtomicU64) {
 }
 
 impl CpuRecorder {
-    /// Start storing what `meter` counts for the agent `id`.
-    pub fn start(db: Db, id: String, meter: CpuMeter) -> Self {
+    /// Start storing what `meter` counts for the agent (under its holder's claim).
+    pub fn start(db: Db, holder: Claimed, meter: CpuMeter) -> Self {
         let stored = Arc::new(AtomicU64::new(0));
         let task = {
-            let (db, id, meter, stored) = (db.clone(), id.clone(), meter.clone(), stored.clone());
+            let (db, holder, meter, stored) =
+                (db.clone(), holder.clone(), meter.clone(), stored.clone());
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(Duration::from_secs(1)).await;
-                    store(&db, &id, &meter, &stored).await;
+                    store(&db, &holder, &meter, &stored).await;
                 }
             })
         };
         Self {
             db,
-            id,
+            holder,
             meter,
             stored,
             task,
@@ -55,6 +57,6 @@ impl CpuRecorder {
     pub async fn finish(self) {
         self.task.abort();
         let _ = self.task.await;
-        store(&self.db, &self.id, &self.meter, &self.stored).await;
+        store(&self.db, &self.holder, &self.meter, &self.stored).await;
     }
 }

@@ -21,6 +21,8 @@ const QUEUE: usize = 4096;
 /// a half-open TCP link (a peer or firewall that vanished) never errors, it goes quiet.
 const PROBE_EVERY: Duration = Duration::from_secs(10);
 const SILENT_LIMIT: Duration = Duration::from_secs(35);
+/// The longest a send or a reconnect may take: on a half-open link they never end.
+const DB_CALL_LIMIT: Duration = Duration::from_secs(5);
 
 /// The bounded queue of this node's outgoing signals.
 pub(super) struct Outgoing {
@@ -53,7 +55,7 @@ pub(super) async fn start(
     local: broadcast::Sender<Signal>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Outgoing> {
-    let listener = listen(url).await?;
+    let listener = listen(url, None).await?;
     let (queue, rx) = mpsc::channel(QUEUE);
     let overflowed = Arc::new(AtomicBool::new(false));
     tokio::spawn(send_loop(db, node_id.clone(), rx, overflowed.clone()));
@@ -101,28 +103,61 @@ async fn send_loop(
         let sent = sqlx::query("SELECT pg_notify($1, $2)::text")
             .bind(CHANNEL)
             .bind(&payload)
-            .fetch_one(&db)
-            .await;
-        if let Err(e) = sent {
+            .fetch_one(&db);
+        match tokio::time::timeout(DB_CALL_LIMIT, sent).await {
+            Ok(Ok(_)) => {}
             // The other nodes' slow polls pick up what this one missed telling them.
-            tracing::warn!(error = %e, "sending a signal to the other nodes");
+            Ok(Err(e)) => tracing::warn!(error = %e, "sending a signal to the other nodes"),
+            Err(_) => tracing::warn!("sending a signal to the other nodes: no answer in time"),
         }
     }
 }
 
-async fn listen(url: &str) -> sqlx::Result<PgListener> {
+/// A listening link, and which backend serves it.
+struct Link {
+    listener: PgListener,
+    /// The backend's pid and start time (together they name it: pids are reused).
+    backend: Option<(i32, String)>,
+}
+
+/// A fresh link; `replaced`: the backend of the silent link it replaces, ended first.
+/// That backend may live on (PostgreSQL does not see a half-open link either), and a
+/// listener that reads nothing holds PostgreSQL's notification queue for everyone.
+async fn listen(url: &str, replaced: Option<(i32, String)>) -> sqlx::Result<Link> {
     let mut listener = PgListener::connect(url).await?;
+    let backend: Option<(i32, String)> = sqlx::query_as(
+        "SELECT pid, CAST(backend_start AS TEXT) FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+    )
+    .fetch_optional(&mut listener)
+    .await?;
+    if let Some((pid, started)) = replaced {
+        let ended = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE pid = $1 AND CAST(backend_start AS TEXT) = $2",
+        )
+        .bind(pid)
+        .bind(started)
+        .execute(&mut listener)
+        .await;
+        if let Err(e) = ended {
+            tracing::warn!(error = %e, pid, "ending the silent signal connection's backend");
+        }
+    }
     listener.listen(CHANNEL).await?;
-    Ok(listener)
+    Ok(Link { listener, backend })
 }
 
 async fn listen_loop(
-    mut listener: PgListener,
+    link: Link,
     url: String,
     node_id: String,
     local: broadcast::Sender<Signal>,
     shutdown: CancellationToken,
 ) {
+    let Link {
+        mut listener,
+        mut backend,
+    } = link;
     let mut heard = tokio::time::Instant::now();
     loop {
         let next = tokio::select! {
@@ -131,9 +166,13 @@ async fn listen_loop(
             () = tokio::time::sleep_until(heard + SILENT_LIMIT) => {
                 // The wait is dropped with the link: a fresh one, or another try soon.
                 tracing::warn!("the signal connection to PostgreSQL went silent; reconnecting");
-                match listen(&url).await {
-                    Ok(fresh) => listener = fresh,
-                    Err(e) => tracing::warn!(error = %e, "reconnecting the signal connection"),
+                match tokio::time::timeout(DB_CALL_LIMIT, listen(&url, backend.clone())).await {
+                    Ok(Ok(fresh)) => {
+                        listener = fresh.listener;
+                        backend = fresh.backend;
+                    }
+                    Ok(Err(e)) => tracing::warn!(error = %e, "reconnecting the signal connection"),
+                    Err(_) => tracing::warn!("reconnecting the signal connection: no answer in time"),
                 }
                 heard = tokio::time::Instant::now();
                 let _ = local.send(Signal::Resync);
@@ -156,6 +195,8 @@ async fn listen_loop(
             }
             // The connection dropped and came back: notifications may have been lost.
             Ok(None) => {
+                // Another backend now, not learnt: the old one is not ended later.
+                backend = None;
                 tracing::warn!("the signal connection to PostgreSQL was re-established");
                 let _ = local.send(Signal::Resync);
             }
