@@ -1,7 +1,7 @@
 //! `/agents/new` and `/agents/{id}/edit`: create an agent, or change its settings (a
 //! running agent uses them from its next start), over `services::agents`.
 
-use super::client::encode;
+use super::filters::encode;
 use super::csrf;
 use super::page::{Viewer, html, see_other};
 use super::shared::{name_in, scripts};

@@ -1,7 +1,7 @@
 //! `/agents`: the list, and an agent's page with start / stop /
 //! restart, a message form and its history live over SSE, over `services::agents`.
 
-use super::client::encode;
+use super::filters::encode;
 use super::csrf;
 use super::page::{Viewer, html, no_store, see_other};
 use super::shared::{CsrfOnly, name_in, scripts, text};

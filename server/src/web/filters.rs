@@ -1,7 +1,11 @@
 //! Shared pieces of the filtered, paged list pages (jobs, audit): `datetime-local`
-//! inputs read as UTC, and links that keep the filters.
+//! inputs read as UTC, links that keep the filters, and the percent-encoding of the
+//! values and ids the pages put into links.
 
-use super::client::encode;
+/// Percent-encodes a query value or a path segment.
+pub fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
 
 /// A `datetime-local` value (`2026-01-31T14:05`, seconds optional) as RFC 3339 UTC for
 /// the API; empty is no filter. The error names the field for the page.

@@ -1,15 +1,13 @@
 //! The web dashboard: server-rendered pages (markup in the `automa-ui` crate) over
 //! browser sessions. Pages read and act through the same `services` as the API and
 //! MCP (the session's user as the actor), so authorization, validation and auditing
-//! are identical; each page only turns the typed answers into a `ui` view model (the
-//! theme switch still calls the API in process, `client`). Every form POST is
-//! CSRF-checked (`csrf`).
+//! are identical; each page only turns the typed answers into a `ui` view model. Every
+//! form POST is CSRF-checked (`csrf`).
 
 mod agent_form;
 mod agents;
 mod assets;
 mod audit;
-mod client;
 mod csrf;
 mod dashboard;
 mod filters;

@@ -1,8 +1,6 @@
 //! What every signed-in page handler starts from: the session's principal (who acts,
-//! from where, for the services), the page context (navigation, theme, CSRF token) and,
-//! for the pages not yet on services, an API client acting as the user.
+//! from where, for the services) and the page context (navigation, theme, CSRF token).
 
-use super::client::Api;
 use crate::auth::extract::{BrowserUser, client_ip};
 use crate::auth::{Principal, session};
 use crate::error::PageError;
@@ -17,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 pub struct Viewer {
     pub principal: Principal,
     pub csrf: String,
-    pub api: Api,
     /// Path and query of the request.
     pub path: String,
     /// The server's public URL (no trailing `/`), for the commands the pages show.
@@ -49,7 +46,6 @@ impl FromRequestParts<AppState> for Viewer {
             session_id,
         } = BrowserUser::from_request_parts(parts, state).await?;
         let ip = client_ip(parts, state);
-        let api = Api::new(state.clone(), &principal, ip.clone())?;
         Ok(Viewer {
             ip,
             base_url: base_url(parts, state),
@@ -59,7 +55,6 @@ impl FromRequestParts<AppState> for Viewer {
                 .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
             csrf: session::csrf_token(&session_id),
             principal,
-            api,
         })
     }
 }

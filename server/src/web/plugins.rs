@@ -1,7 +1,7 @@
 //! `/plugins`: the list (admins: all, with the upload form; users: the enabled ones and
 //! their functions) and the upload (multipart form data), over `services::plugins`.
 
-use super::client::encode;
+use super::filters::encode;
 use super::csrf;
 use super::page::{Viewer, html_status, see_other};
 use crate::auth::policy;

@@ -2,7 +2,7 @@
 //! generated from the script's parameters, over `services::scripts` and
 //! `services::jobs`.
 
-use super::client::encode;
+use super::filters::encode;
 use super::csrf;
 use super::page::{Viewer, html, see_other, when};
 use crate::error::{ApiError, PageError};

@@ -84,7 +84,7 @@ pub async fn submit(
     match services::setup::complete(&state, ip, &req).await {
         Ok(user) => Ok(see_other(&format!(
             "/login?email={}",
-            super::client::encode(&user.email)
+            super::filters::encode(&user.email)
         ))),
         Err(e @ (ApiError::Unauthorized(_) | ApiError::Validation(_))) => {
             let view = SetupView {

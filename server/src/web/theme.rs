@@ -1,16 +1,16 @@
-//! `POST /theme`: the user's light / dark / system preference, saved through the API
-//! (`PATCH /api/v1/me`), then back to the page the form was on.
+//! `POST /theme`: the user's light / dark / system preference, saved through
+//! `services::me::update`, then back to the page the form was on.
 
 use super::csrf;
 use super::page::{Viewer, see_other};
 use crate::error::PageError;
+use crate::services::{self, me::UpdateMe};
 use crate::state::AppState;
 use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::json;
 
 #[derive(Deserialize)]
 pub struct ThemeForm {
@@ -28,13 +28,9 @@ pub async fn set(
     Form(f): Form<ThemeForm>,
 ) -> Result<Response, PageError> {
     csrf::verify(&headers, &state, f.csrf.as_deref(), &viewer.csrf)?;
-    viewer
-        .api
-        .call(
-            Method::PATCH,
-            "/api/v1/me",
-            Some(&json!({"theme": f.theme})),
-        )
-        .await??;
+    let change = UpdateMe {
+        theme: Some(f.theme),
+    };
+    services::me::update(&state, &viewer.actor(), change).await?;
     Ok(see_other(super::login::safe_next(&f.back)))
 }

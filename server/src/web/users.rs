@@ -2,7 +2,7 @@
 //! enable, reset a password or TOTP, all over `services::users` (its policy: admins
 //! only, never leaving no enabled admin).
 
-use super::client::encode;
+use super::filters::encode;
 use super::csrf;
 use super::page::{Viewer, html_status, see_other, when};
 use crate::auth::{Role, policy};
