@@ -3,7 +3,7 @@
 //! the newest checkpoint on.
 
 use super::ApiJson;
-use crate::audit::{Broken, VerifyReport, checkpoint};
+use crate::audit::{Broken, VerifyReport};
 use crate::auth::extract::AdminUser;
 use crate::db::rfc3339;
 use crate::error::{ApiResult, ErrorBody};
@@ -75,7 +75,6 @@ async fn verify_audit(
     State(state): State<AppState>,
     AdminUser(_p): AdminUser,
 ) -> ApiResult<ApiJson<AuditVerification>> {
-    let trusted = checkpoint::public_key(&state.config.data_dir)?;
-    let report = state.audit.verify(trusted.as_ref()).await?;
+    let report = crate::audit::verify_with_key_of(&state.db, &state.config.data_dir, None).await?;
     Ok(ApiJson(report.into()))
 }

@@ -147,7 +147,7 @@ pub mod prune;
 mod verify;
 pub mod writer;
 
-pub use verify::{Broken, VerifyReport};
+pub use verify::{Broken, VerifyReport, verify_with_key_of};
 pub use writer::AuditError;
 
 impl AuditLog {

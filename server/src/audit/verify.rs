@@ -129,6 +129,21 @@ pub(super) async fn walk(
     }
 }
 
+/// Verifies the log of a server with data dir `data_dir`: checkpoints are checked
+/// against `public_key` (hex) when given, else against the data dir's signing key.
+/// What `automa audit verify` and `GET /api/v1/audit/verify` run.
+pub async fn verify_with_key_of(
+    db: &Db,
+    data_dir: &std::path::Path,
+    public_key: Option<&str>,
+) -> anyhow::Result<VerifyReport> {
+    let trusted = match public_key {
+        Some(text) => Some(checkpoint::parse_public_key(text)?),
+        None => checkpoint::public_key(data_dir)?,
+    };
+    verify(db, trusted.as_ref()).await
+}
+
 /// Verifies the whole log: the checkpoints against `trusted` (required once the log
 /// was pruned), then the rows from the newest checkpoint on.
 pub async fn verify(db: &Db, trusted: Option<&VerifyingKey>) -> anyhow::Result<VerifyReport> {

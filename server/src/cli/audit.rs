@@ -2,7 +2,7 @@
 //! once pruned); exit 1 at the first broken row or checkpoint.
 
 use super::user::DbArgs;
-use crate::audit::{AuditLog, VerifyReport, checkpoint};
+use crate::audit::VerifyReport;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -27,12 +27,9 @@ enum AuditCommand {
 pub fn main(args: AuditArgs) -> ExitCode {
     let AuditCommand::Verify { db, public_key } = args.command;
     let result = super::user::block_on(async move {
-        let trusted = match public_key {
-            Some(text) => Some(checkpoint::parse_public_key(&text)?),
-            None => checkpoint::public_key(&db.data_dir)?,
-        };
         let pool = db.connect().await?;
-        let report = AuditLog::new(pool.clone()).verify(trusted.as_ref()).await;
+        let report =
+            crate::audit::verify_with_key_of(&pool, &db.data_dir, public_key.as_deref()).await;
         pool.close().await;
         report
     });

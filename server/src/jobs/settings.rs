@@ -36,9 +36,9 @@ pub struct RunSettings {
     /// script's own HTTP calls, it needs an admin's grant: an HTTP rule of the script's
     /// capabilities must allow POST to it.
     pub notify_webhook: Option<String>,
-    /// How long this script's finished jobs are kept, in days, overriding `[retention]
-    /// jobs_days`: `null` for the server's period, `0` to keep them forever, else 1 to
-    /// 3650. Likewise the three below.
+    /// How long this script's finished jobs are kept, in days, instead of the server's
+    /// `jobs_days` of `[retention]`: `null` for the server's period, `0` to keep them
+    /// forever, else 1 to 3650. Likewise the three below.
     #[schema(minimum = 0, maximum = 3650)]
     pub jobs_days: Option<u32>,
     /// How long the log entries and stdout/stderr of this script's finished jobs are kept.
