@@ -3,7 +3,7 @@
 
 use super::{ApiJson, ApiPath, ApiQuery, Page, PageParams, page_limit};
 use crate::auth::{Scope, extract::AuthUser, extract::ClientIp};
-use crate::db::{rfc3339, tokens::TokenRow};
+use crate::db::{decode::CorruptRow, rfc3339, tokens::TokenRow};
 use crate::error::{ApiResult, ErrorBody};
 use crate::services::{self, Actor, tokens::CreateToken};
 use crate::state::AppState;
@@ -32,10 +32,11 @@ pub struct TokenView {
     pub revoked_at: Option<String>,
 }
 
-impl From<TokenRow> for TokenView {
-    fn from(t: TokenRow) -> Self {
-        Self {
-            scopes: Scope::parse_list(&t.scopes),
+impl TryFrom<TokenRow> for TokenView {
+    type Error = CorruptRow;
+    fn try_from(t: TokenRow) -> Result<Self, CorruptRow> {
+        Ok(Self {
+            scopes: t.scope_list()?,
             id: t.id,
             name: t.name,
             prefix: t.prefix,
@@ -43,7 +44,7 @@ impl From<TokenRow> for TokenView {
             expires_at: t.expires_at.map(rfc3339),
             last_used_at: t.last_used_at.map(rfc3339),
             revoked_at: t.revoked_at.map(rfc3339),
-        }
+        })
     }
 }
 
@@ -65,11 +66,15 @@ async fn list_tokens(
 ) -> ApiResult<ApiJson<Page<TokenView>>> {
     let limit = page_limit(q.limit)?;
     let rows = services::tokens::list(&state, &p, q.cursor.as_deref(), limit + 1).await?;
+    let views = rows
+        .into_iter()
+        .map(TokenView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ApiJson(Page::from_rows(
-        rows,
+        views,
         limit,
-        |r| r.id.clone(),
-        TokenView::from,
+        |t| t.id.clone(),
+        |t| t,
     )))
 }
 
@@ -88,7 +93,7 @@ async fn create_token(
         StatusCode::CREATED,
         ApiJson(CreatedToken {
             token: created.token,
-            info: created.row.into(),
+            info: created.row.try_into()?,
         }),
     ))
 }

@@ -1,6 +1,8 @@
 //! Personal API token repository. Only SHA-256 hashes of tokens are stored.
 
+use super::decode::CorruptRow;
 use super::{Db, new_id, now_ms};
+use crate::auth::Scope;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
@@ -14,6 +16,24 @@ pub struct TokenRow {
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+}
+
+impl TokenRow {
+    /// The scopes granted (stored space-separated); a word that is no scope names the row
+    /// instead of being dropped, so a listing never shows less than the token was given.
+    pub fn scope_list(&self) -> Result<Vec<Scope>, CorruptRow> {
+        self.scopes
+            .split_whitespace()
+            .map(|word| {
+                Scope::parse(word).ok_or_else(|| CorruptRow {
+                    table: "api_tokens",
+                    id: self.id.clone(),
+                    column: "scopes",
+                    reason: format!("{word:?} is not read, write or admin"),
+                })
+            })
+            .collect()
+    }
 }
 
 macro_rules! cols {
@@ -112,4 +132,38 @@ pub async fn touch_last_used(db: &Db, id: &str) -> sqlx::Result<()> {
         .execute(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TokenRow;
+    use crate::auth::Scope;
+
+    fn row(scopes: &str) -> TokenRow {
+        TokenRow {
+            id: "t1".into(),
+            user_id: "u1".into(),
+            name: "ci".into(),
+            token_hash: String::new(),
+            prefix: "atk_1234".into(),
+            scopes: scopes.into(),
+            created_at: 0,
+            expires_at: None,
+            last_used_at: None,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn scopes_decode_or_name_the_row() {
+        assert_eq!(
+            row("read write").scope_list().ok(),
+            Some(vec![Scope::Read, Scope::Write])
+        );
+        let error = row("read root").scope_list().expect_err("root is no scope");
+        assert_eq!(
+            error.to_string(),
+            "api_tokens row t1: column scopes does not decode: \"root\" is not read, write or admin"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 use super::csrf::{self, CsrfOnly};
 use super::page::{Viewer, html_status, see_other, when};
 use crate::auth::Scope;
-use crate::db::{now_ms, tokens::TokenRow};
+use crate::db::{decode::CorruptRow, now_ms, tokens::TokenRow};
 use crate::error::{ApiError, PageError};
 use crate::services::{self, tokens::CreateToken};
 use crate::state::AppState;
@@ -22,10 +22,11 @@ fn when_or(at: Option<i64>, none: &str) -> String {
     at.map_or_else(|| none.to_owned(), when)
 }
 
-fn line(t: TokenRow) -> TokenLine {
+fn line(t: TokenRow) -> Result<TokenLine, CorruptRow> {
     let expired = t.expires_at.is_some_and(|at| at < now_ms());
-    TokenLine {
-        scopes: Scope::parse_list(&t.scopes)
+    Ok(TokenLine {
+        scopes: t
+            .scope_list()?
             .iter()
             .map(|s| s.as_str())
             .collect::<Vec<_>>()
@@ -44,7 +45,7 @@ fn line(t: TokenRow) -> TokenLine {
         id: t.id,
         name: t.name,
         prefix: t.prefix,
-    }
+    })
 }
 
 async fn render(
@@ -54,7 +55,11 @@ async fn render(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let rows = services::tokens::list(state, &viewer.principal, None, 200).await?;
-    view.tokens = rows.into_iter().map(line).collect();
+    view.tokens = rows
+        .into_iter()
+        .map(line)
+        .collect::<Result<_, _>>()
+        .map_err(ApiError::from)?;
     Ok(html_status(page(&viewer.ctx(Nav::Tokens), &view), status))
 }
 
