@@ -24,7 +24,11 @@ pub struct RuntimeConfig {
     /// benchmark's CPU set (geometric mean, 0-34% per script) and about 0.2 ms of a
     /// trivial run's start (README, Benchmarks).
     pub fuel: bool,
-    /// How often running scripts are interrupted to check deadlines and yield.
+    /// How often running scripts are interrupted to check deadlines and yield. Short:
+    /// a run holds its executor thread until it yields, and the tasks queued behind it
+    /// there (an HTTP answer, the audit writer, a job's final write) wait that long;
+    /// at 10 ms a trivial `run?wait` often took two ticks more. A yield costs a few
+    /// microseconds.
     pub epoch_tick: Duration,
     /// Keep this many instance slots pre-reserved (pooling allocator): faster
     /// instantiation and memory reuse between runs. `0` allocates on demand.
@@ -44,7 +48,7 @@ impl Default for RuntimeConfig {
         Self {
             cache_dir: None,
             fuel: true,
-            epoch_tick: Duration::from_millis(10),
+            epoch_tick: Duration::from_millis(1),
             pooled_instances: 0,
             warm_slots: 8,
             max_memory_bytes: 4 << 30,

@@ -73,7 +73,7 @@ async fn prune_once(
     };
     checkpoint::sign(&key, &mut row);
     // The DELETE comes first so the transaction takes SQLite's write lock at once.
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let deleted = sqlx::query("DELETE FROM audit_log WHERE seq >= $1 AND seq <= $2")
         .bind(row.first_seq)
         .bind(row.last_seq)

@@ -169,6 +169,7 @@ async fn write_all(
                 Ok(()) => break,
                 Err(e) => {
                     attempts += 1;
+                    tracing::debug!(error = %e, attempts, records = batch.len(), "an audit batch was refused");
                     // Another process (the CLI, another node) took the same sequence
                     // number: read the chain's end again at once. Anything else waits.
                     let raced = matches!(&e, sqlx::Error::Database(d) if d.is_unique_violation());
@@ -205,7 +206,7 @@ async fn write_all(
 
 /// Appends `batch` in one transaction, each row chained to the one before.
 async fn write_batch(db: &Db, batch: &[Item]) -> sqlx::Result<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let last: Option<(i64, String)> =
         sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *tx)

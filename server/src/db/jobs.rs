@@ -490,7 +490,7 @@ pub async fn append_logs(db: &Db, job_id: &str, rows: &[LogRow]) -> sqlx::Result
     if rows.is_empty() {
         return Ok(());
     }
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
     for row in rows {
         sqlx::query(
             "INSERT INTO job_logs (job_id, seq, at, stream, level, message) \

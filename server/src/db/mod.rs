@@ -88,6 +88,19 @@ pub fn is_postgres(db: &Db) -> bool {
         .starts_with("postgres")
 }
 
+/// A transaction that will write. SQLite's default (deferred) transaction takes the
+/// write lock only at its first write, and a transaction that read first then fails at
+/// once (`SQLITE_BUSY_SNAPSHOT`, no waiting helps) when another connection wrote in
+/// between, so every concurrent job write made the audit writer retry after a pause;
+/// `BEGIN IMMEDIATE` takes the lock first and waits its turn instead.
+pub async fn begin_write(db: &Db) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    if is_postgres(db) {
+        db.begin().await
+    } else {
+        db.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -87,7 +87,7 @@ pub async fn blob(db: &Db, sha256: &str) -> sqlx::Result<Option<String>> {
 /// was new; without `replace`, an existing name is a unique violation.
 pub async fn upsert(db: &Db, plugin: &NewPlugin<'_>, replace: bool) -> sqlx::Result<bool> {
     let now = now_ms();
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
     sqlx::query(
         "INSERT INTO plugin_blobs (sha256, wasm) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING",
     )
@@ -166,7 +166,7 @@ pub async fn update_settings(
 }
 
 pub async fn delete(db: &Db, name: &str) -> sqlx::Result<bool> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
     let done = sqlx::query("DELETE FROM plugins WHERE name = $1")
         .bind(name)
         .execute(&mut *tx)

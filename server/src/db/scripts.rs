@@ -108,7 +108,7 @@ pub async fn insert(
     fields: &ScriptFields<'_>,
     version: &NewVersion<'_>,
 ) -> sqlx::Result<ScriptRow> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
     let now = now_ms();
     let row: ScriptRow = sqlx::query_as(concat!(
         "INSERT INTO scripts (id, owner_id, name, description, tags, current_version, settings, \
@@ -167,7 +167,7 @@ pub async fn update(
     fields: &ScriptFields<'_>,
     version: Option<&NewVersion<'_>>,
 ) -> sqlx::Result<Option<ScriptRow>> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
     let now = now_ms();
     let bump = i64::from(version.is_some());
     let row: Option<ScriptRow> = sqlx::query_as(concat!(
