@@ -94,6 +94,34 @@ impl Cluster {
     }
 }
 
+/// A fresh cluster with an API node `api-1` and a worker `worker-1`, signed in.
+pub(crate) struct TwoNodes {
+    pub(crate) cluster: Cluster,
+    /// Kept for the life of the test (killed when dropped).
+    pub(crate) _api_node: NodeProcess,
+    pub(crate) worker: NodeProcess,
+    pub(crate) api: Api,
+    pub(crate) db: sqlx::AnyPool,
+}
+
+impl Cluster {
+    /// [`TwoNodes`], the worker with `workers` job workers; `None` without PostgreSQL.
+    pub(crate) async fn api_and_worker(workers: u32) -> Option<TwoNodes> {
+        let cluster = Self::new().await?;
+        let api_node = cluster.start("serve", Some("api"), "api-1", 1);
+        let worker = cluster.start("worker", None, "worker-1", workers);
+        let api = Api::login(&api_node.base).await;
+        let db = cluster.db().await;
+        Some(TwoNodes {
+            cluster,
+            _api_node: api_node,
+            worker,
+            api,
+            db,
+        })
+    }
+}
+
 /// A node process (killed when dropped) and its base URL.
 pub(crate) struct NodeProcess {
     pub(crate) process: ServerProcess,
@@ -224,6 +252,30 @@ pub(crate) async fn count_until(
         assert!(Instant::now() < deadline, "{sql} ({bind}) stayed at {n}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// How many agents node `id` said it runs at its last heartbeat.
+pub(crate) async fn running_agents_on(db: &sqlx::AnyPool, id: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT running_agents FROM nodes WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .unwrap();
+    n
+}
+
+/// Sends `text` to an [`ECHO_AGENT`] through `api` and waits for its one reply.
+pub(crate) async fn echoed(api: &Api, db: &sqlx::AnyPool, agent: &str, text: &str) {
+    api.post(
+        &format!("/api/v1/agents/{agent}/messages"),
+        json!({"body": {"text": text}}),
+    )
+    .await;
+    let sql = format!(
+        "SELECT COUNT(*) FROM agent_events WHERE agent_id = $1 AND kind = 'event' \
+         AND body LIKE '%{text}%'"
+    );
+    count_until(db, &sql, agent, Duration::from_secs(30), |n| n == 1).await;
 }
 
 /// The node that holds `id`'s row in `table` (`worker_id` for jobs, `node_id` for agents).
@@ -415,30 +467,14 @@ async fn kill_nine_of_a_worker_moves_its_job_and_agent_to_another_node() {
         holder(&db, "agents", &agent).await.as_deref(),
         Some("worker-2")
     );
-    let (w1_agents,): (i64,) =
-        sqlx::query_as("SELECT running_agents FROM nodes WHERE id = 'worker-1'")
-            .fetch_one(&db)
-            .await
-            .unwrap();
     assert_eq!(
-        w1_agents, 0,
+        running_agents_on(&db, "worker-1").await,
+        0,
         "the restarted node runs a second copy of the agent"
     );
 
     // A message sent through the API node reaches the agent on worker-2.
-    api.post(
-        &format!("/api/v1/agents/{agent}/messages"),
-        json!({"body": {"text": "across nodes"}}),
-    )
-    .await;
-    count_until(
-        &db,
-        "SELECT COUNT(*) FROM agent_events WHERE agent_id = $1 AND kind = 'event' AND body LIKE '%across nodes%'",
-        &agent,
-        Duration::from_secs(30),
-        |replies| replies == 1,
-    )
-    .await;
+    echoed(&api, &db, &agent, "across nodes").await;
     // A stop through the API node ends it on worker-2.
     api.post(&format!("/api/v1/agents/{agent}/stop"), json!({}))
         .await;

@@ -9,7 +9,9 @@
 //! go silent (a blackhole, not a close) gets fresh ones and runs jobs again. Skipped
 //! (passes) when `AUTOMA_TEST_POSTGRES_URL` is unset.
 
-use crate::cluster::{Api, Cluster, ECHO_AGENT, LEASE, SLOW_FIRST, count_until, holder, signal};
+use crate::cluster::{
+    Api, Cluster, ECHO_AGENT, LEASE, SLOW_FIRST, echoed, holder, running_agents_on, signal,
+};
 use crate::server_process::{ServerProcess, automa, login};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -44,19 +46,16 @@ async fn slowest_me(api: &Api, n: usize) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_at_and_over_the_limits_and_a_flood_stay_bounded_across_nodes() {
-    let Some(cluster) = Cluster::new().await else {
+    let Some(nodes) = Cluster::api_and_worker(2).await else {
         return;
     };
-    let api_node = cluster.start("serve", Some("api"), "api-1", 1);
-    let _worker = cluster.start("worker", None, "worker-1", 2);
-    let api = Api::login(&api_node.base).await;
-    let db = cluster.db().await;
+    let (api, db) = (&nodes.api, &nodes.db);
     let deaf = api.script("deaf", DEAF_AGENT, json!({})).await;
     let (agent, _) = api
         .started_agent(json!({"name": "deaf", "script_id": deaf}))
         .await;
     assert_eq!(
-        holder(&db, "agents", &agent).await.as_deref(),
+        holder(db, "agents", &agent).await.as_deref(),
         Some("worker-1")
     );
     let path = format!("/api/v1/agents/{agent}/messages");
@@ -145,7 +144,7 @@ async fn messages_at_and_over_the_limits_and_a_flood_stay_bounded_across_nodes()
         "SELECT CAST(COALESCE(SUM(LENGTH(body)), 0) AS BIGINT) FROM agent_messages WHERE agent_id = $1",
     )
     .bind(&agent)
-    .fetch_one(&db)
+    .fetch_one(db)
     .await
     .unwrap();
     assert!(
@@ -157,6 +156,18 @@ async fn messages_at_and_over_the_limits_and_a_flood_stay_bounded_across_nodes()
         .await;
     let (status, _) = api.send(Method::POST, &path, Some(message_of(100))).await;
     assert_eq!(status, StatusCode::CONFLICT);
+}
+
+/// `POST path` with an empty body, on its own task; its status.
+fn spawn_post(api: &Api, path: String) -> tokio::task::JoinHandle<StatusCode> {
+    let (client, base, token) = (api.client.clone(), api.base.clone(), api.token.clone());
+    tokio::spawn(async move {
+        let resp = client
+            .post(format!("{base}{path}"))
+            .bearer_auth(token)
+            .json(&json!({}));
+        resp.send().await.unwrap().status()
+    })
 }
 
 /// A second user of the API node.
@@ -178,13 +189,10 @@ async fn other_user(admin: &Api, email: &str) -> Api {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_user_gets_404_and_floods_of_cancels_and_restarts_take_effect_once() {
-    let Some(cluster) = Cluster::new().await else {
+    let Some(nodes) = Cluster::api_and_worker(6).await else {
         return;
     };
-    let api_node = cluster.start("serve", Some("api"), "api-1", 1);
-    let _worker = cluster.start("worker", None, "worker-1", 6);
-    let api = Api::login(&api_node.base).await;
-    let db = cluster.db().await;
+    let (api, db) = (&nodes.api, &nodes.db);
     let sleeper = api
         .script_with(
             json!({"name": "sleeper", "source": SLEEPER, "max_concurrency": 4,
@@ -208,11 +216,11 @@ async fn another_user_gets_404_and_floods_of_cancels_and_restarts_take_effect_on
             |j| j["status"] == "running",
         )
         .await;
-        assert_eq!(holder(&db, "jobs", job).await.as_deref(), Some("worker-1"));
+        assert_eq!(holder(db, "jobs", job).await.as_deref(), Some("worker-1"));
     }
 
     // User B sees none of it through the API node, as on a single node.
-    let b = other_user(&api, "b@example.org").await;
+    let b = other_user(api, "b@example.org").await;
     let job = &jobs[0];
     let attempts = [
         (Method::GET, format!("/api/v1/jobs/{job}"), None),
@@ -276,7 +284,7 @@ async fn another_user_gets_404_and_floods_of_cancels_and_restarts_take_effect_on
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     let statuses: Vec<(String, Option<String>)> =
         sqlx::query_as("SELECT status, error FROM jobs ORDER BY id")
-            .fetch_all(&db)
+            .fetch_all(db)
             .await
             .unwrap();
     assert!(
@@ -292,35 +300,13 @@ async fn another_user_gets_404_and_floods_of_cancels_and_restarts_take_effect_on
     let mut floods = Vec::new();
     for job in &jobs {
         for _ in 0..40 {
-            let (client, base, token) = (api.client.clone(), api.base.clone(), api.token.clone());
-            let path = format!("{base}/api/v1/jobs/{job}/cancel");
-            floods.push(tokio::spawn(async move {
-                client
-                    .post(path)
-                    .bearer_auth(token)
-                    .json(&json!({}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-            }));
+            floods.push(spawn_post(api, format!("/api/v1/jobs/{job}/cancel")));
         }
     }
     for _ in 0..20 {
-        let (client, base, token) = (api.client.clone(), api.base.clone(), api.token.clone());
-        let path = format!("{base}/api/v1/agents/{agent}/restart");
-        floods.push(tokio::spawn(async move {
-            client
-                .post(path)
-                .bearer_auth(token)
-                .json(&json!({}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }));
+        floods.push(spawn_post(api, format!("/api/v1/agents/{agent}/restart")));
     }
-    let worst = slowest_me(&api, 10).await;
+    let worst = slowest_me(api, 10).await;
     for flood in floods {
         let status = flood.await.unwrap();
         assert!(
@@ -349,40 +335,18 @@ async fn another_user_gets_404_and_floods_of_cancels_and_restarts_take_effect_on
     .await;
     // Past the lease's renewal: the worker reports what it runs.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let (agents_running,): (i64,) =
-        sqlx::query_as("SELECT running_agents FROM nodes WHERE id = 'worker-1'")
-            .fetch_one(&db)
-            .await
-            .unwrap();
-    assert_eq!(
-        agents_running, 1,
-        "restarts left {agents_running} instances"
-    );
+    let instances = running_agents_on(db, "worker-1").await;
+    assert_eq!(instances, 1, "restarts left {instances} instances");
     // And it still answers: a message crosses and comes back.
-    api.post(
-        &format!("/api/v1/agents/{agent}/messages"),
-        json!({"body": {"text": "after the flood"}}),
-    )
-    .await;
-    count_until(
-        &db,
-        "SELECT COUNT(*) FROM agent_events WHERE agent_id = $1 AND kind = 'event' AND body LIKE '%after the flood%'",
-        &agent,
-        Duration::from_secs(30),
-        |n| n == 1,
-    )
-    .await;
+    echoed(api, db, &agent, "after the flood").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_nodes_whose_rows_say_live_for_ever_are_still_taken_over() {
-    let Some(cluster) = Cluster::new().await else {
+    let Some(mut nodes) = Cluster::api_and_worker(2).await else {
         return;
     };
-    let api_node = cluster.start("serve", Some("api"), "api-1", 1);
-    let w1 = cluster.start("worker", None, "worker-1", 2);
-    let api = Api::login(&api_node.base).await;
-    let db = cluster.db().await;
+    let (api, db) = (&nodes.api, &nodes.db);
     let slow = api
         .script(
             "slow",
@@ -399,13 +363,12 @@ async fn dead_nodes_whose_rows_say_live_for_ever_are_still_taken_over() {
     .await;
     // worker-1 dies, and its row is edited to a heartbeat an hour ahead of the
     // database's clock (a clock stepped back, or a hand): no live node wrote that.
-    let mut w1 = w1;
-    w1.process.kill();
+    nodes.worker.process.kill();
     sqlx::query(
         "UPDATE nodes SET heartbeat_at = CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) + 3600000 \
          WHERE id = 'worker-1'",
     )
-    .execute(&db)
+    .execute(db)
     .await
     .unwrap();
     // A ghost whose lease would overflow any sum with its heartbeat.
@@ -414,10 +377,10 @@ async fn dead_nodes_whose_rows_say_live_for_ever_are_still_taken_over() {
          VALUES ('ghost', 'g', 'worker', '0', 'nowhere', 'alive', 0, \
          CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT), 9223372036854775807)",
     )
-    .execute(&db)
+    .execute(db)
     .await
     .unwrap();
-    let _w2 = cluster.start("worker", None, "worker-2", 2);
+    let _w2 = nodes.cluster.start("worker", None, "worker-2", 2);
     let retried = api
         .until(
             &format!("/api/v1/jobs/{job}"),
@@ -448,22 +411,19 @@ async fn dead_nodes_whose_rows_say_live_for_ever_are_still_taken_over() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_twin_of_a_frozen_worker_leaves_one_process_as_that_node() {
-    let Some(cluster) = Cluster::new().await else {
+    let Some(mut nodes) = Cluster::api_and_worker(2).await else {
         return;
     };
-    let api_node = cluster.start("serve", Some("api"), "api-1", 1);
-    let w1 = cluster.start("worker", None, "worker-1", 2);
-    let api = Api::login(&api_node.base).await;
-    let db = cluster.db().await;
+    let (api, db) = (&nodes.api, &nodes.db);
     let echo = api.script("echo", ECHO_AGENT, json!({})).await;
     let (agent, _) = api
         .started_agent(json!({"name": "echo", "script_id": echo, "restart_policy": "always"}))
         .await;
     // Frozen, its lease not renewed: a second process with the same id (another data
     // directory, so no lock file stops it) joins, as it would after a crash.
-    signal(&w1, "STOP");
+    signal(&nodes.worker, "STOP");
     let other = tempfile::tempdir().unwrap();
-    let mut cmd = automa("worker", Some(&cluster.url));
+    let mut cmd = automa("worker", Some(&nodes.cluster.url));
     cmd.args(["--log-format", "json", "--admin-listen", "127.0.0.1:0"])
         .args([
             "--node-id",
@@ -482,12 +442,11 @@ async fn a_twin_of_a_frozen_worker_leaves_one_process_as_that_node() {
         |a| a["state"] == "running",
     )
     .await;
-    signal(&w1, "CONT");
+    signal(&nodes.worker, "CONT");
     // The thawed one finds its id run by a live process: it must not take it back.
-    let mut w1 = w1;
     let deadline = Instant::now() + Duration::from_secs(20);
     let exited = loop {
-        if let Some(status) = w1.process.child.try_wait().unwrap() {
+        if let Some(status) = nodes.worker.process.child.try_wait().unwrap() {
             break status;
         }
         assert!(
@@ -518,19 +477,7 @@ async fn a_twin_of_a_frozen_worker_leaves_one_process_as_that_node() {
     );
     let row = api.get(&format!("/api/v1/agents/{agent}")).await;
     assert_eq!(row["state"], "running", "{row}");
-    api.post(
-        &format!("/api/v1/agents/{agent}/messages"),
-        json!({"body": {"text": "to the twin"}}),
-    )
-    .await;
-    count_until(
-        &db,
-        "SELECT COUNT(*) FROM agent_events WHERE agent_id = $1 AND kind = 'event' AND body LIKE '%to the twin%'",
-        &agent,
-        Duration::from_secs(30),
-        |n| n == 1,
-    )
-    .await;
+    echoed(api, db, &agent, "to the twin").await;
     twin.kill();
 }
 
@@ -592,7 +539,7 @@ async fn a_stale_holders_agent_writes_are_refused_after_a_take_over() {
         kind: "event".into(),
         body: "\"stale\"".into(),
     };
-    agents::append_events(&db, &held, &[row.clone()])
+    agents::append_events(&db, &held, std::slice::from_ref(&row))
         .await
         .unwrap();
     agents::release(&db, &held).await.unwrap();
@@ -813,7 +760,7 @@ async fn a_worker_whose_database_links_go_silent_gets_fresh_ones_and_runs_jobs_a
         .await;
     assert_eq!(ran["node"], "worker-1", "{ran}");
     eprintln!(
-        "after a blackhole of its {} database connections the worker ran a new job after {:.1}s",
+        "after a blackhole of its {} database connections the worker had run the job queued after it {:.1}s later (checked once its link was fresh)",
         proxy.silenced.load(Ordering::SeqCst),
         silenced.elapsed().as_secs_f64()
     );
