@@ -47,7 +47,7 @@ pub struct PasswordConfirm {
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
 async fn get_me(AuthUser(p): AuthUser) -> ApiResult<ApiJson<UserView>> {
     // Served from the row loaded at authentication: no extra database round trip.
-    Ok(ApiJson(p.user.as_ref().clone().into()))
+    Ok(ApiJson(p.user.as_ref().clone().try_into()?))
 }
 
 /// Update profile preferences (currently the UI theme).
@@ -60,7 +60,7 @@ async fn patch_me(
     ApiJson(req): ApiJson<UpdateMe>,
 ) -> ApiResult<ApiJson<UserView>> {
     let user = services::me::update(&state, &Actor::new(&p, ip), req).await?;
-    Ok(ApiJson(user.into()))
+    Ok(ApiJson(user.try_into()?))
 }
 
 /// Change the password. Outstanding access tokens stop working; log in again.

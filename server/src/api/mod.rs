@@ -124,10 +124,11 @@ pub struct UserView {
     pub updated_at: String,
 }
 
-impl From<UserRow> for UserView {
-    fn from(u: UserRow) -> Self {
-        Self {
-            role: crate::auth::Role::parse(&u.role).unwrap_or(crate::auth::Role::User),
+impl TryFrom<UserRow> for UserView {
+    type Error = crate::db::decode::CorruptRow;
+    fn try_from(u: UserRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            role: u.role_kind()?,
             id: u.id,
             email: u.email,
             disabled: u.disabled,
@@ -135,7 +136,7 @@ impl From<UserRow> for UserView {
             totp_enabled: u.totp_enabled,
             created_at: rfc3339(u.created_at),
             updated_at: rfc3339(u.updated_at),
-        }
+        })
     }
 }
 

@@ -47,5 +47,5 @@ async fn setup(
     ApiJson(req): ApiJson<SetupRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<UserView>)> {
     let user = services::setup::complete(&state, ip, &req).await?;
-    Ok((StatusCode::CREATED, ApiJson(user.into())))
+    Ok((StatusCode::CREATED, ApiJson(user.try_into()?)))
 }

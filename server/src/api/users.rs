@@ -29,11 +29,15 @@ async fn list_users(
 ) -> ApiResult<ApiJson<Page<UserView>>> {
     let limit = page_limit(q.limit)?;
     let rows = services::users::list(&state, &p, q.cursor.as_deref(), limit + 1).await?;
+    let views = rows
+        .into_iter()
+        .map(UserView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ApiJson(Page::from_rows(
-        rows,
+        views,
         limit,
-        |r| r.id.clone(),
-        UserView::from,
+        |u| u.id.clone(),
+        |u| u,
     )))
 }
 
@@ -48,7 +52,7 @@ async fn create_user(
     ApiJson(req): ApiJson<CreateUser>,
 ) -> ApiResult<(StatusCode, ApiJson<UserView>)> {
     let user = services::users::create(&state, &Actor::new(&p, ip), req).await?;
-    Ok((StatusCode::CREATED, ApiJson(user.into())))
+    Ok((StatusCode::CREATED, ApiJson(user.try_into()?)))
 }
 
 /// Get a user. Admins see everyone; users only themselves (others answer 404).
@@ -60,7 +64,9 @@ async fn get_user(
     AuthUser(p): AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<UserView>> {
-    Ok(ApiJson(services::users::get(&state, &p, &id).await?.into()))
+    Ok(ApiJson(
+        services::users::get(&state, &p, &id).await?.try_into()?,
+    ))
 }
 
 /// Change a user's role or disabled flag (admin). Their access tokens stop working.
@@ -76,7 +82,7 @@ async fn patch_user(
     ApiJson(req): ApiJson<PatchUser>,
 ) -> ApiResult<ApiJson<UserView>> {
     let user = services::users::update(&state, &Actor::new(&p, ip), &id, req).await?;
-    Ok(ApiJson(user.into()))
+    Ok(ApiJson(user.try_into()?))
 }
 
 /// Delete a user and their tokens (admin).
