@@ -457,7 +457,8 @@ pub async fn push_message(
     body: &str,
     bounds: MailboxBounds,
 ) -> sqlx::Result<bool> {
-    let mut tx = db.begin().await?;
+    // It reads, then writes: on SQLite the write lock is taken first (`begin_write`).
+    let mut tx = super::begin_write(db).await?;
     if super::is_postgres(db) {
         // Senders on several nodes take turns per agent: each counts what the ones
         // before it queued, so together they cannot pass the bounds.
