@@ -27,7 +27,7 @@ pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<Node>> {
         .map(|row| Node {
             live: row.is_live(now),
             this_node: row.id == this,
-            heartbeat_age_ms: (now - row.heartbeat_at).max(0),
+            heartbeat_age_ms: now.saturating_sub(row.heartbeat_at).max(0),
             row,
         })
         .collect())
