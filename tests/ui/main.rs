@@ -24,7 +24,7 @@ mod jobs;
 mod login;
 mod plugins;
 mod plugins_browser;
-mod script_retention;
 mod postgres;
+mod script_retention;
 mod usage;
 mod web;

@@ -1,8 +1,8 @@
 //! `/agents/new` and `/agents/{id}/edit`: create an agent, or change its settings (a
 //! running agent uses them from its next start), over `services::agents`.
 
-use super::filters::encode;
 use super::csrf;
+use super::filters::encode;
 use super::page::{Viewer, html, see_other};
 use super::shared::{name_in, scripts};
 use crate::error::{ApiError, PageError};

@@ -1,8 +1,8 @@
 //! `/agents`: the list, and an agent's page with start / stop /
 //! restart, a message form and its history live over SSE, over `services::agents`.
 
-use super::filters::encode;
 use super::csrf;
+use super::filters::encode;
 use super::page::{Viewer, html, no_store, see_other};
 use super::shared::{CsrfOnly, name_in, scripts, text};
 use crate::db::{self, agents::AgentRow, rfc3339};

@@ -1,8 +1,8 @@
 //! `/jobs/{id}`: the job page with its live log, cancel and re-run (the list is
 //! `job_history`), over `services::jobs` and `services::job_log`.
 
-use super::filters::encode;
 use super::csrf;
+use super::filters::encode;
 use super::page::{Viewer, html, no_store, see_other, when};
 use super::shared::CsrfOnly;
 use crate::api::seq_page::SeqQuery;

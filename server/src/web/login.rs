@@ -1,8 +1,8 @@
 //! `/login` and `/logout`: browser sessions. The login check (throttle, password, TOTP,
 //! audit) is the API's own (`services::login`).
 
-use super::filters::encode;
 use super::csrf::{self, CsrfOnly};
+use super::filters::encode;
 use super::page::{html, see_other};
 use crate::auth::extract::{BrowserUser, ClientIp};
 use crate::auth::{keys, session};

@@ -2,8 +2,8 @@
 //! settings form (grants, limits, enabled) and uninstall, over `services::plugins` (the
 //! same checks and audit as `PATCH /api/v1/plugins/{name}`).
 
-use super::filters::encode;
 use super::csrf::{self, CsrfOnly};
+use super::filters::encode;
 use super::page::{Viewer, html_status, see_other, when};
 use super::plugins::line;
 use crate::auth::policy;

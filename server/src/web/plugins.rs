@@ -1,8 +1,8 @@
 //! `/plugins`: the list (admins: all, with the upload form; users: the enabled ones and
 //! their functions) and the upload (multipart form data), over `services::plugins`.
 
-use super::filters::encode;
 use super::csrf;
+use super::filters::encode;
 use super::page::{Viewer, html_status, see_other};
 use crate::auth::policy;
 use crate::error::{ApiError, PageError};

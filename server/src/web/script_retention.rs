@@ -2,8 +2,8 @@
 //! part of its run settings: the save is a settings update of `services::scripts` with
 //! the four periods changed, validated and audited like any other.
 
-use super::filters::encode;
 use super::csrf;
+use super::filters::encode;
 use super::page::{Viewer, html_status, see_other};
 use crate::error::{ApiError, PageError};
 use crate::jobs::settings::RunSettings;

@@ -2,8 +2,8 @@
 //! generated from the script's parameters, over `services::scripts` and
 //! `services::jobs`.
 
-use super::filters::encode;
 use super::csrf;
+use super::filters::encode;
 use super::page::{Viewer, html, see_other, when};
 use crate::error::{ApiError, PageError};
 use crate::services::{self, scripts::Script};

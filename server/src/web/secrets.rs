@@ -2,8 +2,8 @@
 //! over `services::secrets`. A value is never put back into a page, not even a refused
 //! form's.
 
-use super::filters::encode;
 use super::csrf::{self, CsrfOnly};
+use super::filters::encode;
 use super::page::{Viewer, html_status, see_other, when};
 use crate::error::{ApiError, PageError};
 use crate::services::{self, secrets::PutSecret};

@@ -2,8 +2,8 @@
 //! enable, reset a password or TOTP, all over `services::users` (its policy: admins
 //! only, never leaving no enabled admin).
 
-use super::filters::encode;
 use super::csrf;
+use super::filters::encode;
 use super::page::{Viewer, html_status, see_other, when};
 use crate::auth::{Role, policy};
 use crate::db::users::UserRow;
