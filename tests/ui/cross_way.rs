@@ -52,7 +52,7 @@ async fn created(app: &TestApp, admin: &str, path: &str, body: Value) -> Value {
 
 /// A server with its admin: their access token and id, and a browser signed in as them
 /// with the session's CSRF token.
-async fn both_ways() -> (TestApp, String, String, Browser, String) {
+pub(crate) async fn both_ways() -> (TestApp, String, String, Browser, String) {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let me = admin_id(&app, &admin).await;

@@ -26,7 +26,7 @@ fn mcp_python() -> PathBuf {
 }
 
 /// One MCP tool call through tests/support/mcp_client.py; the tool's JSON answer.
-async fn mcp_call(app: &TestApp, token: &str, tool: &str, args: Value) -> Value {
+pub(crate) async fn mcp_call(app: &TestApp, token: &str, tool: &str, args: Value) -> Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/support/mcp_client.py");
     let out = tokio::process::Command::new(mcp_python())
         .arg(script)
@@ -48,7 +48,7 @@ async fn mcp_call(app: &TestApp, token: &str, tool: &str, args: Value) -> Value 
     serde_json::from_str(call["text"][0].as_str().unwrap()).unwrap()
 }
 
-async fn read(app: &TestApp, token: &str, path: &str) -> Value {
+pub(crate) async fn read(app: &TestApp, token: &str, path: &str) -> Value {
     let resp = app.get(path, token).await;
     assert_eq!(resp.status(), StatusCode::OK, "{path}");
     resp.json().await.unwrap()
@@ -68,7 +68,7 @@ async fn ended(app: &TestApp, token: &str, id: &str) -> Value {
 }
 
 /// The value without the keys that name the resource or its time.
-fn without(v: &Value, keys: &[&str]) -> Value {
+pub(crate) fn without(v: &Value, keys: &[&str]) -> Value {
     let mut v = v.clone();
     for k in keys {
         v.as_object_mut().unwrap().remove(*k);
@@ -77,7 +77,7 @@ fn without(v: &Value, keys: &[&str]) -> Value {
 }
 
 /// The newest audit entry of `action` on `target`.
-async fn entry(app: &TestApp, admin: &str, action: &str, target: &str) -> Value {
+pub(crate) async fn entry(app: &TestApp, admin: &str, action: &str, target: &str) -> Value {
     app.audit_actions(admin)
         .await
         .into_iter()
@@ -85,12 +85,13 @@ async fn entry(app: &TestApp, admin: &str, action: &str, target: &str) -> Value 
         .unwrap_or_else(|| panic!("no {action} entry for {target}"))
 }
 
-/// What must be the same whichever way the operation came in; `named` are the
-/// details that name the way's own resource.
+/// What must be the same whichever way the operation came in (the target's kind, not
+/// its id); `named` are the details that name the way's own resource.
 fn shape(e: &Value, named: &[&str]) -> Value {
     json!({
         "actor": e["actor"],
         "action": e["action"],
+        "target_kind": e["target"].as_str().and_then(|t| t.split_once(':')).map(|(kind, _)| kind),
         "outcome": e["outcome"],
         "source_ip": e["source_ip"],
         "details": without(&e["details"], named),
@@ -98,7 +99,7 @@ fn shape(e: &Value, named: &[&str]) -> Value {
 }
 
 /// The three entries of `action` on `targets` agree but for `named` details.
-async fn same_entries(
+pub(crate) async fn same_entries(
     app: &TestApp,
     admin: &str,
     action: &str,

@@ -13,6 +13,7 @@ mod automation_browser;
 mod automation_forms;
 mod browser;
 mod cross_way;
+mod cross_way_agents;
 mod cross_way_scripts;
 mod dashboard_browser;
 mod dashboard_pages;
