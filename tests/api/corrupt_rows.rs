@@ -154,3 +154,74 @@ async fn an_audit_entry_whose_details_do_not_decode_is_an_error_not_an_empty_ent
     let body: Value = others.json().await.unwrap();
     assert!(!body["items"].as_array().unwrap().is_empty(), "{body}");
 }
+
+#[tokio::test]
+async fn corrupt_parameters_refuse_runs_and_corrupt_agent_arguments_stop_the_agent() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let source = "import time\n\ndef main(n: int = 1):\n    while True:\n        time.sleep(1)\n";
+    let created: Value = app
+        .send_json(
+            "POST",
+            "/api/v1/scripts",
+            &admin,
+            json!({"name": "params", "source": source}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let script = created["id"].as_str().unwrap().to_owned();
+    let agent: Value = app
+        .send_json(
+            "POST",
+            "/api/v1/agents",
+            &admin,
+            json!({"name": "args", "script_id": script, "args": {"n": 2}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let agent = agent["id"].as_str().unwrap().to_owned();
+
+    // An agent whose stored arguments went bad is not started with none.
+    tamper(
+        &app,
+        "UPDATE agents SET args = '{\"n\": ' WHERE id = $1",
+        &agent,
+    )
+    .await;
+    let start = format!("/api/v1/agents/{agent}/start");
+    app.send_json("POST", &start, &admin, json!({})).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let stopped = loop {
+        let a: Value = app
+            .get(&format!("/api/v1/agents/{agent}"), &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if a["state"] == "fatal" {
+            break a;
+        }
+        assert_ne!(a["state"], "running", "{a}");
+        assert!(Instant::now() < deadline, "{a}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let reason = stopped["state_reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("agents row {agent}: column args does not decode")),
+        "{stopped}"
+    );
+
+    // A version whose stored parameters went bad checks no arguments: runs are refused.
+    tamper(
+        &app,
+        "UPDATE script_versions SET parameters = '[1,' WHERE script_id = $1",
+        &script,
+    )
+    .await;
+    let refused = run(&app, &admin, &script).await;
+    assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}

@@ -159,7 +159,10 @@ async fn run_once(
             "the agent's script does not exist".into(),
         ));
     };
-    let args: serde_json::Value = serde_json::from_str(&agent.args).unwrap_or_default();
+    let args = match agent.arguments() {
+        Ok(args) => args,
+        Err(corrupt) => return Ok(Next::Stop("fatal".into(), corrupt.to_string())),
+    };
     // The agent's own memory setting; its instance runs until stopped.
     let memory_mb = u64::try_from(agent.memory_mb).unwrap_or(128);
     let ceilings = agents.0.runs.ceilings(&agent.owner_id).await?;

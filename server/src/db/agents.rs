@@ -81,6 +81,12 @@ impl AgentRow {
             reason: format!("unknown restart policy {:?}", self.restart_policy),
         })
     }
+
+    /// The arguments each instance's `main` gets; stored text that is not JSON is an
+    /// error naming the row (never an agent started with no arguments).
+    pub fn arguments(&self) -> Result<serde_json::Value, super::decode::CorruptRow> {
+        super::decode::json("agents", &self.id, "args", &self.args)
+    }
 }
 
 macro_rules! cols {

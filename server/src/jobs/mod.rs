@@ -260,7 +260,7 @@ impl Jobs {
         args: &serde_json::Value,
         trigger: &str,
     ) -> Result<JobRow, SubmitError> {
-        let args = params::validate_for(version, args)?;
+        let args = params::validate_for(&version.parameter_schema()?, args)?;
         let settings: settings::RunSettings = script.run_settings()?;
         let ceilings = self.0.runs.ceilings(&script.owner_id).await?;
         if let Some(refusal) = settings.ceiling_refusal(&ceilings) {

@@ -3,7 +3,6 @@
 //! `describe` produces (object of typed properties, `required`, `enum`,
 //! `additionalProperties`), so this checks exactly that subset.
 
-use crate::db::scripts::VersionRow;
 use serde_json::{Map, Value};
 
 /// Arguments that do not fit a script's signature; every problem listed.
@@ -11,14 +10,10 @@ use serde_json::{Map, Value};
 #[error("invalid arguments: {}", .0.join("; "))]
 pub struct InvalidArguments(pub Vec<String>);
 
-/// Check `args` against the parameters of a script version.
-pub fn validate_for(
-    version: &VersionRow,
-    args: &Value,
-) -> Result<Map<String, Value>, InvalidArguments> {
-    let schema: Value =
-        serde_json::from_str(&version.parameters).unwrap_or_else(|_| Value::Object(Map::new()));
-    validate(&schema, args).map_err(InvalidArguments)
+/// Check `args` against the parameters of a script version (its `parameter_schema`,
+/// decoded by the caller: a corrupt column is the server's fault, not the caller's).
+pub fn validate_for(schema: &Value, args: &Value) -> Result<Map<String, Value>, InvalidArguments> {
+    validate(schema, args).map_err(InvalidArguments)
 }
 
 /// Every problem with `args` against `schema`; the arguments when there is none.

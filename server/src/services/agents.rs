@@ -256,14 +256,15 @@ async fn settle(
     let args = match body.args {
         Some(Value::Object(map)) => Value::Object(map),
         Some(Value::Null) | None => current
-            .map(|c| serde_json::from_str(&c.args).unwrap_or_else(|_| json!({})))
+            .map(AgentRow::arguments)
+            .transpose()?
             .unwrap_or_else(|| json!({})),
         Some(_) => return Err(ApiError::Validation("args must be a JSON object".into())),
     };
     let version = db::scripts::version(&state.db, &script.id, script.current_version)
         .await?
         .ok_or(ApiError::NotFound)?;
-    params::validate_for(&version, &args)?;
+    params::validate_for(&version.parameter_schema()?, &args)?;
     let numbers = AgentNumbers {
         restart_policy: body
             .restart_policy

@@ -193,7 +193,7 @@ async fn check(
         .await?
         .ok_or(ApiError::NotFound)?;
     let args: Value = serde_json::from_str(f.args).unwrap_or_else(|_| json!({}));
-    params::validate_for(&version, &args)?;
+    params::validate_for(&version.parameter_schema()?, &args)?;
     let next = spec.next_after(now_ms());
     match (next, f.kind) {
         (Some(_), _) => {}
