@@ -5,6 +5,7 @@
 //! schedules fire once per period, concurrency limits hold across claimers. Skipped
 //! (passes) when `AUTOMA_TEST_POSTGRES_URL` is unset. SQLite refuses a second node.
 
+use crate::helpers::PgDatabase;
 use crate::server_process::{ServerProcess, automa, create_admin, login};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -26,24 +27,13 @@ pub(crate) struct Cluster {
 
 impl Cluster {
     pub(crate) async fn new() -> Option<Self> {
-        let Ok(admin_url) = std::env::var("AUTOMA_TEST_POSTGRES_URL") else {
-            eprintln!("AUTOMA_TEST_POSTGRES_URL not set: skipping the cluster test");
-            return None;
-        };
-        sqlx::any::install_default_drivers();
-        let name = format!("automa_c_{}", uuid::Uuid::new_v4().simple());
-        let admin = sqlx::AnyPool::connect(&admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let mut url = url::Url::parse(&admin_url).unwrap();
-        url.set_path(&name);
+        // Not dropped: a cluster test's nodes may still hold connections when it ends.
+        let url = PgDatabase::create().await?.url;
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         create_admin(&data, Some(url.as_str()), EMAIL, PASSWORD);
         Some(Self {
-            url: url.to_string(),
+            url,
             data,
             _dir: dir,
         })
