@@ -52,7 +52,7 @@ async fn kill_nine_mid_job_then_restart_recovers_every_job() {
     let client = reqwest::Client::new();
     let token = login(&client, &base, EMAIL, PASSWORD).await;
     // The script sleeps on its first attempt only: the state survives the crash.
-    let source = "import automa, time\ndef main():\n    n = automa.state.get('attempts', 0) + 1\n    automa.state.set('attempts', n)\n    if n == 1:\n        time.sleep(30)\n    return n\n";
+    let source = "import automa, time\ndef main():\n    n = automa.state.get('attempts', 0) + 1\n    automa.state.set('attempts', n)\n    print('counted', flush=True)\n    if n == 1:\n        time.sleep(30)\n    return n\n";
     let mut jobs = Vec::new();
     for (name, retries) in [("retried", 1), ("single", 0)] {
         let resp = client
@@ -76,8 +76,31 @@ async fn kill_nine_mid_job_then_restart_recovers_every_job() {
             .unwrap();
         jobs.push(job["id"].as_str().unwrap().to_owned());
     }
+    // Killed once each first attempt has stored its count (`running` alone comes
+    // before the script's first line, and a kill then would leave nothing counted).
     for job in &jobs {
         wait_for(&client, &base, &token, job, |j| j["status"] == "running").await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let logs: Value = client
+                .get(format!("{base}/api/v1/jobs/{job}/logs"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let counted = logs.as_array().is_some_and(|l| {
+                l.iter()
+                    .any(|e| e["message"].as_str().map(str::trim) == Some("counted"))
+            });
+            if counted {
+                break;
+            }
+            assert!(Instant::now() < deadline, "never counted: {logs}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     server.kill(); // SIGKILL: no shutdown code runs
