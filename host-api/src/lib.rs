@@ -10,6 +10,7 @@
 mod agent;
 pub mod capabilities;
 mod context;
+pub mod door;
 mod email;
 mod error;
 mod files;

@@ -655,6 +655,7 @@ fn request(source: &str) -> RunRequest {
         mounts: Mounts::default(),
         host,
         cancel: CancellationToken::new(),
+        profile: Default::default(),
     }
 }
 

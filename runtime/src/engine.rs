@@ -1,11 +1,12 @@
 //! The process-wide engine, the compiled runner and its pre-instantiation.
 
 use crate::cache;
+use crate::data::{DataArtifacts, DataProfile};
 use crate::fs_quota::{DiskBudgets, QuotaFsData};
 use crate::run::RunState;
 use crate::stdlib::StdlibDir;
 use automa_host_api::bindings::RunnerPre;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -69,7 +70,23 @@ pub struct Runtime {
     pub(crate) stdlib: StdlibDir,
     /// The disk budgets of directories that concurrent runs share (`/data`).
     pub(crate) disk_budgets: DiskBudgets,
+    /// The data profile: off until the server loads it, then loading, ready or failed.
+    pub(crate) data: tokio::sync::watch::Sender<DataStatus>,
+    epoch_tick: Duration,
     _ticker: EpochTicker,
+}
+
+/// Where the data profile stands.
+#[derive(Clone)]
+pub(crate) enum DataStatus {
+    /// Not enabled on this server.
+    Off,
+    /// Being fetched or compiled; runs wait.
+    Loading,
+    /// Loaded; each run instantiates it.
+    Ready(Arc<(DataProfile, EpochTicker)>),
+    /// Loading failed; runs fail with this message.
+    Failed(String),
 }
 
 impl Runtime {
@@ -135,6 +152,8 @@ impl Runtime {
             pooled: config.pooled_instances > 0,
             stdlib,
             disk_budgets: DiskBudgets::default(),
+            data: tokio::sync::watch::Sender::new(DataStatus::Off),
+            epoch_tick: config.epoch_tick,
         };
         runtime
             .finish_stdlib()
@@ -145,6 +164,42 @@ impl Runtime {
     /// The engine, e.g. to compile other components with the same settings.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Say that the data profile is on its way: data-profile runs wait for
+    /// [`Runtime::load_data_profile`] instead of failing.
+    pub fn expect_data_profile(&self) {
+        self.data.send_replace(DataStatus::Loading);
+    }
+
+    /// Load the data profile from its unpacked artifacts, compiling the interpreter into
+    /// `cache_dir` the first time (minutes; call it on a blocking thread). On failure
+    /// data-profile runs fail with the reason, and it is returned.
+    pub fn load_data_profile(
+        &self,
+        artifacts: &DataArtifacts,
+        cache_dir: &Path,
+    ) -> wasmtime::Result<()> {
+        match DataProfile::load(artifacts, cache_dir, self.fuel, self.epoch_tick) {
+            Ok(loaded) => {
+                self.data.send_replace(DataStatus::Ready(Arc::new(loaded)));
+                Ok(())
+            }
+            Err(error) => {
+                self.fail_data_profile(format!("{error:#}"));
+                Err(error)
+            }
+        }
+    }
+
+    /// Make data-profile runs fail with `reason` (the artifacts could not be fetched).
+    pub fn fail_data_profile(&self, reason: String) {
+        self.data.send_replace(DataStatus::Failed(reason));
+    }
+
+    /// Whether the data profile is loaded and runs can use it now.
+    pub fn data_profile_ready(&self) -> bool {
+        matches!(*self.data.borrow(), DataStatus::Ready(_))
     }
 }
 
@@ -181,13 +236,13 @@ fn pooling(config: &RuntimeConfig) -> wasmtime::InstanceAllocationStrategy {
 
 /// Advances the engine's epoch at a fixed interval so running guests reach their
 /// deadline checks; stops when the runtime is dropped.
-struct EpochTicker {
+pub(crate) struct EpochTicker {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl EpochTicker {
-    fn start(engine: Engine, tick: Duration) -> Self {
+    pub(crate) fn start(engine: Engine, tick: Duration) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()

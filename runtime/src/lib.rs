@@ -8,6 +8,7 @@
 
 mod cache;
 mod cpu;
+mod data;
 mod describe;
 mod engine;
 mod fs_quota;
@@ -29,7 +30,8 @@ pub use limits::{
 pub use mounts::{Mounts, SharedMount};
 pub use outcome::{RunOutcome, RunStatus, ScriptFailure};
 pub use plugin::{LoadedPlugin, PluginLimits, PluginLoadError};
-pub use run::{RunPhases, RunRequest};
+pub use data::{DATA_WHEEL, DATA_WHEEL_SHA256, DataArtifacts};
+pub use run::{Profile, RunPhases, RunRequest};
 
 pub use automa_host_api as host;
 pub use tokio_util::sync::CancellationToken;

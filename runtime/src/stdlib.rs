@@ -270,6 +270,7 @@ fn compile_request(root: &str, ddir: &str, mounts: Mounts) -> RunRequest {
             Arc::new(Nothing),
         ),
         cancel: tokio_util::sync::CancellationToken::new(),
+        profile: Default::default(),
     }
 }
 

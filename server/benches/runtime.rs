@@ -172,6 +172,7 @@ async fn run(runtime: &Runtime, source: &str) -> RunOutcome {
             mounts: Mounts::default(),
             host,
             cancel: CancellationToken::new(),
+            profile: Default::default(),
         })
         .await
 }

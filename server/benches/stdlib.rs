@@ -136,6 +136,7 @@ async fn import_ms(runtime: &Runtime, module: &str) -> f64 {
             mounts: Mounts::default(),
             host,
             cancel: CancellationToken::new(),
+            profile: Default::default(),
         })
         .await;
     outcome.result.and_then(|v| v.as_f64()).unwrap_or(f64::NAN)

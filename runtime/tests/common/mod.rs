@@ -84,6 +84,7 @@ pub fn request(source: &str, capabilities: Capabilities, recorder: &Arc<Recorder
         mounts: Mounts::default(),
         host,
         cancel: CancellationToken::new(),
+        profile: Default::default(),
     }
 }
 

