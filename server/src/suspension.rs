@@ -73,7 +73,14 @@ async fn stop_agent(
     let grace = Duration::from_secs(u64::try_from(grace_secs).unwrap_or(10));
     // Not running any more (it ended by itself meanwhile) is as good as stopped.
     let _ = state.agents.stop(&id, grace).await;
-    db::agents::set_state(&state.db, &id, "stopped", Some(change.reason), false).await?;
+    db::agents::set_state(
+        &state.db,
+        &id,
+        db::agents::AgentState::Stopped,
+        Some(change.reason),
+        false,
+    )
+    .await?;
     audit(state, change, "agent.stop", format!("agent:{id}")).await;
     Ok(())
 }

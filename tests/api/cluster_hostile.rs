@@ -483,7 +483,7 @@ async fn a_twin_of_a_frozen_worker_leaves_one_process_as_that_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_holders_agent_writes_are_refused_after_a_take_over() {
-    use automa::db::agents::{self, EventRow};
+    use automa::db::agents::{self, AgentState, EventRow};
     let Some(cluster) = Cluster::new().await else {
         return;
     };
@@ -505,7 +505,7 @@ async fn a_stale_holders_agent_writes_are_refused_after_a_take_over() {
         .unwrap()
         .expect("claimed");
     assert!(
-        agents::move_off(&db, &agent, "a", "starting", "taken over")
+        agents::move_off(&db, &agent, "a", AgentState::Starting, "taken over")
             .await
             .unwrap()
     );
@@ -521,7 +521,7 @@ async fn a_stale_holders_agent_writes_are_refused_after_a_take_over() {
         claim: stale,
     };
     assert!(
-        !agents::set_state_held(&db, &held, "fatal", "stale", false)
+        !agents::set_state_held(&db, &held, AgentState::Fatal, "stale", false)
             .await
             .unwrap()
     );
@@ -568,7 +568,7 @@ async fn a_stale_holders_agent_writes_are_refused_after_a_take_over() {
         claim: fresh,
     };
     assert!(
-        agents::set_state_held(&db, &held, "running", "now", true)
+        agents::set_state_held(&db, &held, AgentState::Running, "now", true)
             .await
             .unwrap()
     );

@@ -27,6 +27,29 @@ async fn run(app: &TestApp, token: &str, id: &str) -> reqwest::Response {
     .await
 }
 
+/// A server, its admin's token and the script `body` created.
+async fn with_script(body: Value) -> (TestApp, String, String) {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let created = create(&app, &admin, "/api/v1/scripts", body).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    (app, admin, id)
+}
+
+/// `GET path` answers 500: a stored row it reads does not decode.
+async fn fails_reading(app: &TestApp, token: &str, path: &str) {
+    let resp = app.get(path, token).await;
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+    assert_eq!(error_code(resp).await, "internal", "{path}");
+}
+
+/// `POST` `body` to `path`, which must create; what it created.
+async fn create(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let resp = app.send_json("POST", path, token, body).await;
+    assert_eq!(resp.status(), StatusCode::CREATED, "{path}");
+    resp.json().await.unwrap()
+}
+
 async fn queue(app: &TestApp, token: &str, script: &str) -> String {
     let job: Value = run(app, token, script).await.json().await.unwrap();
     job["id"].as_str().unwrap().to_owned()
@@ -63,20 +86,8 @@ fn interrupted_naming(job: &Value, row: &str) {
 
 #[tokio::test]
 async fn corrupt_stored_rows_stop_the_run_and_name_the_row() {
-    let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    let created: Value = app
-        .send_json(
-            "POST",
-            "/api/v1/scripts",
-            &admin,
-            json!({"name": "corrupt", "source": SLEEP, "max_concurrency": 1}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    let (app, admin, id) =
+        with_script(json!({"name": "corrupt", "source": SLEEP, "max_concurrency": 1})).await;
     let not_waiting = |s: &str| !matches!(s, "queued" | "running");
 
     // One job at a time: the first runs, the second and third wait in the queue.
@@ -157,32 +168,15 @@ async fn an_audit_entry_whose_details_do_not_decode_is_an_error_not_an_empty_ent
 
 #[tokio::test]
 async fn corrupt_parameters_refuse_runs_and_corrupt_agent_arguments_stop_the_agent() {
-    let app = spawn_app().await;
-    let admin = app.setup_admin().await;
     let source = "import time\n\ndef main(n: int = 1):\n    while True:\n        time.sleep(1)\n";
-    let created: Value = app
-        .send_json(
-            "POST",
-            "/api/v1/scripts",
-            &admin,
-            json!({"name": "params", "source": source}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let script = created["id"].as_str().unwrap().to_owned();
-    let agent: Value = app
-        .send_json(
-            "POST",
-            "/api/v1/agents",
-            &admin,
-            json!({"name": "args", "script_id": script, "args": {"n": 2}}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (app, admin, script) = with_script(json!({"name": "params", "source": source})).await;
+    let agent = create(
+        &app,
+        &admin,
+        "/api/v1/agents",
+        json!({"name": "args", "script_id": script, "args": {"n": 2}}),
+    )
+    .await;
     let agent = agent["id"].as_str().unwrap().to_owned();
 
     // An agent whose stored arguments went bad is not started with none.
@@ -224,4 +218,113 @@ async fn corrupt_parameters_refuse_runs_and_corrupt_agent_arguments_stop_the_age
     .await;
     let refused = run(&app, &admin, &script).await;
     assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+/// The text `sql` reads from the stored row `id` (to see what a refused write left).
+async fn stored(app: &TestApp, sql: &'static str, id: &str) -> Option<String> {
+    let url = format!(
+        "sqlite://{}?mode=ro",
+        app.data_dir().join("automa.db").display()
+    );
+    let db = automa::db::connect(&url).await.unwrap();
+    let (text,): (Option<String>,) = sqlx::query_as(sql).bind(id).fetch_one(&db).await.unwrap();
+    db.close().await;
+    text
+}
+
+#[tokio::test]
+async fn an_agent_whose_stored_state_or_status_does_not_decode_is_an_error_not_a_guess() {
+    let (app, admin, script) = with_script(json!({"name": "idle", "source": SLEEP})).await;
+    let agent = create(
+        &app,
+        &admin,
+        "/api/v1/agents",
+        json!({"name": "idle", "script_id": script}),
+    )
+    .await;
+    assert_eq!(agent["state"], "stopped", "{agent}");
+    let id = agent["id"].as_str().unwrap().to_owned();
+    let one = format!("/api/v1/agents/{id}");
+
+    // A state no version wrote is neither shown nor taken for "not running".
+    tamper(
+        &app,
+        "UPDATE agents SET state = 'crashed' WHERE id = $1",
+        &id,
+    )
+    .await;
+    fails_reading(&app, &admin, &one).await;
+    fails_reading(&app, &admin, "/api/v1/agents").await;
+    let stop = app
+        .send_json("POST", &format!("{one}/stop"), &admin, json!({}))
+        .await;
+    assert_eq!(stop.status(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    // Status numbers that do not decode are an error too, not no numbers.
+    tamper(
+        &app,
+        "UPDATE agents SET state = 'stopped', status_metrics = '{\"n\": ' WHERE id = $1",
+        &id,
+    )
+    .await;
+    fails_reading(&app, &admin, &one).await;
+    tamper(
+        &app,
+        "UPDATE agents SET status_metrics = '{\"n\": 3}' WHERE id = $1",
+        &id,
+    )
+    .await;
+    let read: Value = app.get(&one, &admin).await.json().await.unwrap();
+    assert_eq!(read["state"], "stopped", "{read}");
+    assert_eq!(read["status_metrics"], json!({"n": 3}), "{read}");
+}
+
+#[tokio::test]
+async fn corrupt_schedule_arguments_and_job_results_are_errors_not_empty_values() {
+    let source = "def main(n: int = 1):\n    return n * 2\n";
+    let (app, admin, script) = with_script(json!({"name": "answer", "source": source})).await;
+    let schedule = create(
+        &app,
+        &admin,
+        "/api/v1/schedules",
+        json!({"script_id": script, "kind": "interval", "every_seconds": 3600,
+                   "enabled": false, "args": {"n": 2}}),
+    )
+    .await;
+    let schedule = schedule["id"].as_str().unwrap().to_owned();
+    let one = format!("/api/v1/schedules/{schedule}");
+
+    tamper(
+        &app,
+        "UPDATE schedules SET args = '{\"n\": ' WHERE id = $1",
+        &schedule,
+    )
+    .await;
+    fails_reading(&app, &admin, &one).await;
+    fails_reading(&app, &admin, "/api/v1/schedules").await;
+    // An update that keeps the arguments refuses, and does not store `{}` over them.
+    let update = app
+        .send_json("PATCH", &one, &admin, json!({"every_seconds": 7200}))
+        .await;
+    assert_eq!(update.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let args = stored(&app, "SELECT args FROM schedules WHERE id = $1", &schedule).await;
+    assert_eq!(args.as_deref(), Some("{\"n\": "));
+    // One that sets them anew is accepted.
+    let fixed = app
+        .send_json("PATCH", &one, &admin, json!({"args": {"n": 3}}))
+        .await;
+    assert_eq!(fixed.status(), StatusCode::OK);
+    let fixed: Value = fixed.json().await.unwrap();
+    assert_eq!(fixed["args"], json!({"n": 3}), "{fixed}");
+
+    // A finished job whose stored result went bad is not shown as having none.
+    let job = app
+        .run_wait(&admin, &script, json!({"args": {"n": 4}}))
+        .await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["result"], 8, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    tamper(&app, "UPDATE jobs SET result = '[8,' WHERE id = $1", &id).await;
+    fails_reading(&app, &admin, &format!("/api/v1/jobs/{id}")).await;
+    fails_reading(&app, &admin, "/api/v1/jobs").await;
 }

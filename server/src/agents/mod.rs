@@ -8,7 +8,7 @@ mod placement;
 mod supervise;
 
 use crate::audit::{AuditEvent, AuditLog};
-use crate::db::{self, Db};
+use crate::db::{self, Db, agents::AgentState};
 use crate::signals::{Signal, Signals};
 use automa_runtime::{CancellationToken, Runtime};
 use link::AgentLink;
@@ -70,6 +70,9 @@ pub enum AgentError {
     MessageTooLarge,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// The agent's stored row does not decode (its state, say): not acted on by a guess.
+    #[error(transparent)]
+    Corrupt(#[from] db::decode::CorruptRow),
 }
 
 /// Where the agents of this node run.
@@ -202,7 +205,7 @@ impl Agents {
         let started = self.supervise_here(id, reason, claim).await;
         if started.is_err() {
             // Not left held by a node that does not run it.
-            let _ = db::agents::move_off(&self.0.db, id, node, "starting", reason).await;
+            let _ = db::agents::move_off(&self.0.db, id, node, AgentState::Starting, reason).await;
         }
         started
     }
@@ -289,8 +292,14 @@ impl Agents {
             node: &self.0.node_id,
             claim: handle.claim,
         };
-        let _ = db::agents::set_state_held(&self.0.db, &held, "stopping", "stop requested", false)
-            .await;
+        let _ = db::agents::set_state_held(
+            &self.0.db,
+            &held,
+            AgentState::Stopping,
+            "stop requested",
+            false,
+        )
+        .await;
         handle.control.cancel();
         handle.link.request_stop();
         let mut task = handle.task;
@@ -308,7 +317,7 @@ impl Agents {
         let Some(row) = db::agents::find(db, id).await? else {
             return Err(AgentError::NotRunning);
         };
-        if !is_active(&row.state) {
+        if !row.agent_state()?.is_active() {
             return Err(AgentError::NotRunning);
         }
         let now = db::nodes::db_now(db).await?;
@@ -329,7 +338,9 @@ impl Agents {
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
             match db::agents::find(db, id).await? {
-                Some(row) if is_active(&row.state) && row.node_id.as_deref() == Some(&holder) => {}
+                Some(row)
+                    if row.agent_state()?.is_active()
+                        && row.node_id.as_deref() == Some(&holder) => {}
                 _ => return Ok(()),
             }
         }
@@ -353,7 +364,7 @@ impl Agents {
             .await?
             .ok_or(AgentError::NotRunning)?;
         let held = match &row.node_id {
-            Some(node) => is_active(&row.state) && db::nodes::is_live(db, node).await?,
+            Some(node) => row.agent_state()?.is_active() && db::nodes::is_live(db, node).await?,
             None => false,
         };
         if !held {
@@ -399,13 +410,14 @@ impl Agents {
     }
 
     /// Whether the agent is wanted running: here, on another node, or waiting for one.
-    pub async fn is_active(&self, id: &str) -> sqlx::Result<bool> {
+    pub async fn is_active(&self, id: &str) -> Result<bool, AgentError> {
         if self.is_supervised(id) {
             return Ok(true);
         }
-        Ok(db::agents::find(&self.0.db, id)
-            .await?
-            .is_some_and(|row| is_active(&row.state)))
+        match db::agents::find(&self.0.db, id).await? {
+            Some(row) => Ok(row.agent_state()?.is_active()),
+            None => Ok(false),
+        }
     }
 
     /// Agents supervised on this node now.
@@ -469,24 +481,35 @@ impl Agents {
     ) -> sqlx::Result<usize> {
         let mut moved = 0;
         for agent in db::agents::held_by(&self.0.db, node).await? {
-            if !is_active(&agent.state) {
+            let current = match agent.agent_state() {
+                Ok(current) => current,
+                // Neither moved nor let go on a guess; the others still move.
+                Err(corrupt) => {
+                    tracing::error!(error = %corrupt, "agent left on its node");
+                    continue;
+                }
+            };
+            if !current.is_active() {
                 db::agents::let_go(&self.0.db, &agent.id, node).await?;
                 continue;
             }
             // A stop someone asked for (here or from another node) outlives the node.
-            let stop_asked = agent.state == "stopping" || agent.stop_requested != 0;
+            let stop_asked = current == AgentState::Stopping || agent.stop_requested != 0;
             let restarts = (everything
                 || agent
                     .restart()
                     .is_ok_and(db::agents::RestartPolicy::may_restart))
                 && !stop_asked;
             let (state, reason) = if restarts {
-                ("starting", format!("{note}; starting on another node"))
+                (
+                    AgentState::Starting,
+                    format!("{note}; starting on another node"),
+                )
             } else if stop_asked {
-                ("stopped", format!("{note}; a stop was asked for"))
+                (AgentState::Stopped, format!("{note}; a stop was asked for"))
             } else {
                 (
-                    "stopped",
+                    AgentState::Stopped,
                     format!("{note}; its restart policy is {}", agent.restart_policy),
                 )
             };
@@ -527,9 +550,4 @@ impl Agents {
             let _ = self.stop(&id, Duration::from_secs(5)).await;
         }
     }
-}
-
-/// States in which an agent is wanted running (by a node, or waiting for one).
-pub fn is_active(state: &str) -> bool {
-    matches!(state, "starting" | "running" | "backoff" | "stopping")
 }

@@ -3,7 +3,7 @@
 use super::Agents;
 use super::link::AgentLink;
 use crate::audit::{AuditEvent, Outcome, RunRef};
-use crate::db::{self, agents::Claimed, now_ms};
+use crate::db::{self, agents::AgentState, agents::Claimed, now_ms};
 use crate::runs;
 use automa_runtime::{CancellationToken, RunStatus};
 use serde_json::json;
@@ -55,7 +55,7 @@ pub(super) async fn supervise(
     loop {
         match run_once(&agents, &id, &link, &control, &reason).await {
             Ok(Next::Stop(state, why)) => {
-                transition(&agents, &link, &id, &state, &why, false).await;
+                transition(&agents, &link, &id, state, &why, false).await;
                 break;
             }
             Ok(Next::Restart {
@@ -69,18 +69,18 @@ pub(super) async fn supervise(
                     let why = format!(
                         "{exit}; it failed {quick_restarts} times in a row within a minute of starting"
                     );
-                    transition(&agents, &link, &id, "fatal", &why, false).await;
+                    transition(&agents, &link, &id, AgentState::Fatal, &why, false).await;
                     break;
                 }
                 let delay = backoff(backoff_seconds, quick_restarts);
                 let why = format!("{exit}; restarting in {:.1}s", delay.as_secs_f64());
-                transition(&agents, &link, &id, "backoff", &why, false).await;
+                transition(&agents, &link, &id, AgentState::Backoff, &why, false).await;
                 let _ =
                     db::agents::record_exit(&agents.0.db, &link.holder.held(), &exit, true).await;
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
                     () = control.cancelled() => {
-                        transition(&agents, &link, &id, "stopped", "stopped during backoff", false).await;
+                        transition(&agents, &link, &id, AgentState::Stopped, "stopped during backoff", false).await;
                         break;
                     }
                 }
@@ -92,7 +92,7 @@ pub(super) async fn supervise(
                     &agents,
                     &link,
                     &id,
-                    "fatal",
+                    AgentState::Fatal,
                     "internal error while starting the agent",
                     false,
                 )
@@ -127,7 +127,7 @@ impl std::ops::Deref for Held {
 }
 
 enum Next {
-    Stop(String, String),
+    Stop(AgentState, String),
     Restart {
         lived: Duration,
         exit: String,
@@ -145,9 +145,12 @@ async fn run_once(
 ) -> anyhow::Result<Next> {
     let db = &agents.0.db;
     let Some(agent) = db::agents::find(db, id).await? else {
-        return Ok(Next::Stop("stopped".into(), "the agent was deleted".into()));
+        return Ok(Next::Stop(
+            AgentState::Stopped,
+            "the agent was deleted".into(),
+        ));
     };
-    transition(agents, link, id, "starting", reason, false).await;
+    transition(agents, link, id, AgentState::Starting, reason, false).await;
     let script = db::scripts::find(db, &agent.script_id).await?;
     let version = match &script {
         Some(s) => db::scripts::version(db, &s.id, s.current_version).await?,
@@ -155,19 +158,19 @@ async fn run_once(
     };
     let (Some(script), Some(version)) = (script, version) else {
         return Ok(Next::Stop(
-            "fatal".into(),
+            AgentState::Fatal,
             "the agent's script does not exist".into(),
         ));
     };
     let args = match agent.arguments() {
         Ok(args) => args,
-        Err(corrupt) => return Ok(Next::Stop("fatal".into(), corrupt.to_string())),
+        Err(corrupt) => return Ok(Next::Stop(AgentState::Fatal, corrupt.to_string())),
     };
     // The agent's own memory setting; its instance runs until stopped.
     let memory_mb = u64::try_from(agent.memory_mb).unwrap_or(128);
     let ceilings = agents.0.runs.ceilings(&agent.owner_id).await?;
     if let Some(refusal) = ceilings.refusal(memory_mb, None) {
-        return Ok(Next::Stop("fatal".into(), refusal));
+        return Ok(Next::Stop(AgentState::Fatal, refusal));
     }
     // Its CPU budget per interval: an instance that used it is paused until the next.
     let cpu_rate = ceilings.agent_cpu(
@@ -176,11 +179,11 @@ async fn run_once(
     );
     let cpu_rate = match cpu_rate {
         Ok(rate) => rate,
-        Err(refusal) => return Ok(Next::Stop("fatal".into(), refusal)),
+        Err(refusal) => return Ok(Next::Stop(AgentState::Fatal, refusal)),
     };
     let _memory = match agents.0.runs.memory().reserve(memory_mb) {
         Ok(held) => held,
-        Err(full) => return Ok(Next::Stop("fatal".into(), full.to_string())),
+        Err(full) => return Ok(Next::Stop(AgentState::Fatal, full.to_string())),
     };
     let mut limits = runs::limits(memory_mb, INSTANCE_TIMEOUT);
     limits.cpu_rate = Some(cpu_rate);
@@ -189,7 +192,7 @@ async fn run_once(
     limits.cpu_meter = Some(cpu_meter.clone());
     let inputs = match agents.0.runs.inputs(&script, &version, args, limits).await {
         Ok(inputs) => inputs,
-        Err(problem) => return Ok(Next::Stop("fatal".into(), problem.to_string())),
+        Err(problem) => return Ok(Next::Stop(AgentState::Fatal, problem.to_string())),
     };
     let kill = link.reset_for_instance(inputs.redaction());
     let mut ports =
@@ -198,7 +201,15 @@ async fn run_once(
             .runs
             .ports(&script.id, RunRef::Agent(id.to_owned()), link.link.clone());
     ports.agent = Some(link.link.clone());
-    transition(agents, link, id, "running", "instance started", true).await;
+    transition(
+        agents,
+        link,
+        id,
+        AgentState::Running,
+        "instance started",
+        true,
+    )
+    .await;
     let watchdog = spawn_watchdog(
         agents.clone(),
         link.holder.clone(),
@@ -230,7 +241,7 @@ async fn run_once(
     };
     if control.is_cancelled() {
         let _ = db::agents::record_exit(db, &link.holder.held(), &exit, false).await;
-        return Ok(Next::Stop("stopped".into(), "stopped on request".into()));
+        return Ok(Next::Stop(AgentState::Stopped, "stopped on request".into()));
     }
     let failed = hung.is_some() || outcome.status != RunStatus::Succeeded;
     let restart = match agent.restart() {
@@ -243,7 +254,7 @@ async fn run_once(
     };
     if !restart {
         let _ = db::agents::record_exit(db, &link.holder.held(), &exit, false).await;
-        return Ok(Next::Stop("exited".into(), exit));
+        return Ok(Next::Stop(AgentState::Exited, exit));
     }
     Ok(Next::Restart {
         lived: started.elapsed(),
@@ -299,7 +310,7 @@ async fn transition(
     agents: &Agents,
     link: &Held,
     id: &str,
-    state: &str,
+    state: AgentState,
     reason: &str,
     started: bool,
 ) {
@@ -322,8 +333,8 @@ async fn transition(
         Err(e) => tracing::warn!(agent = %id, error = %e, "storing agent state"),
     }
     link.record("transition", json!({"state": state, "reason": reason}));
-    metrics::counter!("agent_transitions_total", "state" => state.to_owned()).increment(1);
-    let outcome = if matches!(state, "fatal") {
+    metrics::counter!("agent_transitions_total", "state" => state.as_str()).increment(1);
+    let outcome = if state == AgentState::Fatal {
         Outcome::Failure
     } else {
         Outcome::Success

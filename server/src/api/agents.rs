@@ -5,7 +5,8 @@ use super::seq_page::{self, SeqQuery};
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::agents::AgentError;
 use crate::auth::extract::{AuthUser, ClientIp};
-use crate::db::{self, agents::AgentRow, agents::EventRow, rfc3339};
+use crate::db::decode::CorruptRow;
+use crate::db::{self, agents::AgentRow, agents::AgentState, agents::EventRow, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::services::{self, Actor};
 use crate::state::AppState;
@@ -15,7 +16,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 pub use services::agents::AgentBody;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -46,6 +47,7 @@ impl From<AgentError> for ApiError {
                 ApiError::Validation(AgentError::MessageTooLarge.to_string())
             }
             AgentError::Db(e) => e.into(),
+            AgentError::Corrupt(e) => e.into(),
         }
     }
 }
@@ -74,7 +76,7 @@ pub struct AgentView {
     /// CPU time the agent's instances used, in milliseconds (a running one's so far).
     pub cpu_time_ms: i64,
     /// `stopped`, `starting`, `running`, `backoff`, `stopping`, `exited` or `fatal`.
-    pub state: String,
+    pub state: AgentState,
     pub state_reason: Option<String>,
     pub status_text: Option<String>,
     #[schema(value_type = Option<Object>)]
@@ -88,21 +90,24 @@ pub struct AgentView {
     pub updated_at: String,
 }
 
-impl From<AgentRow> for AgentView {
-    fn from(a: AgentRow) -> Self {
-        let uptime_seconds = services::agents::uptime_seconds(&a);
-        Self {
-            args: serde_json::from_str(&a.args).unwrap_or_else(|_| json!({})),
+/// A stored state or status that does not decode is an error naming the row, not an
+/// agent shown with defaults.
+impl TryFrom<AgentRow> for AgentView {
+    type Error = CorruptRow;
+    fn try_from(a: AgentRow) -> Result<Self, CorruptRow> {
+        let state = a.agent_state()?;
+        Ok(Self {
+            uptime_seconds: services::agents::uptime_seconds(state, &a),
+            // Arguments that do not decode show as `{}`: the agent ends `fatal` with a
+            // reason naming the row (`agents::supervise`), and it must stay readable.
+            args: a.arguments().unwrap_or_else(|_| serde_json::json!({})),
+            status_metrics: a.metrics()?,
+            state,
             autostart: a.autostart != 0,
-            status_metrics: a
-                .status_metrics
-                .as_deref()
-                .and_then(|m| serde_json::from_str(m).ok()),
             started_at: a.started_at.map(rfc3339),
             last_heartbeat_at: a.last_heartbeat_at.map(rfc3339),
             created_at: rfc3339(a.created_at),
             updated_at: rfc3339(a.updated_at),
-            uptime_seconds,
             id: a.id,
             name: a.name,
             script_id: a.script_id,
@@ -115,12 +120,11 @@ impl From<AgentRow> for AgentView {
             cpu_seconds: a.cpu_seconds,
             cpu_interval_seconds: a.cpu_interval_seconds,
             cpu_time_ms: a.cpu_time_ms,
-            state: a.state,
             state_reason: a.state_reason,
             status_text: a.status_text,
             restarts: a.restarts,
             last_exit: a.last_exit,
-        }
+        })
     }
 }
 
@@ -134,7 +138,7 @@ async fn create_agent(
     ApiJson(body): ApiJson<AgentBody>,
 ) -> ApiResult<(StatusCode, ApiJson<AgentView>)> {
     let row = services::agents::create(&state, &Actor::new(&p, ip), body).await?;
-    Ok((StatusCode::CREATED, ApiJson(row.into())))
+    Ok((StatusCode::CREATED, ApiJson(row.try_into()?)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -156,11 +160,15 @@ async fn list_agents(
 ) -> ApiResult<ApiJson<Page<AgentView>>> {
     let limit = page_limit(q.limit)?;
     let rows = services::agents::list(&state, &p, q.cursor.as_deref(), limit).await?;
+    let views = rows
+        .into_iter()
+        .map(AgentView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ApiJson(Page::from_rows(
-        rows,
+        views,
         limit,
-        |r| r.id.clone(),
-        AgentView::from,
+        |a| a.id.clone(),
+        |a| a,
     )))
 }
 
@@ -172,9 +180,8 @@ async fn get_agent(
     AuthUser(p): AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<AgentView>> {
-    Ok(ApiJson(
-        services::agents::get(&state, &p, &id).await?.into(),
-    ))
+    let row = services::agents::get(&state, &p, &id).await?;
+    Ok(ApiJson(row.try_into()?))
 }
 
 /// Change an agent's settings; a running agent uses them from its next start.
@@ -188,7 +195,7 @@ async fn update_agent(
     ApiJson(body): ApiJson<AgentBody>,
 ) -> ApiResult<ApiJson<AgentView>> {
     let row = services::agents::update(&state, &Actor::new(&p, ip), &id, body).await?;
-    Ok(ApiJson(row.into()))
+    Ok(ApiJson(row.try_into()?))
 }
 
 /// Stop (if running) and delete an agent with its history.
@@ -214,7 +221,7 @@ async fn start_agent(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<AgentView>> {
     let row = services::agents::start(&state, &Actor::new(&p, ip), &id).await?;
-    Ok(ApiJson(row.into()))
+    Ok(ApiJson(row.try_into()?))
 }
 
 /// Stop the agent: it sees a stop request it can handle, and is ended after its grace
@@ -228,7 +235,7 @@ async fn stop_agent(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<AgentView>> {
     let row = services::agents::stop(&state, &Actor::new(&p, ip), &id).await?;
-    Ok(ApiJson(row.into()))
+    Ok(ApiJson(row.try_into()?))
 }
 
 /// Stop (politely) and start again.
@@ -241,7 +248,7 @@ async fn restart_agent(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<AgentView>> {
     let row = services::agents::restart(&state, &Actor::new(&p, ip), &id).await?;
-    Ok(ApiJson(row.into()))
+    Ok(ApiJson(row.try_into()?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

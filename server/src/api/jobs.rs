@@ -4,7 +4,7 @@
 use super::seq_page::{self, SeqQuery};
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::auth::extract::{AuthUser, ClientIp};
-use crate::db::{jobs::JobRow, rfc3339};
+use crate::db::{decode::CorruptRow, jobs::JobRow, rfc3339};
 use crate::error::{ApiResult, ErrorBody};
 use crate::jobs::events::LogEntry;
 use crate::services::job_log::LogItem;
@@ -73,13 +73,17 @@ pub struct JobView {
     pub finished_at: Option<String>,
 }
 
-impl From<JobRow> for JobView {
-    fn from(j: JobRow) -> Self {
+/// A result that does not decode is an error naming the row. Arguments that do not
+/// decode show as `{}`: the job ended `interrupted` with an error naming that row
+/// (`jobs::worker`), and it must stay readable to tell why.
+impl TryFrom<JobRow> for JobView {
+    type Error = CorruptRow;
+    fn try_from(j: JobRow) -> Result<Self, CorruptRow> {
         let error = j.failure();
         let cpu_seconds = j.cpu_seconds();
-        Self {
-            args: serde_json::from_str(&j.args).unwrap_or_else(|_| json!({})),
-            result: j.result.and_then(|r| serde_json::from_str(&r).ok()),
+        Ok(Self {
+            args: j.arguments().unwrap_or_else(|_| json!({})),
+            result: j.returned()?,
             error,
             created_at: rfc3339(j.created_at),
             started_at: j.started_at.map(rfc3339),
@@ -102,7 +106,7 @@ impl From<JobRow> for JobView {
             node: j.worker_id,
             fuel_consumed: j.fuel_consumed,
             cpu_seconds,
-        }
+        })
     }
 }
 
@@ -134,11 +138,15 @@ async fn list_jobs(
         since: q.since.as_deref(),
     };
     let rows = services::jobs::list(&state, &p, &filter, q.cursor.as_deref(), limit).await?;
+    let views = rows
+        .into_iter()
+        .map(JobView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ApiJson(Page::from_rows(
-        rows,
+        views,
         limit,
-        |r| r.id.clone(),
-        JobView::from,
+        |j| j.id.clone(),
+        |j| j,
     )))
 }
 
@@ -151,7 +159,8 @@ async fn get_job(
     AuthUser(p): AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<JobView>> {
-    Ok(ApiJson(services::jobs::get(&state, &p, &id).await?.into()))
+    let row = services::jobs::get(&state, &p, &id).await?;
+    Ok(ApiJson(row.try_into()?))
 }
 
 /// The job's log, oldest first, a page at a time: `?after=` the last `seq` read and
@@ -224,7 +233,7 @@ async fn cancel_job(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<JobView>> {
     let row = services::jobs::cancel(&state, &Actor::new(&p, ip), &id).await?;
-    Ok(ApiJson(row.into()))
+    Ok(ApiJson(row.try_into()?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

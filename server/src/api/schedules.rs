@@ -5,14 +5,14 @@ mod preview;
 
 use super::{ApiJson, ApiPath, ApiQuery, Page, page_limit};
 use crate::auth::extract::{AuthUser, ClientIp};
-use crate::db::{now_ms, rfc3339, schedules::ScheduleRow};
+use crate::db::{decode::CorruptRow, now_ms, rfc3339, schedules::ScheduleRow};
 use crate::error::{ApiResult, ErrorBody};
 use crate::services::{self, Actor};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use services::schedules::parse_at;
 pub use services::schedules::{CreateSchedule, UpdateSchedule};
 use utoipa::{IntoParams, ToSchema};
@@ -55,7 +55,8 @@ pub struct ScheduleView {
     pub updated_at: String,
 }
 
-fn view(row: ScheduleRow) -> ScheduleView {
+/// Stored arguments that do not decode are an error naming the row.
+fn view(row: ScheduleRow) -> Result<ScheduleView, CorruptRow> {
     // Disabled schedules get their runs too, so a pattern can be checked before it
     // is switched on; `active` tells the two apart.
     let next_runs = match crate::schedules::spec_of(&row) {
@@ -67,9 +68,9 @@ fn view(row: ScheduleRow) -> ScheduleView {
         Err(_) => Vec::new(),
     };
     let active = row.enabled != 0 && row.next_run_at.is_some();
-    ScheduleView {
+    Ok(ScheduleView {
+        args: row.arguments()?,
         at: row.at.map(rfc3339),
-        args: serde_json::from_str(&row.args).unwrap_or_else(|_| json!({})),
         enabled: row.enabled != 0,
         next_run_at: row.next_run_at.map(rfc3339),
         last_run_at: row.last_run_at.map(rfc3339),
@@ -86,7 +87,7 @@ fn view(row: ScheduleRow) -> ScheduleView {
         next_runs,
         active,
         last_job_id: row.last_job_id,
-    }
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -109,7 +110,7 @@ async fn create_schedule(
     ApiJson(req): ApiJson<CreateSchedule>,
 ) -> ApiResult<(StatusCode, ApiJson<ScheduleView>)> {
     let row = services::schedules::create(&state, &Actor::new(&p, ip), req).await?;
-    Ok((StatusCode::CREATED, ApiJson(view(row))))
+    Ok((StatusCode::CREATED, ApiJson(view(row)?)))
 }
 
 /// Your schedules (everyone's for an admin).
@@ -129,11 +130,12 @@ async fn list_schedules(
         limit,
     )
     .await?;
+    let views = rows.into_iter().map(view).collect::<Result<Vec<_>, _>>()?;
     Ok(ApiJson(Page::from_rows(
-        rows,
+        views,
         limit,
-        |r| r.id.clone(),
-        view,
+        |s| s.id.clone(),
+        |s| s,
     )))
 }
 
@@ -146,9 +148,8 @@ async fn get_schedule(
     AuthUser(p): AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<ApiJson<ScheduleView>> {
-    Ok(ApiJson(view(
-        services::schedules::get(&state, &p, &id).await?,
-    )))
+    let row = services::schedules::get(&state, &p, &id).await?;
+    Ok(ApiJson(view(row)?))
 }
 
 /// Change a schedule (enable/disable, timing, arguments, policies).
@@ -164,7 +165,7 @@ async fn update_schedule(
     ApiJson(req): ApiJson<UpdateSchedule>,
 ) -> ApiResult<ApiJson<ScheduleView>> {
     let row = services::schedules::update(&state, &Actor::new(&p, ip), &id, req).await?;
-    Ok(ApiJson(view(row)))
+    Ok(ApiJson(view(row)?))
 }
 
 /// Delete a schedule; jobs it started stay in the history.

@@ -290,5 +290,5 @@ async fn run_script(
     } else {
         StatusCode::OK
     };
-    Ok((status, ApiJson(run.job.into())))
+    Ok((status, ApiJson(run.job.try_into()?)))
 }

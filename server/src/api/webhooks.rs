@@ -75,5 +75,5 @@ async fn call_webhook(
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, ApiJson<JobView>)> {
     let job = services::webhooks::call(&state, &token, ip, &body).await?;
-    Ok((StatusCode::ACCEPTED, ApiJson(job.into())))
+    Ok((StatusCode::ACCEPTED, ApiJson(job.try_into()?)))
 }

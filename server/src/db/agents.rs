@@ -68,18 +68,34 @@ impl Claimed {
     }
 }
 
+pub use super::agent_state::AgentState;
 use super::nodes::live_nodes;
 pub use super::restart_policy::RestartPolicy;
 
 impl AgentRow {
+    /// The agent's state; a spelling no version wrote is an error naming the row (an
+    /// agent of unknown state is neither started nor reported as stopped on a guess).
+    pub fn agent_state(&self) -> Result<AgentState, super::decode::CorruptRow> {
+        super::decode::word("agents", &self.id, "state", &self.state, AgentState::parse)
+    }
+
+    /// The numbers of the agent's last status (`status_metrics`), when it set any.
+    pub fn metrics(&self) -> Result<Option<serde_json::Value>, super::decode::CorruptRow> {
+        self.status_metrics
+            .as_deref()
+            .map(|m| super::decode::json("agents", &self.id, "status_metrics", m))
+            .transpose()
+    }
+
     /// The agent's restart policy; a spelling no version wrote is an error naming the row.
     pub fn restart(&self) -> Result<RestartPolicy, super::decode::CorruptRow> {
-        RestartPolicy::parse(&self.restart_policy).ok_or_else(|| super::decode::CorruptRow {
-            table: "agents",
-            id: self.id.clone(),
-            column: "restart_policy",
-            reason: format!("unknown restart policy {:?}", self.restart_policy),
-        })
+        super::decode::word(
+            "agents",
+            &self.id,
+            "restart_policy",
+            &self.restart_policy,
+            RestartPolicy::parse,
+        )
     }
 
     /// The arguments each instance's `main` gets; stored text that is not JSON is an
@@ -176,6 +192,28 @@ macro_rules! held {
     };
 }
 
+/// A query that binds each agent state's spelling, in order, to the next placeholders
+/// (the SQL names no state itself: `AgentState` is the one list of spellings).
+trait BindStates: Sized {
+    fn bind_state(self, state: AgentState) -> Self;
+}
+
+impl<'q> BindStates for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    fn bind_state(self, state: AgentState) -> Self {
+        self.bind(state.as_str())
+    }
+}
+
+impl<'q, O> BindStates for sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    fn bind_state(self, state: AgentState) -> Self {
+        self.bind(state.as_str())
+    }
+}
+
+fn bind_states<Q: BindStates>(query: Q, states: &[AgentState]) -> Q {
+    states.iter().fold(query, |q, &s| q.bind_state(s))
+}
+
 /// Add `ms` of CPU time to the agent's total.
 pub async fn add_cpu_time(db: &Db, held: &Held<'_>, ms: i64) -> sqlx::Result<()> {
     sqlx::query(concat!(
@@ -229,7 +267,7 @@ pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
 pub async fn set_state(
     db: &Db,
     id: &str,
-    state: &str,
+    state: AgentState,
     reason: Option<&str>,
     started: bool,
 ) -> sqlx::Result<()> {
@@ -238,7 +276,7 @@ pub async fn set_state(
          started_at = CASE WHEN $5 = 1 THEN $4 ELSE started_at END WHERE id = $1",
     )
     .bind(id)
-    .bind(state)
+    .bind(state.as_str())
     .bind(reason)
     .bind(now_ms())
     .bind(i64::from(started))
@@ -252,7 +290,7 @@ pub async fn set_state(
 pub async fn set_state_held(
     db: &Db,
     held: &Held<'_>,
-    state: &str,
+    state: AgentState,
     reason: &str,
     started: bool,
 ) -> sqlx::Result<bool> {
@@ -262,7 +300,7 @@ pub async fn set_state_held(
         held!("$6", "$7")
     ))
     .bind(held.id)
-    .bind(state)
+    .bind(state.as_str())
     .bind(reason)
     .bind(now_ms())
     .bind(i64::from(started))
@@ -284,13 +322,12 @@ pub async fn claim(
     now: i64,
     only_waiting: bool,
 ) -> sqlx::Result<Option<i64>> {
-    let claimed: Option<(i64,)> = sqlx::query_as(concat!(
-        "UPDATE agents SET node_id = $2, state = 'starting', state_reason = $3, stop_requested = 0, \
+    let claimed = sqlx::query_as(concat!(
+        "UPDATE agents SET node_id = $2, state = $7, state_reason = $3, stop_requested = 0, \
          updated_at = $4, claim = claim + 1 WHERE id = $1 AND (node_id IS NULL OR node_id = $2 \
          OR node_id NOT IN ",
         live_nodes!("$5"),
-        ") AND ($6 = 0 OR (node_id IS NULL AND state IN ('starting', 'running', 'backoff'))) \
-         RETURNING claim"
+        ") AND ($6 = 0 OR (node_id IS NULL AND state IN ($8, $9, $10))) RETURNING claim"
     ))
     .bind(id)
     .bind(node)
@@ -298,20 +335,20 @@ pub async fn claim(
     .bind(now_ms())
     .bind(now)
     .bind(i64::from(only_waiting))
-    .fetch_optional(db)
-    .await?;
+    .bind(AgentState::Starting.as_str());
+    let claimed: Option<(i64,)> = bind_states(claimed, &AgentState::WAITING)
+        .fetch_optional(db)
+        .await?;
     Ok(claimed.map(|(claim,)| claim))
 }
 
 /// Ask for the agent to be run by some node (asked on a node that runs no agents):
 /// it waits, `starting` with no node, unless a live node runs it already.
 pub async fn request_placement(db: &Db, id: &str, reason: &str, now: i64) -> sqlx::Result<bool> {
-    let done = sqlx::query(concat!(
-        "UPDATE agents SET node_id = NULL, state = 'starting', state_reason = $2, \
+    let query = sqlx::query(concat!(
+        "UPDATE agents SET node_id = NULL, state = $5, state_reason = $2, \
          stop_requested = 0, updated_at = $3, claim = claim + 1 WHERE id = $1 AND (node_id IS NULL OR \
-         state NOT IN ",
-        "('starting', 'running', 'backoff', 'stopping')",
-        " OR node_id NOT IN ",
+         state NOT IN ($6, $7, $8, $9) OR node_id NOT IN ",
         live_nodes!("$4"),
         ")"
     ))
@@ -319,19 +356,20 @@ pub async fn request_placement(db: &Db, id: &str, reason: &str, now: i64) -> sql
     .bind(reason)
     .bind(now_ms())
     .bind(now)
-    .execute(db)
-    .await?;
+    .bind(AgentState::Starting.as_str());
+    let done = bind_states(query, &AgentState::ACTIVE).execute(db).await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Agents waiting for a node, oldest request first.
 pub async fn pending(db: &Db) -> sqlx::Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(
+    let query = sqlx::query_as(
         "SELECT a.id FROM agents a JOIN users u ON u.id = a.owner_id WHERE a.node_id IS NULL \
-         AND a.state IN ('starting', 'running', 'backoff') AND u.disabled = 0 ORDER BY a.updated_at",
-    )
-    .fetch_all(db)
-    .await?;
+         AND a.state IN ($1, $2, $3) AND u.disabled = 0 ORDER BY a.updated_at",
+    );
+    let rows: Vec<(String,)> = bind_states(query, &AgentState::WAITING)
+        .fetch_all(db)
+        .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
@@ -381,7 +419,7 @@ pub async fn move_off(
     db: &Db,
     id: &str,
     node: &str,
-    state: &str,
+    state: AgentState,
     reason: &str,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
@@ -390,7 +428,7 @@ pub async fn move_off(
     )
     .bind(id)
     .bind(node)
-    .bind(state)
+    .bind(state.as_str())
     .bind(reason)
     .bind(now_ms())
     .execute(db)
@@ -411,7 +449,7 @@ pub async fn request_stop(db: &Db, id: &str, node: &str) -> sqlx::Result<bool> {
 /// Stop an agent that no live node runs (waiting for one, or its node is gone).
 pub async fn stop_unheld(db: &Db, id: &str, reason: &str, now: i64) -> sqlx::Result<bool> {
     let done = sqlx::query(concat!(
-        "UPDATE agents SET state = 'stopped', state_reason = $2, node_id = NULL, stop_requested = 0, \
+        "UPDATE agents SET state = $5, state_reason = $2, node_id = NULL, stop_requested = 0, \
          updated_at = $3, claim = claim + 1 WHERE id = $1 AND (node_id IS NULL OR node_id NOT IN ",
         live_nodes!("$4"),
         ")"
@@ -420,6 +458,7 @@ pub async fn stop_unheld(db: &Db, id: &str, reason: &str, now: i64) -> sqlx::Res
     .bind(reason)
     .bind(now_ms())
     .bind(now)
+    .bind(AgentState::Stopped.as_str())
     .execute(db)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -437,14 +476,15 @@ pub async fn stops_requested_on(db: &Db, node: &str) -> sqlx::Result<Vec<String>
 
 /// How many of `owner_id`'s agents other than `except` are wanted running.
 pub async fn count_active_of(db: &Db, owner_id: &str, except: &str) -> sqlx::Result<i64> {
-    let (n,): (i64,) = sqlx::query_as(concat!(
-        "SELECT COUNT(*) FROM agents WHERE owner_id = $1 AND id <> $2 AND state IN ",
-        "('starting', 'running', 'backoff', 'stopping')"
-    ))
+    let query = sqlx::query_as(
+        "SELECT COUNT(*) FROM agents WHERE owner_id = $1 AND id <> $2 \
+         AND state IN ($3, $4, $5, $6)",
+    )
     .bind(owner_id)
-    .bind(except)
-    .fetch_one(db)
-    .await?;
+    .bind(except);
+    let (n,): (i64,) = bind_states(query, &AgentState::ACTIVE)
+        .fetch_one(db)
+        .await?;
     Ok(n)
 }
 
@@ -601,14 +641,14 @@ pub async fn set_heartbeat(db: &Db, held: &Held<'_>, at: i64) -> sqlx::Result<()
 /// After a restart of the only node (SQLite) no instance is running: any state that
 /// says otherwise is corrected, with the reason.
 pub async fn reset_after_restart(db: &Db) -> sqlx::Result<u64> {
-    let done = sqlx::query(
-        "UPDATE agents SET state = 'stopped', state_reason = 'the server restarted', updated_at = $1, \
+    let query = sqlx::query(
+        "UPDATE agents SET state = $2, state_reason = 'the server restarted', updated_at = $1, \
          node_id = NULL, stop_requested = 0, claim = claim + 1 \
-         WHERE state IN ('starting', 'running', 'backoff', 'stopping')",
+         WHERE state IN ($3, $4, $5, $6)",
     )
     .bind(now_ms())
-    .execute(db)
-    .await?;
+    .bind(AgentState::Stopped.as_str());
+    let done = bind_states(query, &AgentState::ACTIVE).execute(db).await?;
     Ok(done.rows_affected())
 }
 

@@ -29,6 +29,23 @@ pub fn json<T: DeserializeOwned>(
     })
 }
 
+/// Reads the word `text` of `table`.`column` in the row `id` (an enum's stored
+/// spelling) with `parse`; a word no version wrote is an error naming the row.
+pub fn word<T>(
+    table: &'static str,
+    id: &str,
+    column: &'static str,
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, CorruptRow> {
+    parse(text).ok_or_else(|| CorruptRow {
+        table,
+        id: id.to_owned(),
+        column,
+        reason: format!("unknown {column} {text:?}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -43,6 +60,20 @@ mod tests {
         assert_eq!(
             super::json::<Vec<String>>("scripts", "s1", "tags", "[\"a\"]").ok(),
             Some(vec!["a".to_owned()])
+        );
+    }
+
+    #[test]
+    fn an_unknown_word_names_its_table_row_and_column() {
+        let parse = |t: &str| (t == "on").then_some(true);
+        assert_eq!(
+            super::word("agents", "a1", "state", "on", parse).ok(),
+            Some(true)
+        );
+        let error = super::word("agents", "a1", "state", "off", parse).expect_err("unknown");
+        assert_eq!(
+            error.to_string(),
+            "agents row a1: column state does not decode: unknown state \"off\""
         );
     }
 }

@@ -35,17 +35,21 @@ pub struct JobRow {
 impl JobRow {
     /// The job's status; a spelling no version wrote is an error naming the row.
     pub fn job_status(&self) -> Result<JobStatus, super::decode::CorruptRow> {
-        JobStatus::parse(&self.status).ok_or_else(|| super::decode::CorruptRow {
-            table: "jobs",
-            id: self.id.clone(),
-            column: "status",
-            reason: format!("unknown status {:?}", self.status),
-        })
+        super::decode::word("jobs", &self.id, "status", &self.status, JobStatus::parse)
     }
 
     /// The arguments the job was submitted with (`args`).
     pub fn arguments(&self) -> Result<serde_json::Value, super::decode::CorruptRow> {
         super::decode::json("jobs", &self.id, "args", &self.args)
+    }
+
+    /// What the job's `main` returned (`result`), once it succeeded; stored text that
+    /// is not JSON is an error naming the row (never shown as no result).
+    pub fn returned(&self) -> Result<Option<serde_json::Value>, super::decode::CorruptRow> {
+        self.result
+            .as_deref()
+            .map(|r| super::decode::json("jobs", &self.id, "result", r))
+            .transpose()
     }
 
     /// How the job failed (`kind`, `message`, `traceback`); an error stored as plain

@@ -2,6 +2,7 @@
 //! file in the data directory) or PostgreSQL without reshaping callers. All SQL uses `$n`
 //! placeholders, which both drivers accept. Repositories live in submodules.
 
+pub mod agent_state;
 pub mod agents;
 pub mod audit_checkpoints;
 pub mod dashboard;

@@ -7,7 +7,7 @@ use crate::api::agents::AgentView;
 use crate::api::jobs::JobView;
 use crate::audit::{AuditEvent, Outcome};
 use crate::auth::{Scope, policy};
-use crate::db::{self, jobs::JobRow, scripts::ScriptRow};
+use crate::db::{self, decode::CorruptRow, jobs::JobRow, scripts::ScriptRow};
 use crate::error::ApiError;
 use crate::services;
 use crate::state::AppState;
@@ -300,7 +300,10 @@ pub async fn call(
             let target = Some(format!("script:{}", tool.script.id));
             match policy::check_scope(&caller.principal, Scope::Write) {
                 Ok(()) => match run_tool(state, caller, &tool.script.id, args).await {
-                    Ok(run) => script_result(run.job, run.finished, target),
+                    Ok(run) => match script_result(run.job, run.finished, target.clone()) {
+                        Ok(done) => done,
+                        Err(corrupt) => tool_error(corrupt.into(), target)?,
+                    },
                     Err(e) => tool_error(e, target)?,
                 },
                 Err(e) => tool_error(e, target)?,
@@ -420,17 +423,22 @@ async fn call_builtin(
             };
             let target = Some(format!("script:{id}"));
             let run = services::jobs::run(state, &caller.actor(), id, request).await?;
-            let view = serde_json::to_value(JobView::from(run.job)).map_err(anyhow::Error::from)?;
+            let view =
+                serde_json::to_value(JobView::try_from(run.job)?).map_err(anyhow::Error::from)?;
             Ok(ok_json(&view, target))
         }
         "get_job" => {
             let id = str_arg(args, "id")?;
             let job = services::jobs::get(state, p, id).await?;
-            Ok(ok_json(&job_summary(job), Some(format!("job:{id}"))))
+            Ok(ok_json(&job_summary(job)?, Some(format!("job:{id}"))))
         }
         "list_agents" => {
             let rows = services::agents::list(state, p, None, 1000).await?;
-            let agents: Vec<AgentView> = rows.into_iter().take(1000).map(Into::into).collect();
+            let agents = rows
+                .into_iter()
+                .take(1000)
+                .map(AgentView::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
             let value = serde_json::to_value(agents).map_err(anyhow::Error::from)?;
             Ok(ok_json(&json!({ "agents": value }), None))
         }
@@ -477,7 +485,7 @@ async fn agent_tool(
             return Ok(ok_json(&json!({ "events": value }), target));
         }
     };
-    let view = serde_json::to_value(AgentView::from(row)).map_err(anyhow::Error::from)?;
+    let view = serde_json::to_value(AgentView::try_from(row)?).map_err(anyhow::Error::from)?;
     Ok(ok_json(&view, target))
 }
 
@@ -496,17 +504,14 @@ async fn run_tool(
     services::jobs::run(state, &caller.actor(), script_id, request).await
 }
 
-/// A script tool's answer: the result JSON, or the error with the output's last lines.
-fn script_result(job: JobRow, finished: bool, target: Option<String>) -> Done {
+/// A script tool's answer: the result JSON, or the error with the output's last lines;
+/// a stored result that does not decode is an error naming the row.
+fn script_result(job: JobRow, finished: bool, target: Option<String>) -> Result<Done, CorruptRow> {
     if job.status == "succeeded" {
-        let value = job
-            .result
-            .as_deref()
-            .and_then(|r| serde_json::from_str::<Value>(r).ok())
-            .unwrap_or(Value::Null);
-        return ok_json(&value, target);
+        let value = job.returned()?.unwrap_or(Value::Null);
+        return Ok(ok_json(&value, target));
     }
-    let summary = job_summary(job);
+    let summary = job_summary(job)?;
     let message = if finished {
         format!(
             "the job ended {}",
@@ -520,7 +525,7 @@ fn script_result(job: JobRow, finished: bool, target: Option<String>) -> Done {
         Content::text(summary.to_string()),
     ]);
     result.structured_content = Some(summary);
-    Done { result, target }
+    Ok(Done { result, target })
 }
 
 fn tail(text: Option<&str>) -> String {
@@ -531,21 +536,26 @@ fn tail(text: Option<&str>) -> String {
     lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
 }
 
-/// A job as `get_job` and failed script tools show it.
-fn job_summary(job: JobRow) -> Value {
-    let parse = |s: Option<&str>| s.and_then(|s| serde_json::from_str::<Value>(s).ok());
-    json!({
+/// A job as `get_job` and failed script tools show it. An error stored as plain text
+/// (not JSON) is shown as that text.
+fn job_summary(job: JobRow) -> Result<Value, CorruptRow> {
+    let error = job
+        .error
+        .as_deref()
+        .map(|e| serde_json::from_str(e).unwrap_or_else(|_| Value::String(e.to_owned())));
+    let result = job.returned()?;
+    Ok(json!({
         "id": job.id,
         "script_id": job.script_id,
         "script_version": job.script_version,
         "status": job.status,
         "attempt": job.attempt,
-        "result": parse(job.result.as_deref()),
-        "error": parse(job.error.as_deref()).or_else(|| job.error.clone().map(Value::String)),
+        "result": result,
+        "error": error,
         "stdout_tail": tail(job.stdout.as_deref()),
         "stderr_tail": tail(job.stderr.as_deref()),
         "duration_ms": job.duration_ms,
-    })
+    }))
 }
 
 #[cfg(test)]

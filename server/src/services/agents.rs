@@ -6,7 +6,7 @@ use super::Actor;
 use super::stream_slots::StreamSlot;
 use crate::auth::recheck::{Recheck, still_authorized};
 use crate::auth::{Principal, policy};
-use crate::db::{self, agents::AgentRow, agents::EventRow};
+use crate::db::{self, agents::AgentRow, agents::AgentState, agents::EventRow};
 use crate::error::{ApiError, ApiResult};
 use crate::jobs::params;
 use crate::state::AppState;
@@ -48,10 +48,10 @@ fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, 
     Option::<i64>::deserialize(d).map(Some)
 }
 
-/// How long the agent has been running, when it is.
-pub fn uptime_seconds(row: &AgentRow) -> Option<i64> {
-    match (row.state.as_str(), row.started_at) {
-        ("running", Some(at)) => Some((db::now_ms() - at) / 1000),
+/// How long the agent (in `state`, decoded from its row) has been running, when it is.
+pub fn uptime_seconds(state: AgentState, row: &AgentRow) -> Option<i64> {
+    match (state, row.started_at) {
+        (AgentState::Running, Some(at)) => Some((db::now_ms() - at) / 1000),
         _ => None,
     }
 }

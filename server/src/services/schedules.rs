@@ -74,7 +74,8 @@ pub async fn create(
     req: CreateSchedule,
 ) -> ApiResult<ScheduleRow> {
     let p = actor.principal;
-    let args = args_text(req.args.as_ref())?;
+    let args_value = args_object(req.args.as_ref())?;
+    let args = args_value.to_string();
     let fields = db::schedules::ScheduleFields {
         script_id: &req.script_id,
         kind: &req.kind,
@@ -88,7 +89,7 @@ pub async fn create(
         catch_up: req.catch_up.as_deref().unwrap_or("run_once"),
     };
     let (id, created_at) = db::schedules::new_identity();
-    let next = check(state, p, &fields, created_at).await?;
+    let next = check(state, p, &fields, &args_value, created_at).await?;
     let script = db::scripts::find(&state.db, &req.script_id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -116,10 +117,12 @@ pub async fn update(
 ) -> ApiResult<ScheduleRow> {
     let p = actor.principal;
     let row = load_owned(state, p, id).await?;
-    let args = match &req.args {
-        Some(a) => args_text(Some(a))?,
-        None => row.args.clone(),
+    // Kept arguments that do not decode are an error naming the row, not `{}`.
+    let args_value = match &req.args {
+        Some(a) => args_object(Some(a))?,
+        None => row.arguments()?,
     };
+    let args = args_value.to_string();
     let at = match &req.at {
         Some(a) => parse_at(Some(a))?,
         None => row.at,
@@ -136,7 +139,7 @@ pub async fn update(
         overlap: req.overlap.as_deref().unwrap_or(&row.overlap),
         catch_up: req.catch_up.as_deref().unwrap_or(&row.catch_up),
     };
-    let next = check(state, p, &fields, row.created_at).await?;
+    let next = check(state, p, &fields, &args_value, row.created_at).await?;
     let updated = db::schedules::update(&state.db, id, &fields, next)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -169,6 +172,7 @@ async fn check(
     state: &AppState,
     p: &Principal,
     f: &db::schedules::ScheduleFields<'_>,
+    args: &Value,
     anchor: i64,
 ) -> ApiResult<Option<i64>> {
     let script = db::scripts::find(&state.db, f.script_id)
@@ -192,8 +196,7 @@ async fn check(
     let version = db::scripts::version(&state.db, &script.id, script.current_version)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let args: Value = serde_json::from_str(f.args).unwrap_or_else(|_| json!({}));
-    params::validate_for(&version.parameter_schema()?, &args)?;
+    params::validate_for(&version.parameter_schema()?, args)?;
     let next = spec.next_after(now_ms());
     match (next, f.kind) {
         (Some(_), _) => {}
@@ -222,10 +225,11 @@ pub fn parse_at(at: Option<&str>) -> ApiResult<Option<i64>> {
     .transpose()
 }
 
-fn args_text(args: Option<&Value>) -> ApiResult<String> {
+/// The arguments a caller gave: an object, or none (`{}`).
+fn args_object(args: Option<&Value>) -> ApiResult<Value> {
     match args {
-        None | Some(Value::Null) => Ok("{}".into()),
-        Some(v @ Value::Object(_)) => Ok(v.to_string()),
+        None | Some(Value::Null) => Ok(json!({})),
+        Some(v @ Value::Object(_)) => Ok(v.clone()),
         Some(_) => Err(ApiError::Validation("args must be a JSON object".into())),
     }
 }

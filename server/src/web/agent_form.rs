@@ -173,7 +173,9 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let a = services::agents::get(&state, &viewer.principal, &id).await?;
-    let args: Value = serde_json::from_str(&a.args).unwrap_or_else(|_| Value::Object(Map::new()));
+    // Stored arguments that do not decode are an error naming the row: a form filled
+    // with `{}` would save the loss on the next submit.
+    let args = a.arguments()?;
     let input = AgentInput {
         name: a.name,
         args: serde_json::to_string_pretty(&args).unwrap_or_default(),

@@ -5,7 +5,7 @@ use super::csrf;
 use super::filters::encode;
 use super::page::{Viewer, html, no_store, see_other};
 use super::shared::{CsrfOnly, name_in, scripts, text};
-use crate::db::{self, agents::AgentRow, rfc3339};
+use crate::db::{self, agents::AgentRow, decode::CorruptRow, rfc3339};
 use crate::error::{ApiError, PageError};
 use crate::services;
 use crate::state::AppState;
@@ -43,17 +43,9 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     let agents = rows
         .into_iter()
         .take(200)
-        .map(|a| AgentLine {
-            uptime: services::agents::uptime_seconds(&a).map(duration),
-            script_name: name_in(&names, &a.script_id),
-            id: a.id,
-            name: a.name,
-            script_id: a.script_id,
-            state: a.state,
-            restarts: a.restarts,
-            status_text: a.status_text,
-        })
-        .collect();
+        .map(|a| line(a, &names))
+        .collect::<Result<_, CorruptRow>>()
+        .map_err(ApiError::from)?;
     let view = AgentsView {
         agents,
         has_scripts: !names.is_empty(),
@@ -62,6 +54,21 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
         &viewer.ctx(Nav::Agents),
         &view,
     )))
+}
+
+/// One agent of the list; a state that does not decode is an error naming the row.
+fn line(a: AgentRow, names: &[(String, String)]) -> Result<AgentLine, CorruptRow> {
+    let state = a.agent_state()?;
+    Ok(AgentLine {
+        uptime: services::agents::uptime_seconds(state, &a).map(duration),
+        script_name: name_in(names, &a.script_id),
+        state: state.as_str().to_owned(),
+        id: a.id,
+        name: a.name,
+        script_id: a.script_id,
+        restarts: a.restarts,
+        status_text: a.status_text,
+    })
 }
 
 /// A status number as the agent meant it: whole numbers arrive as floats.
@@ -85,31 +92,33 @@ fn event_text(kind: &str, body: &Value) -> String {
     }
 }
 
-/// The agent's settings and state (no script name, history or form state).
-fn view_of(a: &AgentRow) -> AgentView {
-    let metrics: serde_json::Map<String, Value> = a
-        .status_metrics
-        .as_deref()
-        .and_then(|m| serde_json::from_str(m).ok())
-        .unwrap_or_default();
-    AgentView {
+/// The agent's settings and state (no script name, history or form state); a stored
+/// state or status that does not decode is an error naming the row.
+fn view_of(a: &AgentRow) -> Result<AgentView, CorruptRow> {
+    let state = a.agent_state()?;
+    // Numbers a script set as something other than an object show as none.
+    let metrics = match a.metrics()? {
+        Some(Value::Object(metrics)) => metrics,
+        _ => serde_json::Map::new(),
+    };
+    Ok(AgentView {
         id: a.id.clone(),
         name: a.name.clone(),
         script_id: a.script_id.clone(),
-        state: a.state.clone(),
+        state: state.as_str().to_owned(),
         state_reason: a.state_reason.clone(),
         status_text: a.status_text.clone(),
         metrics: metrics
             .iter()
             .map(|(k, v)| (k.clone(), metric(v)))
             .collect(),
-        uptime: services::agents::uptime_seconds(a).map(duration),
+        uptime: services::agents::uptime_seconds(state, a).map(duration),
         restarts: a.restarts,
         last_exit: a.last_exit.clone(),
         restart_policy: a.restart_policy.clone(),
         autostart: a.autostart != 0,
         ..AgentView::default()
-    }
+    })
 }
 
 /// `GET /agents/{id}/status`: the status card alone, which the page polls.
@@ -119,7 +128,7 @@ pub async fn status(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let a = services::agents::get(&state, &viewer.principal, &id).await?;
-    Ok(html(automa_ui::pages::agent::status(&view_of(&a))))
+    Ok(html(automa_ui::pages::agent::status(&view_of(&a)?)))
 }
 
 /// The agent page; `message` is the message form's state, `error` a refused action.
@@ -155,7 +164,7 @@ async fn render(
         events,
         message,
         error,
-        ..view_of(&a)
+        ..view_of(&a)?
     };
     let mut resp = html(automa_ui::pages::agent::page(
         &viewer.ctx(Nav::Agents),

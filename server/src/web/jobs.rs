@@ -85,10 +85,7 @@ pub async fn show(
     // Shown as the API shows them: a job whose arguments do not decode ended naming
     // its row, and its page still opens.
     let args = j.arguments().unwrap_or_else(|_| json!({}));
-    let result: Option<Value> = j
-        .result
-        .as_deref()
-        .and_then(|r| serde_json::from_str(r).ok());
+    let result = j.returned()?;
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
     let error: Failure = j
         .failure()

@@ -145,7 +145,7 @@ fn print_status(agents: &[Value]) {
         .max(16);
     for a in agents {
         let state = table::state(&a["state"]);
-        let detail = if a["state"] == "running" {
+        let detail = if a["state"] == crate::db::agents::AgentState::Running.as_str() {
             format!("id {}, uptime {}", table::text(&a["id"]), uptime(a))
         } else {
             let why = a["state_reason"]
