@@ -1,20 +1,11 @@
 //! Agent tools, failing script tools and read-only tokens through the Python MCP SDK.
 
-use crate::endpoint::{call, create_script};
+use crate::endpoint::create_script;
 use crate::helpers::{TestApp, spawn_app};
+use crate::mcp_client::{ECHO_AGENT, answer_of, call};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-
-const ECHO: &str = r#"import automa
-
-def main(prefix: str = 'echo'):
-    while not automa.agent.stop_requested():
-        message = automa.agent.receive(timeout=1)
-        if message is None:
-            continue
-        automa.agent.emit({'reply': prefix + ': ' + str(message['text'])})
-"#;
 
 async fn wait_state(app: &TestApp, token: &str, id: &str, state: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -33,19 +24,14 @@ async fn wait_state(app: &TestApp, token: &str, id: &str, state: &str) {
     }
 }
 
-/// The JSON a successful tool call answered.
-fn json_of(out: &Value) -> Value {
-    assert_eq!(out["call"]["is_error"], false, "{out}");
-    serde_json::from_str(out["call"]["text"][0].as_str().unwrap()).unwrap()
-}
-
 #[tokio::test]
 async fn agents_are_driven_over_mcp_by_their_owner_only() {
     let app = spawn_app().await;
     let admin = app.setup_admin().await;
     let (_, alice) = app.create_user(&admin, "alice@example.org").await;
     let (_, bob) = app.create_user(&admin, "bob@example.org").await;
-    let script_id = create_script(&app, &alice, json!({"name": "echo", "source": ECHO})).await;
+    let script_id =
+        create_script(&app, &alice, json!({"name": "echo", "source": ECHO_AGENT})).await;
     let resp = app
         .send_json(
             "POST",
@@ -61,9 +47,9 @@ async fn agents_are_driven_over_mcp_by_their_owner_only() {
         .to_owned();
     let with_id = json!({"id": id}).to_string();
 
-    let listed = json_of(&call(&app, &alice, "list_agents", "{}").await);
+    let listed = answer_of(&call(&app, &alice, "list_agents", "{}").await);
     assert_eq!(listed["agents"][0]["id"], id.as_str(), "{listed}");
-    let listed = json_of(&call(&app, &bob, "list_agents", "{}").await);
+    let listed = answer_of(&call(&app, &bob, "list_agents", "{}").await);
     assert_eq!(listed["agents"], json!([]));
 
     // Bob can neither start nor message Alice's agent: for him it does not exist.
@@ -71,17 +57,17 @@ async fn agents_are_driven_over_mcp_by_their_owner_only() {
     assert_eq!(out["call"]["is_error"], true, "{out}");
     assert_eq!(out["call"]["text"][0], "not found");
 
-    json_of(&call(&app, &alice, "start_agent", &with_id).await);
+    answer_of(&call(&app, &alice, "start_agent", &with_id).await);
     wait_state(&app, &alice, &id, "running").await;
     let message = json!({"id": id, "body": {"text": "ping"}}).to_string();
     assert_eq!(
-        json_of(&call(&app, &alice, "send_agent_message", &message).await),
+        answer_of(&call(&app, &alice, "send_agent_message", &message).await),
         json!({"delivered": true})
     );
     let deadline = Instant::now() + Duration::from_secs(15);
     let query = json!({"id": id, "kind": "event"}).to_string();
     let events = loop {
-        let events = json_of(&call(&app, &alice, "agent_events", &query).await);
+        let events = answer_of(&call(&app, &alice, "agent_events", &query).await);
         if !events["events"].as_array().unwrap().is_empty() {
             break events;
         }
@@ -92,7 +78,7 @@ async fn agents_are_driven_over_mcp_by_their_owner_only() {
 
     let out = call(&app, &bob, "stop_agent", &with_id).await;
     assert_eq!(out["call"]["text"][0], "not found", "{out}");
-    json_of(&call(&app, &alice, "stop_agent", &with_id).await);
+    answer_of(&call(&app, &alice, "stop_agent", &with_id).await);
     wait_state(&app, &alice, &id, "stopped").await;
     // Messages to a stopped agent are refused with a readable tool error.
     let out = call(&app, &alice, "send_agent_message", &message).await;
@@ -152,7 +138,7 @@ async fn a_read_only_api_token_lists_but_does_not_run() {
         .to_owned();
     assert!(token.starts_with("atm_"));
 
-    let listed = json_of(&call(&app, &token, "list_scripts", "{}").await);
+    let listed = answer_of(&call(&app, &token, "list_scripts", "{}").await);
     assert_eq!(listed["scripts"][0]["tool_name"], "answer", "{listed}");
     let out = call(&app, &token, "answer", "{}").await;
     assert_eq!(out["call"]["is_error"], true, "{out}");
@@ -170,7 +156,7 @@ async fn a_read_only_api_token_lists_but_does_not_run() {
     assert_eq!(out["call"]["is_error"], true, "{out}");
     // The same user's full token runs it.
     assert_eq!(
-        json_of(&call(&app, &alice, "answer", "{}").await),
+        answer_of(&call(&app, &alice, "answer", "{}").await),
         json!(42)
     );
 }

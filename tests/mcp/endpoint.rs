@@ -1,43 +1,9 @@
 use crate::helpers::{TestApp, spawn_app};
+use crate::mcp_client::client;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::path::PathBuf;
 
 const GREETER: &str = "def main(name: str, times: int = 1):\n    \"\"\"Greets someone.\"\"\"\n    print('greeting', name)\n    return {'greeting': 'hi ' + name, 'times': times}\n";
-
-/// The virtualenv's python with the `mcp` SDK (see scripts/test).
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("AUTOMA_TEST_MCP_PYTHON") {
-        return p.into();
-    }
-    let p =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-tools/mcp-venv/bin/python");
-    assert!(
-        p.exists(),
-        "the MCP test client needs the Python `mcp` SDK: run scripts/test (or set AUTOMA_TEST_MCP_PYTHON)"
-    );
-    p
-}
-
-/// Runs tests/support/mcp_client.py and returns the JSON it printed.
-pub async fn client(app: &TestApp, token: &str, args: &[&str]) -> Value {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/support/mcp_client.py");
-    let out = tokio::process::Command::new(python())
-        .arg(script)
-        .arg(app.url("/mcp"))
-        .arg(token)
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "MCP client failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 pub async fn create_script(app: &TestApp, token: &str, body: Value) -> String {
     let resp = app.send_json("POST", "/api/v1/scripts", token, body).await;
@@ -45,11 +11,6 @@ pub async fn create_script(app: &TestApp, token: &str, body: Value) -> String {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body["id"].as_str().unwrap().to_owned()
-}
-
-/// One tool call; `call.is_error` and `call.text`, or `call.exception` for a protocol error.
-pub async fn call(app: &TestApp, token: &str, tool: &str, args: &str) -> Value {
-    client(app, token, &["call", tool, args]).await
 }
 
 fn tool_names(out: &Value) -> Vec<String> {

@@ -6,6 +6,9 @@
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
+#[path = "../support/mcp_client.rs"]
+#[allow(dead_code)]
+mod mcp_client;
 
 mod agents;
 mod endpoint;

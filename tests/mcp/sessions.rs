@@ -2,8 +2,9 @@
 //! sessions: bound to the user who opened them, capped per user, expired by client
 //! requests alone, closed with their disabled user, ended on shutdown.
 
-use crate::endpoint::{client, create_script};
+use crate::endpoint::create_script;
 use crate::helpers::{TestApp, USER_PASSWORD, serve_on, spawn_app, spawn_app_with};
+use crate::mcp_client::client;
 use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

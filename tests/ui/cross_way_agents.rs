@@ -8,24 +8,14 @@
 //! (there are no MCP plugin tools) read back the same and are audited the same.
 
 use crate::cross_way::both_ways;
-use crate::cross_way_scripts::{entry, mcp_call, read, same_entries, without};
+use crate::cross_way_scripts::{entry, read, same_entries, without};
 use crate::helpers::TestApp;
+use crate::mcp_client::{ECHO_AGENT, answer};
 use automa_example_plugins::{MARKDOWN_WASM, TESTKIT_WASM};
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-
-/// Replies to each message until asked to stop; checks for the stop every second.
-const ECHO: &str = r#"import automa
-
-def main(prefix: str = 'echo'):
-    while not automa.agent.stop_requested():
-        message = automa.agent.receive(timeout=1)
-        if message is None:
-            continue
-        automa.agent.emit({'reply': prefix + ': ' + str(message['text'])})
-"#;
 
 /// The ways in, in the order the agent test uses them.
 const WAYS: [&str; 3] = ["api", "page", "mcp"];
@@ -71,7 +61,7 @@ fn all_alike(agents: &[Value], what: &str) -> Value {
 #[tokio::test]
 async fn an_agent_created_started_and_stopped_is_the_same_through_the_api_the_page_and_mcp() {
     let (app, admin, me, mut page, csrf) = both_ways().await;
-    let body = json!({"name": "echo", "source": ECHO});
+    let body = json!({"name": "echo", "source": ECHO_AGENT});
     let resp = app.send_json("POST", "/api/v1/scripts", &admin, body).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     let script: Value = resp.json().await.unwrap();
@@ -147,7 +137,7 @@ async fn an_agent_created_started_and_stopped_is_the_same_through_the_api_the_pa
                 }
                 _ => {
                     let tool = format!("{action}_agent");
-                    let agent = mcp_call(&app, &admin, &tool, json!({"id": id})).await;
+                    let agent = answer(&app, &admin, &tool, &json!({"id": id})).await;
                     assert_eq!(agent["id"], id.as_str());
                 }
             }

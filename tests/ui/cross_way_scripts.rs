@@ -5,48 +5,17 @@
 //! entry (action, actor, outcome, address, details), differing only in what it names.
 
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, spawn_app};
+use crate::mcp_client::answer;
 use crate::web::Browser;
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const GREETER: &str = "def main(name: str, times: int = 2):\n    \"\"\"Greets someone.\"\"\"\n    return {'greeting': 'hi ' + name, 'times': times}\n";
 
 /// The three ways in, in the order the tests use them.
 const WAYS: [&str; 3] = ["api", "page", "mcp"];
-
-/// The virtualenv's python with the `mcp` SDK (see scripts/test).
-fn mcp_python() -> PathBuf {
-    if let Some(p) = std::env::var_os("AUTOMA_TEST_MCP_PYTHON") {
-        return p.into();
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-tools/mcp-venv/bin/python")
-}
-
-/// One MCP tool call through tests/support/mcp_client.py; the tool's JSON answer.
-pub(crate) async fn mcp_call(app: &TestApp, token: &str, tool: &str, args: Value) -> Value {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/support/mcp_client.py");
-    let out = tokio::process::Command::new(mcp_python())
-        .arg(script)
-        .arg(app.url("/mcp"))
-        .arg(token)
-        .args(["call", tool, &args.to_string()])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "MCP client failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let call = &seen["call"];
-    assert_eq!(call["is_error"], false, "{tool}: {seen}");
-    serde_json::from_str(call["text"][0].as_str().unwrap()).unwrap()
-}
 
 pub(crate) async fn read(app: &TestApp, token: &str, path: &str) -> Value {
     let resp = app.get(path, token).await;
@@ -155,7 +124,7 @@ async fn a_script_created_run_and_scheduled_is_the_same_through_the_api_the_page
             }
             _ => {
                 let args = json!({"name": name, "description": "says hi", "source": GREETER});
-                let s = mcp_call(&app, &admin, "create_script", args).await;
+                let s = answer(&app, &admin, "create_script", &args).await;
                 assert_eq!(s["name"], name.as_str());
                 s["id"].as_str().unwrap().to_owned()
             }
@@ -207,7 +176,7 @@ async fn a_script_created_run_and_scheduled_is_the_same_through_the_api_the_page
             }
             _ => {
                 let args = json!({"id": id, "args": {"name": "Ada"}});
-                let job = mcp_call(&app, &admin, "run_script", args).await;
+                let job = answer(&app, &admin, "run_script", &args).await;
                 job["id"].as_str().unwrap().to_owned()
             }
         };
@@ -285,7 +254,7 @@ async fn a_script_created_run_and_scheduled_is_the_same_through_the_api_the_page
                 listed["items"][0]["id"].as_str().unwrap().to_owned()
             }
             _ => {
-                let s = mcp_call(&app, &admin, "create_schedule", timing).await;
+                let s = answer(&app, &admin, "create_schedule", &timing).await;
                 s["id"].as_str().unwrap().to_owned()
             }
         };

@@ -5,6 +5,9 @@
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[allow(dead_code)]
+#[path = "../support/mcp_client.rs"]
+mod mcp_client;
 
 mod account;
 mod account_browser;
