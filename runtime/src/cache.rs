@@ -64,6 +64,25 @@ pub(crate) fn load_or_compile_module(
     )
 }
 
+/// Load the compiled core module `label`/`module_sha256` from `dir`, or compile the
+/// module `produce` makes (the data profile's snapshot: built first, then compiled).
+pub(crate) fn load_or_compile_module_from(
+    engine: &Engine,
+    dir: &Path,
+    label: &str,
+    module_sha256: &str,
+    produce: impl FnOnce() -> wasmtime::Result<Vec<u8>>,
+) -> wasmtime::Result<Module> {
+    cached(
+        engine,
+        dir,
+        label,
+        module_sha256,
+        || engine.precompile_module(&produce()?),
+        deserialize_module,
+    )
+}
+
 fn cached<T>(
     engine: &Engine,
     dir: &Path,

@@ -1,0 +1,176 @@
+//! Fresh-run cost of the data profile, without and with its import snapshot: prints
+//! numbers, asserts nothing.
+//!
+//! `AUTOMA_TEST_DATA_WHEEL=<the pinned wheel> cargo bench -p automa-runtime --bench
+//! data_profile` prints, for the plain interpreter (`AUTOMA_DATA_SNAPSHOT=off`) and for
+//! the snapshot, each in a process of its own:
+//! - the profile's load time (a first load includes compiling; a later one maps the
+//!   cache) and the size of each compiled file in the cache;
+//! - median and p99 over `DATA_RUNS` (default 20) fresh runs, after one warm-up, of
+//!   `print(1)` and of `import numpy, pandas` plus a groupby of 10,000 rows;
+//! - native `python3` doing the same, where it can (`python3` here may lack pandas).
+//!
+//! Without `AUTOMA_TEST_DATA_WHEEL` it prints that it skips.
+
+use automa_runtime::host::{Capabilities, HostContext, ReqwestClient};
+use automa_runtime::{
+    CancellationToken, DataArtifacts, Limits, Mounts, Profile, RunRequest, RunStatus, Runtime,
+    RuntimeConfig,
+};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const TRIVIAL: &str = "print(1)\n";
+const GROUPBY: &str = "import numpy, pandas\n\
+                       df = pandas.DataFrame({'k': numpy.arange(10000) % 7, 'v': numpy.arange(10000)})\n\
+                       print(int(df.groupby('k')['v'].sum().sum()))\n";
+
+/// Set in the child processes: which set-up this process measures.
+const MODE: &str = "DATA_BENCH_MODE";
+
+fn main() {
+    let Some(wheel) = std::env::var_os("AUTOMA_TEST_DATA_WHEEL") else {
+        println!("data_profile bench: skipped (AUTOMA_TEST_DATA_WHEEL is unset)");
+        return;
+    };
+    match std::env::var(MODE) {
+        Ok(mode) => measure(&mode, Path::new(&wheel)),
+        Err(_) => {
+            for (mode, snapshot) in [("plain interpreter", "off"), ("import snapshot", "on")] {
+                let status = Command::new(std::env::current_exe().expect("own path"))
+                    .env(MODE, mode)
+                    .env("AUTOMA_DATA_SNAPSHOT", snapshot)
+                    .status()
+                    .expect("starting a measuring process");
+                if !status.success() {
+                    println!("{mode}: the measuring process failed ({status})");
+                }
+            }
+            native();
+        }
+    }
+}
+
+fn runs() -> usize {
+    std::env::var("DATA_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20)
+}
+
+fn data_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("automa-data-cache")
+}
+
+fn measure(mode: &str, wheel: &Path) {
+    let started = Instant::now();
+    let runtime = Runtime::new(RuntimeConfig {
+        cache_dir: Some(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("automa-cache")),
+        ..RuntimeConfig::default()
+    })
+    .expect("a runtime");
+    let artifacts = DataArtifacts::unpack(wheel, &data_cache()).expect("the wheel unpacks");
+    runtime
+        .load_data_profile(&artifacts, &data_cache())
+        .expect("the data profile loads");
+    println!(
+        "{mode}: load {:.0} ms (a first load compiles)",
+        ms(started.elapsed())
+    );
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    for (name, source) in [("print(1)", TRIVIAL), ("numpy+pandas groupby", GROUPBY)] {
+        let mut times = Vec::new();
+        for i in 0..=runs() {
+            let request = request(source);
+            let t = Instant::now();
+            let outcome = tokio.block_on(runtime.run(request));
+            let took = t.elapsed();
+            if outcome.status != RunStatus::Succeeded {
+                println!("{mode}: {name} failed: {outcome:?}");
+                return;
+            }
+            if i > 0 {
+                times.push(took); // the first is a warm-up
+            }
+        }
+        let (median, p99) = stats(&mut times);
+        println!(
+            "{mode}: {name}: median {median:.1} ms, p99 {p99:.1} ms over {} fresh runs",
+            times.len()
+        );
+    }
+    if let Ok(entries) = std::fs::read_dir(data_cache()) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("data-python") && name.ends_with(".cwasm") {
+                let size = entry.metadata().map(|m| m.len()).unwrap_or_default();
+                println!("{mode}: cache file {name}: {} MiB", size >> 20);
+            }
+        }
+    }
+}
+
+fn request(source: &str) -> RunRequest {
+    let host = HostContext::new(
+        Arc::new(Capabilities::default()),
+        Arc::new(ReqwestClient::new()),
+        Arc::new(automa_runtime::host::ports::Nothing),
+        Arc::new(automa_runtime::host::ports::Nothing),
+    );
+    RunRequest {
+        source: source.to_owned(),
+        filename: "bench.py".into(),
+        args: Value::Object(Default::default()),
+        limits: Limits::default(),
+        mounts: Mounts::default(),
+        host,
+        cancel: CancellationToken::new(),
+        profile: Profile::Data,
+    }
+}
+
+fn native() {
+    let has_pandas = Command::new("python3")
+        .args(["-c", "import pandas"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    let mut cases = vec![("print(1)", TRIVIAL)];
+    if has_pandas {
+        cases.push(("numpy+pandas groupby", GROUPBY));
+    } else {
+        println!("native python3: no pandas on this machine; only print(1) is measured");
+    }
+    for (name, source) in cases {
+        let mut times = Vec::new();
+        for _ in 0..runs() {
+            let t = Instant::now();
+            let ok = Command::new("python3")
+                .args(["-c", source])
+                .output()
+                .is_ok_and(|out| out.status.success());
+            if !ok {
+                println!("native python3: {name} failed or python3 is missing");
+                return;
+            }
+            times.push(t.elapsed());
+        }
+        let (median, p99) = stats(&mut times);
+        println!("native python3: {name}: median {median:.1} ms, p99 {p99:.1} ms");
+    }
+}
+
+fn stats(v: &mut [Duration]) -> (f64, f64) {
+    v.sort();
+    (ms(v[v.len() / 2]), ms(v[v.len() * 99 / 100]))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
