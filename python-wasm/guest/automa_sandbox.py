@@ -19,6 +19,10 @@ _NO_ZSTD = "the sandbox's CPython is built without libzstd (gzip, zlib and zipfi
 _NO_DBM = "the sandbox's CPython has no gdbm/ndbm; dbm.sqlite3 and dbm.dumb work"
 _NO_USERS = "WASI has no user or group database"
 _NO_INTERPRETERS = "the WebAssembly build of CPython has no subinterpreters"
+_DATA_PROFILE = (
+    "it is compiled code, which comes built in with Automa's data runtime profile: set the "
+    "script's runtime to \"data\" (its Runtime page, or settings.runtime in the API)"
+)
 
 # Module (or package) name -> why it cannot work. Filled in by what the interpreter
 # lacks; the stdlib test imports every other module of `sys.stdlib_module_names`.
@@ -73,6 +77,17 @@ UNAVAILABLE = {
     "multiprocessing.shared_memory": _NO_PROCESSES,
     "multiprocessing.sharedctypes": _NO_PROCESSES,
     "multiprocessing.synchronize": _NO_PROCESSES,
+    # The scientific stack: native code, compiled into the data profile's interpreter.
+    "numpy": _DATA_PROFILE,
+    "pandas": _DATA_PROFILE,
+    "scipy": _DATA_PROFILE,
+    "sklearn": _DATA_PROFILE,
+    "statsmodels": _DATA_PROFILE,
+    "matplotlib": _DATA_PROFILE,
+    "PIL": _DATA_PROFILE,
+    "lxml": _DATA_PROFILE,
+    "contourpy": _DATA_PROFILE,
+    "kiwisolver": _DATA_PROFILE,
 }
 
 # Modules that exist only on Windows: they fail here exactly as under Linux's python3,

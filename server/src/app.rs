@@ -119,6 +119,20 @@ impl Application {
         tokio::task::spawn_blocking(password::warm_up);
 
         let runtime = start_runtime(&config).await?;
+        if config.data_profile && role.runs_work() {
+            crate::packages::data_profile::prepare(
+                runtime.clone(),
+                crate::packages::data_profile::DataProfileSource {
+                    wheel: config.data_profile_wheel.clone(),
+                    cache_dir: cache_dir(&config),
+                    pip: crate::packages::pip::Pip {
+                        python: config.packages.python.clone(),
+                        find_links: config.pip_find_links.clone(),
+                        no_index: config.pip_no_index,
+                    },
+                },
+            );
+        }
         let audit = AuditLog::new(db.clone());
         // One queue of host-call records for jobs, agents and plugins alike.
         let host_calls = crate::audit::HostCalls::start(audit.clone());
@@ -383,13 +397,18 @@ fn mailer(config: &Config) -> anyhow::Result<Option<Arc<dyn automa_runtime::host
     Ok(Some(Arc::new(mailer)))
 }
 
+/// Where compiled code is cached: `cache_dir`, else `<data-dir>/cache`.
+fn cache_dir(config: &Config) -> std::path::PathBuf {
+    config
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("cache"))
+}
+
 /// The Python runtime, with the compiled runner cached in the data directory (the
 /// first start compiles it, which takes seconds; later starts load it in milliseconds).
 async fn start_runtime(config: &Config) -> anyhow::Result<Arc<Runtime>> {
-    let cache_dir = config
-        .cache_dir
-        .clone()
-        .unwrap_or_else(|| config.data_dir.join("cache"));
+    let cache_dir = cache_dir(config);
     let (max_instances, workers) = (config.max_instances, config.workers);
     let runtime = tokio::task::spawn_blocking(move || {
         Runtime::new(RuntimeConfig {

@@ -19,6 +19,7 @@ mod cluster_hostile;
 mod config;
 mod corrupt_rows;
 mod cpu_disk;
+mod data_profile;
 mod crash;
 mod crash_under_load;
 mod email;

@@ -97,6 +97,12 @@ struct SettingFlags {
     /// Resolve script dependencies from --pip-find-links only.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pip_no_index: Option<bool>,
+    /// Offer the data runtime profile (numpy, pandas, ...): fetched and compiled once.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    data_profile: Option<bool>,
+    /// A local copy of the pinned data-profile wheel (offline installs).
+    #[arg(long)]
+    data_profile_wheel: Option<PathBuf>,
     #[command(flatten)]
     smtp: SmtpFlags,
     /// A PEM file of CA certificates that scripts' TLS connections trust besides the

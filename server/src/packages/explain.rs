@@ -79,6 +79,25 @@ pub async fn failure(pip: &Pip, work: &WorkDir, text: &str) -> String {
     )
 }
 
+/// Distributions with native code that the data profile's interpreter has compiled in.
+const DATA_PROFILE_PACKAGES: &[&str] = &[
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "statsmodels",
+    "matplotlib",
+    "pillow",
+    "lxml",
+    "contourpy",
+    "kiwisolver",
+    "pyyaml",
+    "regex",
+    "markupsafe",
+    "charset-normalizer",
+    "fonttools",
+];
+
 /// Why a blocker cannot be had, or `None` when it has usable wheels after all (then
 /// the conflict is between versions, not about native code).
 async fn blocker_reason(pip: &Pip, work: &WorkDir, blocker: &Blocker) -> Option<String> {
@@ -97,9 +116,15 @@ async fn blocker_reason(pip: &Pip, work: &WorkDir, blocker: &Blocker) -> Option<
         });
     }
     if let Some(native) = pip.probe(work, &blocker.name, Target::Platform).await {
+        let data = if DATA_PROFILE_PACKAGES.contains(&blocker.name.to_ascii_lowercase().as_str()) {
+            "; it comes built in with the data runtime profile: set the script's runtime to \
+             \"data\" and drop the requirement"
+        } else {
+            ""
+        };
         return Some(format!(
             "{} {native} has no pure-Python wheel (only platform wheels){needed}; packages with \
-             native code cannot run in the sandbox",
+             native code cannot run in the sandbox{data}",
             blocker.name
         ));
     }

@@ -6,8 +6,9 @@
 //! distributions. Resolutions are bounded server-wide, and environments no script
 //! version uses any more are removed.
 
+pub mod data_profile;
 mod explain;
-mod pip;
+pub mod pip;
 pub mod requirement;
 mod settings;
 mod sweep;

@@ -164,6 +164,23 @@ impl Pip {
         run(cmd, timeout, watch).await
     }
 
+    /// Download the one wheel `requirement` pins (`name==version`), without its
+    /// dependencies, into the work directory's `wheels/` (the data profile's wheel).
+    pub async fn download_pinned(
+        &self,
+        work: &WorkDir,
+        requirement: &str,
+        timeout: Duration,
+    ) -> Result<PipOutput, String> {
+        let mut cmd = self.command(work, &["download", "--no-deps"]);
+        cmd.args(Target::Pure.args())
+            .arg("-d")
+            .arg(work.wheels())
+            .arg("--")
+            .arg(requirement);
+        run(cmd, timeout, &|| None).await
+    }
+
     /// The releases of `name` on the index, newest first, whatever files they have
     /// (`pip index versions` lists source archives too); `None` when there are none.
     pub async fn versions(&self, work: &WorkDir, name: &str) -> Option<Vec<String>> {

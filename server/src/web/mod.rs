@@ -24,6 +24,7 @@ mod profile;
 mod schedule_input;
 mod schedules;
 mod script_retention;
+mod script_runtime;
 mod scripts;
 mod secrets;
 mod settings;
@@ -54,6 +55,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/scripts/{id}/retention",
             get(script_retention::show).post(script_retention::save),
+        )
+        .route(
+            "/scripts/{id}/runtime",
+            get(script_runtime::show).post(script_runtime::save),
         )
         .route("/scripts/{id}/versions", get(versions::show))
         .route("/jobs", get(job_history::list))

@@ -110,6 +110,7 @@ async fn render(
         values: kept.values,
         field_errors: kept.field_errors,
         run_error: kept.run_error,
+        runtime: super::script_runtime::profile_name(s.settings.runtime).to_owned(),
         requirements: current
             .as_ref()
             .map(|v| v.requirements.clone())

@@ -18,6 +18,7 @@ pub mod schedule_form;
 pub mod schedules;
 pub mod script;
 pub mod script_retention;
+pub mod script_runtime;
 pub mod scripts;
 pub mod secrets;
 pub mod settings;

@@ -35,6 +35,8 @@ pub struct ScriptView {
     pub resolved: Vec<(String, String)>,
     /// The server's public URL, for the equivalent commands.
     pub base_url: String,
+    /// The runtime profile the script runs on (`default` or `data`).
+    pub runtime: String,
 }
 
 pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
@@ -48,11 +50,15 @@ pub fn page(ctx: &PageCtx, v: &ScriptView) -> Markup {
                 a href={ "/schedules?script_id=" (v.id) } { "Schedules" } " · "
                 a href={ "/schedules/new?script_id=" (v.id) } { "Schedule it" } " · "
                 a href={ "/agents/new?script_id=" (v.id) } { "Run as an agent" } " · "
-                a href={ "/scripts/" (v.id) "/retention" } { "Retention" }
+                a href={ "/scripts/" (v.id) "/retention" } { "Retention" } " · "
+                a href={ "/scripts/" (v.id) "/runtime" } { "Runtime: " (v.runtime) }
             }
             div.grid2.script-grid {
                 section.card #run {
                     h2 { "Run" }
+                    @if v.runtime == "data" {
+                        p.muted #run-runtime { "Runs on the data profile (numpy, pandas, scipy, matplotlib, …)." }
+                    }
                     @if let Some(doc) = &v.doc { pre.doc { (doc) } }
                     (error_box(v.run_error.as_deref()))
                     form.run-form method="post" action={ "/scripts/" (v.id) "/run" } {
