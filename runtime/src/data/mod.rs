@@ -10,6 +10,7 @@
 mod artifacts;
 mod door;
 mod guest;
+mod snapshot;
 
 pub use artifacts::{DATA_WHEEL, DATA_WHEEL_SHA256, DataArtifacts};
 
@@ -34,6 +35,10 @@ const PROGRAM: &str = "import sys; sys.path.insert(0, '/automa'); import automa_
 
 /// Where the interpreter looks for its standard library (a zip inside this directory).
 const STDLIB_GUEST: &str = "/usr/local/lib";
+
+/// Where matplotlib looks for its data: beside its package, inside the stdlib zip's path.
+/// A mount there wins, since WASI resolves a path by its longest preopened prefix.
+const MPL_DATA_GUEST: &str = "/usr/local/lib/python315.zip/matplotlib/mpl-data";
 
 /// The argv[0] the interpreter's snapshot was made with.
 const ARGV0: &str = "/usr/local/bin/python.wasm";
@@ -75,8 +80,13 @@ fn enough_memory_to_compile() -> wasmtime::Result<()> {
 pub(crate) struct DataProfile {
     engine: Engine,
     pre: InstancePre<DataState>,
+    /// The interpreter with numpy and pandas imported ([`snapshot`]), when it could be
+    /// made: runs start from it instead of `pre`.
+    snapshot: Option<InstancePre<DataState>>,
     /// Holds `python315.zip`, mounted read-only at [`STDLIB_GUEST`].
     stdlib_dir: PathBuf,
+    /// matplotlib's data files, mounted read-only at [`MPL_DATA_GUEST`].
+    mpl_data_dir: PathBuf,
     /// The guest's Python files (runner, door client, SDK), mounted at `/automa`.
     guest_dir: PathBuf,
     fuel: bool,
@@ -138,11 +148,22 @@ impl DataProfile {
             .instantiate_pre(&module)
             .context("pre-linking the data profile's interpreter")?;
         let guest_dir = guest::prepare(cache_dir).context("writing the data profile's guest")?;
+        let snapshot = snapshot::load(
+            &engine,
+            &linker,
+            cache_dir,
+            &artifacts.interpreter,
+            &artifacts.interpreter_sha256,
+            &artifacts.stdlib_dir,
+            &guest_dir,
+        );
         let ticker = crate::engine::EpochTicker::start(engine.clone(), epoch_tick);
         let profile = Self {
             engine,
             pre,
+            snapshot,
             stdlib_dir: artifacts.stdlib_dir.clone(),
+            mpl_data_dir: artifacts.mpl_data_dir.clone(),
             guest_dir,
             fuel,
         };
@@ -184,6 +205,7 @@ impl Runtime {
             .allow_ip_name_lookup(false);
         let own = [
             (&data.stdlib_dir, STDLIB_GUEST),
+            (&data.mpl_data_dir, MPL_DATA_GUEST),
             (&data.guest_dir, "/automa"),
         ];
         for (path, guest) in own {
@@ -221,9 +243,14 @@ impl Runtime {
         let cpu_time = ThreadCpuTimed::into_meter(limits.cpu_meter.as_ref());
         let ending = {
             let call = async {
-                let instance = data.pre.instantiate_async(&mut store).await?;
-                let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
-                let exit_code = run.call_async(&mut store, ()).await;
+                let exit_code = match &data.snapshot {
+                    Some(snapshot) => snapshot::run(snapshot, &mut store).await,
+                    None => {
+                        let instance = data.pre.instantiate_async(&mut store).await?;
+                        let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
+                        run.call_async(&mut store, ()).await
+                    }
+                };
                 Ok::<_, wasmtime::Error>(store.data_mut().job.ending(exit_code))
             };
             tokio::select! {
