@@ -62,7 +62,7 @@ fn runs() -> usize {
 }
 
 fn data_cache() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("automa-data-cache")
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("automa-cache") // the server's layout: shared with every test
 }
 
 fn measure(mode: &str, wheel: &Path) {
@@ -72,7 +72,8 @@ fn measure(mode: &str, wheel: &Path) {
         ..RuntimeConfig::default()
     })
     .expect("a runtime");
-    let artifacts = DataArtifacts::unpack(wheel, &data_cache()).expect("the wheel unpacks");
+    let artifacts = DataArtifacts::unpack(wheel, &data_cache().join("data-profile"))
+        .expect("the wheel unpacks");
     runtime
         .load_data_profile(&artifacts, &data_cache())
         .expect("the data profile loads");

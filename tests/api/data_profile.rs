@@ -76,7 +76,9 @@ async fn script(app: &TestApp, admin: &str, name: &str, source: &str, settings: 
 async fn run_until_done(app: &TestApp, token: &str, script_id: &str, args: Value) -> Value {
     let job = app.run_wait(token, script_id, json!({"args": args})).await;
     let id = job["id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(240);
+    // On a fresh machine the first data-profile run waits for the interpreter and its
+    // snapshot to compile (minutes on 2 cores); the job's own time limit covers that.
+    let deadline = Instant::now() + Duration::from_secs(1800);
     loop {
         let job: Value = app
             .get(&format!("/api/v1/jobs/{id}"), token)
@@ -96,7 +98,7 @@ async fn run_until_done(app: &TestApp, token: &str, script_id: &str, args: Value
 async fn a_data_script_runs_as_a_job_and_as_an_agent_with_its_grants() {
     let app = data_app().await;
     let admin = app.setup_admin().await;
-    let settings = json!({"runtime": "data", "timeout_seconds": 240, "memory_mb": 1024});
+    let settings = json!({"runtime": "data", "timeout_seconds": 1700, "memory_mb": 1024});
     let id = script(&app, &admin, "groupby", GROUPBY, settings.clone()).await;
     let job = run_until_done(&app, &admin, &id, json!({"rows": 1000})).await;
     assert_eq!(job["status"], "succeeded", "{job}");
@@ -122,13 +124,21 @@ async fn a_data_script_runs_as_a_job_and_as_an_agent_with_its_grants() {
     assert_eq!(status, StatusCode::CREATED, "{agent}");
     let agent_id = agent["id"].as_str().unwrap().to_owned();
     let resp = app
-        .send_json("POST", &format!("/api/v1/agents/{agent_id}/start"), &admin, json!({}))
+        .send_json(
+            "POST",
+            &format!("/api/v1/agents/{agent_id}/start"),
+            &admin,
+            json!({}),
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let deadline = Instant::now() + Duration::from_secs(240);
     let event = loop {
         let list: Value = app
-            .get(&format!("/api/v1/agents/{agent_id}/events?kind=event"), &admin)
+            .get(
+                &format!("/api/v1/agents/{agent_id}/events?kind=event"),
+                &admin,
+            )
             .await
             .json()
             .await
@@ -136,14 +146,25 @@ async fn a_data_script_runs_as_a_job_and_as_an_agent_with_its_grants() {
         if let Some(first) = list.as_array().and_then(|l| l.first()) {
             break first.clone();
         }
-        assert!(Instant::now() < deadline, "the agent emitted nothing: {list}");
+        assert!(
+            Instant::now() < deadline,
+            "the agent emitted nothing: {list}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let text = event.to_string();
     assert!(text.contains("2.5"), "{event}");
-    assert!(text.contains("\"secret_len\":12") || text.contains("secret_len\": 12"), "{event}");
+    assert!(
+        text.contains("\"secret_len\":12") || text.contains("secret_len\": 12"),
+        "{event}"
+    );
     let resp = app
-        .send_json("POST", &format!("/api/v1/agents/{agent_id}/stop"), &admin, json!({}))
+        .send_json(
+            "POST",
+            &format!("/api/v1/agents/{agent_id}/stop"),
+            &admin,
+            json!({}),
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
@@ -158,7 +179,14 @@ async fn the_default_profile_names_the_data_profile_and_a_server_without_it_says
     let message = job["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("data runtime profile"), "{job}");
 
-    let id = script(&app, &admin, "wants-data", GROUPBY, json!({"runtime": "data"})).await;
+    let id = script(
+        &app,
+        &admin,
+        "wants-data",
+        GROUPBY,
+        json!({"runtime": "data"}),
+    )
+    .await;
     let job = run_until_done(&app, &admin, &id, json!({})).await;
     assert_eq!(job["status"], "failed", "{job}");
     let message = job["error"]["message"].as_str().unwrap_or_default();
