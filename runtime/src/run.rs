@@ -267,25 +267,17 @@ impl Runtime {
                 () = cancel.cancelled() => Ending::Cancelled,
             }
         };
-        let fuel_consumed = self.fuel.then(|| {
-            let left = store.get_fuel().unwrap_or_default();
-            initial_fuel(&limits).saturating_sub(left)
-        });
+        let fuel_consumed = fuel_used(&store, self.fuel, &limits);
         let state = store.data();
-        let (status, result, error) = classify(ending, &limits, state.limiter.refused);
-        let mut outcome = RunOutcome {
-            status,
-            result,
-            error,
-            stdout: stdout.text(),
-            stderr: stderr.text(),
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            peak_memory_bytes: state.limiter.peak_bytes as u64,
-            host_calls: state.host.counters().total,
-            cpu_time_ms: cpu_time.millis(),
+        let outcome = finish(
+            ending,
+            &limits,
+            started,
+            (&state.limiter, &state.host),
+            (&stdout, &stderr),
+            cpu_time.millis(),
             fuel_consumed,
-        };
-        redact(&mut outcome, state.host.revealed_secrets());
+        );
         lap(&mut phases.outcome);
         drop(scratch);
         self.discard(store);
@@ -365,6 +357,42 @@ pub(crate) fn govern<T: Send + 'static>(
     if let Some(fuel) = fuel {
         let _ = store.set_fuel(fuel);
     }
+}
+
+/// The fuel a run used, when fuel is counted.
+pub(crate) fn fuel_used<T>(store: &Store<T>, counted: bool, limits: &Limits) -> Option<u64> {
+    counted.then(|| {
+        let left = store.get_fuel().unwrap_or_default();
+        initial_fuel(limits).saturating_sub(left)
+    })
+}
+
+/// The outcome of a run that ended with `ending`: classified, measured and with every
+/// secret the script read redacted. Both profiles end their runs here.
+pub(crate) fn finish(
+    ending: Ending,
+    limits: &Limits,
+    started: Instant,
+    (limiter, host): (&MemoryLimiter, &HostContext),
+    (stdout, stderr): (&CapturedOutput, &CapturedOutput),
+    cpu_time_ms: u64,
+    fuel_consumed: Option<u64>,
+) -> RunOutcome {
+    let (status, result, error) = classify(ending, limits, limiter.refused);
+    let mut outcome = RunOutcome {
+        status,
+        result,
+        error,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        peak_memory_bytes: limiter.peak_bytes as u64,
+        host_calls: host.counters().total,
+        cpu_time_ms,
+        fuel_consumed,
+    };
+    redact(&mut outcome, host.revealed_secrets());
+    outcome
 }
 
 /// The fuel a run starts with: its budget, or all there is.

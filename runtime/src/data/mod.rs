@@ -17,7 +17,7 @@ pub use artifacts::{DATA_WHEEL, DATA_WHEEL_SHA256, DataArtifacts};
 use crate::cpu::{ThreadCpuTimed, Throttle};
 use crate::limits::MemoryLimiter;
 use crate::output::CapturedOutput;
-use crate::run::{Ending, classify, govern, initial_fuel, redact, setup_failure};
+use crate::run::{Ending, finish, fuel_used, govern, initial_fuel, setup_failure};
 use crate::{RunOutcome, RunRequest, Runtime};
 use automa_host_api::HostContext;
 use automa_host_api::ports::OutputStream;
@@ -259,25 +259,17 @@ impl Runtime {
                 () = cancel.cancelled() => Ending::Cancelled,
             }
         };
-        let fuel_consumed = data.fuel.then(|| {
-            let left = store.get_fuel().unwrap_or_default();
-            initial_fuel(&limits).saturating_sub(left)
-        });
+        let fuel_consumed = fuel_used(&store, data.fuel, &limits);
         let state = store.data();
-        let (status, result, error) = classify(ending, &limits, state.limiter.refused);
-        let mut outcome = RunOutcome {
-            status,
-            result,
-            error,
-            stdout: stdout.text(),
-            stderr: stderr.text(),
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            peak_memory_bytes: state.limiter.peak_bytes as u64,
-            host_calls: state.host.counters().total,
-            cpu_time_ms: cpu_time.millis(),
+        let outcome = finish(
+            ending,
+            &limits,
+            started,
+            (&state.limiter, &state.host),
+            (&stdout, &stderr),
+            cpu_time.millis(),
             fuel_consumed,
-        };
-        redact(&mut outcome, state.host.revealed_secrets());
+        );
         drop(scratch);
         // The interpreter's memory is large; unmapping it is left to a blocking thread.
         match tokio::runtime::Handle::try_current() {
