@@ -452,3 +452,112 @@ def main():\n    seen = getattr(json, 'automa_marker', None)\n    json.automa_ma
     let second = run_plain(source).await;
     assert_eq!(second.result, Some(json!(null)), "{second:?}");
 }
+
+/// The bytes of the files directly in `dir`.
+fn bytes_in(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum()
+}
+
+/// The data profile's interpreter reaches files through WASI preview 1; its writes,
+/// truncations, new entries and removals count against the same budgets as the default
+/// profile's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_quotas_bound_writes_growth_and_entries_and_removal_gives_space_back() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let source = r#"import errno, os, shutil
+def fill(path):
+    written = 0
+    try:
+        with open(path, 'wb', buffering=0) as f:
+            while True:
+                f.write(b'x' * 65536)
+                written += 65536
+    except OSError as e:
+        return [e.errno == errno.ENOSPC, written]
+def entries(folder):
+    made = 0
+    try:
+        while True:
+            open(f'{folder}/e{made}', 'w').close()
+            made += 1
+    except OSError as e:
+        return [e.errno == errno.ENOSPC, made]
+def main():
+    tmp_first = fill('/tmp/a')
+    os.remove('/tmp/a')
+    tmp_again = fill('/tmp/b')
+    os.remove('/tmp/b')
+    with open('/tmp/moved', 'wb') as f:
+        f.write(b'y' * 1000)
+    try:
+        os.rename('/tmp/moved', '/data/moved')
+        rename = 'renamed'
+    except OSError as e:
+        rename = errno.errorcode[e.errno]
+    shutil.move('/tmp/moved', '/data/moved')
+    with open('/tmp/t', 'wb') as f:
+        try:
+            f.truncate(10 << 20)
+            truncate = 'grown'
+        except OSError as e:
+            truncate = errno.errorcode[e.errno]
+    os.remove('/tmp/t')
+    with open('/tmp/w', 'wb') as f:
+        f.write(b'z' * 500000)
+    with open('/tmp/w', 'wb') as f:
+        f.write(b'z' * 500000)
+    rewritten = os.path.getsize('/tmp/w')
+    os.remove('/tmp/w')
+    return {'tmp_first': tmp_first, 'tmp_again': tmp_again, 'rename': rename,
+            'moved': os.path.getsize('/data/moved'), 'truncate': truncate,
+            'rewritten': rewritten, 'entries': entries('/tmp'), 'data': fill('/data/c')}
+"#;
+    let recorder = Arc::new(Recorder::default());
+    let mut request = data_request(source, Capabilities::default(), &recorder);
+    request.mounts.scratch = Some(scratch.path().to_path_buf());
+    request.mounts.data = Some(data.path().to_path_buf());
+    request.limits.disk.tmp = Some(1 << 20);
+    request.limits.disk.data = Some(2 << 20);
+    let outcome = run_data(request).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    let result = outcome.result.unwrap();
+    let refused_after = |key: &str| {
+        assert_eq!(
+            result[key][0],
+            json!(true),
+            "{key} ends with ENOSPC: {result}"
+        );
+        result[key][1].as_u64().unwrap()
+    };
+    // A file costs its bytes plus one entry; the writes are 64 KiB each.
+    let tmp_first = refused_after("tmp_first");
+    assert!(
+        ((1 << 20) - 2 * 65536..1 << 20).contains(&tmp_first),
+        "{result}"
+    );
+    assert_eq!(
+        refused_after("tmp_again"),
+        tmp_first,
+        "removing /tmp/a gave its space back: {result}"
+    );
+    // Between two budgets a rename is refused as between devices; shutil copies then.
+    assert_eq!(result["rename"], json!("EXDEV"), "{result}");
+    assert_eq!(result["moved"], json!(1000), "{result}");
+    assert_eq!(result["truncate"], json!("ENOSPC"), "{result}");
+    // Truncating on open gave the first 500 kB back, so the second write fit.
+    assert_eq!(result["rewritten"], json!(500_000), "{result}");
+    // 1 MiB of 4 KiB entries: about 256 empty files, not unbounded.
+    let entries = refused_after("entries");
+    assert!((200..=256).contains(&entries), "{result}");
+    let data_written = refused_after("data");
+    assert!(
+        ((2 << 20) - 2 * 65536 - 8192..2 << 20).contains(&data_written),
+        "{result}"
+    );
+    assert!(bytes_in(scratch.path()) < 1 << 20);
+    assert!(bytes_in(data.path()) < 2 << 20);
+}

@@ -10,6 +10,7 @@
 mod artifacts;
 mod door;
 mod guest;
+mod p1_quota;
 mod snapshot;
 
 pub use artifacts::{DATA_WHEEL, DATA_WHEEL_SHA256, DataArtifacts};
@@ -100,6 +101,8 @@ pub(crate) struct DataState {
     throttle: Option<Throttle>,
     /// What the runner asks for with `runner.start` and hands back with `runner.finish`.
     pub(crate) job: door::Job,
+    /// The disk quotas of the writable mounts, charged by the preview-1 shadows.
+    quotas: p1_quota::P1Quotas,
 }
 
 impl DataProfile {
@@ -143,6 +146,7 @@ impl DataProfile {
             &mut state.wasi
         })
         .context("linking WASI preview 1")?;
+        p1_quota::add_to_linker(&mut linker).context("linking the disk quotas")?;
         door::add_to_linker(&mut linker).context("linking the host door")?;
         let pre = linker
             .instantiate_pre(&module)
@@ -213,7 +217,7 @@ impl Runtime {
                 return setup_failure(started, format!("cannot mount {guest}: {e}"));
             }
         }
-        let (scratch, _quotas) = match self.mount_all(&mut wasi, &mounts, &limits, &mut host) {
+        let (scratch, fs_quotas) = match self.mount_all(&mut wasi, &mounts, &limits, &mut host) {
             Ok(mounted) => mounted,
             Err(message) => return setup_failure(started, message),
         };
@@ -232,6 +236,7 @@ impl Runtime {
             host,
             throttle,
             job: door::Job::new(source, filename, args_json),
+            quotas: p1_quota::P1Quotas::new(&fs_quotas),
         };
         let mut store = Store::new(&data.engine, state);
         govern(
