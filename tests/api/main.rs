@@ -26,6 +26,7 @@ mod email;
 mod errors;
 mod host_call_flood;
 mod hostile_process;
+mod job_burst;
 mod log_flood;
 mod log_pages;
 mod notify_webhook;

@@ -298,6 +298,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn two_writers_of_one_table_each_go_on_from_the_real_end_of_the_chain() {
+        let (_dir, db) = db().await;
+        // Two processes' writers (the CLI and the server, or two nodes): each keeps the
+        // end it wrote last, which the other's appends make stale.
+        let (one, other) = (AuditLog::new(db.clone()), AuditLog::new(db.clone()));
+        let before = rows(&db).await;
+        for i in 0..20 {
+            one.append(AuditEvent::new("t", format!("one.{i}")))
+                .await
+                .unwrap();
+            other
+                .append(AuditEvent::new("t", format!("other.{i}")))
+                .await
+                .unwrap();
+        }
+        let both = (0..100).map(|i| {
+            let audit = if i % 2 == 0 {
+                one.clone()
+            } else {
+                other.clone()
+            };
+            tokio::spawn(async move { audit.append(AuditEvent::new("t", format!("b.{i}"))).await })
+        });
+        for done in futures::future::join_all(both).await {
+            done.unwrap().unwrap();
+        }
+        assert_eq!(rows(&db).await - before, 140);
+        let report = one.verify(None).await.unwrap();
+        assert!(report.first_broken.is_none(), "{report:?}");
+    }
+
+    #[tokio::test]
     async fn a_full_queue_is_waited_on_then_refused() {
         let (_dir, db) = db().await;
         let audit = AuditLog::with_queue(db, 2, Duration::from_millis(300));

@@ -1,5 +1,10 @@
 //! The one writer of the audit log in a process: appends wait in a bounded queue and a
 //! task writes them in batches, one transaction each, chaining every row to the last.
+//! The writer keeps the chain's end it wrote last, so a batch is only inserts; the end is
+//! read from the table when it is not known (the first batch, after any failure). Other
+//! writers of the same table (the CLI, other nodes on one PostgreSQL database) are
+//! caught by the `seq` primary key: an insert after a stale end takes a sequence number
+//! already used, fails, and the batch is written again after the end is read.
 //!
 //! The queue holds at most [`QUEUE_CAPACITY`] admitted records. A caller that finds it
 //! full waits, up to [`ADMIT_WAIT`], and then fails: an API request answers an error, a
@@ -161,12 +166,16 @@ async fn write_all(
     failing: Arc<Mutex<Option<String>>>,
 ) {
     let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut end = None;
     while items.recv_many(&mut batch, BATCH_ROWS).await > 0 {
         let mut delay = Duration::from_millis(20);
         let mut attempts = 0u32;
         loop {
-            match write_batch(&db, &batch).await {
-                Ok(()) => break,
+            match write_batch(&db, &batch, end.take()).await {
+                Ok(written) => {
+                    end = Some(written);
+                    break;
+                }
                 Err(e) => {
                     attempts += 1;
                     tracing::debug!(error = %e, attempts, records = batch.len(), "an audit batch was refused");
@@ -204,16 +213,16 @@ async fn write_all(
     }
 }
 
-/// Appends `batch` in one transaction, each row chained to the one before.
-async fn write_batch(db: &Db, batch: &[Item]) -> sqlx::Result<()> {
+/// The last row of the chain: its `seq` and `hash`.
+type ChainEnd = (i64, String);
+
+/// Appends `batch` in one transaction, each row chained to the one before and the first
+/// to `end` (read in the transaction when `None`); returns the new end.
+async fn write_batch(db: &Db, batch: &[Item], end: Option<ChainEnd>) -> sqlx::Result<ChainEnd> {
     let mut tx = crate::db::begin_write(db).await?;
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (mut seq, mut prev_hash) = match last {
-        Some((s, h)) => (s, h),
-        None => (0, GENESIS_HASH.to_owned()),
+    let (mut seq, mut prev_hash) = match end {
+        Some(end) => end,
+        None => read_end(&mut tx).await?,
     };
     for item in batch {
         let ev = &item.event;
@@ -253,5 +262,16 @@ async fn write_batch(db: &Db, batch: &[Item]) -> sqlx::Result<()> {
         .await?;
         prev_hash = row.hash;
     }
-    tx.commit().await
+    tx.commit().await?;
+    Ok((seq, prev_hash))
+}
+
+/// The chain's end as stored: the row with the highest `seq` (the newest row is never
+/// pruned), or the genesis of an empty log.
+async fn read_end(tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> sqlx::Result<ChainEnd> {
+    let last: Option<ChainEnd> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(last.unwrap_or_else(|| (0, GENESIS_HASH.to_owned())))
 }

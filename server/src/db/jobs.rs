@@ -2,6 +2,10 @@
 
 use super::{Db, new_id, now_ms};
 
+/// Where a statement runs: the pool, or a connection inside a transaction.
+pub trait Executor<'e>: sqlx::Executor<'e, Database = sqlx::Any> {}
+impl<'e, E: sqlx::Executor<'e, Database = sqlx::Any>> Executor<'e> for E {}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobRow {
     pub id: String,
@@ -140,6 +144,26 @@ macro_rules! runnable {
     };
 }
 
+/// A claimed job and where its log continues (a retried or recovered job has entries).
+#[derive(Debug, sqlx::FromRow)]
+pub struct Claimed {
+    #[sqlx(flatten)]
+    pub job: JobRow,
+    pub next_log_seq: i64,
+}
+
+/// What a claim returns besides the job's columns: its next log position, read by the
+/// claim itself instead of a query of its own.
+macro_rules! claimed_cols {
+    () => {
+        concat!(
+            cols!(),
+            ", (SELECT COALESCE(MAX(l.seq), 0) + 1 FROM job_logs l WHERE l.job_id = jobs.id) \
+             AS next_log_seq"
+        )
+    };
+}
+
 /// Claim the oldest runnable job for `worker_id`. SQLite has one writer at a time, so
 /// one `UPDATE … WHERE id = (SELECT …) AND status = 'queued'` is atomic; PostgreSQL
 /// runs several claimers at once and takes [`claim_postgres`]'s path.
@@ -147,7 +171,7 @@ pub async fn claim(
     db: &Db,
     worker_id: &str,
     max_running_per_user: i64,
-) -> sqlx::Result<Option<JobRow>> {
+) -> sqlx::Result<Option<Claimed>> {
     if super::is_postgres(db) {
         return claim_postgres(db, worker_id, max_running_per_user).await;
     }
@@ -158,7 +182,7 @@ pub async fn claim(
          WHERE ",
         runnable!(),
         " ORDER BY j.run_after, j.created_at LIMIT 1) AND status = 'queued' RETURNING ",
-        cols!()
+        claimed_cols!()
     ))
     .bind(worker_id)
     .bind(now)
@@ -180,7 +204,7 @@ async fn claim_postgres(
     db: &Db,
     worker_id: &str,
     max_running_per_user: i64,
-) -> sqlx::Result<Option<JobRow>> {
+) -> sqlx::Result<Option<Claimed>> {
     for _ in 0..CLAIM_ROUNDS {
         let now = now_ms();
         let mut tx = db.begin().await?;
@@ -205,13 +229,13 @@ async fn claim_postgres(
                 .fetch_one(&mut *tx)
                 .await?;
         }
-        let claimed: Option<JobRow> = sqlx::query_as(concat!(
+        let claimed: Option<Claimed> = sqlx::query_as(concat!(
             "UPDATE jobs SET status = 'running', worker_id = $1, started_at = $2, progress = NULL, \
              progress_message = NULL WHERE id = $4 AND status = 'queued' AND id IN \
              (SELECT j.id FROM jobs j JOIN scripts s ON s.id = j.script_id WHERE j.id = $4 AND ",
             runnable!(),
             ") RETURNING ",
-            cols!()
+            claimed_cols!()
         ))
         .bind(worker_id)
         .bind(now)
@@ -287,7 +311,12 @@ pub struct Finish<'a> {
 
 /// Store the final outcome of `worker_id`'s attempt. A node that lost its lease (its
 /// jobs were recovered elsewhere) no longer holds the job, and its write does nothing.
-pub async fn finish(db: &Db, id: &str, claim: Claim<'_>, f: &Finish<'_>) -> sqlx::Result<()> {
+pub async fn finish<'e>(
+    db: impl Executor<'e>,
+    id: &str,
+    claim: Claim<'_>,
+    f: &Finish<'_>,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE jobs SET status = $2, result = $3, error = $4, stdout = $5, stderr = $6, \
          duration_ms = $7, peak_memory_bytes = $8, host_calls = $9, finished_at = $10, \
@@ -313,10 +342,70 @@ pub async fn finish(db: &Db, id: &str, claim: Claim<'_>, f: &Finish<'_>) -> sqlx
     Ok(())
 }
 
+/// How an attempt ends: its final outcome, or back to the queue for another try after
+/// `delay_ms` (`error`: why this one failed).
+pub enum AttemptEnd<'a> {
+    Final(&'a Finish<'a>),
+    Retry {
+        delay_ms: i64,
+        error: Option<&'a str>,
+    },
+}
+
+/// What a run reported that is not stored yet when it ends: log entries and its last
+/// progress.
+#[derive(Debug, Default)]
+pub struct Unstored {
+    pub logs: Vec<LogRow>,
+    pub progress: Option<(f64, Option<String>)>,
+}
+
+impl Unstored {
+    pub fn is_empty(&self) -> bool {
+        self.logs.is_empty() && self.progress.is_none()
+    }
+}
+
+/// Store the end of `claim`'s attempt together with what it reported last, in one
+/// transaction: a reader that sees the attempt ended reads its whole log. Nothing left
+/// to store: the end is one statement, no transaction.
+pub async fn end_attempt(
+    db: &Db,
+    id: &str,
+    claim: Claim<'_>,
+    end: &AttemptEnd<'_>,
+    rest: &Unstored,
+) -> sqlx::Result<()> {
+    if rest.is_empty() {
+        return end_in(db, id, claim, end).await;
+    }
+    let mut tx = super::begin_write(db).await?;
+    insert_logs(&mut tx, id, &rest.logs).await?;
+    if let Some((fraction, message)) = &rest.progress {
+        set_progress(&mut *tx, id, *fraction, message.as_deref()).await?;
+    }
+    end_in(&mut *tx, id, claim, end).await?;
+    tx.commit().await
+}
+
+async fn end_in<'e>(
+    db: impl Executor<'e>,
+    id: &str,
+    claim: Claim<'_>,
+    end: &AttemptEnd<'_>,
+) -> sqlx::Result<()> {
+    match end {
+        AttemptEnd::Final(outcome) => finish(db, id, claim, outcome).await,
+        AttemptEnd::Retry { delay_ms, error } => {
+            requeue(db, id, claim, *delay_ms, *error).await.map(drop)
+        }
+    }
+}
+
 /// Put `worker_id`'s failed (or interrupted) attempt back in the queue for another try
 /// after `delay_ms`. Returns whether it did: of two nodes recovering the same job, one.
-pub async fn requeue(
-    db: &Db,
+pub async fn requeue<'e>(
+    db: impl Executor<'e>,
     id: &str,
     claim: Claim<'_>,
     delay_ms: i64,
@@ -337,8 +426,8 @@ pub async fn requeue(
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn set_progress(
-    db: &Db,
+pub async fn set_progress<'e>(
+    db: impl Executor<'e>,
     id: &str,
     fraction: f64,
     message: Option<&str>,
@@ -495,21 +584,52 @@ pub async fn append_logs(db: &Db, job_id: &str, rows: &[LogRow]) -> sqlx::Result
         return Ok(());
     }
     let mut tx = super::begin_write(db).await?;
-    for row in rows {
-        sqlx::query(
-            "INSERT INTO job_logs (job_id, seq, at, stream, level, message) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(job_id)
-        .bind(row.seq)
-        .bind(row.at)
-        .bind(&row.stream)
-        .bind(&row.level)
-        .bind(&row.message)
-        .execute(&mut *tx)
-        .await?;
-    }
+    insert_logs(&mut tx, job_id, rows).await?;
     tx.commit().await
+}
+
+/// Log entries one `INSERT` writes at most (6 parameters each; well under both
+/// databases' limit on parameters, and few distinct statements to prepare).
+const LOG_ROWS_PER_INSERT: usize = 32;
+
+/// Insert `rows` on `conn` (inside the caller's transaction), several per statement.
+async fn insert_logs(
+    conn: &mut sqlx::AnyConnection,
+    job_id: &str,
+    rows: &[LogRow],
+) -> sqlx::Result<()> {
+    for chunk in rows.chunks(LOG_ROWS_PER_INSERT) {
+        let mut sql =
+            String::from("INSERT INTO job_logs (job_id, seq, at, stream, level, message) VALUES ");
+        for n in 0..chunk.len() {
+            let p = n * 6;
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6
+            ));
+        }
+        // Only placeholders are formatted into the text; every value is bound.
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            insert = insert
+                .bind(job_id)
+                .bind(row.seq)
+                .bind(row.at)
+                .bind(&row.stream)
+                .bind(&row.level)
+                .bind(&row.message);
+        }
+        insert.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 pub async fn logs(db: &Db, job_id: &str) -> sqlx::Result<Vec<LogRow>> {

@@ -2,7 +2,8 @@
 //! the live stream at once and to the database in batches, up to the job's log quota
 //! (past it: one marker entry, then only a count, stored when the run ends).
 
-use crate::db::{self, Db, jobs::LogRow, now_ms};
+use crate::db::jobs::{LogRow, Unstored};
+use crate::db::{self, Db, now_ms};
 use crate::quotas::{Admit, LogBudget};
 use crate::runs::Lines;
 use crate::runs::lines::stream_name;
@@ -79,7 +80,10 @@ const BATCH_BYTES: usize = 2 * 1024 * 1024;
 
 impl JobEvents {
     /// Events for job `job_id` whose log continues at `first_seq`; returns the writer
-    /// task, which ends once every clone of the events is dropped and all is stored.
+    /// task, which stores what comes during the run and ends once every clone of the
+    /// events is dropped, handing back what came last and is not stored yet: the
+    /// caller stores it with the attempt's end, in one transaction
+    /// (`db::jobs::end_attempt`), or with [`store_unstored`].
     pub fn start(
         db: Db,
         job_id: String,
@@ -87,37 +91,37 @@ impl JobEvents {
         live: broadcast::Sender<LogEntry>,
         redact: Vec<String>,
         budget: LogBudget,
-    ) -> (Self, tokio::task::JoinHandle<()>) {
+    ) -> (Self, tokio::task::JoinHandle<Unstored>) {
         let (to_store, mut records) = mpsc::unbounded_channel::<Record>();
         let writer = tokio::spawn(async move {
-            let mut batch = Vec::new();
             while let Some(first) = records.recv().await {
-                let mut progress = None;
+                let mut batch = Unstored::default();
                 let mut bytes = 0;
                 let mut next = Some(first);
+                let mut ended = false;
                 while let Some(record) = next {
                     match record {
                         Record::Log(row) => {
                             bytes += row.message.len();
-                            batch.push(row);
+                            batch.logs.push(row);
                         }
-                        Record::Progress(f, m) => progress = Some((f, m)),
+                        Record::Progress(f, m) => batch.progress = Some((f, m)),
                     }
-                    next = if batch.len() < BATCH_ROWS && bytes < BATCH_BYTES {
-                        records.try_recv().ok()
-                    } else {
-                        None
-                    };
+                    next = None;
+                    if batch.logs.len() < BATCH_ROWS && bytes < BATCH_BYTES {
+                        match records.try_recv() {
+                            Ok(record) => next = Some(record),
+                            Err(mpsc::error::TryRecvError::Disconnected) => ended = true,
+                            Err(mpsc::error::TryRecvError::Empty) => {}
+                        }
+                    }
                 }
-                store_logs(&db, &job_id, &batch).await;
-                batch.clear();
-                if let Some((fraction, message)) = progress
-                    && let Err(e) =
-                        db::jobs::set_progress(&db, &job_id, fraction, message.as_deref()).await
-                {
-                    tracing::warn!(job = %job_id, error = %e, "storing job progress");
+                if ended {
+                    return batch;
                 }
+                store_unstored(&db, &job_id, batch).await;
             }
+            Unstored::default()
         });
         let events = Self {
             lines: Lines::new(redact),
@@ -184,6 +188,18 @@ impl JobEvents {
     /// Entries and bytes dropped over the quota so far.
     pub fn dropped(&self) -> (u64, u64) {
         self.budget.dropped()
+    }
+}
+
+/// Store entries and progress on their own: a batch during the run, or what a run left
+/// when its end is stored without it. Logs that cannot be stored are dropped with a
+/// warning (the run goes on).
+pub async fn store_unstored(db: &Db, job_id: &str, batch: Unstored) {
+    store_logs(db, job_id, &batch.logs).await;
+    if let Some((fraction, message)) = batch.progress
+        && let Err(e) = db::jobs::set_progress(db, job_id, fraction, message.as_deref()).await
+    {
+        tracing::warn!(job = %job_id, error = %e, "storing job progress");
     }
 }
 

@@ -293,26 +293,52 @@ impl Jobs {
     /// Wait until the job reaches a final status or `timeout` passes; returns the row
     /// as it is then.
     pub async fn wait(&self, job_id: &str, timeout: Duration) -> sqlx::Result<Option<JobRow>> {
-        let mut finished = self.0.finished.subscribe();
+        let finished = self.0.finished.subscribe();
+        self.wait_on(finished, job_id, timeout, true).await
+    }
+
+    /// [`Jobs::wait`] for a job queued after `finished` was taken ([`Jobs::finished`]):
+    /// its end cannot have been announced before, so its row is first read once it is
+    /// (or after the poll's pause), not at once.
+    pub async fn wait_queued(
+        &self,
+        finished: broadcast::Receiver<String>,
+        job_id: &str,
+        timeout: Duration,
+    ) -> sqlx::Result<Option<JobRow>> {
+        self.wait_on(finished, job_id, timeout, false).await
+    }
+
+    async fn wait_on(
+        &self,
+        mut finished: broadcast::Receiver<String>,
+        job_id: &str,
+        timeout: Duration,
+        mut read_now: bool,
+    ) -> sqlx::Result<Option<JobRow>> {
         let deadline = Instant::now() + timeout;
         loop {
-            let row = db::jobs::find(&self.0.db, job_id).await?;
-            match &row {
-                Some(r) if r.job_status().is_ok_and(|s| !s.is_final()) => {}
-                _ => return Ok(row),
+            if read_now {
+                let row = db::jobs::find(&self.0.db, job_id).await?;
+                match &row {
+                    Some(r) if r.job_status().is_ok_and(|s| !s.is_final()) => {}
+                    _ => return Ok(row),
+                }
+                if deadline <= Instant::now() {
+                    return Ok(row);
+                }
             }
+            read_now = true;
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(row);
-            }
             // A finish on another node comes as a signal; the cap covers a lost one.
             let poll = left.min(Duration::from_millis(500));
             let _ = tokio::time::timeout(poll, async {
                 loop {
                     match finished.recv().await {
                         Ok(id) if id == job_id => return,
-                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(broadcast::error::RecvError::Closed) => return,
+                        Ok(_) => {}
+                        // Announcements were missed, maybe this job's: read it again.
+                        Err(_) => return,
                     }
                 }
             })

@@ -2,7 +2,7 @@
 //! finish; and recovery of jobs a crashed process left running.
 
 use super::Jobs;
-use super::events::JobEvents;
+use super::events::{JobEvents, store_unstored};
 use super::persist::with_retries;
 use super::settings::RunSettings;
 use crate::audit::RunRef;
@@ -29,7 +29,7 @@ pub(super) async fn work(jobs: Jobs, n: usize, shutdown: CancellationToken) {
         }
         let share = i64::try_from(jobs.quotas().max_running_jobs_per_user).unwrap_or(i64::MAX);
         match db::jobs::claim(&jobs.0.db, &jobs.0.node_id, share).await {
-            Ok(Some(job)) => {
+            Ok(Some(db::jobs::Claimed { job, next_log_seq })) => {
                 let id = job.id.clone();
                 let (worker_id, started_at) = (job.worker_id.clone(), job.started_at);
                 // A new claim: whatever was given up of an earlier one is not this one's.
@@ -38,7 +38,7 @@ pub(super) async fn work(jobs: Jobs, n: usize, shutdown: CancellationToken) {
                 // `running` in the database but not here ends it (it is stuck).
                 let cancel = CancellationToken::new();
                 jobs.lock_running().insert(id.clone(), cancel.clone());
-                if let Err(e) = execute(&jobs, job, cancel).await {
+                if let Err(e) = execute(&jobs, job, next_log_seq, cancel).await {
                     tracing::error!(job = %id, error = format!("{e:#}"), "running a job failed");
                     let error = serde_json::json!({"kind": "InternalError", "traceback": "",
                         "message": "internal error while running the job"})
@@ -103,7 +103,12 @@ async fn refuse_corrupt(
     Ok(())
 }
 
-async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow::Result<()> {
+async fn execute(
+    jobs: &Jobs,
+    job: JobRow,
+    first_seq: i64,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
     let inner = &jobs.0;
     let started = Instant::now();
     let script = db::scripts::find(&inner.db, &job.script_id).await?;
@@ -185,7 +190,6 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
 
     let live = broadcast::channel(1024).0;
     jobs.lock_live().insert(job.id.clone(), live.clone());
-    let first_seq = db::jobs::next_log_seq(&inner.db, &job.id).await?;
     let (events, writer) = JobEvents::start(
         inner.db.clone(),
         job.id.clone(),
@@ -218,7 +222,8 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
     if jobs.take_abandoned(&job.id) {
         // This node lost its lease: the job belongs to the queue again.
         drop(events);
-        let _ = writer.await;
+        let rest = writer.await.unwrap_or_default();
+        store_unstored(&inner.db, &job.id, rest).await;
         tracing::warn!(job = %job.id, "a job this node gave up ended here; its outcome is not stored");
         return Ok(());
     }
@@ -236,11 +241,10 @@ async fn execute(jobs: &Jobs, job: JobRow, cancel: CancellationToken) -> anyhow:
             None,
         );
     }
-    // Every log line is stored before the job's state says the attempt ended: a
-    // reader that sees `succeeded` reads the whole log.
+    // What the run reported last is stored with the attempt's end (`finish`).
     drop(events);
-    let _ = writer.await;
-    finish(jobs, &job, &settings, retry, &outcome).await?;
+    let rest = writer.await.unwrap_or_default();
+    finish(jobs, &job, &settings, retry, &outcome, rest).await?;
     jobs.announce_finished(&job.id);
     metrics::counter!("jobs_finished_total", "status" => outcome.status.as_str()).increment(1);
     metrics::histogram!("job_duration_seconds").record(started.elapsed().as_secs_f64());
@@ -257,34 +261,27 @@ fn retry_delay(job: &JobRow, settings: &RunSettings, outcome: &RunOutcome) -> Op
     (retryable && job.attempt < job.max_attempts).then(|| settings.backoff_ms(job.attempt + 1))
 }
 
-/// Store the attempt's outcome: back to the queue after `retry`, or final.
+/// Store the attempt's outcome, back to the queue after `retry` or final, with what
+/// the run reported last (`rest`).
 async fn finish(
     jobs: &Jobs,
     job: &JobRow,
     settings: &RunSettings,
     retry: Option<i64>,
     outcome: &RunOutcome,
+    rest: db::jobs::Unstored,
 ) -> anyhow::Result<()> {
-    let db = &jobs.0.db;
     let error = outcome
         .error
         .as_ref()
         .map(serde_json::to_string)
         .transpose()?;
     if let Some(delay) = retry {
-        with_retries("requeueing a job", &job.id, || async {
-            db::jobs::requeue(
-                db,
-                &job.id,
-                db::jobs::Claim::of(job),
-                delay,
-                error.as_deref(),
-            )
-            .await
-            .map(drop)
-        })
-        .await?;
-        return Ok(());
+        let end = db::jobs::AttemptEnd::Retry {
+            delay_ms: delay,
+            error: error.as_deref(),
+        };
+        return store_end(jobs, job, "requeueing a job", &end, rest).await;
     }
     let result = outcome.result.as_ref().map(serde_json::Value::to_string);
     super::notify::after_final(jobs, job, settings, outcome);
@@ -302,10 +299,39 @@ async fn finish(
             .fuel_consumed
             .map(|f| i64::try_from(f).unwrap_or(i64::MAX)),
     };
-    with_retries("storing a job's outcome", &job.id, || {
-        db::jobs::finish(db, &job.id, db::jobs::Claim::of(job), &row)
-    })
-    .await?;
+    let end = db::jobs::AttemptEnd::Final(&row);
+    store_end(jobs, job, "storing a job's outcome", &end, rest).await
+}
+
+/// One transaction for the attempt's end and its last log entries. Should it fail,
+/// the entries are stored on their own (dropped if they cannot be, as during the run)
+/// and the end is retried without them: a log the database refuses never keeps a job
+/// `running`.
+async fn store_end(
+    jobs: &Jobs,
+    job: &JobRow,
+    what: &str,
+    end: &db::jobs::AttemptEnd<'_>,
+    rest: db::jobs::Unstored,
+) -> anyhow::Result<()> {
+    let db = &jobs.0.db;
+    let claim = db::jobs::Claim::of(job);
+    if rest.is_empty() {
+        with_retries(what, &job.id, || {
+            db::jobs::end_attempt(db, &job.id, claim, end, &rest)
+        })
+        .await?;
+        return Ok(());
+    }
+    if let Err(e) = db::jobs::end_attempt(db, &job.id, claim, end, &rest).await {
+        tracing::warn!(job = %job.id, error = %e, "{what} with its last log entries; storing them apart");
+        store_unstored(db, &job.id, rest).await;
+        let nothing = db::jobs::Unstored::default();
+        with_retries(what, &job.id, || {
+            db::jobs::end_attempt(db, &job.id, claim, end, &nothing)
+        })
+        .await?;
+    }
     Ok(())
 }
 

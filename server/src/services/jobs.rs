@@ -119,6 +119,8 @@ pub async fn run(
     } else {
         request.args
     };
+    // Listening from before the job exists, the wait need not read it first.
+    let finished = request.wait.then(|| state.jobs.finished());
     let job = state
         .jobs
         .submit(&script, &version, &args, "manual")
@@ -127,15 +129,15 @@ pub async fn run(
         .audit("script.run", format!("job:{}", job.id))
         .details(json!({"script_id": script.id, "version": number}));
     state.audit.append(entry).await?;
-    if !request.wait {
+    let Some(finished) = finished else {
         return Ok(Run {
             job,
             finished: false,
         });
-    }
+    };
     let job = state
         .jobs
-        .wait(&job.id, wait_budget(&script)?)
+        .wait_queued(finished, &job.id, wait_budget(&script)?)
         .await?
         .ok_or(ApiError::NotFound)?;
     let finished = db::jobs::FINAL_STATUSES.contains(&job.status.as_str());
