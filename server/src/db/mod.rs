@@ -13,6 +13,7 @@ pub mod nodes;
 pub mod owners;
 pub mod plugins;
 pub mod restart_policy;
+pub mod run_source;
 pub mod schedules;
 pub mod script_retention;
 pub mod scripts;

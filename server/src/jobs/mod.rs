@@ -260,10 +260,24 @@ impl Jobs {
         args: &serde_json::Value,
         trigger: &str,
     ) -> Result<JobRow, SubmitError> {
+        let ceilings = self.0.runs.ceilings(&script.owner_id).await?;
+        self.submit_within(script, version, args, trigger, &ceilings)
+            .await
+    }
+
+    /// [`Jobs::submit`] under the owner's `ceilings`, read by the caller (with the
+    /// script, `db::run_source`).
+    pub async fn submit_within(
+        &self,
+        script: &ScriptRow,
+        version: &VersionRow,
+        args: &serde_json::Value,
+        trigger: &str,
+        ceilings: &crate::quotas::Ceilings,
+    ) -> Result<JobRow, SubmitError> {
         let args = params::validate_for(&version.parameter_schema()?, args)?;
         let settings: settings::RunSettings = script.run_settings()?;
-        let ceilings = self.0.runs.ceilings(&script.owner_id).await?;
-        if let Some(refusal) = settings.ceiling_refusal(&ceilings) {
+        if let Some(refusal) = settings.ceiling_refusal(ceilings) {
             return Err(SubmitError::OverQuota(refusal));
         }
         let args_text = serde_json::Value::Object(args).to_string();

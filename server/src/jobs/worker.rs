@@ -111,9 +111,19 @@ async fn execute(
 ) -> anyhow::Result<()> {
     let inner = &jobs.0;
     let started = Instant::now();
-    let script = db::scripts::find(&inner.db, &job.script_id).await?;
-    let version = db::scripts::version(&inner.db, &job.script_id, job.script_version).await?;
-    let (Some(script), Some(version)) = (script, version) else {
+    let source = db::run_source::find(
+        &inner.db,
+        &job.script_id,
+        Some(job.script_version),
+        Some(&job.owner_id),
+    )
+    .await?;
+    let Some(db::run_source::RunSource {
+        script,
+        version: Some(version),
+        quotas,
+    }) = source
+    else {
         db::jobs::interrupt(
             &inner.db,
             &job.id,
@@ -131,7 +141,7 @@ async fn execute(
     };
     // The owner's ceilings (lowered since the job was queued, or a schedule's job), then
     // the server's sandbox memory: a job that does not fit yet goes back to the queue.
-    let ceilings = inner.runs.ceilings(&job.owner_id).await?;
+    let ceilings = crate::quotas::Ceilings::of(inner.runs.quotas(), &quotas);
     let refusal = settings.ceiling_refusal(&ceilings);
     let memory = match refusal {
         Some(refusal) => Err(refusal),

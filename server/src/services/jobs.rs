@@ -109,11 +109,17 @@ pub async fn run(
     script_id: &str,
     request: RunRequest,
 ) -> ApiResult<Run> {
-    let script = super::scripts::load_owned(state, actor.principal, script_id).await?;
-    let number = request.version.unwrap_or(script.current_version);
-    let version = db::scripts::version(&state.db, &script.id, number)
+    // The script, its version and its owner's ceilings in one read.
+    let source = db::run_source::find(&state.db, script_id, request.version, None)
         .await?
+        .ok_or(ApiError::NotFound)?;
+    let script = source.script;
+    policy::require_owner_or_admin(actor.principal, &script.owner_id)?;
+    let number = request.version.unwrap_or(script.current_version);
+    let version = source
+        .version
         .ok_or_else(|| ApiError::Validation(format!("the script has no version {number}")))?;
+    let ceilings = crate::quotas::Ceilings::of(state.jobs.quotas(), &source.quotas);
     let args = if request.args.is_null() {
         json!({})
     } else {
@@ -123,7 +129,7 @@ pub async fn run(
     let finished = request.wait.then(|| state.jobs.finished());
     let job = state
         .jobs
-        .submit(&script, &version, &args, "manual")
+        .submit_within(&script, &version, &args, "manual", &ceilings)
         .await?;
     let entry = actor
         .audit("script.run", format!("job:{}", job.id))
