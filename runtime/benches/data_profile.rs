@@ -8,9 +8,13 @@
 //!   cache) and the size of each compiled file in the cache;
 //! - median and p99 over `DATA_RUNS` (default 20) fresh runs, after one warm-up, of
 //!   `print(1)` and of `import numpy, pandas` plus a groupby of 10,000 rows;
-//! - native `python3` doing the same, where it can (`python3` here may lack pandas).
+//! - the memory of one idle run (PSS, `IDLE_RUNS` runs asleep at once, divided);
+//! - native `python3` doing the same, where it can (`DATA_BENCH_PYTHON` names one with
+//!   numpy and pandas; plain `python3` here may lack them).
 //!
-//! Without `AUTOMA_TEST_DATA_WHEEL` it prints that it skips.
+//! `DATA_BENCH_COLD=1` gives each process an empty cache of its own, so its load time
+//! is a fresh machine's first load (unpacking the wheel, compiling; the snapshot's
+//! includes building it). Without `AUTOMA_TEST_DATA_WHEEL` it prints that it skips.
 
 use automa_runtime::host::{Capabilities, HostContext, ReqwestClient};
 use automa_runtime::{
@@ -30,6 +34,12 @@ const GROUPBY: &str = "import numpy, pandas\n\
 
 /// Set in the child processes: which set-up this process measures.
 const MODE: &str = "DATA_BENCH_MODE";
+/// Set in the child processes of a cold run: the empty cache they load into.
+const CACHE: &str = "DATA_BENCH_CACHE";
+
+/// How many idle runs share the memory measurement.
+const IDLE_RUNS: usize = 8;
+const IDLE: &str = "import time\ntime.sleep(3)\n";
 
 fn main() {
     let Some(wheel) = std::env::var_os("AUTOMA_TEST_DATA_WHEEL") else {
@@ -39,12 +49,15 @@ fn main() {
     match std::env::var(MODE) {
         Ok(mode) => measure(&mode, Path::new(&wheel)),
         Err(_) => {
+            let cold = std::env::var_os("DATA_BENCH_COLD").is_some();
             for (mode, snapshot) in [("plain interpreter", "off"), ("import snapshot", "on")] {
-                let status = Command::new(std::env::current_exe().expect("own path"))
-                    .env(MODE, mode)
-                    .env("AUTOMA_DATA_SNAPSHOT", snapshot)
-                    .status()
-                    .expect("starting a measuring process");
+                let cache = cold.then(|| tempfile::tempdir().expect("a cold cache"));
+                let mut child = Command::new(std::env::current_exe().expect("own path"));
+                child.env(MODE, mode).env("AUTOMA_DATA_SNAPSHOT", snapshot);
+                if let Some(cache) = &cache {
+                    child.env(CACHE, cache.path());
+                }
+                let status = child.status().expect("starting a measuring process");
                 if !status.success() {
                     println!("{mode}: the measuring process failed ({status})");
                 }
@@ -62,16 +75,22 @@ fn runs() -> usize {
 }
 
 fn data_cache() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("automa-cache") // the server's layout: shared with every test
+    match std::env::var_os(CACHE) {
+        Some(cold) => PathBuf::from(cold),
+        // The server's layout, shared with every test.
+        None => PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("automa-cache"),
+    }
 }
 
 fn measure(mode: &str, wheel: &Path) {
     let started = Instant::now();
-    let runtime = Runtime::new(RuntimeConfig {
-        cache_dir: Some(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("automa-cache")),
-        ..RuntimeConfig::default()
-    })
-    .expect("a runtime");
+    let runtime = Arc::new(
+        Runtime::new(RuntimeConfig {
+            cache_dir: Some(data_cache()),
+            ..RuntimeConfig::default()
+        })
+        .expect("a runtime"),
+    );
     let artifacts = DataArtifacts::unpack(wheel, &data_cache().join("data-profile"))
         .expect("the wheel unpacks");
     runtime
@@ -107,6 +126,7 @@ fn measure(mode: &str, wheel: &Path) {
             times.len()
         );
     }
+    idle_memory(mode, &runtime, &tokio);
     if let Ok(entries) = std::fs::read_dir(data_cache()) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -116,6 +136,54 @@ fn measure(mode: &str, wheel: &Path) {
             }
         }
     }
+}
+
+/// PSS of `IDLE_RUNS` runs asleep at once, per run: what an idle agent of the profile
+/// holds (its instance's memory; pages the snapshot's image shares count once).
+fn idle_memory(mode: &str, runtime: &Arc<Runtime>, tokio: &tokio::runtime::Runtime) {
+    // Earlier runs' memory is unmapped on blocking threads: let that finish first.
+    let settle = || std::thread::sleep(Duration::from_millis(1500));
+    settle();
+    let before = pss_kib();
+    let during = tokio.block_on(async {
+        let runs: Vec<_> = (0..IDLE_RUNS)
+            .map(|_| {
+                let runtime = runtime.clone();
+                tokio::spawn(async move { runtime.run(request(IDLE)).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        let during = pss_kib();
+        for run in runs {
+            let _ = run.await;
+        }
+        during
+    });
+    settle();
+    let after = pss_kib();
+    match (before, during, after) {
+        (Some(before), Some(during), Some(after)) => println!(
+            "{mode}: idle run memory: {:.2} MiB PSS each ({IDLE_RUNS} asleep at once; process \
+             PSS {:.0} MiB before, {:.0} during, {:.0} after)",
+            during.saturating_sub(before.min(after)) as f64 / 1024.0 / IDLE_RUNS as f64,
+            before as f64 / 1024.0,
+            during as f64 / 1024.0,
+            after as f64 / 1024.0,
+        ),
+        _ => println!("{mode}: idle run memory: /proc/self/smaps_rollup is unreadable"),
+    }
+}
+
+fn pss_kib() -> Option<u64> {
+    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").ok()?;
+    rollup.lines().find_map(|line| {
+        let kib = line
+            .strip_prefix("Pss:")?
+            .trim()
+            .trim_end_matches("kB")
+            .trim();
+        kib.parse().ok()
+    })
 }
 
 fn request(source: &str) -> RunRequest {
@@ -138,7 +206,8 @@ fn request(source: &str) -> RunRequest {
 }
 
 fn native() {
-    let has_pandas = Command::new("python3")
+    let python = std::env::var("DATA_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_pandas = Command::new(&python)
         .args(["-c", "import pandas"])
         .output()
         .is_ok_and(|out| out.status.success());
@@ -146,24 +215,24 @@ fn native() {
     if has_pandas {
         cases.push(("numpy+pandas groupby", GROUPBY));
     } else {
-        println!("native python3: no pandas on this machine; only print(1) is measured");
+        println!("native {python}: no pandas; only print(1) is measured");
     }
     for (name, source) in cases {
         let mut times = Vec::new();
         for _ in 0..runs() {
             let t = Instant::now();
-            let ok = Command::new("python3")
+            let ok = Command::new(&python)
                 .args(["-c", source])
                 .output()
                 .is_ok_and(|out| out.status.success());
             if !ok {
-                println!("native python3: {name} failed or python3 is missing");
+                println!("native {python}: {name} failed or it is missing");
                 return;
             }
             times.push(t.elapsed());
         }
         let (median, p99) = stats(&mut times);
-        println!("native python3: {name}: median {median:.1} ms, p99 {p99:.1} ms");
+        println!("native python3: {name}: median {median:.1} ms, p99 {p99:.1} ms ({python})");
     }
 }
 

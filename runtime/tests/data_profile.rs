@@ -561,3 +561,66 @@ def main():
     assert!(bytes_in(scratch.path()) < 1 << 20);
     assert!(bytes_in(data.path()) < 2 << 20);
 }
+
+/// What a hostile script tries against the filesystem ends in errors inside the run:
+/// `..` and absolute paths out of the mounts, a symbolic link pointing out, writes into
+/// the read-only interpreter files, and threads and processes the profile does not have.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escapes_from_the_mounts_and_processes_fail_inside_the_run() {
+    let data = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "host secret").unwrap();
+    let outside_file = outside.path().join("secret.txt");
+    // A link someone made on the host side, pointing out of the mount.
+    std::os::unix::fs::symlink(&outside_file, data.path().join("host_link")).unwrap();
+    let source = format!(
+        r#"import os
+def attempt(action):
+    try:
+        action()
+        return 'allowed'
+    except Exception as e:
+        return type(e).__name__
+def read(path):
+    with open(path) as f:
+        return f.read()
+def write(path):
+    with open(path, 'w') as f:
+        f.write('x')
+def link_and_read(target, name):
+    try:
+        os.symlink(target, name)
+    except OSError:
+        pass  # refusing to make it is fine too; reading through it must fail
+    return read(name)
+def main():
+    return {{
+        'dotdot': attempt(lambda: read('/data/../../../../{outside}')),
+        'absolute': attempt(lambda: read('{outside}')),
+        'absolute_link': attempt(lambda: link_and_read('{outside}', '/data/abs')),
+        'relative_link': attempt(lambda: link_and_read('../../../../../{outside}', '/data/rel')),
+        'host_made_link': attempt(lambda: read('/data/host_link')),
+        'stdlib': attempt(lambda: write('/usr/local/lib/evil.py')),
+        'runner': attempt(lambda: write('/automa/automa_exec.py')),
+        'fork': attempt(lambda: os.fork()),
+        'process': attempt(lambda: __import__('subprocess').run(['true'])),
+        'thread': attempt(lambda: __import__('threading').Thread(target=print).start()),
+    }}
+"#,
+        outside = outside_file.display()
+    );
+    let recorder = Arc::new(Recorder::default());
+    let mut request = data_request(&source, Capabilities::default(), &recorder);
+    request.mounts.data = Some(data.path().to_path_buf());
+    let outcome = run_data(request).await;
+    assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+    let result = outcome.result.unwrap();
+    for (attempt, refused) in result.as_object().unwrap() {
+        assert_ne!(refused, "allowed", "{attempt}: {result}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&outside_file).unwrap(),
+        "host secret"
+    );
+    assert!(!data.path().join("evil.py").exists());
+}

@@ -11,6 +11,7 @@ mod artifacts;
 mod door;
 mod guest;
 mod p1_quota;
+mod shared_code;
 mod snapshot;
 
 pub use artifacts::{DATA_WHEEL, DATA_WHEEL_SHA256, DataArtifacts};
@@ -80,10 +81,7 @@ fn enough_memory_to_compile() -> wasmtime::Result<()> {
 /// The loaded data profile: its engine, the pre-linked interpreter and its files.
 pub(crate) struct DataProfile {
     engine: Engine,
-    pre: InstancePre<DataState>,
-    /// The interpreter with numpy and pandas imported ([`snapshot`]), when it could be
-    /// made: runs start from it instead of `pre`.
-    snapshot: Option<InstancePre<DataState>>,
+    start: Start,
     /// Holds `python315.zip`, mounted read-only at [`STDLIB_GUEST`].
     stdlib_dir: PathBuf,
     /// matplotlib's data files, mounted read-only at [`MPL_DATA_GUEST`].
@@ -91,6 +89,15 @@ pub(crate) struct DataProfile {
     /// The guest's Python files (runner, door client, SDK), mounted at `/automa`.
     guest_dir: PathBuf,
     fuel: bool,
+}
+
+/// What each run instantiates.
+enum Start {
+    /// The interpreter with numpy and pandas imported ([`snapshot`]).
+    Snapshot(InstancePre<DataState>),
+    /// The plain interpreter, when the snapshot is turned off or cannot be made: each
+    /// run imports what it uses.
+    Plain(InstancePre<DataState>),
 }
 
 /// The data of one data-profile run's store.
@@ -124,23 +131,9 @@ impl DataProfile {
             .collector(wasmtime::Collector::DeferredReferenceCounting)
             .max_wasm_stack(MAX_WASM_STACK)
             .async_stack_size(MAX_WASM_STACK * 4);
+        let shared_code = std::sync::Arc::new(shared_code::SharedCode::default());
+        config.enable_incremental_compilation(shared_code.clone())?;
         let engine = Engine::new(&config).context("creating the data profile's engine")?;
-        let label = "data-python";
-        if !crate::cache::is_compiled(&engine, cache_dir, label, &artifacts.interpreter_sha256) {
-            enough_memory_to_compile()?;
-            tracing::info!(
-                "compiling the data profile's interpreter: once per version, about two \
-                 minutes of CPU and {} GiB of memory; data-profile runs wait for it",
-                COMPILE_MEMORY_BYTES >> 30
-            );
-        }
-        let module = crate::cache::load_or_compile_module(
-            &engine,
-            cache_dir,
-            label,
-            &artifacts.interpreter,
-            &artifacts.interpreter_sha256,
-        )?;
         let mut linker = Linker::<DataState>::new(&engine);
         wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state: &mut DataState| {
             &mut state.wasi
@@ -148,11 +141,9 @@ impl DataProfile {
         .context("linking WASI preview 1")?;
         p1_quota::add_to_linker(&mut linker).context("linking the disk quotas")?;
         door::add_to_linker(&mut linker).context("linking the host door")?;
-        let pre = linker
-            .instantiate_pre(&module)
-            .context("pre-linking the data profile's interpreter")?;
         let guest_dir = guest::prepare(cache_dir).context("writing the data profile's guest")?;
-        let snapshot = snapshot::load(
+        // The plain interpreter is compiled only when the snapshot is not there to run.
+        let start = match snapshot::load(
             &engine,
             &linker,
             cache_dir,
@@ -160,12 +151,15 @@ impl DataProfile {
             &artifacts.interpreter_sha256,
             &artifacts.stdlib_dir,
             &guest_dir,
-        );
+        ) {
+            Some(snapshot) => Start::Snapshot(snapshot),
+            None => Start::Plain(load_plain(&engine, &linker, artifacts, cache_dir)?),
+        };
+        shared_code.clear();
         let ticker = crate::engine::EpochTicker::start(engine.clone(), epoch_tick);
         let profile = Self {
             engine,
-            pre,
-            snapshot,
+            start,
             stdlib_dir: artifacts.stdlib_dir.clone(),
             mpl_data_dir: artifacts.mpl_data_dir.clone(),
             guest_dir,
@@ -173,6 +167,34 @@ impl DataProfile {
         };
         Ok((profile, ticker))
     }
+}
+
+/// The plain interpreter, compiled once into `cache_dir`, pre-linked.
+fn load_plain(
+    engine: &Engine,
+    linker: &Linker<DataState>,
+    artifacts: &DataArtifacts,
+    cache_dir: &Path,
+) -> wasmtime::Result<InstancePre<DataState>> {
+    let label = "data-python";
+    if !crate::cache::is_compiled(engine, cache_dir, label, &artifacts.interpreter_sha256) {
+        enough_memory_to_compile()?;
+        tracing::info!(
+            "compiling the data profile's plain interpreter: once per version, a few \
+             minutes of CPU and {} GiB of memory; data-profile runs wait for it",
+            COMPILE_MEMORY_BYTES >> 30
+        );
+    }
+    let module = crate::cache::load_or_compile_module(
+        engine,
+        cache_dir,
+        label,
+        &artifacts.interpreter,
+        &artifacts.interpreter_sha256,
+    )?;
+    linker
+        .instantiate_pre(&module)
+        .context("pre-linking the data profile's interpreter")
 }
 
 impl Runtime {
@@ -248,10 +270,10 @@ impl Runtime {
         let cpu_time = ThreadCpuTimed::into_meter(limits.cpu_meter.as_ref());
         let ending = {
             let call = async {
-                let exit_code = match &data.snapshot {
-                    Some(snapshot) => snapshot::run(snapshot, &mut store).await,
-                    None => {
-                        let instance = data.pre.instantiate_async(&mut store).await?;
+                let exit_code = match &data.start {
+                    Start::Snapshot(snapshot) => snapshot::run(snapshot, &mut store).await,
+                    Start::Plain(pre) => {
+                        let instance = pre.instantiate_async(&mut store).await?;
                         let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
                         run.call_async(&mut store, ()).await
                     }
