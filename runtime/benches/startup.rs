@@ -3,11 +3,14 @@
 //! `cargo bench -p automa-runtime --bench startup` prints, for each engine set-up:
 //! - a trivial run (`print(1)`) with a warm engine, median and p99, and where its time
 //!   goes (WASI context, mounts, store, instantiation, the guest's call and, within it,
-//!   the time until the script's first line runs, output, teardown);
+//!   the time until the script's first bytecode runs, output, teardown) and the minor
+//!   page faults it took;
+//! - how late an endless loop ends past its time limit;
 //! - a pyperformance-style set of CPU-bound scripts, each as a ratio to native python3
 //!   on this machine, and their geometric mean.
 //!
-//! `STARTUP_ONLY=1` skips the CPU set; `CPU_ONLY=1` the trivial runs.
+//! `STARTUP_ONLY=1` skips the CPU set; `CPU_ONLY=1` the trivial runs; `DISK_ONLY=1`
+//! times writes through the disk quotas instead.
 
 use automa_runtime::host::ports::Nothing;
 use automa_runtime::host::{Capabilities, HostContext, ReqwestClient};
@@ -306,28 +309,10 @@ const CPU_SET: [(&str, &str); 8] = [
     ("go-like board", GO),
 ];
 
-/// The pooling allocator as `pooled_instances = 8` set it up before (memory unmapped
-/// when a slot is freed); replaces the current one.
-fn old_pool(config: &mut wasmtime::Config) {
-    let slots = 8;
-    let mut pool = wasmtime::PoolingAllocationConfig::new();
-    pool.total_component_instances(slots)
-        .total_core_instances(slots * 16)
-        .max_core_instances_per_component(32)
-        .total_memories(slots * 2)
-        .max_memories_per_component(4)
-        .total_tables(slots * 4)
-        .max_tables_per_component(8)
-        .table_elements(65_536)
-        .total_stacks(slots)
-        .max_core_instance_size(16 << 20)
-        .max_component_instance_size(1 << 20)
-        .max_memory_size(4 << 30);
-    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
-}
-
-fn on_demand(config: &mut wasmtime::Config) {
-    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::OnDemand);
+/// The engine as it was before fuel yields (issue 15): epoch checks compiled in on top
+/// of fuel, a ticker interrupting every millisecond.
+fn with_epochs(config: &mut wasmtime::Config) {
+    config.epoch_interruption(true);
 }
 
 fn no_epoch(config: &mut wasmtime::Config) {
@@ -338,9 +323,14 @@ struct Setup {
     name: &'static str,
     pooled_instances: u32,
     tune: Option<fn(&mut wasmtime::Config)>,
+    /// Timed on the trivial run.
+    startup: bool,
+    /// Timed on the CPU set.
     cpu: bool,
     /// Count fuel (the CPU budget of `cpu_seconds`).
     fuel: bool,
+    /// Whether its runs can be stopped at a deadline at all.
+    deadline: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -354,53 +344,56 @@ fn main() -> anyhow::Result<()> {
     let defaults = RuntimeConfig::default();
     let setups = [
         Setup {
-            name: "on-demand allocator, set explicitly (the default)",
-            pooled_instances: 0,
-            tune: Some(on_demand),
-            cpu: false,
-            fuel: false,
+            name: "default engine: fuel counted, guests yield by fuel, no epoch checks",
+            pooled_instances: defaults.pooled_instances,
+            tune: None,
+            startup: true,
+            cpu: true,
+            fuel: defaults.fuel,
+            deadline: true,
         },
         Setup {
-            name: "pooling, 8 slots, memory not kept resident (before, opt-in)",
-            pooled_instances: 8,
-            tune: Some(old_pool),
-            cpu: false,
-            fuel: false,
+            name: "before: fuel counted and epoch interruption (1 ms ticker)",
+            pooled_instances: defaults.pooled_instances,
+            tune: Some(with_epochs),
+            startup: true,
+            cpu: true,
+            fuel: defaults.fuel,
+            deadline: true,
         },
         Setup {
             name: "pooling, 8 slots, written pages reset in place (pooled_instances = 8)",
             pooled_instances: 8,
             tune: None,
+            startup: true,
             cpu: false,
-            fuel: false,
-        },
-        Setup {
-            name: "default engine",
-            pooled_instances: defaults.pooled_instances,
-            tune: None,
-            cpu: true,
             fuel: defaults.fuel,
+            deadline: true,
         },
         Setup {
-            name: "default engine, fuel counted the other way",
+            name: "no fuel (fuel = false): epoch interruption paces guests",
             pooled_instances: defaults.pooled_instances,
             tune: None,
+            startup: false,
             cpu: true,
-            fuel: !defaults.fuel,
+            fuel: false,
+            deadline: true,
         },
         Setup {
-            name: "default engine without epoch interruption (no deadlines; comparison only)",
+            name: "neither fuel nor epochs (no deadlines; comparison only)",
             pooled_instances: defaults.pooled_instances,
             tune: Some(no_epoch),
+            startup: false,
             cpu: true,
             fuel: false,
+            deadline: false,
         },
     ];
     // The trivial runs of every set-up are interleaved, one run each in turn, so a
     // busy machine slows them alike.
     let mut runtimes = Vec::new();
     for setup in &setups {
-        if !(startup || (cpu || disk_only) && setup.cpu) {
+        if !(startup && setup.startup || (cpu || disk_only) && setup.cpu) {
             continue;
         }
         let started = Instant::now();
@@ -420,20 +413,58 @@ fn main() -> anyhow::Result<()> {
     }
     tokio.block_on(async {
         if startup {
-            trivial(&runtimes).await;
+            let setups: Vec<_> = runtimes.iter().filter(|(setup, _)| setup.startup).collect();
+            trivial(&setups).await;
         }
         if cpu {
-            let setups: Vec<_> = runtimes.iter().filter(|(setup, _)| setup.cpu).collect();
+            let chosen = std::env::var("CPU_SETUPS").unwrap_or_default();
+            let setups: Vec<_> = runtimes
+                .iter()
+                .filter(|(setup, _)| setup.cpu)
+                .enumerate()
+                .filter(|(i, _)| {
+                    chosen.is_empty() || chosen.split(',').any(|n| n == (i + 1).to_string())
+                })
+                .map(|(_, runtime)| runtime)
+                .collect();
+            deadlines(&setups).await;
             cpu_set(&setups).await;
         }
-        if let Some((_, runtime)) = runtimes.iter().find(|(setup, _)| setup.cpu) {
+        if disk_only && let Some((_, runtime)) = runtimes.iter().find(|(setup, _)| setup.cpu) {
             disk_writes(runtime).await;
         }
     });
     Ok(())
 }
 
-async fn trivial(runtimes: &[(&Setup, Runtime)]) {
+/// How late `while True: pass` ends past its time limit, per set-up that can stop it.
+async fn deadlines(setups: &[&(&Setup, Runtime)]) {
+    const LIMIT: Duration = Duration::from_millis(200);
+    for (setup, runtime) in setups {
+        if !setup.deadline {
+            continue;
+        }
+        let mut late = Vec::new();
+        for _ in 0..10 {
+            let mut req = request("while True:\n    pass\n");
+            req.limits.timeout = LIMIT;
+            let started = Instant::now();
+            let outcome = runtime.run(req).await;
+            let took = started.elapsed();
+            assert_eq!(outcome.status, RunStatus::TimedOut, "{:?}", outcome.error);
+            late.push(took.saturating_sub(LIMIT));
+        }
+        let (median, _) = stats(&mut late);
+        println!(
+            "deadline, {}: `while True: pass` with a 200 ms limit ends {median:.2} ms late \
+             (median), {:.2} ms at most (n=10)",
+            setup.name,
+            ms(late[late.len() - 1])
+        );
+    }
+}
+
+async fn trivial(runtimes: &[&(&Setup, Runtime)]) {
     for (_, runtime) in runtimes {
         for _ in 0..20 {
             run(runtime, FIRST_LINE).await;
@@ -466,13 +497,20 @@ async fn trivial(runtimes: &[(&Setup, Runtime)]) {
         part("  Store::new", &|s| s.phases.store);
         part("  instantiate_async", &|s| s.phases.instantiate);
         part("  call_run (the whole guest call)", &|s| s.phases.call);
-        part("    of which until the script's first line", &|s| {
+        part("    of which until the script's first bytecode", &|s| {
             s.first_line
         });
         part("  outcome and captured output", &|s| s.phases.outcome);
         part("  teardown (store dropped, scratch removed)", &|s| {
             s.phases.teardown
         });
+        let mut faults: Vec<u64> = samples.iter().map(|s| s.faults).collect();
+        faults.sort_unstable();
+        println!(
+            "  minor page faults per run (whole process)      median {}, p99 {}",
+            faults[faults.len() / 2],
+            faults[faults.len() * 99 / 100]
+        );
     }
     println!("(n={TRIVIAL_RUNS} each; first line from the guest's wall clock, ~10 us resolution)");
 }
@@ -481,6 +519,18 @@ struct Sample {
     total: Duration,
     phases: RunPhases,
     first_line: Duration,
+    faults: u64,
+}
+
+/// The process's minor page faults so far (a fresh instance's copy-on-write and
+/// first-touch faults of its memory image).
+fn minor_faults() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Field 10; the command name before it is in parentheses and may hold spaces.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(7))
+        .and_then(|field| field.parse().ok())
+        .unwrap_or_default()
 }
 
 async fn trivial_once(runtime: &Runtime) -> Sample {
@@ -488,9 +538,11 @@ async fn trivial_once(runtime: &Runtime) -> Sample {
     let wall = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
+    let faults = minor_faults();
     let t = Instant::now();
     let (outcome, phases) = runtime.run_timed(request).await;
     let total = t.elapsed();
+    let faults = minor_faults() - faults;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
     let guest_ns: u128 = outcome
         .stdout
@@ -506,6 +558,7 @@ async fn trivial_once(runtime: &Runtime) -> Sample {
         total,
         phases,
         first_line: since_start.saturating_sub(before_call),
+        faults,
     }
 }
 
@@ -520,8 +573,9 @@ fn native_once(source: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// Each script 3 times natively and in every set-up, interleaved; the best of each
-/// (the least disturbed by other work on the machine) and their ratios.
+/// Each script 3 times (`CPU_ROUNDS`) natively and in every set-up (or those numbered
+/// in `CPU_SETUPS`, e.g. `1,2`), interleaved; the best of each (the least disturbed by
+/// other work on the machine) and their ratios.
 async fn cpu_set(setups: &[&(&Setup, Runtime)]) {
     for (i, (setup, _)) in setups.iter().enumerate() {
         let fuel = if setup.fuel {
@@ -534,13 +588,29 @@ async fn cpu_set(setups: &[&(&Setup, Runtime)]) {
     // Fuel per CPU second of the interpreter (what a cpu_seconds budget buys).
     let mut fuel_rates: Vec<Vec<f64>> = setups.iter().map(|_| Vec::new()).collect();
     let mut log_sums = vec![0.0; setups.len()];
+    // The same ratios in CPU time, which other work on the machine disturbs far less
+    // than wall time: native python3's `process_time` of the work against the
+    // interpreter thread's CPU time of the whole run (its start included, a few ms).
+    let mut cpu_log_sums = vec![0.0; setups.len()];
+    let rounds: usize = std::env::var("CPU_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3);
     for (name, source) in CPU_SET {
         let mut native = Vec::new();
+        let mut native_cpu = Vec::new();
         let mut sandbox: Vec<Vec<f64>> = setups.iter().map(|_| Vec::new()).collect();
-        for _ in 0..3 {
+        let mut sandbox_cpu: Vec<Vec<f64>> = setups.iter().map(|_| Vec::new()).collect();
+        for _ in 0..rounds {
             native.push(native_once(source));
-            for (((_, runtime), times), rates) in
-                setups.iter().zip(&mut sandbox).zip(&mut fuel_rates)
+            native_cpu.push(native_once(
+                &source.replace("time.perf_counter()", "time.process_time()"),
+            ));
+            for ((((_, runtime), times), cpu_times), rates) in setups
+                .iter()
+                .zip(&mut sandbox)
+                .zip(&mut sandbox_cpu)
+                .zip(&mut fuel_rates)
             {
                 let outcome = run(runtime, source).await;
                 if let Some(fuel) = outcome.fuel_consumed
@@ -555,16 +625,19 @@ async fn cpu_set(setups: &[&(&Setup, Runtime)]) {
                     outcome.error
                 );
                 times.push(outcome.stdout.trim().parse::<f64>().unwrap_or(f64::NAN));
+                cpu_times.push(outcome.cpu_time_ms as f64);
             }
         }
-        let native = best(native);
+        let (native, native_cpu) = (best(native), best(native_cpu));
         let mut line = format!("  {name:<18} native python3 {native:7.1} ms");
-        for (i, times) in sandbox.into_iter().enumerate() {
+        for (i, (times, cpu_times)) in sandbox.into_iter().zip(sandbox_cpu).enumerate() {
             let time = best(times);
             let ratio = time / native;
             log_sums[i] += ratio.ln();
+            let cpu_ratio = best(cpu_times) / native_cpu;
+            cpu_log_sums[i] += cpu_ratio.ln();
             line.push_str(&format!(
-                " | set-up {}: {time:7.1} ms, ratio {ratio:.2}",
+                " | set-up {}: {time:7.1} ms, ratio {ratio:.2} (CPU {cpu_ratio:.2})",
                 i + 1
             ));
         }
@@ -584,11 +657,13 @@ async fn cpu_set(setups: &[&(&Setup, Runtime)]) {
             rates.len()
         );
     }
-    for (i, sum) in log_sums.into_iter().enumerate() {
+    let mean = |sum: f64| (sum / CPU_SET.len() as f64).exp();
+    for (i, (sum, cpu_sum)) in log_sums.into_iter().zip(cpu_log_sums).enumerate() {
         println!(
-            "  geometric mean ratio, set-up {}: {:.2} (target <= 1.4)",
+            "  geometric mean ratio, set-up {}: {:.2} wall, {:.2} CPU time (target <= 1.4)",
             i + 1,
-            (sum / CPU_SET.len() as f64).exp()
+            mean(sum),
+            mean(cpu_sum)
         );
     }
 }

@@ -84,7 +84,7 @@ impl Throttle {
         &mut self,
         fuel_left: u64,
         events: &dyn RunEvents,
-    ) -> Option<impl Future<Output = ()> + Send + 'static> {
+    ) -> Option<tokio::time::Sleep> {
         let now = Instant::now();
         if now.duration_since(self.began) >= self.rate.every {
             self.began = now;
@@ -115,6 +115,72 @@ impl Throttle {
         self.began = resume;
         self.fuel_at_start = fuel_left;
         Some(tokio::time::sleep_until(resume.into()))
+    }
+}
+
+/// The fuel a run has left as of the last time its guest entered the host: its store's
+/// call hook sets it on every host call and every fuel yield (wasmtime makes that yield
+/// from a call into the host), where the throttle outside the store reads it.
+#[derive(Debug, Clone)]
+pub(crate) struct FuelGauge(Arc<AtomicU64>);
+
+impl FuelGauge {
+    pub(crate) fn new(fuel: u64) -> Self {
+        Self(Arc::new(AtomicU64::new(fuel)))
+    }
+
+    pub(crate) fn set(&self, fuel_left: u64) {
+        self.0.store(fuel_left, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A run's CPU rate when its guest yields every so much fuel instead of at epoch ticks:
+/// each time the run's future gives the thread back, the throttle looks at the gauge,
+/// and a spent interval holds the future back (without polling it) until the next.
+pub(crate) struct Pacer {
+    pub(crate) throttle: Throttle,
+    pub(crate) gauge: FuelGauge,
+    pub(crate) events: Arc<dyn RunEvents>,
+}
+
+impl Pacer {
+    /// `future`, paused whenever its interval's budget is spent.
+    pub(crate) async fn pace<F: Future>(mut self, future: F) -> F::Output {
+        let mut future = pin!(future);
+        let mut pause: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+        std::future::poll_fn(|cx| {
+            if let Some(sleep) = pause.as_mut() {
+                if sleep.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                pause = None;
+            }
+            let polled = future.as_mut().poll(cx);
+            if polled.is_pending()
+                && let Some(sleep) = self.throttle.check(self.gauge.get(), &*self.events)
+            {
+                let mut sleep = Box::pin(sleep);
+                // Polled once so its timer wakes this task; the guest already asked to
+                // be polled again, which now waits for the pause.
+                if sleep.as_mut().poll(cx).is_pending() {
+                    pause = Some(sleep);
+                }
+            }
+            polled
+        })
+        .await
+    }
+}
+
+/// `future` under `pacer` when there is one.
+pub(crate) async fn paced<F: Future>(pacer: Option<Pacer>, future: F) -> F::Output {
+    match pacer {
+        Some(pacer) => pacer.pace(future).await,
+        None => future.await,
     }
 }
 

@@ -25,11 +25,13 @@ pub struct RuntimeConfig {
     /// benchmark's CPU set (geometric mean, 0-34% per script) and about 0.2 ms of a
     /// trivial run's start (README, Benchmarks).
     pub fuel: bool,
-    /// How often running scripts are interrupted to check deadlines and yield. Short:
-    /// a run holds its executor thread until it yields, and the tasks queued behind it
-    /// there (an HTTP answer, the audit writer, a job's final write) wait that long;
-    /// at 10 ms a trivial `run?wait` often took two ticks more. A yield costs a few
-    /// microseconds.
+    /// How often running scripts yield to check deadlines, cancellation and CPU rates.
+    /// Short: a run holds its executor thread until it yields, and the tasks queued
+    /// behind it there (an HTTP answer, the audit writer, a job's final write) wait
+    /// that long; at 10 ms a trivial `run?wait` often took two ticks more. A yield
+    /// costs a few microseconds. With fuel counted a script yields after this much of
+    /// its CPU time in fuel ([`FUEL_PER_CPU_SECOND`](crate::FUEL_PER_CPU_SECOND)); without,
+    /// an epoch ticker interrupts it this often.
     pub epoch_tick: Duration,
     /// Keep this many instance slots pre-reserved (pooling allocator): faster
     /// instantiation and memory reuse between runs. `0` allocates on demand.
@@ -67,13 +69,39 @@ pub struct Runtime {
     pub(crate) fuel: bool,
     /// Instances live in the pooling allocator's slots.
     pub(crate) pooled: bool,
+    /// How running guests of this engine are made to yield.
+    pub(crate) pacing: Pacing,
     pub(crate) stdlib: StdlibDir,
     /// The disk budgets of directories that concurrent runs share (`/data`).
     pub(crate) disk_budgets: DiskBudgets,
     /// The data profile: off until the server loads it, then loading, ready or failed.
     pub(crate) data: tokio::sync::watch::Sender<DataStatus>,
     epoch_tick: Duration,
-    _ticker: EpochTicker,
+    /// Only when the engine interrupts by epochs.
+    _ticker: Option<EpochTicker>,
+}
+
+/// How a running guest is made to give its thread back, so deadlines, cancellation and
+/// CPU rates are seen while it computes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Pacing {
+    /// An epoch ticker interrupts it every tick (code compiled with epoch checks).
+    Epochs,
+    /// It yields each time it has burned this much fuel. The fuel checks are compiled
+    /// in anyway, so this adds no code; epoch checks on top of them (at every loop and
+    /// function entry) made the CPU set 1-8% slower across three interleaved runs of
+    /// the startup bench, and their ticker woke the process every millisecond.
+    Fuel(u64),
+}
+
+impl Pacing {
+    fn of(engine: &Engine, tick: Duration) -> Self {
+        if engine.get_epoch_interruption() || !engine.get_consume_fuel() {
+            return Pacing::Epochs;
+        }
+        let per_tick = crate::FUEL_PER_CPU_SECOND as f64 * tick.as_secs_f64();
+        Pacing::Fuel((per_tick as u64).max(1))
+    }
 }
 
 /// Where the data profile stands.
@@ -94,7 +122,8 @@ impl Runtime {
     pub fn new(config: RuntimeConfig) -> wasmtime::Result<Self> {
         let mut wasm_config = Config::new();
         wasm_config
-            .epoch_interruption(true)
+            // Counted fuel makes guests yield (Pacing::Fuel); epochs only without it.
+            .epoch_interruption(!config.fuel)
             .consume_fuel(config.fuel)
             .wasm_component_model(true);
         if config.pooled_instances > 0 {
@@ -142,9 +171,12 @@ impl Runtime {
             |state: &mut RunState| &mut state.host,
         )
         .context("linking the plugin host API")?;
+        let pacing = Pacing::of(&engine, config.epoch_tick);
         let mut runtime = Self {
-            _ticker: EpochTicker::start(engine.clone(), config.epoch_tick),
+            _ticker: matches!(pacing, Pacing::Epochs)
+                .then(|| EpochTicker::start(engine.clone(), config.epoch_tick)),
             engine,
+            pacing,
             pre,
             plugin_linker,
             cache_dir: config.cache_dir,

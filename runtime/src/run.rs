@@ -1,18 +1,19 @@
 //! One run: a fresh store, the WASI context, the call, and the outcome.
 
-use crate::cpu::{ThreadCpuTimed, Throttle};
-use crate::engine::DataStatus;
+use crate::cpu::{FuelGauge, Pacer, ThreadCpuTimed, Throttle, paced};
+use crate::engine::{DataStatus, Pacing};
 use crate::fs_quota::{FsQuotas, QuotaFs};
 use crate::limits::MemoryLimiter;
 use crate::output::CapturedOutput;
 use crate::{Limits, Mounts, RunOutcome, RunStatus, Runtime, ScriptFailure};
 use automa_host_api::HostContext;
-use automa_host_api::ports::OutputStream;
+use automa_host_api::ports::{OutputStream, RunEvents};
 use serde_json::Value;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime::{CallHook, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 /// What to run and with what.
@@ -219,7 +220,11 @@ impl Runtime {
             limits.max_output_bytes,
             events.clone(),
         );
-        let stderr = CapturedOutput::new(OutputStream::Stderr, limits.max_output_bytes, events);
+        let stderr = CapturedOutput::new(
+            OutputStream::Stderr,
+            limits.max_output_bytes,
+            events.clone(),
+        );
 
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(stdout.clone())
@@ -243,6 +248,7 @@ impl Runtime {
 
         let mut store = self.new_store(wasi, host, &limits);
         store.data_mut().fs_quotas = fs_quotas;
+        let pacer = self.pacer(&mut store, events);
         lap(&mut phases.store);
 
         let args_json = if args.is_null() {
@@ -262,7 +268,7 @@ impl Runtime {
                 result
             };
             tokio::select! {
-                result = cpu_time.measure(call) => Ending::Returned(result),
+                result = cpu_time.measure(paced(pacer, call)) => Ending::Returned(result),
                 () = tokio::time::sleep(limits.timeout) => Ending::TimedOut,
                 () = cancel.cancelled() => Ending::Cancelled,
             }
@@ -279,24 +285,35 @@ impl Runtime {
             fuel_consumed,
         );
         lap(&mut phases.outcome);
-        drop(scratch);
-        self.discard(store);
+        self.discard(store, scratch);
         lap(&mut phases.teardown);
         outcome
     }
 }
 
 impl Runtime {
-    /// Drop a finished run's store. Unmapping the instance's memory takes milliseconds
-    /// that the caller need not wait for, so it happens on a blocking thread; a pooled
-    /// slot is given back at once instead (the next run may need it, and putting its
-    /// written pages back in place costs less than unmapping).
-    fn discard(&self, store: Store<RunState>) {
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) if !self.pooled => {
-                drop(handle.spawn_blocking(move || drop(store)));
-            }
-            _ => drop(store),
+    /// Drop a finished run's store and remove its scratch directory. Unmapping the
+    /// instance's memory and removing a directory take time the caller need not wait
+    /// for, so they happen on a blocking thread; a pooled slot is given back at once
+    /// instead (the next run may need it, and putting its written pages back in place
+    /// costs less than unmapping).
+    fn discard(&self, store: Store<RunState>, scratch: Option<tempfile::TempDir>) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            drop(store);
+            drop(scratch);
+            return;
+        };
+        let store = if self.pooled {
+            drop(store);
+            None
+        } else {
+            Some(store)
+        };
+        if store.is_some() || scratch.is_some() {
+            drop(handle.spawn_blocking(move || {
+                drop(store);
+                drop(scratch);
+            }));
         }
     }
 
@@ -320,12 +337,55 @@ impl Runtime {
             fs_quotas: FsQuotas::default(),
         };
         let mut store = Store::new(&self.engine, state);
-        govern(
-            &mut store,
-            self.fuel.then(|| initial_fuel(limits)),
-            |state| (&mut state.limiter, &mut state.throttle, &state.host),
-        );
+        match self.pacing {
+            Pacing::Epochs => govern(
+                &mut store,
+                self.fuel.then(|| initial_fuel(limits)),
+                |state| (&mut state.limiter, &mut state.throttle, &state.host),
+            ),
+            Pacing::Fuel(every) => pace_by_fuel(&mut store, initial_fuel(limits), every),
+        }
         store
+    }
+
+    /// Where a run's CPU rate is kept when its guest yields by fuel: outside the store,
+    /// around the call (see [`Pacer`]), the throttle moved there and the store's call
+    /// hook keeping the fuel gauge. `None` when the rate is the epoch callback's, or
+    /// there is none.
+    fn pacer(&self, store: &mut Store<RunState>, events: Arc<dyn RunEvents>) -> Option<Pacer> {
+        if !matches!(self.pacing, Pacing::Fuel(_)) {
+            return None;
+        }
+        let throttle = store.data_mut().throttle.take()?;
+        let gauge = FuelGauge::new(store.get_fuel().unwrap_or_default());
+        let published = gauge.clone();
+        store.call_hook(move |cx, hook| {
+            if matches!(hook, CallHook::CallingHost)
+                && let Ok(left) = cx.get_fuel()
+            {
+                published.set(left);
+            }
+            Ok(())
+        });
+        Some(Pacer {
+            throttle,
+            gauge,
+            events,
+        })
+    }
+}
+
+/// Arm a fresh store of an engine without epoch checks with the memory cap and its
+/// fuel, handed to the guest `every` units at a time: it yields to the executor after
+/// each, so deadlines and cancellation are seen while it computes.
+fn pace_by_fuel(store: &mut Store<RunState>, fuel: u64, every: u64) {
+    store.limiter(|state| &mut state.limiter);
+    let armed = store
+        .set_fuel(fuel)
+        .and_then(|()| store.fuel_async_yield_interval(Some(every)));
+    if let Err(error) = armed {
+        // Only an engine without fuel refuses, which Pacing::Fuel rules out.
+        tracing::error!(%error, "cannot pace a run by fuel");
     }
 }
 
