@@ -1,7 +1,7 @@
 //! Many jobs queued at once: each runs once, ends with its whole log (the last entries
 //! are stored with the final state), has its one `script.run` audit entry, and the
-//! audit chain, written in batches after a chain end kept in memory, verifies. On
-//! PostgreSQL two nodes append to the one chain at the same time.
+//! audit chain, written in batches after a chain end kept in memory (SQLite), verifies.
+//! On PostgreSQL two nodes append to the one chain at the same time.
 
 use crate::cluster::{Api, Cluster};
 use crate::helpers::*;

@@ -1,10 +1,12 @@
 //! The one writer of the audit log in a process: appends wait in a bounded queue and a
 //! task writes them in batches, one transaction each, chaining every row to the last.
-//! The writer keeps the chain's end it wrote last, so a batch is only inserts; the end is
-//! read from the table when it is not known (the first batch, after any failure). Other
-//! writers of the same table (the CLI, other nodes on one PostgreSQL database) are
-//! caught by the `seq` primary key: an insert after a stale end takes a sequence number
-//! already used, fails, and the batch is written again after the end is read.
+//! On SQLite the writer keeps the chain's end it wrote last, so a batch is only inserts;
+//! the end is read from the table when it is not known (the first batch, after any
+//! failure). Another writer of the file (the CLI) is caught by the `seq` primary key: an
+//! insert after a stale end takes a sequence number already used, fails, and the batch
+//! is written again after the end is read. On PostgreSQL several nodes append to the
+//! one chain all the time, so each batch reads the end in its transaction, as a kept
+//! end would be stale (a failed batch) whenever another node wrote in between.
 //!
 //! The queue holds at most [`QUEUE_CAPACITY`] admitted records. A caller that finds it
 //! full waits, up to [`ADMIT_WAIT`], and then fails: an API request answers an error, a
@@ -166,6 +168,7 @@ async fn write_all(
     failing: Arc<Mutex<Option<String>>>,
 ) {
     let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let keep_end = !crate::db::is_postgres(&db);
     let mut end = None;
     while items.recv_many(&mut batch, BATCH_ROWS).await > 0 {
         let mut delay = Duration::from_millis(20);
@@ -173,7 +176,7 @@ async fn write_all(
         loop {
             match write_batch(&db, &batch, end.take()).await {
                 Ok(written) => {
-                    end = Some(written);
+                    end = keep_end.then_some(written);
                     break;
                 }
                 Err(e) => {
