@@ -331,6 +331,8 @@ struct Setup {
     fuel: bool,
     /// Whether its runs can be stopped at a deadline at all.
     deadline: bool,
+    /// The next run's instance made ahead (`spare_instance`).
+    spare: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -351,6 +353,17 @@ fn main() -> anyhow::Result<()> {
             cpu: true,
             fuel: defaults.fuel,
             deadline: true,
+            spare: true,
+        },
+        Setup {
+            name: "default engine without a spare instance (spare_instance = false)",
+            pooled_instances: defaults.pooled_instances,
+            tune: None,
+            startup: true,
+            cpu: false,
+            fuel: defaults.fuel,
+            deadline: true,
+            spare: false,
         },
         Setup {
             name: "before: fuel counted and epoch interruption (1 ms ticker)",
@@ -360,6 +373,7 @@ fn main() -> anyhow::Result<()> {
             cpu: true,
             fuel: defaults.fuel,
             deadline: true,
+            spare: true,
         },
         Setup {
             name: "pooling, 8 slots, written pages reset in place (pooled_instances = 8)",
@@ -369,6 +383,7 @@ fn main() -> anyhow::Result<()> {
             cpu: false,
             fuel: defaults.fuel,
             deadline: true,
+            spare: true,
         },
         Setup {
             name: "no fuel (fuel = false): epoch interruption paces guests",
@@ -378,6 +393,7 @@ fn main() -> anyhow::Result<()> {
             cpu: true,
             fuel: false,
             deadline: true,
+            spare: true,
         },
         Setup {
             name: "neither fuel nor epochs (no deadlines; comparison only)",
@@ -387,6 +403,7 @@ fn main() -> anyhow::Result<()> {
             cpu: true,
             fuel: false,
             deadline: false,
+            spare: true,
         },
     ];
     // The trivial runs of every set-up are interleaved, one run each in turn, so a
@@ -402,6 +419,7 @@ fn main() -> anyhow::Result<()> {
             pooled_instances: setup.pooled_instances,
             tune_engine: setup.tune,
             fuel: setup.fuel,
+            spare_instance: setup.spare,
             ..RuntimeConfig::default()
         })?;
         println!(

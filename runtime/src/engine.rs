@@ -4,6 +4,7 @@ use crate::cache;
 use crate::data::{DataArtifacts, DataProfile};
 use crate::fs_quota::{DiskBudgets, QuotaFsData};
 use crate::run::RunState;
+use crate::spare::SpareSlot;
 use crate::stdlib::StdlibDir;
 use automa_host_api::bindings::RunnerPre;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,11 @@ pub struct RuntimeConfig {
     pub warm_slots: u32,
     /// The largest memory limit any run may ask for, in bytes (sizes pooled slots).
     pub max_memory_bytes: u64,
+    /// Instantiate the next run's runner while the current one runs (spare.rs), so a
+    /// run starts without waiting for its instantiation: with fuel counted and the
+    /// on-demand allocator only (in a pool the spare would hold a slot that a run may
+    /// be refused for).
+    pub spare_instance: bool,
     /// Applied to the engine's settings last (benchmarks compare engine settings).
     #[doc(hidden)]
     pub tune_engine: Option<fn(&mut Config)>,
@@ -55,6 +61,7 @@ impl Default for RuntimeConfig {
             pooled_instances: 0,
             warm_slots: 8,
             max_memory_bytes: 4 << 30,
+            spare_instance: true,
             tune_engine: None,
         }
     }
@@ -71,6 +78,8 @@ pub struct Runtime {
     pub(crate) pooled: bool,
     /// How running guests of this engine are made to yield.
     pub(crate) pacing: Pacing,
+    /// The next run's instance, made ahead; `None` when off.
+    pub(crate) spare: Option<SpareSlot>,
     pub(crate) stdlib: StdlibDir,
     /// The disk budgets of directories that concurrent runs share (`/data`).
     pub(crate) disk_budgets: DiskBudgets,
@@ -177,6 +186,10 @@ impl Runtime {
                 .then(|| EpochTicker::start(engine.clone(), config.epoch_tick)),
             engine,
             pacing,
+            spare: (config.spare_instance
+                && config.pooled_instances == 0
+                && matches!(pacing, Pacing::Fuel(_)))
+            .then(SpareSlot::default),
             pre,
             plugin_linker,
             cache_dir: config.cache_dir,

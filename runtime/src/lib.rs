@@ -18,6 +18,7 @@ mod outcome;
 mod output;
 mod plugin;
 mod run;
+mod spare;
 mod stdlib;
 
 pub use data::{DATA_WHEEL, DATA_WHEEL_SHA256, DataArtifacts};

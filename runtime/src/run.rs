@@ -5,8 +5,10 @@ use crate::engine::{DataStatus, Pacing};
 use crate::fs_quota::{FsQuotas, QuotaFs};
 use crate::limits::MemoryLimiter;
 use crate::output::CapturedOutput;
+use crate::spare::Spare;
 use crate::{Limits, Mounts, RunOutcome, RunStatus, Runtime, ScriptFailure};
 use automa_host_api::HostContext;
+use automa_host_api::bindings::Runner;
 use automa_host_api::ports::{OutputStream, RunEvents};
 use serde_json::Value;
 use std::path::Path;
@@ -71,6 +73,25 @@ pub(crate) struct RunState {
 }
 
 impl RunState {
+    /// The data of a spare instance's store until a run puts its own in (spare.rs):
+    /// nothing granted, no limit but the engine's.
+    pub(crate) fn placeholder() -> Self {
+        let host = HostContext::new(
+            Arc::default(),
+            Arc::new(automa_host_api::ReqwestClient::new()),
+            Arc::new(automa_host_api::ports::Nothing),
+            Arc::new(automa_host_api::ports::Nothing),
+        );
+        Self {
+            wasi: WasiCtxBuilder::new().build(),
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(u64::MAX),
+            host,
+            throttle: None,
+            fs_quotas: FsQuotas::default(),
+        }
+    }
+
     /// The filesystem as the quota layer sees it (linked over wasmtime-wasi's).
     pub(crate) fn quota_fs(&mut self) -> QuotaFs<'_> {
         QuotaFs {
@@ -117,6 +138,8 @@ pub struct RunPhases {
     /// Removing the scratch directory and dropping the store (on a blocking thread
     /// unless pooled: the instance's memories and tables are unmapped after the run).
     pub teardown: Duration,
+    /// The run took the spare instance made ahead (instantiation then costs nothing).
+    pub spare: bool,
 }
 
 impl Runtime {
@@ -246,7 +269,8 @@ impl Runtime {
         let wasi = wasi.build();
         lap(&mut phases.mounts);
 
-        let mut store = self.new_store(wasi, host, &limits);
+        let (mut store, spare_runner) = self.store_for_run(wasi, host, &limits).await;
+        phases.spare = spare_runner.is_some();
         store.data_mut().fs_quotas = fs_quotas;
         let pacer = self.pacer(&mut store, events);
         lap(&mut phases.store);
@@ -259,7 +283,10 @@ impl Runtime {
         let cpu_time = ThreadCpuTimed::into_meter(limits.cpu_meter.as_ref());
         let ending = {
             let call = async {
-                let runner = self.pre.instantiate_async(&mut store).await?;
+                let runner = match spare_runner {
+                    Some(runner) => runner,
+                    None => self.pre.instantiate_async(&mut store).await?,
+                };
                 lap(&mut phases.instantiate);
                 let result = runner
                     .call_run(&mut store, &source, &filename, &args_json)
@@ -286,6 +313,7 @@ impl Runtime {
         );
         lap(&mut phases.outcome);
         self.discard(store, scratch);
+        self.make_spare();
         lap(&mut phases.teardown);
         outcome
     }
@@ -317,6 +345,43 @@ impl Runtime {
         }
     }
 
+    /// A run's store and, when the spare instance was ready and fits the run's memory
+    /// limit, its runner already instantiated (spare.rs).
+    async fn store_for_run(
+        &self,
+        wasi: WasiCtx,
+        host: HostContext,
+        limits: &Limits,
+    ) -> (Store<RunState>, Option<Runner>) {
+        let (Some(slot), Pacing::Fuel(_)) = (&self.spare, self.pacing) else {
+            return (self.new_store(wasi, host, limits), None);
+        };
+        let Some(Spare { mut store, runner }) = slot.take_ready().await else {
+            return (self.new_store(wasi, host, limits), None);
+        };
+        let initial_bytes = store.data().limiter.peak_bytes;
+        if initial_bytes as u64 > limits.memory_bytes {
+            // The instance starts with more memory than this run may have: instantiated
+            // under the run's own limit it is refused, and the run ends as it always did.
+            self.discard(store, None);
+            return (self.new_store(wasi, host, limits), None);
+        }
+        let mut state = self.run_state(wasi, host, limits);
+        state.limiter.peak_bytes = initial_bytes;
+        *store.data_mut() = state;
+        self.arm(&mut store, limits);
+        (store, Some(runner))
+    }
+
+    /// Start making the next run's instance, now that this run no longer needs the
+    /// thread: made while the run went on, it slowed the run as much as it saved the
+    /// next one on a busy machine.
+    fn make_spare(&self) {
+        if let (Some(slot), Pacing::Fuel(every)) = (&self.spare, self.pacing) {
+            slot.refill(&self.engine, &self.pre, every);
+        }
+    }
+
     /// A fresh store for one instance, with the memory cap, epoch yielding and fuel.
     pub(crate) fn new_store(
         &self,
@@ -324,28 +389,35 @@ impl Runtime {
         host: HostContext,
         limits: &Limits,
     ) -> Store<RunState> {
+        let mut store = Store::new(&self.engine, self.run_state(wasi, host, limits));
+        self.arm(&mut store, limits);
+        store
+    }
+
+    /// A run's store data: its WASI context, host, memory cap and CPU rate.
+    fn run_state(&self, wasi: WasiCtx, host: HostContext, limits: &Limits) -> RunState {
         let throttle = match limits.cpu_rate {
             Some(rate) if self.fuel => Some(Throttle::new(rate, initial_fuel(limits))),
             _ => None,
         };
-        let state = RunState {
+        RunState {
             wasi,
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(limits.memory_bytes),
             host,
             throttle,
             fs_quotas: FsQuotas::default(),
-        };
-        let mut store = Store::new(&self.engine, state);
-        match self.pacing {
-            Pacing::Epochs => govern(
-                &mut store,
-                self.fuel.then(|| initial_fuel(limits)),
-                |state| (&mut state.limiter, &mut state.throttle, &state.host),
-            ),
-            Pacing::Fuel(every) => pace_by_fuel(&mut store, initial_fuel(limits), every),
         }
-        store
+    }
+
+    /// Give a store its run's limits: the memory cap, yielding and fuel.
+    fn arm(&self, store: &mut Store<RunState>, limits: &Limits) {
+        match self.pacing {
+            Pacing::Epochs => govern(store, self.fuel.then(|| initial_fuel(limits)), |state| {
+                (&mut state.limiter, &mut state.throttle, &state.host)
+            }),
+            Pacing::Fuel(every) => pace_by_fuel(store, initial_fuel(limits), every),
+        }
     }
 
     /// Where a run's CPU rate is kept when its guest yields by fuel: outside the store,
@@ -378,7 +450,7 @@ impl Runtime {
 /// Arm a fresh store of an engine without epoch checks with the memory cap and its
 /// fuel, handed to the guest `every` units at a time: it yields to the executor after
 /// each, so deadlines and cancellation are seen while it computes.
-fn pace_by_fuel(store: &mut Store<RunState>, fuel: u64, every: u64) {
+pub(crate) fn pace_by_fuel(store: &mut Store<RunState>, fuel: u64, every: u64) {
     store.limiter(|state| &mut state.limiter);
     let armed = store
         .set_fuel(fuel)

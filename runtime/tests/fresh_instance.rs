@@ -1,6 +1,7 @@
 //! Every run gets a fresh instance: nothing a script changes in the interpreter
 //! (module globals, `sys.modules`, builtins, files under `/tmp`) is seen by the next
-//! run, with the on-demand allocator and with pooled, reused instance slots.
+//! run, with the on-demand allocator (and its spare instance made ahead of the next
+//! run) and with pooled, reused instance slots.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -34,25 +35,61 @@ def main():
     return seen
 "#;
 
-async fn nothing_carries_over(runtime: &Runtime) {
+/// Runs `SCRIPT` again and again; how many of the runs took a spare instance.
+async fn nothing_carries_over(runtime: &Runtime) -> usize {
     let clean = json!({
         "global": null, "module": false, "builtin": false,
         "json_patched": null, "path": false, "tmp": false,
     });
     let recorder = Arc::new(Recorder::default());
+    let mut spares = 0;
     // More runs than pooled slots, so slots are reused.
     for i in 0..6 {
-        let outcome = runtime
-            .run(request(SCRIPT, Capabilities::default(), &recorder))
+        let (outcome, phases) = runtime
+            .run_timed(request(SCRIPT, Capabilities::default(), &recorder))
             .await;
         assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
         assert_eq!(outcome.result, Some(clean.clone()), "run {i}");
+        spares += usize::from(phases.spare);
+        // Time for the next spare to be made, as between jobs.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    spares
 }
 
 #[tokio::test]
 async fn a_run_sees_nothing_of_the_previous_one() {
     nothing_carries_over(common::runtime()).await;
+}
+
+#[tokio::test]
+async fn a_spare_instance_made_ahead_is_fresh_too() {
+    // The shared runtime makes the next run's instance while a run goes on.
+    let spares = nothing_carries_over(common::runtime()).await;
+    assert!(spares >= 4, "{spares} of 6 runs took a spare");
+}
+
+#[tokio::test]
+async fn a_spare_instance_keeps_a_memory_limit_below_its_start() {
+    let recorder = Arc::new(Recorder::default());
+    let warm = runtime_run(SCRIPT, &recorder, None).await;
+    assert_eq!(warm.status, RunStatus::Succeeded, "{warm:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // Less than the interpreter's memory at its start: refused as without a spare.
+    let small = runtime_run("print(1)\n", &recorder, Some(1 << 20)).await;
+    assert_eq!(small.status, RunStatus::MemoryExceeded, "{small:?}");
+}
+
+async fn runtime_run(
+    source: &str,
+    recorder: &Arc<Recorder>,
+    memory_bytes: Option<u64>,
+) -> automa_runtime::RunOutcome {
+    let mut req = request(source, Capabilities::default(), recorder);
+    if let Some(bytes) = memory_bytes {
+        req.limits.memory_bytes = bytes;
+    }
+    common::runtime().run(req).await
 }
 
 #[tokio::test]
