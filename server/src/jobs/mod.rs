@@ -1,6 +1,7 @@
 //! Jobs: a queue in the database, a pool of workers that claim from it atomically and
 //! run scripts in the sandbox, live logs, cancellation and crash recovery.
 
+mod due;
 pub mod events;
 mod notify;
 pub mod params;
@@ -49,6 +50,8 @@ struct Inner {
     /// Job workers of this node; 0 on a node that runs no jobs (`--role api`).
     workers: usize,
     wake: Notify,
+    /// Whether an idle worker need ask when the next delayed job comes due.
+    delays: due::Delays,
     running: Mutex<HashMap<String, CancellationToken>>,
     /// Jobs this node gave up (it lost its lease): their outcome is not stored here,
     /// the job is recovered like a crashed node's.
@@ -92,6 +95,7 @@ impl Jobs {
             data_dir,
             workers,
             wake: Notify::new(),
+            delays: due::Delays::new(signals.is_shared()),
             running: Mutex::default(),
             abandoned: Mutex::default(),
             paused: std::sync::atomic::AtomicBool::new(false),

@@ -62,7 +62,7 @@ pub(super) async fn work(jobs: Jobs, n: usize, shutdown: CancellationToken) {
                 jobs.lock_live().remove(&id);
             }
             Ok(None) => {
-                let nap = match db::jobs::next_due(&jobs.0.db).await {
+                let nap = match jobs.0.delays.next_due(&jobs.0.db).await {
                     Ok(Some(due)) => {
                         Duration::from_millis(u64::try_from(due - db::now_ms()).unwrap_or(0).max(5))
                             .min(IDLE_POLL)
@@ -152,6 +152,7 @@ async fn execute(
                     db::jobs::unclaim(&inner.db, &job.id, MEMORY_WAIT_MS)
                 })
                 .await?;
+                inner.delays.made_one();
                 return Ok(());
             }
             Err(never) => Err(never.to_string()),
@@ -291,7 +292,9 @@ async fn finish(
             delay_ms: delay,
             error: error.as_deref(),
         };
-        return store_end(jobs, job, "requeueing a job", &end, rest).await;
+        store_end(jobs, job, "requeueing a job", &end, rest).await?;
+        jobs.0.delays.made_one();
+        return Ok(());
     }
     let result = outcome.result.as_ref().map(serde_json::Value::to_string);
     super::notify::after_final(jobs, job, settings, outcome);
