@@ -129,6 +129,7 @@ pub(crate) enum DataStatus {
 impl Runtime {
     /// Build the engine and load the runner, from the cache when it is there.
     pub fn new(config: RuntimeConfig) -> wasmtime::Result<Self> {
+        crate::scratch::sweep_once();
         let mut wasm_config = Config::new();
         wasm_config
             // Counted fuel makes guests yield (Pacing::Fuel); epochs only without it.

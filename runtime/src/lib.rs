@@ -18,6 +18,7 @@ mod outcome;
 mod output;
 mod plugin;
 mod run;
+mod scratch;
 mod spare;
 mod stdlib;
 

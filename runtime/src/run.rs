@@ -570,9 +570,7 @@ impl Runtime {
         let scratch = match &mounts.scratch {
             Some(_) => None,
             None => Some(
-                tempfile::Builder::new()
-                    .prefix("automa-run-")
-                    .tempdir()
+                crate::scratch::create()
                     .map_err(|e| format!("cannot create a scratch directory: {e}"))?,
             ),
         };

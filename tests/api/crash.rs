@@ -17,6 +17,16 @@ fn serve(data_dir: &Path) -> (ServerProcess, String) {
     (server, base)
 }
 
+/// The runs' scratch directories (`automa-run-<pid>-...`) process `pid` has.
+fn scratch_dirs_of(pid: u32) -> Vec<String> {
+    let prefix = format!("automa-run-{pid}-");
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with(&prefix))
+        .collect()
+}
+
 async fn wait_for(
     client: &reqwest::Client,
     base: &str,
@@ -103,9 +113,16 @@ async fn kill_nine_mid_job_then_restart_recovers_every_job() {
         }
     }
 
+    let killed = server.child.id();
+    assert!(
+        !scratch_dirs_of(killed).is_empty(),
+        "the running jobs have their /tmp"
+    );
     server.kill(); // SIGKILL: no shutdown code runs
 
     let (mut server, base) = serve(&data);
+    // The new process removed the scratch directories the killed one left.
+    assert_eq!(scratch_dirs_of(killed), Vec::<String>::new());
     let retried = wait_for(&client, &base, &token, &jobs[0], |j| {
         j["status"] == "succeeded"
     })
