@@ -10,14 +10,9 @@ use std::time::{Duration, Instant};
 
 const JOBS: i64 = 120;
 
-/// Prints two lines (with a log entry and progress between them) and returns its
-/// argument.
-const NUMBERED: &str = "import automa\ndef main(n):\n    print('first', n)\n    automa.log.info('between', n=n)\n    automa.log.progress(0.5)\n    print('last', n)\n    return n\n";
-
-/// [`NUMBERED`] without the entries that carry fields: PostgreSQL refuses their stored
-/// form (a NUL byte separates the fields) and drops the batch they are in.
-const NUMBERED_PLAIN: &str =
-    "def main(n):\n    print('first', n)\n    print('last', n)\n    return n\n";
+/// Prints two lines (with log entries, one with fields and one with a NUL byte, and
+/// progress between them) and returns its argument.
+const NUMBERED: &str = "import automa\ndef main(n):\n    print('first', n)\n    automa.log.info('between', n=n)\n    automa.log.info('nul\\x00byte')\n    automa.log.progress(0.5)\n    print('last', n)\n    return n\n";
 
 /// What each job must show: succeeded on its first attempt with its own number, and its
 /// log holds its two lines once each, in order.
@@ -33,6 +28,20 @@ fn check_job(n: i64, job: &Value, log: &[Value]) {
     assert_eq!(
         lines,
         [format!("first {n}\n"), format!("last {n}\n")],
+        "{log:?}"
+    );
+    // Fields and a NUL (which PostgreSQL's text cannot hold) are kept on both databases.
+    let logged: Vec<(&str, &Value)> = log
+        .iter()
+        .filter(|e| e["stream"] == "log")
+        .map(|e| (e["message"].as_str().unwrap_or_default(), &e["fields"]))
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            ("between", &json!({"n": n})),
+            ("nul\u{fffd}byte", &Value::Null)
+        ],
         "{log:?}"
     );
     let seqs: Vec<i64> = log.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
@@ -140,7 +149,7 @@ async fn two_nodes_appending_at_once_keep_one_verifiable_chain_on_postgres() {
         Api::login(&second.base).await,
     );
     let script = a
-        .script_with(json!({"name": "numbered", "source": NUMBERED_PLAIN, "max_concurrency": 100}))
+        .script_with(json!({"name": "numbered", "source": NUMBERED, "max_concurrency": 100}))
         .await;
     // Each run is appended by the node that took it, the two interleaved.
     let runs = (0..JOBS).map(|n| {

@@ -577,6 +577,9 @@ pub struct LogRow {
     pub stream: String,
     pub level: Option<String>,
     pub message: String,
+    /// The entry's structured fields as JSON text (rows from before migration 0016
+    /// carry them in `message`, after a NUL).
+    pub fields: Option<String>,
 }
 
 pub async fn append_logs(db: &Db, job_id: &str, rows: &[LogRow]) -> sqlx::Result<()> {
@@ -599,21 +602,23 @@ async fn insert_logs(
     rows: &[LogRow],
 ) -> sqlx::Result<()> {
     for chunk in rows.chunks(LOG_ROWS_PER_INSERT) {
-        let mut sql =
-            String::from("INSERT INTO job_logs (job_id, seq, at, stream, level, message) VALUES ");
+        let mut sql = String::from(
+            "INSERT INTO job_logs (job_id, seq, at, stream, level, message, fields) VALUES ",
+        );
         for n in 0..chunk.len() {
-            let p = n * 6;
+            let p = n * 7;
             if n > 0 {
                 sql.push_str(", ");
             }
             sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
                 p + 1,
                 p + 2,
                 p + 3,
                 p + 4,
                 p + 5,
-                p + 6
+                p + 6,
+                p + 7
             ));
         }
         // Only placeholders are formatted into the text; every value is bound.
@@ -625,7 +630,8 @@ async fn insert_logs(
                 .bind(row.at)
                 .bind(&row.stream)
                 .bind(&row.level)
-                .bind(&row.message);
+                .bind(&row.message)
+                .bind(&row.fields);
         }
         insert.execute(&mut *conn).await?;
     }
@@ -634,7 +640,8 @@ async fn insert_logs(
 
 pub async fn logs(db: &Db, job_id: &str) -> sqlx::Result<Vec<LogRow>> {
     sqlx::query_as(
-        "SELECT seq, at, stream, level, message FROM job_logs WHERE job_id = $1 ORDER BY seq",
+        "SELECT seq, at, stream, level, message, fields FROM job_logs WHERE job_id = $1 \
+         ORDER BY seq",
     )
     .bind(job_id)
     .fetch_all(db)
@@ -650,7 +657,8 @@ pub async fn logs_after(
     limit: i64,
 ) -> sqlx::Result<Vec<LogRow>> {
     sqlx::query_as(
-        "SELECT seq, at, stream, level, message FROM job_logs WHERE job_id = $1 AND seq > $2 \
+        "SELECT seq, at, stream, level, message, fields FROM job_logs WHERE job_id = $1 \
+         AND seq > $2 \
          ORDER BY seq LIMIT $3",
     )
     .bind(job_id)
@@ -669,6 +677,7 @@ pub async fn append_system_line(db: &Db, job_id: &str, message: String) -> sqlx:
         stream: "system".into(),
         level: None,
         message,
+        fields: None,
     };
     append_logs(db, job_id, &[row]).await
 }

@@ -35,7 +35,10 @@ pub struct LogEntry {
 
 impl From<LogRow> for LogEntry {
     fn from(row: LogRow) -> Self {
-        let (message, fields) = split_fields(&row.message);
+        let (message, fields) = match row.fields {
+            Some(fields) => (row.message, serde_json::from_str(&fields).ok()),
+            None => split_fields(&row.message),
+        };
         Self {
             seq: row.seq,
             at: db::rfc3339(row.at),
@@ -47,11 +50,21 @@ impl From<LogRow> for LogEntry {
     }
 }
 
-/// Stored log messages carry structured fields after a NUL separator.
+/// Rows stored before the `fields` column carry structured fields after a NUL.
 fn split_fields(stored: &str) -> (String, Option<Value>) {
     match stored.split_once('\0') {
         Some((message, fields)) => (message.to_owned(), serde_json::from_str(fields).ok()),
         None => (stored.to_owned(), None),
+    }
+}
+
+/// Text as the database can keep it: PostgreSQL's text type holds no NUL, so a NUL a
+/// script printed is stored (and streamed) as U+FFFD instead of failing its batch.
+fn storable(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text
     }
 }
 
@@ -147,14 +160,12 @@ impl JobEvents {
     }
 
     fn record(&self, stream: &str, level: Option<&str>, message: String, fields: Option<Value>) {
-        let message = self.lines.scrub(message);
+        let message = storable(self.lines.scrub(message));
         let fields = fields.map(|f| self.lines.scrub_value(f));
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let at = now_ms();
-        let stored = match &fields {
-            Some(f) => format!("{message}\0{f}"),
-            None => message.clone(),
-        };
+        let stored_fields = fields.as_ref().map(Value::to_string);
+        let message_for_store = message.clone();
         let _ = self.live.send(LogEntry {
             seq,
             at: db::rfc3339(at),
@@ -168,7 +179,8 @@ impl JobEvents {
             at,
             stream: stream.to_owned(),
             level: level.map(str::to_owned),
-            message: stored,
+            message: message_for_store,
+            fields: stored_fields,
         }));
     }
 }
@@ -252,7 +264,7 @@ impl RunEvents for JobEvents {
         );
         let _ = self.to_store.send(Record::Progress(
             f64::from(fraction),
-            message.map(str::to_owned),
+            message.map(|m| storable(m.to_owned())),
         ));
     }
 }
