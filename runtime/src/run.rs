@@ -294,11 +294,7 @@ impl Runtime {
                 lap(&mut phases.call);
                 result
             };
-            tokio::select! {
-                result = cpu_time.measure(paced(pacer, call)) => Ending::Returned(result),
-                () = tokio::time::sleep(limits.timeout) => Ending::TimedOut,
-                () = cancel.cancelled() => Ending::Cancelled,
-            }
+            bounded(cpu_time.measure(paced(pacer, call)), &limits, &cancel).await
         };
         let fuel_consumed = fuel_used(&store, self.fuel, &limits);
         let state = store.data();
@@ -497,6 +493,19 @@ pub(crate) fn fuel_used<T>(store: &Store<T>, counted: bool, limits: &Limits) -> 
         let left = store.get_fuel().unwrap_or_default();
         initial_fuel(limits).saturating_sub(left)
     })
+}
+
+/// A run's call raced against its time limit and its cancel token (both profiles).
+pub(crate) async fn bounded(
+    call: impl Future<Output = wasmtime::Result<Result<String, automa_host_api::ScriptError>>>,
+    limits: &Limits,
+    cancel: &CancellationToken,
+) -> Ending {
+    tokio::select! {
+        result = call => Ending::Returned(result),
+        () = tokio::time::sleep(limits.timeout) => Ending::TimedOut,
+        () = cancel.cancelled() => Ending::Cancelled,
+    }
 }
 
 /// The outcome of a run that ended with `ending`: classified, measured and with every

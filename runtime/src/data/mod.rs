@@ -19,7 +19,7 @@ pub use artifacts::{DATA_WHEEL, DATA_WHEEL_SHA256, DataArtifacts};
 use crate::cpu::{ThreadCpuTimed, Throttle};
 use crate::limits::MemoryLimiter;
 use crate::output::CapturedOutput;
-use crate::run::{Ending, finish, fuel_used, govern, initial_fuel, setup_failure};
+use crate::run::{bounded, finish, fuel_used, govern, initial_fuel, setup_failure};
 use crate::{RunOutcome, RunRequest, Runtime};
 use automa_host_api::HostContext;
 use automa_host_api::ports::OutputStream;
@@ -169,6 +169,16 @@ impl DataProfile {
     }
 }
 
+/// One run of the plain interpreter: its `run` export runs the program it was given.
+async fn run_plain(
+    pre: &InstancePre<DataState>,
+    store: &mut Store<DataState>,
+) -> wasmtime::Result<i32> {
+    let instance = pre.instantiate_async(&mut *store).await?;
+    let run = instance.get_typed_func::<(), i32>(&mut *store, "run")?;
+    run.call_async(&mut *store, ()).await
+}
+
 /// The plain interpreter, compiled once into `cache_dir`, pre-linked.
 fn load_plain(
     engine: &Engine,
@@ -268,24 +278,14 @@ impl Runtime {
         );
 
         let cpu_time = ThreadCpuTimed::into_meter(limits.cpu_meter.as_ref());
-        let ending = {
-            let call = async {
-                let exit_code = match &data.start {
-                    Start::Snapshot(snapshot) => snapshot::run(snapshot, &mut store).await,
-                    Start::Plain(pre) => {
-                        let instance = pre.instantiate_async(&mut store).await?;
-                        let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
-                        run.call_async(&mut store, ()).await
-                    }
-                };
-                Ok::<_, wasmtime::Error>(store.data_mut().job.ending(exit_code))
+        let call = async {
+            let exit_code = match &data.start {
+                Start::Snapshot(snapshot) => snapshot::run(snapshot, &mut store).await,
+                Start::Plain(pre) => run_plain(pre, &mut store).await,
             };
-            tokio::select! {
-                result = cpu_time.measure(call) => Ending::Returned(result.and_then(|r| r)),
-                () = tokio::time::sleep(limits.timeout) => Ending::TimedOut,
-                () = cancel.cancelled() => Ending::Cancelled,
-            }
+            store.data_mut().job.ending(exit_code)
         };
+        let ending = bounded(cpu_time.measure(call), &limits, &cancel).await;
         let fuel_consumed = fuel_used(&store, data.fuel, &limits);
         let state = store.data();
         let outcome = finish(
