@@ -10,12 +10,12 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use wasmtime::CacheStore;
 
 #[derive(Debug, Default)]
 pub(super) struct SharedCode {
-    code: Mutex<HashMap<Vec<u8>, Arc<[u8]>>>,
+    code: Mutex<HashMap<Vec<u8>, Vec<u8>>>,
     /// Lookups answered from the store, and all lookups: what the reuse bought.
     hits: AtomicU64,
     lookups: AtomicU64,
@@ -41,7 +41,8 @@ impl CacheStore for SharedCode {
     fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
         self.lookups.fetch_add(1, Ordering::Relaxed);
         let code = self.code.lock().unwrap_or_else(PoisonError::into_inner);
-        let found = code.get(key).map(|code| Cow::Owned(code.to_vec()));
+        // Copied out: the lock cannot be held past the call.
+        let found = code.get(key).map(|code| Cow::Owned(code.clone()));
         if found.is_some() {
             self.hits.fetch_add(1, Ordering::Relaxed);
         }
@@ -50,7 +51,7 @@ impl CacheStore for SharedCode {
 
     fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
         let mut code = self.code.lock().unwrap_or_else(PoisonError::into_inner);
-        code.insert(key.to_vec(), value.into());
+        code.insert(key.to_vec(), value);
         true
     }
 }
