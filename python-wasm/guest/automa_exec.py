@@ -8,9 +8,13 @@ exception's class name, its message and the script's own traceback.
 
 import ast
 import json
+import marshal
 import os
+import re
 import sys
+import time
 import traceback
+from types import CodeType
 
 import automa
 import automa_sandbox
@@ -29,12 +33,34 @@ class ScriptFailure(Exception):
 
 _SCRIPT_MODULE = "__automa_script__"
 
+# The wall clock (ns) when the last run entered the runner: benchmarks compare it
+# with the host's clock at the call to see what the component's entry costs.
+entered_ns = 0
+
+# A `def main` (or `async def main`) at the start of a line: at the top level.
+_TOP_LEVEL_MAIN = re.compile(r"^(?:async[ \t]+)?def[ \t]+main\b", re.MULTILINE)
+# Anything that may call `main(...)`; without one the script cannot call it itself.
+_MAIN_CALL = re.compile(r"(?<!def )\bmain[ \t]*\(")
+
 
 def _defines_main(tree):
     return any(
         isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "main"
         for node in tree.body
     )
+
+
+def _script_shape(code, source, filename):
+    """Whether the script defines `main` at its top level, and whether it calls it
+    itself. The syntax tree costs as much to build as the compile, so it is built only
+    when the compiled code and the text cannot tell (the script names a `main(` call)."""
+    if not any(isinstance(c, CodeType) and c.co_name == "main" for c in code.co_consts):
+        return False, False
+    if _MAIN_CALL.search(source) is None:
+        return _TOP_LEVEL_MAIN.search(source) is not None, False
+    tree = ast.parse(source, filename=filename)
+    has_main = _defines_main(tree)
+    return has_main, has_main and _calls_main_itself(tree)
 
 
 def _calls_main_itself(tree):
@@ -108,28 +134,37 @@ def flush():
             pass
 
 
-def run_script(source, filename, args_json):
-    """Run `source` as a script named `filename` with the JSON object `args_json`; the
-    JSON text of what `main` returned (`null` without `main`)."""
+def compile_script(source, filename):
+    """The byte code of `source` named `filename`, serialised for `run_script`."""
     try:
-        args = json.loads(args_json) if args_json else {}
+        return marshal.dumps(compile(source, filename, "exec"))
+    except SyntaxError as exc:
+        raise script_error(exc, filename) from None
+
+
+def run_script(source, filename, args_json, compiled=None):
+    """Run `source` as a script named `filename` with the JSON object `args_json`; the
+    JSON text of what `main` returned (`null` without `main`). `compiled` is what
+    `compile_script` made of this source, when the host kept it: loading it costs a
+    fraction of compiling again in a fresh instance."""
+    global entered_ns
+    entered_ns = time.time_ns()
+    try:
+        args = json.loads(args_json) if args_json not in ("", "{}") else {}
     except ValueError as exc:
         raise ScriptFailure("ValueError", f"arguments are not valid JSON: {exc}")
     if not isinstance(args, dict):
         raise ScriptFailure("TypeError", "arguments must be a JSON object")
     automa_sandbox.register_source(filename, source)
     try:
-        code = compile(source, filename, "exec")
-        # Only a script that names `main` at its top level needs its syntax tree
-        # looked at; building one costs as much as the compile itself.
-        tree = ast.parse(source, filename=filename) if "main" in code.co_names else None
+        code = marshal.loads(compiled) if compiled else compile(source, filename, "exec")
+        has_main, calls_main = _script_shape(code, source, filename)
     except SyntaxError as exc:
         raise script_error(exc, filename) from None
 
     if "/packages" not in sys.path and os.path.isdir("/packages"):
         sys.path.insert(0, "/packages")
         _prefer_declared_packages()
-    has_main = tree is not None and _defines_main(tree)
     # Scripts written for plain python keep their `if __name__ == "__main__":` block;
     # a script with `main` is driven by Automa, which passes the arguments itself.
     module_name = _SCRIPT_MODULE if has_main else "__main__"
@@ -142,7 +177,7 @@ def run_script(source, filename, args_json):
     try:
         exec(code, module.__dict__)
         result = None
-        if has_main and not _calls_main_itself(tree):
+        if has_main and not calls_main:
             main = module.__dict__["main"]
             result = main(**args)
             if hasattr(result, "__await__"):

@@ -50,13 +50,19 @@ gc.collect()
 gc.freeze()
 
 class WitWorld(wit_world.WitWorld):
-    def run(self, source: str, filename: str, args_json: str) -> str:
+    def run(self, source: str, filename: str, code: bytes | None, args_json: str) -> str:
         try:
-            return automa_exec.run_script(source, filename, args_json)
+            return automa_exec.run_script(source, filename, args_json, code)
         except automa_exec.ScriptFailure as failure:
             raise Err(ScriptError(failure.kind, failure.message, failure.traceback)) from None
         finally:
             automa_exec.flush()
+
+    def compile(self, source: str, filename: str) -> bytes:
+        try:
+            return automa_exec.compile_script(source, filename)
+        except automa_exec.ScriptFailure as failure:
+            raise Err(ScriptError(failure.kind, failure.message, failure.traceback)) from None
 
     def describe(self, source: str, filename: str) -> str:
         try:

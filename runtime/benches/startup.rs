@@ -10,7 +10,8 @@
 //!   on this machine, and their geometric mean.
 //!
 //! `STARTUP_ONLY=1` skips the CPU set; `CPU_ONLY=1` the trivial runs; `DISK_ONLY=1`
-//! times writes through the disk quotas instead.
+//! times writes through the disk quotas instead. `STARTUP_SETUPS=1,4` and `CPU_SETUPS=2`
+//! pick set-ups (1-based, in the order each part prints them).
 
 use automa_runtime::host::ports::Nothing;
 use automa_runtime::host::{Capabilities, HostContext, ReqwestClient};
@@ -27,8 +28,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// How many trivial runs are timed per set-up (after a warm-up).
 const TRIVIAL_RUNS: usize = 300;
 
-/// The script's first line reports the wall clock (the guest's clock is the host's).
-const FIRST_LINE: &str = "import time; t = time.time_ns()\nprint(1)\nprint(t)\n";
+/// The script's first line reports the wall clock (the guest's clock is the host's), and
+/// then when the call entered the runner's Python code (`automa_exec.entered_ns`).
+const FIRST_LINE: &str = "import time; t = time.time_ns()\nprint(1)\nprint(t)\n\
+     import automa_exec; print(automa_exec.entered_ns)\n";
 
 // Each prints the milliseconds of its own work (interpreter start not included).
 const RICHARDS: &str = r#"
@@ -315,6 +318,10 @@ fn with_epochs(config: &mut wasmtime::Config) {
     config.epoch_interruption(true);
 }
 
+fn eager_tables(config: &mut wasmtime::Config) {
+    config.table_lazy_init(false);
+}
+
 fn no_epoch(config: &mut wasmtime::Config) {
     config.epoch_interruption(false);
 }
@@ -376,6 +383,16 @@ fn main() -> anyhow::Result<()> {
             spare: true,
         },
         Setup {
+            name: "tables filled at instantiation (table_lazy_init = false), no spare",
+            pooled_instances: defaults.pooled_instances,
+            tune: Some(eager_tables),
+            startup: true,
+            cpu: false,
+            fuel: defaults.fuel,
+            deadline: true,
+            spare: false,
+        },
+        Setup {
             name: "pooling, 8 slots, written pages reset in place (pooled_instances = 8)",
             pooled_instances: 8,
             tune: None,
@@ -431,20 +448,11 @@ fn main() -> anyhow::Result<()> {
     }
     tokio.block_on(async {
         if startup {
-            let setups: Vec<_> = runtimes.iter().filter(|(setup, _)| setup.startup).collect();
+            let setups = chosen(&runtimes, "STARTUP_SETUPS", |setup| setup.startup);
             trivial(&setups).await;
         }
         if cpu {
-            let chosen = std::env::var("CPU_SETUPS").unwrap_or_default();
-            let setups: Vec<_> = runtimes
-                .iter()
-                .filter(|(setup, _)| setup.cpu)
-                .enumerate()
-                .filter(|(i, _)| {
-                    chosen.is_empty() || chosen.split(',').any(|n| n == (i + 1).to_string())
-                })
-                .map(|(_, runtime)| runtime)
-                .collect();
+            let setups = chosen(&runtimes, "CPU_SETUPS", |setup| setup.cpu);
             deadlines(&setups).await;
             cpu_set(&setups).await;
         }
@@ -453,6 +461,23 @@ fn main() -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+/// The set-ups `wanted` keeps, narrowed to those the environment variable `var` names
+/// (1-based, comma-separated; all when it is unset).
+fn chosen<'a>(
+    runtimes: &'a [(&'a Setup, Runtime)],
+    var: &str,
+    wanted: fn(&Setup) -> bool,
+) -> Vec<&'a (&'a Setup, Runtime)> {
+    let names = std::env::var(var).unwrap_or_default();
+    runtimes
+        .iter()
+        .filter(|(setup, _)| wanted(setup))
+        .enumerate()
+        .filter(|(i, _)| names.is_empty() || names.split(',').any(|n| n == (i + 1).to_string()))
+        .map(|(_, runtime)| runtime)
+        .collect()
 }
 
 /// How late `while True: pass` ends past its time limit, per set-up that can stop it.
@@ -518,6 +543,9 @@ async fn trivial(runtimes: &[&(&Setup, Runtime)]) {
         part("    of which until the script's first bytecode", &|s| {
             s.first_line
         });
+        part("      of which until the runner's Python code", &|s| {
+            s.entry
+        });
         part("  outcome and captured output", &|s| s.phases.outcome);
         part("  teardown (store dropped, scratch removed)", &|s| {
             s.phases.teardown
@@ -537,6 +565,8 @@ struct Sample {
     total: Duration,
     phases: RunPhases,
     first_line: Duration,
+    /// From the call to the runner's `run_script` (the component's entry).
+    entry: Duration,
     faults: u64,
 }
 
@@ -562,20 +592,23 @@ async fn trivial_once(runtime: &Runtime) -> Sample {
     let total = t.elapsed();
     let faults = minor_faults() - faults;
     assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
-    let guest_ns: u128 = outcome
-        .stdout
-        .lines()
-        .nth(1)
-        .and_then(|l| l.parse().ok())
-        .unwrap_or_default();
+    let guest_ns = |line: usize| -> u128 {
+        outcome
+            .stdout
+            .lines()
+            .nth(line)
+            .and_then(|l| l.parse().ok())
+            .unwrap_or_default()
+    };
     let before_call = phases.wasi_ctx + phases.mounts + phases.store + phases.instantiate;
-    let since_start = Duration::from_nanos(
-        u64::try_from(guest_ns.saturating_sub(wall.as_nanos())).unwrap_or_default(),
-    );
+    let since_start = |ns: u128| {
+        Duration::from_nanos(u64::try_from(ns.saturating_sub(wall.as_nanos())).unwrap_or_default())
+    };
     Sample {
         total,
         phases,
-        first_line: since_start.saturating_sub(before_call),
+        first_line: since_start(guest_ns(1)).saturating_sub(before_call),
+        entry: since_start(guest_ns(2)).saturating_sub(before_call),
         faults,
     }
 }

@@ -1,6 +1,7 @@
 //! The process-wide engine, the compiled runner and its pre-instantiation.
 
 use crate::cache;
+use crate::code_cache::CodeCache;
 use crate::data::{DataArtifacts, DataProfile};
 use crate::fs_quota::{DiskBudgets, QuotaFsData};
 use crate::run::RunState;
@@ -47,6 +48,9 @@ pub struct RuntimeConfig {
     /// on-demand allocator only (in a pool the spare would hold a slot that a run may
     /// be refused for).
     pub spare_instance: bool,
+    /// The bytes of scripts' compiled code kept between runs (code_cache.rs), so a
+    /// script's later runs skip compiling it; `0` compiles every run.
+    pub code_cache_bytes: usize,
     /// Applied to the engine's settings last (benchmarks compare engine settings).
     #[doc(hidden)]
     pub tune_engine: Option<fn(&mut Config)>,
@@ -62,6 +66,7 @@ impl Default for RuntimeConfig {
             warm_slots: 8,
             max_memory_bytes: 4 << 30,
             spare_instance: true,
+            code_cache_bytes: 32 << 20,
             tune_engine: None,
         }
     }
@@ -80,6 +85,8 @@ pub struct Runtime {
     pub(crate) pacing: Pacing,
     /// The next run's instance, made ahead; `None` when off.
     pub(crate) spare: Option<SpareSlot>,
+    /// Scripts' byte code from earlier runs.
+    pub(crate) code_cache: CodeCache,
     pub(crate) stdlib: StdlibDir,
     /// The disk budgets of directories that concurrent runs share (`/data`).
     pub(crate) disk_budgets: DiskBudgets,
@@ -191,6 +198,7 @@ impl Runtime {
                 && config.pooled_instances == 0
                 && matches!(pacing, Pacing::Fuel(_)))
             .then(SpareSlot::default),
+            code_cache: CodeCache::new(config.code_cache_bytes),
             pre,
             plugin_linker,
             cache_dir: config.cache_dir,

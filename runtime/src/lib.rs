@@ -7,6 +7,7 @@
 #![deny(clippy::unwrap_used)]
 
 mod cache;
+mod code_cache;
 mod cpu;
 mod data;
 mod describe;
@@ -33,7 +34,7 @@ pub use limits::{
 pub use mounts::{Mounts, SharedMount};
 pub use outcome::{RunOutcome, RunStatus, ScriptFailure};
 pub use plugin::{LoadedPlugin, PluginLimits, PluginLoadError};
-pub use run::{Profile, RunPhases, RunRequest};
+pub use run::{CodeOrigin, Profile, RunPhases, RunRequest};
 
 pub use automa_host_api as host;
 pub use tokio_util::sync::CancellationToken;

@@ -1,5 +1,6 @@
 //! One run: a fresh store, the WASI context, the call, and the outcome.
 
+use crate::code_cache::{CodeCache, CodeKey};
 use crate::cpu::{FuelGauge, Pacer, ThreadCpuTimed, Throttle, paced};
 use crate::engine::{DataStatus, Pacing};
 use crate::fs_quota::{FsQuotas, QuotaFs};
@@ -140,6 +141,22 @@ pub struct RunPhases {
     pub teardown: Duration,
     /// The run took the spare instance made ahead (instantiation then costs nothing).
     pub spare: bool,
+    /// Where the byte code the script ran came from.
+    pub code: CodeOrigin,
+}
+
+/// Where a run's byte code came from (code_cache.rs).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CodeOrigin {
+    /// Compiled from the source inside the run: the cache is off, or the source does
+    /// not compile (the run reports its error).
+    #[default]
+    Source,
+    /// Compiled by the run's instance first and kept for later runs.
+    CompiledNow,
+    /// Kept from an earlier run of the same source and file name.
+    Kept,
 }
 
 impl Runtime {
@@ -281,6 +298,7 @@ impl Runtime {
             args.to_string()
         };
         let cpu_time = ThreadCpuTimed::into_meter(limits.cpu_meter.as_ref());
+        let code_key = CodeCache::key(&filename, &source);
         let ending = {
             let call = async {
                 let runner = match spare_runner {
@@ -288,8 +306,24 @@ impl Runtime {
                     None => self.pre.instantiate_async(&mut store).await?,
                 };
                 lap(&mut phases.instantiate);
+                let code = match self.code_cache.get(&code_key) {
+                    Some(code) => {
+                        phases.code = CodeOrigin::Kept;
+                        Some(code)
+                    }
+                    None if self.code_cache.is_on() => {
+                        let code = self
+                            .compile(&runner, &mut store, &source, &filename, code_key)
+                            .await?;
+                        if code.is_some() {
+                            phases.code = CodeOrigin::CompiledNow;
+                        }
+                        code
+                    }
+                    None => None,
+                };
                 let result = runner
-                    .call_run(&mut store, &source, &filename, &args_json)
+                    .call_run(&mut store, &source, &filename, code.as_deref(), &args_json)
                     .await;
                 lap(&mut phases.call);
                 result
@@ -316,6 +350,25 @@ impl Runtime {
 }
 
 impl Runtime {
+    /// A script's byte code, compiled by the run's own instance and kept for its later
+    /// runs (code_cache.rs). `None` when it does not compile: the run then reports the
+    /// error as it always did, from the source.
+    async fn compile(
+        &self,
+        runner: &Runner,
+        store: &mut Store<RunState>,
+        source: &str,
+        filename: &str,
+        key: CodeKey,
+    ) -> wasmtime::Result<Option<Arc<[u8]>>> {
+        let Ok(code) = runner.call_compile(&mut *store, source, filename).await? else {
+            return Ok(None);
+        };
+        let code: Arc<[u8]> = code.into();
+        self.code_cache.put(key, code.clone());
+        Ok(Some(code))
+    }
+
     /// Drop a finished run's store and remove its scratch directory. Unmapping the
     /// instance's memory and removing a directory take time the caller need not wait
     /// for, so they happen on a blocking thread; a pooled slot is given back at once
