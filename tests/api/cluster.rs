@@ -244,6 +244,19 @@ pub(crate) async fn count_until(
     }
 }
 
+/// Waits until a `SLOW_FIRST` job's first attempt has recorded itself in the script's
+/// state: killed before that, its retry would count as a first attempt and sleep too.
+pub(crate) async fn first_attempt_recorded(db: &sqlx::AnyPool, script: &str) {
+    count_until(
+        db,
+        "SELECT COUNT(*) FROM script_state WHERE script_id = $1 AND key = 'attempts'",
+        script,
+        Duration::from_secs(60),
+        |n| n == 1,
+    )
+    .await;
+}
+
 /// How many agents node `id` said it runs at its last heartbeat.
 pub(crate) async fn running_agents_on(db: &sqlx::AnyPool, id: &str) -> i64 {
     let (n,): (i64,) = sqlx::query_as("SELECT running_agents FROM nodes WHERE id = $1")
@@ -403,6 +416,7 @@ async fn kill_nine_of_a_worker_moves_its_job_and_agent_to_another_node() {
         holder(&db, "agents", &agent).await.as_deref(),
         Some("worker-1")
     );
+    first_attempt_recorded(&db, &script).await;
 
     // A second worker joins; then the first is killed with SIGKILL.
     let _w2 = cluster.start("worker", None, "worker-2", 2);

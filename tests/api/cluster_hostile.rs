@@ -10,7 +10,8 @@
 //! (passes) when `AUTOMA_TEST_POSTGRES_URL` is unset.
 
 use crate::cluster::{
-    Api, Cluster, ECHO_AGENT, LEASE, SLOW_FIRST, echoed, holder, running_agents_on, signal,
+    Api, Cluster, ECHO_AGENT, LEASE, SLOW_FIRST, echoed, first_attempt_recorded, holder,
+    running_agents_on, signal,
 };
 use crate::server_process::{ServerProcess, automa, login};
 use reqwest::{Method, StatusCode};
@@ -361,6 +362,7 @@ async fn dead_nodes_whose_rows_say_live_for_ever_are_still_taken_over() {
         |j| j["status"] == "running",
     )
     .await;
+    first_attempt_recorded(db, &slow).await;
     // worker-1 dies, and its row is edited to a heartbeat an hour ahead of the
     // database's clock (a clock stepped back, or a hand): no live node wrote that.
     nodes.worker.process.kill();
