@@ -43,10 +43,9 @@ pub struct RuntimeConfig {
     pub warm_slots: u32,
     /// The largest memory limit any run may ask for, in bytes (sizes pooled slots).
     pub max_memory_bytes: u64,
-    /// Instantiate the next run's runner while the current one runs (spare.rs), so a
-    /// run starts without waiting for its instantiation: with fuel counted and the
-    /// on-demand allocator only (in a pool the spare would hold a slot that a run may
-    /// be refused for).
+    /// Instantiate and warm up the next run's runner once a run has ended (spare.rs),
+    /// so a run starts without waiting for either: with fuel counted. In a pool the
+    /// spare holds one slot, which a run refused a slot takes back.
     pub spare_instance: bool,
     /// The bytes of scripts' compiled code kept between runs (code_cache.rs), so a
     /// script's later runs skip compiling it; `0` compiles every run.
@@ -194,10 +193,8 @@ impl Runtime {
                 .then(|| EpochTicker::start(engine.clone(), config.epoch_tick)),
             engine,
             pacing,
-            spare: (config.spare_instance
-                && config.pooled_instances == 0
-                && matches!(pacing, Pacing::Fuel(_)))
-            .then(SpareSlot::default),
+            spare: (config.spare_instance && matches!(pacing, Pacing::Fuel(_)))
+                .then(SpareSlot::default),
             code_cache: CodeCache::new(config.code_cache_bytes),
             pre,
             plugin_linker,

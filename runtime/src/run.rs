@@ -303,7 +303,7 @@ impl Runtime {
             let call = async {
                 let runner = match spare_runner {
                     Some(runner) => runner,
-                    None => self.pre.instantiate_async(&mut store).await?,
+                    None => self.instantiate(&mut store).await?,
                 };
                 lap(&mut phases.instantiate);
                 let code = match self.code_cache.get(&code_key) {
@@ -367,6 +367,25 @@ impl Runtime {
         let code: Arc<[u8]> = code.into();
         self.code_cache.put(key, code.clone());
         Ok(Some(code))
+    }
+
+    /// The runner instantiated into a run's store. A full instance pool may be full
+    /// only because the spare holds a slot: the run then gives that slot back and tries
+    /// once more, so a spare never makes a run fail that would have run without one.
+    async fn instantiate(&self, store: &mut Store<RunState>) -> wasmtime::Result<Runner> {
+        let refused = match self.pre.instantiate_async(&mut *store).await {
+            Ok(runner) => return Ok(runner),
+            Err(error) => error,
+        };
+        match &self.spare {
+            Some(slot)
+                if refused.is::<wasmtime::PoolConcurrencyLimitError>()
+                    && slot.give_back().await =>
+            {
+                self.pre.instantiate_async(store).await
+            }
+            _ => Err(refused),
+        }
     }
 
     /// Drop a finished run's store and remove its scratch directory. Unmapping the

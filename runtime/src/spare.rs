@@ -2,13 +2,22 @@
 //!
 //! Instantiating the runner costs more than any other step of a trivial run (about
 //! 5,800 function references of the interpreter's table are filled in and some 2,000
-//! imports wired, per instance), and none of it depends on the run. So once a run has
-//! ended, the next run's instance is made on an executor thread, into a store of its
-//! own with placeholder data; the next run takes it, puts its own data (WASI context,
-//! host, limits, fuel) into the store before the guest's first instruction, and starts
-//! another when it ends. Each run still gets an instance no other run has touched: a
-//! spare is never called before the run that takes it. One spare at most, and only a
-//! finished one is taken: a run never waits for it.
+//! imports wired, per instance), and none of it depends on the run. Neither does
+//! componentize-py's set-up on an instance's first call (it reads the environment and
+//! arguments and calls `random.seed()`), nor the first touch of the compiler's pages in
+//! a fresh copy-on-write instance. So once a run has ended, the next run's instance is
+//! made on an executor thread, into a store of its own with placeholder data, and is
+//! warmed up: the runner compiles a constant script, [`WARM_UP_SOURCE`]. The next run
+//! takes it, puts its own data (WASI context, host, limits, fuel) into the store before
+//! its script's first instruction, and starts another when it ends.
+//!
+//! Each run still gets an instance no other run has touched: no run's code or data has
+//! been in a spare. The warm-up makes no WASI resource (no file, stream or socket: the
+//! store's resource table is replaced when a run takes the spare), and what it reads of
+//! the placeholder context is what every run gets anyway: no environment variables (the
+//! runner sets `sys.argv` itself) and a fresh random seed from the host. One spare at
+//! most, and only a finished one is taken: a run never waits for it, except in a full
+//! instance pool, where a run gives the spare's slot back and tries once more.
 
 use crate::run::RunState;
 use automa_host_api::bindings::{Runner, RunnerPre};
@@ -16,7 +25,12 @@ use std::sync::Mutex;
 use tokio::task::JoinHandle;
 use wasmtime::{Engine, Store};
 
-/// A runner instantiated into its own store and never called.
+/// What the runner compiles to warm a spare up: a script's usual first lines, with no
+/// warning to print (printing would open the placeholder's stderr in the instance).
+const WARM_UP_SOURCE: &str = "import sys\n\ndef main():\n    return {'ok': [1, 2.5, None]}\n";
+const WARM_UP_FILENAME: &str = "<warm-up>";
+
+/// A runner instantiated into its own store and warmed up, never called by a run.
 pub(crate) struct Spare {
     pub(crate) store: Store<RunState>,
     pub(crate) runner: Runner,
@@ -32,7 +46,7 @@ impl SpareSlot {
     /// there is none.
     pub(crate) async fn take_ready(&self) -> Option<Spare> {
         let made = {
-            let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            let mut slot = self.lock();
             match slot.as_ref() {
                 Some(task) if task.is_finished() => slot.take(),
                 _ => None,
@@ -43,13 +57,22 @@ impl SpareSlot {
         made.await.ok().flatten()
     }
 
+    /// Give the spare's instance slot back to the pool, waiting for a spare still
+    /// being made; whether there was one.
+    pub(crate) async fn give_back(&self) -> bool {
+        let Some(task) = self.lock().take() else {
+            return false;
+        };
+        task.await.ok().flatten().is_some()
+    }
+
     /// Start making a spare unless one is ready or on its way; its store yields every
     /// `yield_fuel` like a run's (the run sets its own fuel when it takes it).
     pub(crate) fn refill(&self, engine: &Engine, pre: &RunnerPre<RunState>, yield_fuel: u64) {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.lock();
         if slot.is_some() {
             return;
         }
@@ -58,7 +81,18 @@ impl SpareSlot {
             let mut store = Store::new(&engine, RunState::placeholder());
             crate::run::pace_by_fuel(&mut store, u64::MAX, yield_fuel);
             let runner = pre.instantiate_async(&mut store).await.ok()?;
+            // A failed warm-up (it never fails but by a bug) leaves no spare, not a
+            // half-set-up one.
+            runner
+                .call_compile(&mut store, WARM_UP_SOURCE, WARM_UP_FILENAME)
+                .await
+                .ok()?
+                .ok()?;
             Some(Spare { store, runner })
         }));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<JoinHandle<Option<Spare>>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -80,6 +80,80 @@ async fn a_spare_instance_keeps_a_memory_limit_below_its_start() {
     assert_eq!(small.status, RunStatus::MemoryExceeded, "{small:?}");
 }
 
+/// What a run reads of its instance's start: set by componentize-py on an instance's
+/// first call, which for a spare is its warm-up, before any run.
+const STARTUP_SEEN: &str = r#"
+import sys, os, random
+def main():
+    print("to stdout")
+    print("to stderr", file=sys.stderr)
+    return {"argv": sys.argv, "environ": dict(os.environ), "random": random.random(),
+            "tmp": os.listdir("/tmp")}
+"#;
+
+#[tokio::test]
+async fn a_warmed_up_spare_gives_each_run_its_own_output_arguments_and_seed() {
+    let recorder = Arc::new(Recorder::default());
+    let (mut spares, mut seeds) = (0, Vec::new());
+    for _ in 0..5 {
+        let (outcome, phases) = common::runtime()
+            .run_timed(request(STARTUP_SEEN, Capabilities::default(), &recorder))
+            .await;
+        assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+        assert_eq!(outcome.stdout, "to stdout\n");
+        assert_eq!(outcome.stderr, "to stderr\n");
+        let result = outcome.result.unwrap();
+        assert_eq!(result["argv"], json!(["script.py"]));
+        assert_eq!(result["environ"], json!({}));
+        assert_eq!(result["tmp"], json!([]));
+        seeds.push(result["random"].as_f64().unwrap().to_bits());
+        spares += usize::from(phases.spare);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(spares >= 3, "{spares} of 5 runs took a spare");
+    seeds.sort_unstable();
+    seeds.dedup();
+    assert_eq!(seeds.len(), 5, "every run has its own random seed");
+}
+
+/// A pool of `slots` instance slots, with the spare made ahead.
+fn pooled_runtime(slots: u32) -> Runtime {
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache");
+    Runtime::new(RuntimeConfig {
+        cache_dir: Some(cache),
+        pooled_instances: slots,
+        ..RuntimeConfig::default()
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_pool_makes_a_spare_ahead_too() {
+    let runtime = pooled_runtime(4);
+    let spares = nothing_carries_over(&runtime).await;
+    assert!(spares >= 4, "{spares} of 6 runs took a spare");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spare_never_takes_the_last_slot_of_a_pool_from_a_run() {
+    // One slot: when a run ends, the spare for the next is made on the other thread and
+    // holds the slot from the start of its instantiation; a run started a millisecond
+    // later finds the pool full and the spare not ready yet, and must get the slot back.
+    let runtime = pooled_runtime(1);
+    let recorder = Arc::new(Recorder::default());
+    for n in 0..8 {
+        let outcome = runtime
+            .run(request(
+                &format!("print({n})\n"),
+                Capabilities::default(),
+                &recorder,
+            ))
+            .await;
+        assert_eq!(outcome.status, RunStatus::Succeeded, "run {n}: {outcome:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
 async fn runtime_run(
     source: &str,
     recorder: &Arc<Recorder>,
@@ -94,12 +168,5 @@ async fn runtime_run(
 
 #[tokio::test]
 async fn a_run_sees_nothing_of_the_previous_one_in_a_reused_pool_slot() {
-    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache");
-    let runtime = Runtime::new(RuntimeConfig {
-        cache_dir: Some(cache),
-        pooled_instances: 2,
-        ..RuntimeConfig::default()
-    })
-    .unwrap();
-    nothing_carries_over(&runtime).await;
+    nothing_carries_over(&pooled_runtime(2)).await;
 }
