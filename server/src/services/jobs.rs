@@ -127,6 +127,7 @@ pub async fn run(
     };
     // Listening from before the job exists, the wait need not read it first.
     let finished = request.wait.then(|| state.jobs.finished());
+    let budget = wait_budget(&script)?;
     let job = state
         .jobs
         .submit_within(&script, &version, &args, "manual", &ceilings)
@@ -134,18 +135,20 @@ pub async fn run(
     let entry = actor
         .audit("script.run", format!("job:{}", job.id))
         .details(json!({"script_id": script.id, "version": number}));
-    state.audit.append(entry).await?;
+    let audited = state.audit.append(entry);
     let Some(finished) = finished else {
+        audited.await?;
         return Ok(Run {
             job,
             finished: false,
         });
     };
-    let job = state
-        .jobs
-        .wait_queued(finished, &job.id, wait_budget(&script)?)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    // The job is queued either way; its audit entry is written while it runs, and the
+    // answer waits for both (a failed audit write still fails the request).
+    let (audited, waited) =
+        tokio::join!(audited, state.jobs.wait_queued(finished, &job.id, budget));
+    audited?;
+    let job = waited?.ok_or(ApiError::NotFound)?;
     let finished = db::jobs::FINAL_STATUSES.contains(&job.status.as_str());
     Ok(Run { job, finished })
 }
