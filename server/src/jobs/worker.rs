@@ -30,6 +30,10 @@ pub(super) async fn work(jobs: Jobs, n: usize, shutdown: CancellationToken) {
         let share = i64::try_from(jobs.quotas().max_running_jobs_per_user).unwrap_or(i64::MAX);
         match db::jobs::claim(&jobs.0.db, &jobs.0.node_id, share).await {
             Ok(Some(db::jobs::Claimed { job, next_log_seq })) => {
+                // Jobs queued while every worker was between claims leave one wake-up
+                // (a `Notify` keeps one permit), so each claim passes it on: another
+                // idle worker looks for the next job instead of napping until a poll.
+                jobs.0.wake.notify_one();
                 let id = job.id.clone();
                 let (worker_id, started_at) = (job.worker_id.clone(), job.started_at);
                 // A new claim: whatever was given up of an earlier one is not this one's.
