@@ -380,7 +380,7 @@ impl Runtime {
         match &self.spare {
             Some(slot)
                 if refused.is::<wasmtime::PoolConcurrencyLimitError>()
-                    && slot.take().await.is_some() =>
+                    && slot.give_back().await =>
             {
                 self.pre.instantiate_async(store).await
             }
@@ -413,7 +413,7 @@ impl Runtime {
         }
     }
 
-    /// A run's store and, when there is a spare instance that fits the run's memory
+    /// A run's store and, when the spare instance was ready and fits the run's memory
     /// limit, its runner already instantiated (spare.rs).
     async fn store_for_run(
         &self,
@@ -424,7 +424,7 @@ impl Runtime {
         let (Some(slot), Pacing::Fuel(_)) = (&self.spare, self.pacing) else {
             return (self.new_store(wasi, host, limits), None);
         };
-        let Some(Spare { mut store, runner }) = slot.take().await else {
+        let Some(Spare { mut store, runner }) = slot.take_ready().await else {
             return (self.new_store(wasi, host, limits), None);
         };
         let initial_bytes = store.data().limiter.peak_bytes;

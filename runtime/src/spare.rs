@@ -16,8 +16,8 @@
 //! store's resource table is replaced when a run takes the spare), and what it reads of
 //! the placeholder context is what every run gets anyway: no environment variables (the
 //! runner sets `sys.argv` itself) and a fresh random seed from the host. One spare at
-//! most; a run that finds it still being made waits for it. In a full instance pool a run
-//! that was refused a slot drops the spare, giving its slot back, and tries once more.
+//! most, and only a finished one is taken: a run never waits for it, except in a full
+//! instance pool, where a run gives the spare's slot back and tries once more.
 
 use crate::run::RunState;
 use automa_host_api::bindings::{Runner, RunnerPre};
@@ -41,14 +41,29 @@ pub(crate) struct Spare {
 pub(crate) struct SpareSlot(Mutex<Option<JoinHandle<Option<Spare>>>>);
 
 impl SpareSlot {
-    /// The spare, waiting for one still being made: what is left of making it is never
-    /// more than a run's own instantiation and first-call set-up, and two made at once
-    /// would compete for the same cores. `None` when making it failed (a full instance
-    /// pool) or there is none; a task of a runtime that has shut down since (one per
-    /// test) ends cancelled, and there is no spare.
-    pub(crate) async fn take(&self) -> Option<Spare> {
-        let task = self.lock().take()?;
-        task.await.ok().flatten()
+    /// The spare when it is ready; `None` while it is still being made (it is then
+    /// left for a later run), when making it failed (a full instance pool) or when
+    /// there is none.
+    pub(crate) async fn take_ready(&self) -> Option<Spare> {
+        let made = {
+            let mut slot = self.lock();
+            match slot.as_ref() {
+                Some(task) if task.is_finished() => slot.take(),
+                _ => None,
+            }
+        }?;
+        // Finished, so this does not wait; a task of a runtime that has shut down
+        // since (one per test) ends cancelled, and there is no spare.
+        made.await.ok().flatten()
+    }
+
+    /// Give the spare's instance slot back to the pool, waiting for a spare still
+    /// being made; whether there was one.
+    pub(crate) async fn give_back(&self) -> bool {
+        let Some(task) = self.lock().take() else {
+            return false;
+        };
+        task.await.ok().flatten().is_some()
     }
 
     /// Start making a spare unless one is ready or on its way; its store yields every

@@ -136,6 +136,26 @@ async fn a_pool_makes_a_spare_ahead_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spare_never_takes_the_last_slot_of_a_pool_from_a_run() {
+    // One slot: when a run ends, the spare for the next is made on the other thread and
+    // holds the slot from the start of its instantiation; a run started a millisecond
+    // later finds the pool full and the spare not ready yet, and must get the slot back.
+    let runtime = pooled_runtime(1);
+    let recorder = Arc::new(Recorder::default());
+    for n in 0..8 {
+        let outcome = runtime
+            .run(request(
+                &format!("print({n})\n"),
+                Capabilities::default(),
+                &recorder,
+            ))
+            .await;
+        assert_eq!(outcome.status, RunStatus::Succeeded, "run {n}: {outcome:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_streams_of_runs_share_a_two_slot_pool_with_the_spare() {
     // Two slots and two runs at a time: whenever one run ends, the spare made for the
     // next holds a slot from the start of its instantiation, while the other stream's
     // run holds the other. Every run must still get an instance: by taking the spare,
