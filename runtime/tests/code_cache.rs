@@ -131,13 +131,10 @@ async fn a_syntax_error_is_reported_from_the_source_every_time() {
 
 #[tokio::test]
 async fn with_the_cache_off_every_run_compiles_its_script() {
-    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache");
-    let runtime = Runtime::new(RuntimeConfig {
-        cache_dir: Some(cache),
+    let runtime = common::runtime_with(RuntimeConfig {
         code_cache_bytes: 0,
         ..RuntimeConfig::default()
-    })
-    .unwrap();
+    });
     for _ in 0..2 {
         let (outcome, phases) = run_named(&runtime, "def main():\n    return 2\n", "s.py").await;
         assert_eq!(phases.code, CodeOrigin::Source);

@@ -16,13 +16,10 @@ use std::time::{Duration, Instant};
 fn fueled() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache");
-        Runtime::new(RuntimeConfig {
-            cache_dir: Some(cache),
+        common::runtime_with(RuntimeConfig {
             fuel: true,
             ..RuntimeConfig::default()
         })
-        .unwrap()
     })
 }
 

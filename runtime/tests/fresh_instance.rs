@@ -118,13 +118,10 @@ async fn a_warmed_up_spare_gives_each_run_its_own_output_arguments_and_seed() {
 
 /// A pool of `slots` instance slots, with the spare made ahead.
 fn pooled_runtime(slots: u32) -> Runtime {
-    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache");
-    Runtime::new(RuntimeConfig {
-        cache_dir: Some(cache),
+    common::runtime_with(RuntimeConfig {
         pooled_instances: slots,
         ..RuntimeConfig::default()
     })
-    .unwrap()
 }
 
 #[tokio::test]

@@ -6,22 +6,17 @@
 mod common;
 
 use automa_runtime::host::Capabilities;
-use automa_runtime::{RunStatus, Runtime, RuntimeConfig};
+use automa_runtime::{RunStatus, RuntimeConfig};
 use common::{Recorder, request};
 use std::sync::Arc;
 use std::time::Duration;
 
 #[tokio::test]
 async fn an_instance_past_the_pool_is_refused_clearly_and_the_slot_comes_back() {
-    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache");
-    let runtime = Arc::new(
-        Runtime::new(RuntimeConfig {
-            cache_dir: Some(cache),
-            pooled_instances: 1,
-            ..RuntimeConfig::default()
-        })
-        .unwrap(),
-    );
+    let runtime = Arc::new(common::runtime_with(RuntimeConfig {
+        pooled_instances: 1,
+        ..RuntimeConfig::default()
+    }));
     let recorder = Arc::new(Recorder::default());
     let holder = {
         let (runtime, recorder) = (runtime.clone(), recorder.clone());

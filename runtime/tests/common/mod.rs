@@ -17,14 +17,18 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// The runtime shared by every test of this binary (compiled once, cached on disk).
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache");
-        Runtime::new(RuntimeConfig {
-            cache_dir: Some(cache),
-            ..RuntimeConfig::default()
-        })
-        .expect("runtime starts")
+    RUNTIME.get_or_init(|| runtime_with(RuntimeConfig::default()))
+}
+
+/// A runtime of `config` whose compiled runner is the one every test binary shares on
+/// disk (`config`'s own cache directory is replaced).
+pub fn runtime_with(config: RuntimeConfig) -> Runtime {
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("automa-cache");
+    Runtime::new(RuntimeConfig {
+        cache_dir: Some(cache),
+        ..config
     })
+    .expect("runtime starts")
 }
 
 /// Everything a run reported while it ran.
