@@ -126,8 +126,10 @@ pub async fn run(
         request.args
     };
     // Listening from before the job exists, the wait need not read it first.
-    let finished = request.wait.then(|| state.jobs.finished());
-    let budget = wait_budget(&script)?;
+    let waiting = match request.wait {
+        true => Some((state.jobs.finished(), wait_budget(&script)?)),
+        false => None,
+    };
     let job = state
         .jobs
         .submit_within(&script, &version, &args, "manual", &ceilings)
@@ -136,7 +138,7 @@ pub async fn run(
         .audit("script.run", format!("job:{}", job.id))
         .details(json!({"script_id": script.id, "version": number}));
     let audited = state.audit.append(entry);
-    let Some(finished) = finished else {
+    let Some((finished, budget)) = waiting else {
         audited.await?;
         return Ok(Run {
             job,
