@@ -229,6 +229,9 @@ async fn claim_postgres(
                 .fetch_one(&mut *tx)
                 .await?;
         }
+        // Read after the locks: a claim that waited for another node's finish to commit
+        // starts after it, not at the time it began to wait.
+        let now = now_ms();
         let claimed: Option<Claimed> = sqlx::query_as(concat!(
             "UPDATE jobs SET status = 'running', worker_id = $1, started_at = $2, progress = NULL, \
              progress_message = NULL WHERE id = $4 AND status = 'queued' AND id IN \
