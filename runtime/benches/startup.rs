@@ -312,12 +312,6 @@ const CPU_SET: [(&str, &str); 8] = [
     ("go-like board", GO),
 ];
 
-/// The engine as it was before fuel yields (issue 15): epoch checks compiled in on top
-/// of fuel, a ticker interrupting every millisecond.
-fn with_epochs(config: &mut wasmtime::Config) {
-    config.epoch_interruption(true);
-}
-
 fn eager_tables(config: &mut wasmtime::Config) {
     config.table_lazy_init(false);
 }
@@ -353,7 +347,7 @@ fn main() -> anyhow::Result<()> {
     let defaults = RuntimeConfig::default();
     let setups = [
         Setup {
-            name: "default engine: fuel counted, guests yield by fuel, no epoch checks",
+            name: "default engine: budgets in thread CPU time, epoch interruption (1 ms ticker)",
             pooled_instances: defaults.pooled_instances,
             tune: None,
             startup: true,
@@ -373,12 +367,12 @@ fn main() -> anyhow::Result<()> {
             spare: false,
         },
         Setup {
-            name: "before: fuel counted and epoch interruption (1 ms ticker)",
+            name: "deterministic_cpu: fuel counted, guests yield by fuel, no epoch checks",
             pooled_instances: defaults.pooled_instances,
-            tune: Some(with_epochs),
+            tune: None,
             startup: true,
             cpu: true,
-            fuel: defaults.fuel,
+            fuel: true,
             deadline: true,
             spare: true,
         },
@@ -399,16 +393,6 @@ fn main() -> anyhow::Result<()> {
             startup: true,
             cpu: false,
             fuel: defaults.fuel,
-            deadline: true,
-            spare: true,
-        },
-        Setup {
-            name: "no fuel (fuel = false): epoch interruption paces guests",
-            pooled_instances: defaults.pooled_instances,
-            tune: None,
-            startup: false,
-            cpu: true,
-            fuel: false,
             deadline: true,
             spare: true,
         },

@@ -38,7 +38,7 @@ impl Runtime {
             Arc::new(Nothing),
         );
         let wasi = wasmtime_wasi::WasiCtxBuilder::new().build();
-        let mut store = self.new_store(wasi, host, &limits);
+        let mut store = self.new_store(wasi, host, &limits, &crate::cpu::CpuClock::default());
         let failure = |kind: &str, message: String| ScriptFailure {
             kind: kind.to_owned(),
             message,

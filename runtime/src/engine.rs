@@ -22,10 +22,11 @@ use wasmtime::{Config, Engine};
 pub struct RuntimeConfig {
     /// Where the compiled runner is cached; `None` compiles it in memory every start.
     pub cache_dir: Option<PathBuf>,
-    /// Count fuel, so [`Limits::fuel`](crate::Limits::fuel) gives a deterministic CPU
-    /// budget and runs report the fuel they used. On by default: it cost 15% on the
-    /// benchmark's CPU set (geometric mean, 0-34% per script) and about 0.2 ms of a
-    /// trivial run's start (README, Benchmarks).
+    /// Count fuel, so CPU budgets ([`Limits::cpu`](crate::Limits::cpu)) are
+    /// deterministic (the same work on every machine) and runs report the fuel they
+    /// used. Off by default: it cost 15-20% on the benchmark's CPU set (geometric mean)
+    /// and about 0.2 ms of a trivial run's start (README, Benchmarks); budgets are then
+    /// the thread CPU time of the run, checked at every epoch tick.
     pub fuel: bool,
     /// How often running scripts yield to check deadlines, cancellation and CPU rates.
     /// Short: a run holds its executor thread until it yields, and the tasks queued
@@ -44,7 +45,7 @@ pub struct RuntimeConfig {
     /// The largest memory limit any run may ask for, in bytes (sizes pooled slots).
     pub max_memory_bytes: u64,
     /// Instantiate and warm up the next run's runner once a run has ended (spare.rs),
-    /// so a run starts without waiting for either: with fuel counted. In a pool the
+    /// so a run starts without waiting for either. In a pool the
     /// spare holds one slot, which a run refused a slot takes back.
     pub spare_instance: bool,
     /// The bytes of scripts' compiled code kept between runs (code_cache.rs), so a
@@ -59,7 +60,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         Self {
             cache_dir: None,
-            fuel: true,
+            fuel: false,
             epoch_tick: Duration::from_millis(1),
             pooled_instances: 0,
             warm_slots: 8,
@@ -193,8 +194,7 @@ impl Runtime {
                 .then(|| EpochTicker::start(engine.clone(), config.epoch_tick)),
             engine,
             pacing,
-            spare: (config.spare_instance && matches!(pacing, Pacing::Fuel(_)))
-                .then(SpareSlot::default),
+            spare: config.spare_instance.then(SpareSlot::default),
             code_cache: CodeCache::new(config.code_cache_bytes),
             pre,
             plugin_linker,

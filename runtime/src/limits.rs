@@ -10,11 +10,12 @@ pub struct Limits {
     pub memory_bytes: u64,
     /// Wall-clock time the run may take.
     pub timeout: Duration,
-    /// A deterministic CPU budget in fuel units for the whole run, when the runtime
-    /// counts fuel ([`cpu_seconds_to_fuel`] converts): a run that uses it ends
-    /// `cpu_exceeded`. `None`: no budget.
-    pub fuel: Option<u64>,
-    /// A CPU budget per interval (agents): once the run has used `rate.fuel` within one
+    /// The CPU time the whole run may use: a run that uses it ends `cpu_exceeded`.
+    /// Measured as the thread CPU time of the run's polls, or, when the runtime counts
+    /// fuel, as its fuel ([`cpu_seconds_to_fuel`]: deterministic, the same work on
+    /// every machine). `None`: no budget.
+    pub cpu: Option<Duration>,
+    /// A CPU budget per interval (agents): once the run has used `rate.cpu` within one
     /// `rate.every`, it is paused until the next interval begins, and goes on.
     pub cpu_rate: Option<CpuRate>,
     /// Bytes of stdout and of stderr kept each; the rest is dropped with a marker.
@@ -45,7 +46,7 @@ impl Default for Limits {
         Self {
             memory_bytes: 256 * 1024 * 1024,
             timeout: Duration::from_secs(60),
-            fuel: None,
+            cpu: None,
             cpu_rate: None,
             cpu_meter: None,
             max_output_bytes: 1024 * 1024,
@@ -54,8 +55,8 @@ impl Default for Limits {
     }
 }
 
-/// Fuel one CPU second buys: the fuel CPython-on-wasmtime burned per second of thread
-/// CPU time on the reference machine over the benchmark's CPU set (median 4.8e9 per
+/// Fuel one CPU second buys when the runtime counts fuel: the fuel CPython-on-wasmtime
+/// burned per second of thread CPU time on the reference machine over the benchmark's CPU set (median 4.8e9 per
 /// second, 2.6e9 to 7.3e9 across the scripts; README, Benchmarks). Fuel counts
 /// WebAssembly instructions, so a budget is the same amount of work on every machine,
 /// which a faster machine spends in less time.
@@ -99,8 +100,8 @@ impl PartialEq for CpuMeter {
 /// So much CPU per interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CpuRate {
-    /// Fuel per interval.
-    pub fuel: u64,
+    /// CPU time per interval.
+    pub cpu: Duration,
     /// The interval.
     pub every: Duration,
 }

@@ -2,6 +2,7 @@
 //! against the world, compiles it once (cached on disk like the runner) and reads its
 //! manifest; every invocation gets a fresh instance with the plugin's own limits.
 
+use crate::cpu::CpuClock;
 use crate::output::CapturedOutput;
 use crate::run::{RunState, scrub};
 use crate::{Limits, Runtime, cache};
@@ -271,6 +272,7 @@ impl Runtime {
             timeout: limits.timeout,
             ..Limits::default()
         };
-        self.new_store(wasi.build(), host, &run_limits)
+        // No CPU budget of its own: its calls are the calling run's CPU time.
+        self.new_store(wasi.build(), host, &run_limits, &CpuClock::default())
     }
 }

@@ -1,7 +1,7 @@
 //! One run: a fresh store, the WASI context, the call, and the outcome.
 
 use crate::code_cache::{CodeCache, CodeKey};
-use crate::cpu::{FuelGauge, Pacer, ThreadCpuTimed, Throttle, paced};
+use crate::cpu::{CpuBudgetSpent, CpuClock, CpuGovernor, FuelGauge, Pacer, initial_fuel, paced};
 use crate::engine::{DataStatus, Pacing};
 use crate::fs_quota::{FsQuotas, QuotaFs};
 use crate::limits::MemoryLimiter;
@@ -67,8 +67,8 @@ pub(crate) struct RunState {
     table: ResourceTable,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) host: HostContext,
-    /// The CPU budget per interval, when the run has one.
-    throttle: Option<Throttle>,
+    /// The run's CPU budgets.
+    cpu: CpuGovernor,
     /// The disk quotas of the writable mounts.
     fs_quotas: FsQuotas,
 }
@@ -88,7 +88,7 @@ impl RunState {
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(u64::MAX),
             host,
-            throttle: None,
+            cpu: CpuGovernor::unlimited(),
             fs_quotas: FsQuotas::default(),
         }
     }
@@ -286,7 +286,8 @@ impl Runtime {
         let wasi = wasi.build();
         lap(&mut phases.mounts);
 
-        let (mut store, spare_runner) = self.store_for_run(wasi, host, &limits).await;
+        let clock = CpuClock::into_meter(limits.cpu_meter.as_ref());
+        let (mut store, spare_runner) = self.store_for_run(wasi, host, &limits, &clock).await;
         phases.spare = spare_runner.is_some();
         store.data_mut().fs_quotas = fs_quotas;
         let pacer = self.pacer(&mut store, events);
@@ -297,7 +298,6 @@ impl Runtime {
         } else {
             args.to_string()
         };
-        let cpu_time = ThreadCpuTimed::into_meter(limits.cpu_meter.as_ref());
         let code_key = CodeCache::key(&filename, &source);
         let ending = {
             let call = async {
@@ -328,7 +328,7 @@ impl Runtime {
                 lap(&mut phases.call);
                 result
             };
-            bounded(cpu_time.measure(paced(pacer, call)), &limits, &cancel).await
+            bounded(clock.measure(paced(pacer, call)), &limits, &cancel).await
         };
         let fuel_consumed = fuel_used(&store, self.fuel, &limits);
         let state = store.data();
@@ -338,7 +338,7 @@ impl Runtime {
             started,
             (&state.limiter, &state.host),
             (&stdout, &stderr),
-            cpu_time.millis(),
+            clock.millis(),
             fuel_consumed,
         );
         lap(&mut phases.outcome);
@@ -420,21 +420,22 @@ impl Runtime {
         wasi: WasiCtx,
         host: HostContext,
         limits: &Limits,
+        clock: &CpuClock,
     ) -> (Store<RunState>, Option<Runner>) {
-        let (Some(slot), Pacing::Fuel(_)) = (&self.spare, self.pacing) else {
-            return (self.new_store(wasi, host, limits), None);
+        let Some(slot) = &self.spare else {
+            return (self.new_store(wasi, host, limits, clock), None);
         };
         let Some(Spare { mut store, runner }) = slot.take_ready().await else {
-            return (self.new_store(wasi, host, limits), None);
+            return (self.new_store(wasi, host, limits, clock), None);
         };
         let initial_bytes = store.data().limiter.peak_bytes;
         if initial_bytes as u64 > limits.memory_bytes {
             // The instance starts with more memory than this run may have: instantiated
             // under the run's own limit it is refused, and the run ends as it always did.
             self.discard(store, None);
-            return (self.new_store(wasi, host, limits), None);
+            return (self.new_store(wasi, host, limits, clock), None);
         }
-        let mut state = self.run_state(wasi, host, limits);
+        let mut state = self.run_state(wasi, host, limits, clock);
         state.limiter.peak_bytes = initial_bytes;
         *store.data_mut() = state;
         self.arm(&mut store, limits);
@@ -445,35 +446,39 @@ impl Runtime {
     /// thread: made while the run went on, it slowed the run as much as it saved the
     /// next one on a busy machine.
     fn make_spare(&self) {
-        if let (Some(slot), Pacing::Fuel(every)) = (&self.spare, self.pacing) {
-            slot.refill(&self.engine, &self.pre, every);
+        if let Some(slot) = &self.spare {
+            slot.refill(&self.engine, &self.pre, self.pacing);
         }
     }
 
-    /// A fresh store for one instance, with the memory cap, epoch yielding and fuel.
+    /// A fresh store for one instance, with the memory cap, yielding and CPU budgets
+    /// (counted by `clock` unless in fuel).
     pub(crate) fn new_store(
         &self,
         wasi: WasiCtx,
         host: HostContext,
         limits: &Limits,
+        clock: &CpuClock,
     ) -> Store<RunState> {
-        let mut store = Store::new(&self.engine, self.run_state(wasi, host, limits));
+        let mut store = Store::new(&self.engine, self.run_state(wasi, host, limits, clock));
         self.arm(&mut store, limits);
         store
     }
 
-    /// A run's store data: its WASI context, host, memory cap and CPU rate.
-    fn run_state(&self, wasi: WasiCtx, host: HostContext, limits: &Limits) -> RunState {
-        let throttle = match limits.cpu_rate {
-            Some(rate) if self.fuel => Some(Throttle::new(rate, initial_fuel(limits))),
-            _ => None,
-        };
+    /// A run's store data: its WASI context, host, memory cap and CPU budgets.
+    fn run_state(
+        &self,
+        wasi: WasiCtx,
+        host: HostContext,
+        limits: &Limits,
+        clock: &CpuClock,
+    ) -> RunState {
         RunState {
             wasi,
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(limits.memory_bytes),
             host,
-            throttle,
+            cpu: CpuGovernor::new(limits, self.fuel, clock.clone()),
             fs_quotas: FsQuotas::default(),
         }
     }
@@ -481,9 +486,7 @@ impl Runtime {
     /// Give a store its run's limits: the memory cap, yielding and fuel.
     fn arm(&self, store: &mut Store<RunState>, limits: &Limits) {
         match self.pacing {
-            Pacing::Epochs => govern(store, self.fuel.then(|| initial_fuel(limits)), |state| {
-                (&mut state.limiter, &mut state.throttle, &state.host)
-            }),
+            Pacing::Epochs => govern(store, self.fuel.then(|| initial_fuel(limits)), run_parts),
             Pacing::Fuel(every) => pace_by_fuel(store, initial_fuel(limits), every),
         }
     }
@@ -496,8 +499,9 @@ impl Runtime {
         if !matches!(self.pacing, Pacing::Fuel(_)) {
             return None;
         }
-        let throttle = store.data_mut().throttle.take()?;
-        let gauge = FuelGauge::new(store.get_fuel().unwrap_or_default());
+        let throttle = store.data_mut().cpu.throttle.take()?;
+        let initial_fuel = store.get_fuel().unwrap_or_default();
+        let gauge = FuelGauge::new(initial_fuel);
         let published = gauge.clone();
         store.call_hook(move |cx, hook| {
             if matches!(hook, CallHook::CallingHost)
@@ -510,6 +514,7 @@ impl Runtime {
         Some(Pacer {
             throttle,
             gauge,
+            initial_fuel,
             events,
         })
     }
@@ -529,9 +534,24 @@ pub(crate) fn pace_by_fuel(store: &mut Store<RunState>, fuel: u64, every: u64) {
     }
 }
 
-/// What [`govern`] needs of a store's data: its memory limiter, CPU throttle and host.
-pub(crate) type Governed<T> =
-    fn(&mut T) -> (&mut MemoryLimiter, &mut Option<Throttle>, &HostContext);
+/// Arm a spare's store (spare.rs) to yield as a run's does; the run that takes it arms
+/// it again with its own limits.
+pub(crate) fn pace_spare(store: &mut Store<RunState>, pacing: Pacing) {
+    match pacing {
+        Pacing::Fuel(every) => pace_by_fuel(store, u64::MAX, every),
+        Pacing::Epochs => {
+            let fuel = store.engine().get_consume_fuel().then_some(u64::MAX);
+            govern(store, fuel, run_parts);
+        }
+    }
+}
+
+/// What [`govern`] needs of a store's data: its memory limiter, CPU budgets and host.
+pub(crate) type Governed<T> = fn(&mut T) -> (&mut MemoryLimiter, &mut CpuGovernor, &HostContext);
+
+fn run_parts(state: &mut RunState) -> (&mut MemoryLimiter, &mut CpuGovernor, &HostContext) {
+    (&mut state.limiter, &mut state.cpu, &state.host)
+}
 
 /// Arm a fresh store with the memory cap, epoch yielding and its fuel (when counted).
 pub(crate) fn govern<T: Send + 'static>(
@@ -542,17 +562,15 @@ pub(crate) fn govern<T: Send + 'static>(
     store.limiter(move |state| parts(state).0);
     store.set_epoch_deadline(1);
     // Yield to the executor every tick so deadlines and cancellation are observed
-    // even while the guest spins without host calls; a run over its CPU budget of
-    // the interval is paused here until the next one.
+    // even while the guest spins without host calls; a run over its CPU budget ends
+    // here, and one over its budget of the interval is paused until the next one.
     store.epoch_deadline_callback(move |mut cx| {
         let left = cx.get_fuel().unwrap_or_default();
-        let (_, throttle, host) = parts(cx.data_mut());
-        if let Some(throttle) = throttle
-            && let Some(pause) = throttle.check(left, &*host.events)
-        {
-            return Ok(UpdateDeadline::YieldCustom(1, Box::pin(pause)));
+        let (_, cpu, host) = parts(cx.data_mut());
+        match cpu.at_tick(left, &*host.events)? {
+            Some(pause) => Ok(UpdateDeadline::YieldCustom(1, Box::pin(pause))),
+            None => Ok(UpdateDeadline::Yield(1)),
         }
-        Ok(UpdateDeadline::Yield(1))
     });
     if let Some(fuel) = fuel {
         let _ = store.set_fuel(fuel);
@@ -606,11 +624,6 @@ pub(crate) fn finish(
     };
     redact(&mut outcome, host.revealed_secrets());
     outcome
-}
-
-/// The fuel a run starts with: its budget, or all there is.
-pub(crate) fn initial_fuel(limits: &Limits) -> u64 {
-    limits.fuel.unwrap_or(u64::MAX)
 }
 
 impl Runtime {
@@ -784,12 +797,14 @@ pub(crate) fn classify(
             (status, None, Some(error))
         }
         Ending::Returned(Err(trap)) => {
-            if matches!(trap.downcast_ref::<Trap>(), Some(Trap::OutOfFuel)) {
-                let fuel = limits.fuel.unwrap_or_default();
-                let message = format!(
-                    "the script used its CPU budget of {:.2} CPU seconds ({fuel} fuel units)",
-                    crate::fuel_to_cpu_seconds(fuel)
-                );
+            let out_of_fuel = matches!(trap.downcast_ref::<Trap>(), Some(Trap::OutOfFuel));
+            if out_of_fuel || trap.is::<CpuBudgetSpent>() {
+                let seconds = limits.cpu.unwrap_or_default().as_secs_f64();
+                let mut message =
+                    format!("the script used its CPU budget of {seconds:.2} CPU seconds");
+                if out_of_fuel {
+                    message += &format!(" ({} fuel units)", initial_fuel(limits));
+                }
                 (
                     RunStatus::CpuExceeded,
                     None,

@@ -19,6 +19,7 @@
 //! most, and only a finished one is taken: a run never waits for it, except in a full
 //! instance pool, where a run gives the spare's slot back and tries once more.
 
+use crate::engine::Pacing;
 use crate::run::RunState;
 use automa_host_api::bindings::{Runner, RunnerPre};
 use std::sync::Mutex;
@@ -66,9 +67,9 @@ impl SpareSlot {
         task.await.ok().flatten().is_some()
     }
 
-    /// Start making a spare unless one is ready or on its way; its store yields every
-    /// `yield_fuel` like a run's (the run sets its own fuel when it takes it).
-    pub(crate) fn refill(&self, engine: &Engine, pre: &RunnerPre<RunState>, yield_fuel: u64) {
+    /// Start making a spare unless one is ready or on its way; its store yields by
+    /// `pacing` like a run's (the run arms it with its own limits when it takes it).
+    pub(crate) fn refill(&self, engine: &Engine, pre: &RunnerPre<RunState>, pacing: Pacing) {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
@@ -79,7 +80,7 @@ impl SpareSlot {
         let (engine, pre) = (engine.clone(), pre.clone());
         *slot = Some(handle.spawn(async move {
             let mut store = Store::new(&engine, RunState::placeholder());
-            crate::run::pace_by_fuel(&mut store, u64::MAX, yield_fuel);
+            crate::run::pace_spare(&mut store, pacing);
             let runner = pre.instantiate_async(&mut store).await.ok()?;
             // A failed warm-up (it never fails but by a bug) leaves no spare, not a
             // half-set-up one.

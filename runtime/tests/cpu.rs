@@ -1,5 +1,6 @@
-//! The CPU budget of a run (fuel): a run that uses it ends `cpu_exceeded`; CPU time and
-//! fuel are reported; a budget per interval pauses the run instead of ending it.
+//! The CPU budget of a run, counted in thread CPU time (the default) or in fuel: a run
+//! that uses it ends `cpu_exceeded`; CPU time (and fuel, when counted) are reported; a
+//! budget per interval pauses the run instead of ending it.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -23,8 +24,8 @@ fn fueled() -> &'static Runtime {
     })
 }
 
-#[tokio::test]
-async fn a_run_over_its_cpu_budget_ends_cpu_exceeded_and_cannot_catch_it() {
+/// A run of an endless loop that tries to catch its end, under a 0.3 CPU second budget.
+async fn spin_over_budget(runtime: &Runtime) -> (automa_runtime::RunOutcome, Duration) {
     let recorder = Arc::new(Recorder::default());
     let source = "\
 def main():
@@ -35,36 +36,67 @@ def main():
         return 'caught'
 ";
     let mut request = common::request(source, Capabilities::default(), &recorder);
-    let budget = cpu_seconds_to_fuel(0.3);
     request.limits = Limits {
-        fuel: Some(budget),
+        cpu: Some(Duration::from_millis(300)),
         timeout: Duration::from_secs(60),
         ..Limits::default()
     };
     let started = Instant::now();
-    let outcome = fueled().run(request).await;
+    let outcome = runtime.run(request).await;
     assert_eq!(
         outcome.status,
         RunStatus::CpuExceeded,
         "{:?}",
         outcome.error
     );
-    let error = outcome.error.unwrap();
+    let error = outcome.error.as_ref().unwrap();
     assert_eq!(error.kind, "CpuExceeded");
     assert!(
-        error.message.contains("0.30 CPU seconds"),
+        error.message.contains("budget of 0.30 CPU seconds"),
         "{}",
         error.message
+    );
+    assert!(outcome.result.is_none());
+    (outcome, started.elapsed())
+}
+
+#[tokio::test]
+async fn a_run_over_its_cpu_time_ends_cpu_exceeded_and_cannot_catch_it() {
+    assert!(
+        !RuntimeConfig::default().fuel,
+        "thread CPU time is the default"
+    );
+    let (outcome, took) = spin_over_budget(common::runtime()).await;
+    assert_eq!(outcome.fuel_consumed, None, "no fuel is counted");
+    // Ended within a few epoch ticks of its budget of thread CPU time, however busy the
+    // machine (a delayed tick lets it run on a little).
+    assert!(
+        (300..3_000).contains(&outcome.cpu_time_ms),
+        "{} ms CPU in {took:?}",
+        outcome.cpu_time_ms
+    );
+    assert!(took < Duration::from_secs(60), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_run_over_its_fuel_ends_cpu_exceeded_and_cannot_catch_it() {
+    let (outcome, took) = spin_over_budget(fueled()).await;
+    let budget = cpu_seconds_to_fuel(0.3);
+    assert!(
+        outcome
+            .error
+            .unwrap()
+            .message
+            .contains(&format!("({budget} fuel units)")),
+        "the budget in fuel is named"
     );
     assert_eq!(
         outcome.fuel_consumed,
         Some(budget),
         "the whole budget was spent"
     );
-    assert!(outcome.result.is_none());
     // Before the wall-clock limit; the measured CPU time is of the order of the budget
     // (the conversion was measured on the reference machine).
-    let took = started.elapsed();
     assert!(took < Duration::from_secs(60), "{took:?}");
     assert!(
         (50..30_000).contains(&outcome.cpu_time_ms),
@@ -101,33 +133,36 @@ def main():
     );
 
     let sleepy = "import time\ndef main():\n    time.sleep(0.5)\n";
-    let outcome = fueled()
-        .run(common::request(
-            sleepy,
-            Capabilities::default(),
-            &Arc::default(),
-        ))
-        .await;
-    assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
-    assert!(outcome.duration_ms >= 500);
-    assert!(outcome.cpu_time_ms < 200, "{} ms", outcome.cpu_time_ms);
-    assert!(outcome.fuel_consumed.unwrap() < busy_fuel / 2);
+    for runtime in [fueled(), common::runtime()] {
+        let outcome = runtime
+            .run(common::request(
+                sleepy,
+                Capabilities::default(),
+                &Arc::default(),
+            ))
+            .await;
+        assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
+        assert!(outcome.duration_ms >= 500);
+        assert!(outcome.cpu_time_ms < 200, "{} ms", outcome.cpu_time_ms);
+        if let Some(fuel) = outcome.fuel_consumed {
+            assert!(fuel < busy_fuel / 2);
+        }
+    }
 }
 
-#[tokio::test]
-async fn a_budget_per_interval_pauses_the_run_until_the_next_interval() {
-    // Work of a fixed amount of fuel at a quarter of it per interval (an interval twice
-    // as long as a quarter of the work takes): it needs four intervals, so at least
-    // three pauses, and it still finishes.
+/// Work of a fixed amount of CPU at a fifth of it per interval (an interval twice as
+/// long as a fifth of the work takes): it needs five intervals, so at least three
+/// pauses (four but for the measurement's slack), and it still finishes.
+async fn throttled_work_pauses(runtime: &Runtime) {
     let recorder = Arc::new(Recorder::default());
     let source = "\
 def main():
     n = 0
-    for i in range(1_000_000):
+    for i in range(1_500_000):
         n += i
     return n
 ";
-    let unthrottled = fueled()
+    let unthrottled = runtime
         .run(common::request(
             source,
             Capabilities::default(),
@@ -135,15 +170,18 @@ def main():
         ))
         .await;
     assert_eq!(unthrottled.status, RunStatus::Succeeded);
-    let work = unthrottled.fuel_consumed.unwrap();
+    let work = match unthrottled.fuel_consumed {
+        Some(fuel) => Duration::from_secs_f64(fuel_to_cpu_seconds(fuel)),
+        None => Duration::from_millis(unthrottled.cpu_time_ms),
+    };
     let mut request = common::request(source, Capabilities::default(), &recorder);
-    let every = Duration::from_millis(unthrottled.duration_ms / 2 + 100);
+    let every = Duration::from_millis(unthrottled.duration_ms * 2 / 5 + 100);
     request.limits.cpu_rate = Some(CpuRate {
-        fuel: work / 4,
+        cpu: work / 5,
         every,
     });
     let started = Instant::now();
-    let outcome = fueled().run(request).await;
+    let outcome = runtime.run(request).await;
     let took = started.elapsed();
     assert_eq!(outcome.status, RunStatus::Succeeded, "{:?}", outcome.error);
     assert_eq!(outcome.result, unthrottled.result);
@@ -152,7 +190,17 @@ def main():
         .iter()
         .filter(|(level, message, _)| level == "warning" && message.contains("paused for"))
         .collect();
-    assert!(pauses.len() >= 3, "{logs:?}");
+    assert!(pauses.len() >= 3, "{work:?} of work: {logs:?}");
     assert!(pauses[0].1.contains("CPU budget of"), "{}", pauses[0].1);
     assert!(took >= every * 3 - Duration::from_millis(50), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_cpu_time_budget_per_interval_pauses_the_run_until_the_next_interval() {
+    throttled_work_pauses(common::runtime()).await;
+}
+
+#[tokio::test]
+async fn a_fuel_budget_per_interval_pauses_the_run_until_the_next_interval() {
+    throttled_work_pauses(fueled()).await;
 }

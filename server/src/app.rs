@@ -410,10 +410,12 @@ fn cache_dir(config: &Config) -> std::path::PathBuf {
 async fn start_runtime(config: &Config) -> anyhow::Result<Arc<Runtime>> {
     let cache_dir = cache_dir(config);
     let (max_instances, workers) = (config.max_instances, config.workers);
+    let fuel = config.deterministic_cpu;
     let runtime = tokio::task::spawn_blocking(move || {
         Runtime::new(RuntimeConfig {
             cache_dir: Some(cache_dir),
             pooled_instances: max_instances,
+            fuel,
             // The freed slots that keep their pages for the next run: one per worker,
             // and a few for agents and plugin instances; the rest give memory back.
             warm_slots: u32::try_from(workers).unwrap_or(u32::MAX).saturating_add(4),

@@ -24,6 +24,29 @@ async fn script(app: &TestApp, token: &str, name: &str, source: &str, settings: 
 const SPIN: &str = "def main():\n    while True:\n        pass\n";
 
 #[tokio::test]
+async fn with_deterministic_cpu_a_budget_is_counted_in_fuel() {
+    let app = spawn_app_with(|c| c.deterministic_cpu = true).await;
+    let admin = app.setup_admin().await;
+    let spin = script(
+        &app,
+        &admin,
+        "spin",
+        SPIN,
+        json!({"cpu_seconds": 1, "timeout_seconds": 120}),
+    )
+    .await;
+    let job = app.run_wait(&admin, &spin, json!({})).await;
+    assert_eq!(job["status"], "cpu_exceeded", "{job}");
+    assert_eq!(job["cpu_seconds"], 1.0, "the whole budget in fuel: {job}");
+    assert_eq!(
+        job["fuel_consumed"].as_i64(),
+        Some(automa_runtime::FUEL_PER_CPU_SECOND as i64),
+        "{job}"
+    );
+    assert!(job["cpu_time_ms"].as_i64().unwrap() > 50, "{job}");
+}
+
+#[tokio::test]
 async fn a_job_over_its_cpu_budget_ends_cpu_exceeded_and_shows_the_cpu_it_used() {
     let app = spawn_app_with(|c| c.quotas.max_cpu_seconds = 30).await;
     let admin = app.setup_admin().await;
@@ -77,9 +100,11 @@ async fn a_job_over_its_cpu_budget_ends_cpu_exceeded_and_shows_the_cpu_it_used()
     assert_eq!(job["status"], "cpu_exceeded", "{job}");
     assert_eq!(job["error"]["kind"], "CpuExceeded");
     assert_eq!(job["attempt"], 1, "a spent CPU budget is not retried");
-    assert_eq!(job["cpu_seconds"], 1.0, "{job}");
-    assert!(job["fuel_consumed"].as_i64().unwrap() > 0);
-    assert!(job["cpu_time_ms"].as_i64().unwrap() > 50, "{job}");
+    // Counted in thread CPU time: ended within a few epoch ticks of its budget.
+    let used = job["cpu_seconds"].as_f64().unwrap();
+    assert!((1.0..3.0).contains(&used), "{job}");
+    assert!(job["fuel_consumed"].is_null(), "no fuel counted: {job}");
+    assert!(job["cpu_time_ms"].as_i64().unwrap() >= 1000, "{job}");
     assert!(job["duration_ms"].as_i64().unwrap() < 60_000);
 
     // An ordinary job reports what it used (the job page shows it: tests/ui/job_cpu.rs).

@@ -53,7 +53,10 @@ async fn the_job_page_shows_cpu_used_and_the_cpu_exceeded_badge() {
             .get_html(&format!("/jobs/{}", job["id"].as_str().unwrap()))
             .await;
         assert!(html.contains("data-cpu"), "{html}");
-        assert!(html.contains("CPU s of fuel"), "{html}");
+        // Counted in thread CPU time: the time, and no fuel (none was counted).
+        let cpu = format!("CPU {} ms", job["cpu_time_ms"]);
+        assert!(html.contains(&cpu), "{cpu}: {html}");
+        assert!(!html.contains("of fuel"), "{html}");
         if status == "cpu_exceeded" {
             assert!(
                 html.contains(r#"class="badge bad" data-status="cpu_exceeded""#),

@@ -16,10 +16,10 @@ mod snapshot;
 
 pub use artifacts::{DATA_WHEEL, DATA_WHEEL_SHA256, DataArtifacts};
 
-use crate::cpu::{ThreadCpuTimed, Throttle};
+use crate::cpu::{CpuClock, CpuGovernor, initial_fuel};
 use crate::limits::MemoryLimiter;
 use crate::output::CapturedOutput;
-use crate::run::{bounded, finish, fuel_used, govern, initial_fuel, setup_failure};
+use crate::run::{bounded, finish, fuel_used, govern, setup_failure};
 use crate::{RunOutcome, RunRequest, Runtime};
 use automa_host_api::HostContext;
 use automa_host_api::ports::OutputStream;
@@ -105,7 +105,7 @@ pub(crate) struct DataState {
     wasi: WasiP1Ctx,
     limiter: MemoryLimiter,
     pub(crate) host: HostContext,
-    throttle: Option<Throttle>,
+    cpu: CpuGovernor,
     /// What the runner asks for with `runner.start` and hands back with `runner.finish`.
     pub(crate) job: door::Job,
     /// The disk quotas of the writable mounts, charged by the preview-1 shadows.
@@ -258,15 +258,12 @@ impl Runtime {
         } else {
             args.to_string()
         };
-        let throttle = match limits.cpu_rate {
-            Some(rate) if data.fuel => Some(Throttle::new(rate, initial_fuel(&limits))),
-            _ => None,
-        };
+        let clock = CpuClock::into_meter(limits.cpu_meter.as_ref());
         let state = DataState {
             wasi: wasi.build_p1(),
             limiter: MemoryLimiter::new(limits.memory_bytes),
             host,
-            throttle,
+            cpu: CpuGovernor::new(&limits, data.fuel, clock.clone()),
             job: door::Job::new(source, filename, args_json),
             quotas: p1_quota::P1Quotas::new(&fs_quotas),
         };
@@ -274,10 +271,9 @@ impl Runtime {
         govern(
             &mut store,
             data.fuel.then(|| initial_fuel(&limits)),
-            |state| (&mut state.limiter, &mut state.throttle, &state.host),
+            |state| (&mut state.limiter, &mut state.cpu, &state.host),
         );
 
-        let cpu_time = ThreadCpuTimed::into_meter(limits.cpu_meter.as_ref());
         let call = async {
             let exit_code = match &data.start {
                 Start::Snapshot(snapshot) => snapshot::run(snapshot, &mut store).await,
@@ -285,7 +281,7 @@ impl Runtime {
             };
             store.data_mut().job.ending(exit_code)
         };
-        let ending = bounded(cpu_time.measure(call), &limits, &cancel).await;
+        let ending = bounded(clock.measure(call), &limits, &cancel).await;
         let fuel_consumed = fuel_used(&store, data.fuel, &limits);
         let state = store.data();
         let outcome = finish(
@@ -294,7 +290,7 @@ impl Runtime {
             started,
             (&state.limiter, &state.host),
             (&stdout, &stderr),
-            cpu_time.millis(),
+            clock.millis(),
             fuel_consumed,
         );
         drop(scratch);

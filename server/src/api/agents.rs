@@ -67,8 +67,7 @@ pub struct AgentView {
     pub autostart: bool,
     pub hang_timeout_seconds: i64,
     pub stop_grace_seconds: i64,
-    /// The CPU budget per interval: at most `cpu_seconds` CPU seconds (counted in
-    /// fuel) every `cpu_interval_seconds`; an instance that used them is paused until
+    /// The CPU budget per interval: at most `cpu_seconds` CPU seconds every `cpu_interval_seconds`; an instance that used them is paused until
     /// the next interval (a warning in its history says so). `null`: the owner's
     /// ceiling, `agent_cpu_seconds_per_minute`.
     pub cpu_seconds: Option<i64>,

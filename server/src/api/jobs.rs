@@ -61,10 +61,11 @@ pub struct JobView {
     pub host_calls: Option<i64>,
     /// CPU time the interpreter used, measured by the runtime, in milliseconds.
     pub cpu_time_ms: Option<i64>,
-    /// Fuel the run used (about one unit per WebAssembly instruction): the
-    /// deterministic count its CPU budget is held to.
+    /// Fuel the run used (about one unit per WebAssembly instruction), when the
+    /// server counts fuel (`deterministic_cpu`): the count its CPU budget is then held to.
     pub fuel_consumed: Option<i64>,
-    /// `fuel_consumed` in the CPU seconds of `settings.cpu_seconds`.
+    /// The CPU seconds the run used as `settings.cpu_seconds` counts them
+    /// (`fuel_consumed` in CPU seconds when there is one, else `cpu_time_ms`).
     pub cpu_seconds: Option<f64>,
     /// The node that runs (or ran) the latest attempt (`automa serve --node-id`).
     pub node: Option<String>,

@@ -79,6 +79,10 @@ pub struct Config {
     /// next one (a run then takes no copy-on-write faults); an instance past the bound
     /// fails with a clear error. `0`: no pool, memory is mapped for each instance.
     pub max_instances: u32,
+    /// Count CPU budgets in fuel (WebAssembly instructions) instead of thread CPU time:
+    /// a budget is then the same work on every machine and jobs report the fuel they
+    /// used, and CPU-bound scripts run 15-20% slower.
+    pub deterministic_cpu: bool,
     /// Where the compiled Python runner is cached; `None`: `data_dir/cache`.
     pub cache_dir: Option<PathBuf>,
     /// A local directory of wheels pip may use (`--find-links`).
@@ -159,6 +163,7 @@ impl Config {
             pip_no_index: false,
             data_profile: false,
             data_profile_wheel: None,
+            deterministic_cpu: false,
             tls_extra_ca_certs: Vec::new(),
             mcp_session_idle: MCP_SESSION_IDLE,
             role: crate::nodes::Role::All,

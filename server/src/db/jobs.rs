@@ -66,10 +66,15 @@ impl JobRow {
         })
     }
 
-    /// The fuel the run used in the CPU seconds its budget (`cpu_seconds`) is set in.
+    /// The CPU seconds the run used as its budget (`cpu_seconds`) counts them: its fuel
+    /// when the runtime counted fuel, else its measured CPU time.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        self.fuel_consumed
-            .map(|f| automa_runtime::fuel_to_cpu_seconds(u64::try_from(f).unwrap_or_default()))
+        match self.fuel_consumed {
+            Some(fuel) => Some(automa_runtime::fuel_to_cpu_seconds(
+                u64::try_from(fuel).unwrap_or_default(),
+            )),
+            None => self.cpu_time_ms.map(|ms| ms as f64 / 1000.0),
+        }
     }
 }
 

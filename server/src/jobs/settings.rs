@@ -16,9 +16,10 @@ pub struct RunSettings {
     /// Memory limit of the interpreter, 32 to 4096 MiB.
     #[schema(minimum = 32, maximum = 4096)]
     pub memory_mb: u64,
-    /// CPU budget of one attempt, 1 to 86400 CPU seconds, counted deterministically in
-    /// fuel (WebAssembly instructions; `automa_runtime::FUEL_PER_CPU_SECOND` to the
-    /// second); an attempt that uses it ends `cpu_exceeded`. `null`: the owner's ceiling
+    /// CPU budget of one attempt, 1 to 86400 CPU seconds of the interpreter's thread
+    /// CPU time (or, with `deterministic_cpu` on, of fuel: WebAssembly instructions,
+    /// `automa_runtime::FUEL_PER_CPU_SECOND` to the second); an attempt that uses it
+    /// ends `cpu_exceeded`. `null`: the owner's ceiling
     /// (`max_cpu_seconds` in `[quotas]`, or an admin's override for the user).
     #[schema(minimum = 1, maximum = 86400)]
     pub cpu_seconds: Option<u64>,
@@ -168,7 +169,7 @@ impl RunSettings {
             .cpu_seconds
             .unwrap_or(ceilings.cpu_seconds)
             .min(ceilings.cpu_seconds);
-        limits.fuel = Some(automa_runtime::cpu_seconds_to_fuel(cpu_seconds as f64));
+        limits.cpu = Some(std::time::Duration::from_secs(cpu_seconds));
         limits.disk = ceilings.disk_quotas();
         limits
     }

@@ -93,7 +93,7 @@ impl Ceilings {
             None => ceiling * interval_seconds as f64,
         };
         Ok(automa_runtime::CpuRate {
-            fuel: automa_runtime::cpu_seconds_to_fuel(seconds),
+            cpu: std::time::Duration::from_secs_f64(seconds),
             every: std::time::Duration::from_secs(interval_seconds),
         })
     }

@@ -42,10 +42,11 @@ pub struct Quotas {
     pub max_running_jobs_per_user: u64,
     /// Memory all running jobs and agent instances together may hold, MiB.
     pub total_sandbox_memory_mb: u64,
-    /// CPU budget of one job attempt, CPU seconds (counted in fuel, deterministic): the
+    /// CPU budget of one job attempt, CPU seconds (thread CPU time, or fuel with
+    /// `deterministic_cpu`): the
     /// budget of scripts that set none, and the most one may set; per user too.
     pub max_cpu_seconds: u64,
-    /// CPU seconds an agent instance may use per minute (counted in fuel): the budget
+    /// CPU seconds an agent instance may use per minute: the budget
     /// of agents that set none, and the highest rate one may set; per user too.
     pub agent_cpu_seconds_per_minute: u64,
     /// Disk a script's `/data` may hold, MiB; per user too.

@@ -125,12 +125,12 @@ pub async fn show(
 }
 
 /// The CPU a finished job used: the measured time, and the fuel in the CPU seconds its
-/// budget is counted in.
+/// budget is counted in when the server counts fuel.
 fn cpu_text(j: &JobRow) -> Option<String> {
     let ms = j.cpu_time_ms?;
-    Some(match j.cpu_seconds() {
-        Some(s) => format!("CPU {ms} ms ({s:.2} CPU s of fuel)"),
-        None => format!("CPU {ms} ms"),
+    Some(match (j.fuel_consumed, j.cpu_seconds()) {
+        (Some(_), Some(s)) => format!("CPU {ms} ms ({s:.2} CPU s of fuel)"),
+        _ => format!("CPU {ms} ms"),
     })
 }
 
