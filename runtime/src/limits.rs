@@ -56,8 +56,9 @@ impl Default for Limits {
 }
 
 /// Fuel one CPU second buys when the runtime counts fuel: the fuel CPython-on-wasmtime
-/// burned per second of thread CPU time on the reference machine over the benchmark's CPU set (median 4.8e9 per
-/// second, 2.6e9 to 7.3e9 across the scripts; README, Benchmarks). Fuel counts
+/// burned per second of thread CPU time on the reference machine over the benchmark's
+/// CPU set (median 4.8e9 per second, 2.6e9 to 7.3e9 across the scripts; README,
+/// Benchmarks). Fuel counts
 /// WebAssembly instructions, so a budget is the same amount of work on every machine,
 /// which a faster machine spends in less time.
 pub const FUEL_PER_CPU_SECOND: u64 = 5_000_000_000;
