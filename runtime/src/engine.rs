@@ -7,11 +7,10 @@ use crate::fs_quota::{DiskBudgets, QuotaFsData};
 use crate::run::RunState;
 use crate::spare::SpareSlot;
 use crate::stdlib::StdlibDir;
+use crate::ticker::EpochTicker;
 use automa_host_api::bindings::RunnerPre;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::error::Context as _;
@@ -93,8 +92,8 @@ pub struct Runtime {
     /// The data profile: off until the server loads it, then loading, ready or failed.
     pub(crate) data: tokio::sync::watch::Sender<DataStatus>,
     epoch_tick: Duration,
-    /// Only when the engine interrupts by epochs.
-    _ticker: Option<EpochTicker>,
+    /// Parked unless a guest of an engine paced by epochs may run.
+    pub(crate) ticker: EpochTicker,
 }
 
 /// How a running guest is made to give its thread back, so deadlines, cancellation and
@@ -106,7 +105,7 @@ pub(crate) enum Pacing {
     /// It yields each time it has burned this much fuel. The fuel checks are compiled
     /// in anyway, so this adds no code; epoch checks on top of them (at every loop and
     /// function entry) made the CPU set 1-8% slower across three interleaved runs of
-    /// the startup bench, and their ticker woke the process every millisecond.
+    /// the startup bench.
     Fuel(u64),
 }
 
@@ -128,7 +127,7 @@ pub(crate) enum DataStatus {
     /// Being fetched or compiled; runs wait.
     Loading,
     /// Loaded; each run instantiates it.
-    Ready(Arc<(DataProfile, EpochTicker)>),
+    Ready(Arc<DataProfile>),
     /// Loading failed; runs fail with this message.
     Failed(String),
 }
@@ -190,8 +189,7 @@ impl Runtime {
         .context("linking the plugin host API")?;
         let pacing = Pacing::of(&engine, config.epoch_tick);
         let mut runtime = Self {
-            _ticker: matches!(pacing, Pacing::Epochs)
-                .then(|| EpochTicker::start(engine.clone(), config.epoch_tick)),
+            ticker: EpochTicker::start(engine.clone(), config.epoch_tick),
             engine,
             pacing,
             spare: config.spare_instance.then(SpareSlot::default),
@@ -210,6 +208,12 @@ impl Runtime {
             .finish_stdlib()
             .context("preparing the Python standard library")?;
         Ok(runtime)
+    }
+
+    /// Whether the engine's epoch ticker is on: only while a guest may run (tests).
+    #[doc(hidden)]
+    pub fn epoch_ticking(&self) -> bool {
+        self.ticker.is_ticking()
     }
 
     /// The engine, e.g. to compile other components with the same settings.
@@ -283,37 +287,4 @@ fn pooling(config: &RuntimeConfig) -> wasmtime::InstanceAllocationStrategy {
         .pagemap_scan(wasmtime::Enabled::Auto)
         .max_unused_warm_slots(config.warm_slots.min(slots));
     wasmtime::InstanceAllocationStrategy::Pooling(pool)
-}
-
-/// Advances the engine's epoch at a fixed interval so running guests reach their
-/// deadline checks; stops when the runtime is dropped.
-pub(crate) struct EpochTicker {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl EpochTicker {
-    pub(crate) fn start(engine: Engine, tick: Duration) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("automa-epoch".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(tick);
-                    engine.increment_epoch();
-                }
-            })
-            .ok();
-        Self { stop, thread }
-    }
-}
-
-impl Drop for EpochTicker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }

@@ -22,6 +22,7 @@ mod run;
 mod scratch;
 mod spare;
 mod stdlib;
+mod ticker;
 
 pub use data::{DATA_WHEEL, DATA_WHEEL_SHA256, DataArtifacts};
 pub use describe::ScriptDescription;

@@ -7,6 +7,7 @@ use crate::fs_quota::{FsQuotas, QuotaFs};
 use crate::limits::MemoryLimiter;
 use crate::output::CapturedOutput;
 use crate::spare::Spare;
+use crate::ticker::Ticking;
 use crate::{Limits, Mounts, RunOutcome, RunStatus, Runtime, ScriptFailure};
 use automa_host_api::HostContext;
 use automa_host_api::bindings::Runner;
@@ -205,7 +206,7 @@ impl Runtime {
                 );
             }
         };
-        self.run_data(&ready.0, request).await
+        self.run_data(&ready, request).await
     }
 
     /// [`Runtime::run`] that also says where the time went.
@@ -413,7 +414,7 @@ impl Runtime {
         }
     }
 
-    /// A run's store and, when the spare instance was ready and fits the run's memory
+    /// A run's store and, when there was a spare instance that fits the run's memory
     /// limit, its runner already instantiated (spare.rs).
     async fn store_for_run(
         &self,
@@ -425,7 +426,7 @@ impl Runtime {
         let Some(slot) = &self.spare else {
             return (self.new_store(wasi, host, limits, clock), None);
         };
-        let Some(Spare { mut store, runner }) = slot.take_ready().await else {
+        let Some(Spare { mut store, runner }) = slot.take().await else {
             return (self.new_store(wasi, host, limits, clock), None);
         };
         let initial_bytes = store.data().limiter.peak_bytes;
@@ -447,7 +448,7 @@ impl Runtime {
     /// next one on a busy machine.
     fn make_spare(&self) {
         if let Some(slot) = &self.spare {
-            slot.refill(&self.engine, &self.pre, self.pacing);
+            slot.refill(&self.engine, &self.pre, self.pacing, &self.ticker);
         }
     }
 
@@ -486,7 +487,12 @@ impl Runtime {
     /// Give a store its run's limits: the memory cap, yielding and fuel.
     fn arm(&self, store: &mut Store<RunState>, limits: &Limits) {
         match self.pacing {
-            Pacing::Epochs => govern(store, self.fuel.then(|| initial_fuel(limits)), run_parts),
+            Pacing::Epochs => govern(
+                store,
+                self.fuel.then(|| initial_fuel(limits)),
+                run_parts,
+                self.ticker.ticking(),
+            ),
             Pacing::Fuel(every) => pace_by_fuel(store, initial_fuel(limits), every),
         }
     }
@@ -534,16 +540,23 @@ pub(crate) fn pace_by_fuel(store: &mut Store<RunState>, fuel: u64, every: u64) {
     }
 }
 
-/// Arm a spare's store (spare.rs) to yield as a run's does; the run that takes it arms
-/// it again with its own limits.
-pub(crate) fn pace_spare(store: &mut Store<RunState>, pacing: Pacing) {
+/// Arm a spare's store (spare.rs) to yield as a run's does while it warms up; the run
+/// that takes it arms it again with its own limits.
+pub(crate) fn pace_spare(store: &mut Store<RunState>, pacing: Pacing, ticking: Ticking) {
     match pacing {
         Pacing::Fuel(every) => pace_by_fuel(store, u64::MAX, every),
         Pacing::Epochs => {
             let fuel = store.engine().get_consume_fuel().then_some(u64::MAX);
-            govern(store, fuel, run_parts);
+            govern(store, fuel, run_parts, ticking);
         }
     }
+}
+
+/// A warmed-up spare's store, waiting for its run: its epoch callback (and with it its
+/// hold on the ticker) is dropped, so an idle server's ticker parks. Should the store
+/// be entered before a run arms it again, the guest traps at its next epoch check.
+pub(crate) fn rest_spare(store: &mut Store<RunState>) {
+    store.epoch_deadline_trap();
 }
 
 /// What [`govern`] needs of a store's data: its memory limiter, CPU budgets and host.
@@ -554,10 +567,13 @@ fn run_parts(state: &mut RunState) -> (&mut MemoryLimiter, &mut CpuGovernor, &Ho
 }
 
 /// Arm a fresh store with the memory cap, epoch yielding and its fuel (when counted).
+/// The store's epoch callback keeps the engine's ticker going (`ticking`) for as long as
+/// the store lives or until it is armed again.
 pub(crate) fn govern<T: Send + 'static>(
     store: &mut Store<T>,
     fuel: Option<u64>,
     parts: Governed<T>,
+    ticking: Ticking,
 ) {
     store.limiter(move |state| parts(state).0);
     store.set_epoch_deadline(1);
@@ -565,6 +581,7 @@ pub(crate) fn govern<T: Send + 'static>(
     // even while the guest spins without host calls; a run over its CPU budget ends
     // here, and one over its budget of the interval is paused until the next one.
     store.epoch_deadline_callback(move |mut cx| {
+        let _ticking = &ticking;
         let left = cx.get_fuel().unwrap_or_default();
         let (_, cpu, host) = parts(cx.data_mut());
         match cpu.at_tick(left, &*host.events)? {

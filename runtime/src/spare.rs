@@ -16,11 +16,15 @@
 //! store's resource table is replaced when a run takes the spare), and what it reads of
 //! the placeholder context is what every run gets anyway: no environment variables (the
 //! runner sets `sys.argv` itself) and a fresh random seed from the host. One spare at
-//! most, and only a finished one is taken: a run never waits for it, except in a full
-//! instance pool, where a run gives the spare's slot back and tries once more.
+//! most. A run that starts while it is still being made waits for it: what is left of
+//! making it is never more than making another, and a run that instantiated its own
+//! meanwhile (as runs once did) had the two instances slow each other down on a busy
+//! machine. In a full instance pool a run gives the spare's slot back and tries once
+//! more.
 
 use crate::engine::Pacing;
 use crate::run::RunState;
+use crate::ticker::EpochTicker;
 use automa_host_api::bindings::{Runner, RunnerPre};
 use std::sync::Mutex;
 use tokio::task::JoinHandle;
@@ -42,34 +46,30 @@ pub(crate) struct Spare {
 pub(crate) struct SpareSlot(Mutex<Option<JoinHandle<Option<Spare>>>>);
 
 impl SpareSlot {
-    /// The spare when it is ready; `None` while it is still being made (it is then
-    /// left for a later run), when making it failed (a full instance pool) or when
-    /// there is none.
-    pub(crate) async fn take_ready(&self) -> Option<Spare> {
-        let made = {
-            let mut slot = self.lock();
-            match slot.as_ref() {
-                Some(task) if task.is_finished() => slot.take(),
-                _ => None,
-            }
-        }?;
-        // Finished, so this does not wait; a task of a runtime that has shut down
-        // since (one per test) ends cancelled, and there is no spare.
-        made.await.ok().flatten()
+    /// The spare, waiting for one still being made; `None` when there is none or
+    /// making it failed (a full instance pool). Only one run takes it: others
+    /// instantiate their own.
+    pub(crate) async fn take(&self) -> Option<Spare> {
+        let task = self.lock().take()?;
+        // A task of a runtime that has shut down since (one per test) ends cancelled,
+        // and there is no spare.
+        task.await.ok().flatten()
     }
 
-    /// Give the spare's instance slot back to the pool, waiting for a spare still
-    /// being made; whether there was one.
+    /// Give the spare's instance slot back to the pool; whether there was one.
     pub(crate) async fn give_back(&self) -> bool {
-        let Some(task) = self.lock().take() else {
-            return false;
-        };
-        task.await.ok().flatten().is_some()
+        self.take().await.is_some()
     }
 
     /// Start making a spare unless one is ready or on its way; its store yields by
     /// `pacing` like a run's (the run arms it with its own limits when it takes it).
-    pub(crate) fn refill(&self, engine: &Engine, pre: &RunnerPre<RunState>, pacing: Pacing) {
+    pub(crate) fn refill(
+        &self,
+        engine: &Engine,
+        pre: &RunnerPre<RunState>,
+        pacing: Pacing,
+        ticker: &EpochTicker,
+    ) {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
@@ -77,10 +77,10 @@ impl SpareSlot {
         if slot.is_some() {
             return;
         }
-        let (engine, pre) = (engine.clone(), pre.clone());
+        let (engine, pre, ticking) = (engine.clone(), pre.clone(), ticker.ticking());
         *slot = Some(handle.spawn(async move {
             let mut store = Store::new(&engine, RunState::placeholder());
-            crate::run::pace_spare(&mut store, pacing);
+            crate::run::pace_spare(&mut store, pacing, ticking);
             let runner = pre.instantiate_async(&mut store).await.ok()?;
             // A failed warm-up (it never fails but by a bug) leaves no spare, not a
             // half-set-up one.
@@ -89,6 +89,7 @@ impl SpareSlot {
                 .await
                 .ok()?
                 .ok()?;
+            crate::run::rest_spare(&mut store);
             Some(Spare { store, runner })
         }));
     }

@@ -20,6 +20,7 @@ use crate::cpu::{CpuClock, CpuGovernor, initial_fuel};
 use crate::limits::MemoryLimiter;
 use crate::output::CapturedOutput;
 use crate::run::{bounded, finish, fuel_used, govern, setup_failure};
+use crate::ticker::EpochTicker;
 use crate::{RunOutcome, RunRequest, Runtime};
 use automa_host_api::HostContext;
 use automa_host_api::ports::OutputStream;
@@ -89,6 +90,8 @@ pub(crate) struct DataProfile {
     /// The guest's Python files (runner, door client, SDK), mounted at `/automa`.
     guest_dir: PathBuf,
     fuel: bool,
+    /// Its engine's epochs, advanced while one of its runs is on.
+    ticker: EpochTicker,
 }
 
 /// What each run instantiates.
@@ -120,7 +123,7 @@ impl DataProfile {
         cache_dir: &Path,
         fuel: bool,
         epoch_tick: Duration,
-    ) -> wasmtime::Result<(Self, crate::engine::EpochTicker)> {
+    ) -> wasmtime::Result<Self> {
         let mut config = Config::new();
         config
             .epoch_interruption(true)
@@ -156,8 +159,8 @@ impl DataProfile {
             None => Start::Plain(load_plain(&engine, &linker, artifacts, cache_dir)?),
         };
         shared_code.clear();
-        let ticker = crate::engine::EpochTicker::start(engine.clone(), epoch_tick);
         let profile = Self {
+            ticker: EpochTicker::start(engine.clone(), epoch_tick),
             engine,
             start,
             stdlib_dir: artifacts.stdlib_dir.clone(),
@@ -165,7 +168,7 @@ impl DataProfile {
             guest_dir,
             fuel,
         };
-        Ok((profile, ticker))
+        Ok(profile)
     }
 }
 
@@ -272,6 +275,7 @@ impl Runtime {
             &mut store,
             data.fuel.then(|| initial_fuel(&limits)),
             |state| (&mut state.limiter, &mut state.cpu, &state.host),
+            data.ticker.ticking(),
         );
 
         let call = async {
