@@ -412,43 +412,84 @@ async fn concurrency_limit_holds() {
     let id = script["id"].as_str().unwrap().to_owned();
     let mut ids = Vec::new();
     for _ in 0..4 {
-        let job: Value = app
-            .send_json(
-                "POST",
-                &format!("/api/v1/scripts/{id}/run"),
-                &admin,
-                json!({}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        ids.push(job["id"].as_str().unwrap().to_owned());
+        ids.push(queue(&app, &admin, &id, json!({})).await);
     }
     let mut spans = Vec::new();
     for job_id in &ids {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let job: Value = app
-                .get(&format!("/api/v1/jobs/{job_id}"), &admin)
-                .await
-                .json()
-                .await
-                .unwrap();
-            if job["status"] == "succeeded" {
-                spans.push((
-                    job["result"][0].as_f64().unwrap(),
-                    job["result"][1].as_f64().unwrap(),
-                ));
-                break;
-            }
-            assert!(Instant::now() < deadline, "{job}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let job = ended(&app, &admin, job_id).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        spans.push((
+            job["result"][0].as_f64().unwrap(),
+            job["result"][1].as_f64().unwrap(),
+        ));
     }
     spans.sort_by(|a, b| a.0.total_cmp(&b.0));
     for pair in spans.windows(2) {
         assert!(pair[1].0 >= pair[0].1, "overlapping runs: {spans:?}");
+    }
+}
+
+/// A job is built from what its submit read only when a worker takes it at once; one
+/// that waited in the queue runs with the script's settings as they are when claimed.
+#[tokio::test]
+async fn a_job_that_waited_runs_with_the_settings_of_when_it_starts() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let source = "import time\ndef main(seconds):\n    time.sleep(seconds)\n    return seconds\n";
+    let script = create(
+        &app,
+        &admin,
+        json!({"name": "slow", "source": source, "max_concurrency": 1}),
+    )
+    .await;
+    let id = script["id"].as_str().unwrap().to_owned();
+    let mut ids = Vec::new();
+    for seconds in [1.2, 2.5] {
+        ids.push(queue(&app, &admin, &id, json!({"args": {"seconds": seconds}})).await);
+    }
+    // The second waits behind the first; meanwhile its time limit is lowered.
+    let resp = app
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/scripts/{id}"),
+            &admin,
+            json!({"settings": {"timeout_seconds": 2}}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut statuses = Vec::new();
+    for job_id in &ids {
+        statuses.push(ended(&app, &admin, job_id).await["status"].clone());
+    }
+    assert_eq!(statuses, ["succeeded", "timed_out"]);
+}
+
+/// Queue a run of script `id` with `body`; the job's id.
+async fn queue(app: &crate::helpers::TestApp, token: &str, id: &str, body: Value) -> String {
+    let job: Value = app
+        .send_json("POST", &format!("/api/v1/scripts/{id}/run"), token, body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    job["id"].as_str().unwrap().to_owned()
+}
+
+/// The job once it has ended (within 30 s).
+async fn ended(app: &crate::helpers::TestApp, token: &str, job_id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let job: Value = app
+            .get(&format!("/api/v1/jobs/{job_id}"), token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if !["queued", "running"].contains(&job["status"].as_str().unwrap_or_default()) {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "{job}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

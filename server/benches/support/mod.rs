@@ -16,11 +16,13 @@ pub struct BenchApp {
 
 impl BenchApp {
     /// Start the app on a fresh data dir (the compiled runner is cached across runs).
+    /// `AUTOMA_DETERMINISTIC_CPU` set: CPU budgets counted in fuel, for comparison.
     pub async fn start() -> anyhow::Result<Self> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir()?;
         let mut config = Config::new(dir.path().join("data"));
         config.listen = "127.0.0.1:0".parse()?;
+        config.deterministic_cpu = std::env::var_os("AUTOMA_DETERMINISTIC_CPU").is_some();
         config.cache_dir = Some(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/automa-bench-cache"),
         );

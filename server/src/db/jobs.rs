@@ -319,18 +319,21 @@ pub struct Finish<'a> {
 
 /// Store the final outcome of `worker_id`'s attempt. A node that lost its lease (its
 /// jobs were recovered elsewhere) no longer holds the job, and its write does nothing.
+/// The row as stored, when the write took: whoever waits for the job needs not read it.
 pub async fn finish<'e>(
     db: impl Executor<'e>,
     id: &str,
     claim: Claim<'_>,
     f: &Finish<'_>,
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<Option<JobRow>> {
+    sqlx::query_as(concat!(
         "UPDATE jobs SET status = $2, result = $3, error = $4, stdout = $5, stderr = $6, \
          duration_ms = $7, peak_memory_bytes = $8, host_calls = $9, finished_at = $10, \
          cpu_time_ms = $12, fuel_consumed = $13 \
-         WHERE id = $1 AND status = 'running' AND worker_id = $11 AND started_at = $14",
-    )
+         WHERE id = $1 AND status = 'running' AND worker_id = $11 AND started_at = $14 \
+         RETURNING ",
+        cols!()
+    ))
     .bind(id)
     .bind(f.status)
     .bind(f.result)
@@ -345,9 +348,8 @@ pub async fn finish<'e>(
     .bind(f.cpu_time_ms)
     .bind(f.fuel_consumed)
     .bind(claim.started_at)
-    .execute(db)
-    .await?;
-    Ok(())
+    .fetch_optional(db)
+    .await
 }
 
 /// How an attempt ends: its final outcome, or back to the queue for another try after
@@ -376,14 +378,14 @@ impl Unstored {
 
 /// Store the end of `claim`'s attempt together with what it reported last, in one
 /// transaction: a reader that sees the attempt ended reads its whole log. Nothing left
-/// to store: the end is one statement, no transaction.
+/// to store: the end is one statement, no transaction. The job's row after a final end.
 pub async fn end_attempt(
     db: &Db,
     id: &str,
     claim: Claim<'_>,
     end: &AttemptEnd<'_>,
     rest: &Unstored,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<Option<JobRow>> {
     if rest.is_empty() {
         return end_in(db, id, claim, end).await;
     }
@@ -392,21 +394,23 @@ pub async fn end_attempt(
     if let Some((fraction, message)) = &rest.progress {
         set_progress(&mut *tx, id, *fraction, message.as_deref()).await?;
     }
-    end_in(&mut *tx, id, claim, end).await?;
-    tx.commit().await
+    let ended = end_in(&mut *tx, id, claim, end).await?;
+    tx.commit().await?;
+    Ok(ended)
 }
 
+/// The job's row after a final end (`None` after a retry, or when the claim was lost).
 async fn end_in<'e>(
     db: impl Executor<'e>,
     id: &str,
     claim: Claim<'_>,
     end: &AttemptEnd<'_>,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<Option<JobRow>> {
     match end {
         AttemptEnd::Final(outcome) => finish(db, id, claim, outcome).await,
-        AttemptEnd::Retry { delay_ms, error } => {
-            requeue(db, id, claim, *delay_ms, *error).await.map(drop)
-        }
+        AttemptEnd::Retry { delay_ms, error } => requeue(db, id, claim, *delay_ms, *error)
+            .await
+            .map(|_| None),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod events;
 mod notify;
 pub mod params;
 mod persist;
+mod prepared;
 pub mod settings;
 mod signals;
 mod worker;
@@ -36,6 +37,36 @@ pub enum SubmitError {
     Corrupt(#[from] db::decode::CorruptRow),
 }
 
+/// A job that reached a final state or went back to the queue, with its row as stored
+/// when this node ended it: a waiter here has it without reading it.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub id: String,
+    pub row: Option<Arc<JobRow>>,
+}
+
+/// A job ready to queue: its arguments checked, its settings within the ceilings.
+struct CheckedJob<'a> {
+    script: &'a ScriptRow,
+    version: i64,
+    trigger: &'a str,
+    args: String,
+    max_attempts: i64,
+}
+
+impl CheckedJob<'_> {
+    fn row(&self) -> db::jobs::NewJob<'_> {
+        db::jobs::NewJob {
+            script_id: &self.script.id,
+            script_version: self.version,
+            owner_id: &self.script.owner_id,
+            trigger: self.trigger,
+            args: &self.args,
+            max_attempts: self.max_attempts,
+        }
+    }
+}
+
 /// The job system of one server process.
 #[derive(Clone)]
 pub struct Jobs(Arc<Inner>);
@@ -60,9 +91,11 @@ struct Inner {
     paused: std::sync::atomic::AtomicBool,
     signals: Signals,
     live: Mutex<HashMap<String, broadcast::Sender<LogEntry>>>,
-    finished: broadcast::Sender<String>,
+    finished: broadcast::Sender<Finished>,
     /// Builds each job's run from its script version and grants.
     runs: crate::runs::Runs,
+    /// What jobs queued here just now run from, for the worker that claims them.
+    prepared: prepared::PreparedRuns,
 }
 
 /// What the job system is built from.
@@ -103,6 +136,7 @@ impl Jobs {
             live: Mutex::default(),
             finished: broadcast::channel(1024).0,
             runs,
+            prepared: prepared::PreparedRuns::default(),
         })))
     }
 
@@ -236,7 +270,15 @@ impl Jobs {
     /// Tell waiters here and on other nodes that the job reached a final state (or
     /// went back to the queue).
     fn announce_finished(&self, id: &str) {
-        let _ = self.0.finished.send(id.to_owned());
+        self.announce_ended(id, None);
+    }
+
+    /// [`Jobs::announce_finished`] with the job's final row, when there is one.
+    fn announce_ended(&self, id: &str, row: Option<JobRow>) {
+        let _ = self.0.finished.send(Finished {
+            id: id.to_owned(),
+            row: row.map(Arc::new),
+        });
         self.0
             .signals
             .tell_others(Signal::JobFinished { job: id.to_owned() });
@@ -265,36 +307,53 @@ impl Jobs {
         trigger: &str,
     ) -> Result<JobRow, SubmitError> {
         let ceilings = self.0.runs.ceilings(&script.owner_id).await?;
-        self.submit_within(script, version, args, trigger, &ceilings)
-            .await
+        let job = self.checked(script, version, args, trigger, &ceilings)?;
+        Ok(self.enqueue(&job.row()).await?)
     }
 
-    /// [`Jobs::submit`] under the owner's `ceilings`, read by the caller (with the
-    /// script, `db::run_source`).
-    pub async fn submit_within(
+    /// [`Jobs::submit`] of what `db::run_source` read: the script, its version and its
+    /// owner's quota overrides, kept for the worker here that claims the job at once.
+    pub async fn submit_source(
         &self,
-        script: &ScriptRow,
-        version: &VersionRow,
+        source: db::run_source::RunSource,
+        version: VersionRow,
         args: &serde_json::Value,
         trigger: &str,
-        ceilings: &crate::quotas::Ceilings,
     ) -> Result<JobRow, SubmitError> {
+        let ceilings = crate::quotas::Ceilings::of(self.quotas(), &source.quotas);
+        let job = self.checked(&source.script, &version, args, trigger, &ceilings)?;
+        let row = db::jobs::insert(&self.0.db, &job.row()).await?;
+        let source = db::run_source::RunSource {
+            version: Some(version),
+            ..source
+        };
+        self.0.prepared.keep(&row.id, source);
+        self.queued();
+        Ok(row)
+    }
+
+    /// A job of `version` with `args` checked against its parameters, its script's
+    /// settings within the owner's `ceilings`.
+    fn checked<'a>(
+        &self,
+        script: &'a ScriptRow,
+        version: &VersionRow,
+        args: &serde_json::Value,
+        trigger: &'a str,
+        ceilings: &crate::quotas::Ceilings,
+    ) -> Result<CheckedJob<'a>, SubmitError> {
         let args = params::validate_for(&version.parameter_schema()?, args)?;
         let settings: settings::RunSettings = script.run_settings()?;
         if let Some(refusal) = settings.ceiling_refusal(ceilings) {
             return Err(SubmitError::OverQuota(refusal));
         }
-        let args_text = serde_json::Value::Object(args).to_string();
-        Ok(self
-            .enqueue(&db::jobs::NewJob {
-                script_id: &script.id,
-                script_version: version.version,
-                owner_id: &script.owner_id,
-                trigger,
-                args: &args_text,
-                max_attempts: i64::from(settings.retries) + 1,
-            })
-            .await?)
+        Ok(CheckedJob {
+            script,
+            version: version.version,
+            trigger,
+            args: serde_json::Value::Object(args).to_string(),
+            max_attempts: i64::from(settings.retries) + 1,
+        })
     }
 
     /// Queue a job under a chosen id.
@@ -320,7 +379,7 @@ impl Jobs {
     /// (or after the poll's pause), not at once.
     pub async fn wait_queued(
         &self,
-        finished: broadcast::Receiver<String>,
+        finished: broadcast::Receiver<Finished>,
         job_id: &str,
         timeout: Duration,
     ) -> sqlx::Result<Option<JobRow>> {
@@ -329,7 +388,7 @@ impl Jobs {
 
     async fn wait_on(
         &self,
-        mut finished: broadcast::Receiver<String>,
+        mut finished: broadcast::Receiver<Finished>,
         job_id: &str,
         timeout: Duration,
         mut read_now: bool,
@@ -350,17 +409,23 @@ impl Jobs {
             let left = deadline.saturating_duration_since(Instant::now());
             // A finish on another node comes as a signal; the cap covers a lost one.
             let poll = left.min(Duration::from_millis(500));
-            let _ = tokio::time::timeout(poll, async {
+            let heard = tokio::time::timeout(poll, async {
                 loop {
                     match finished.recv().await {
-                        Ok(id) if id == job_id => return,
+                        Ok(ended) if ended.id == job_id => return ended.row,
                         Ok(_) => {}
                         // Announcements were missed, maybe this job's: read it again.
-                        Err(_) => return,
+                        Err(_) => return None,
                     }
                 }
             })
             .await;
+            // The row its worker here stored, when final: no need to read it again.
+            if let Ok(Some(row)) = heard
+                && row.job_status().is_ok_and(|s| s.is_final())
+            {
+                return Ok(Some(Arc::unwrap_or_clone(row)));
+            }
         }
     }
 
@@ -410,7 +475,7 @@ impl Jobs {
     }
 
     /// Notified with a job id whenever a job finishes in this process.
-    pub fn finished(&self) -> broadcast::Receiver<String> {
+    pub fn finished(&self) -> broadcast::Receiver<Finished> {
         self.0.finished.subscribe()
     }
 

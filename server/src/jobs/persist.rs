@@ -9,29 +9,29 @@ use std::time::Duration;
 const ATTEMPTS: u32 = 8;
 
 /// Run `write` until it succeeds or [`ATTEMPTS`] have failed; `what` names it in logs.
-pub(super) async fn with_retries<F, Fut>(what: &str, job_id: &str, write: F) -> sqlx::Result<()>
+pub(super) async fn with_retries<T, F, Fut>(what: &str, job_id: &str, write: F) -> sqlx::Result<T>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = sqlx::Result<()>>,
+    Fut: Future<Output = sqlx::Result<T>>,
 {
     retry(ATTEMPTS, Duration::from_millis(100), what, job_id, write).await
 }
 
-async fn retry<F, Fut>(
+async fn retry<T, F, Fut>(
     attempts: u32,
     mut pause: Duration,
     what: &str,
     job_id: &str,
     mut write: F,
-) -> sqlx::Result<()>
+) -> sqlx::Result<T>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = sqlx::Result<()>>,
+    Fut: Future<Output = sqlx::Result<T>>,
 {
     let mut attempt = 1;
     loop {
         match write().await {
-            Ok(()) => return Ok(()),
+            Ok(done) => return Ok(done),
             Err(e) if attempt >= attempts => return Err(e),
             Err(e) => {
                 tracing::warn!(job = %job_id, error = %e, attempt, "{what}; trying again");
@@ -71,7 +71,7 @@ mod tests {
         let tries = AtomicU32::new(0);
         let result = retry(ATTEMPTS, PAUSE, "test", "j", || async {
             tries.fetch_add(1, Ordering::Relaxed);
-            Err(sqlx::Error::PoolTimedOut)
+            Err::<(), _>(sqlx::Error::PoolTimedOut)
         })
         .await;
         assert!(result.is_err());

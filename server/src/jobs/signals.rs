@@ -24,7 +24,7 @@ pub(super) async fn follow(jobs: Jobs, shutdown: CancellationToken) {
                 Ok(Signal::JobQueued) => jobs.0.wake.notify_one(),
                 Ok(Signal::JobCancel { job }) => jobs.cancel_local(&job),
                 Ok(Signal::JobFinished { job }) => {
-                    let _ = jobs.0.finished.send(job);
+                    let _ = jobs.0.finished.send(super::Finished { id: job, row: None });
                 }
                 Ok(Signal::Resync) | Err(RecvError::Lagged(_)) => {
                     jobs.0.wake.notify_waiters();

@@ -115,13 +115,18 @@ async fn execute(
 ) -> anyhow::Result<()> {
     let inner = &jobs.0;
     let started = Instant::now();
-    let source = db::run_source::find(
-        &inner.db,
-        &job.script_id,
-        Some(job.script_version),
-        Some(&job.owner_id),
-    )
-    .await?;
+    let source = match inner.prepared.take(&job.id) {
+        Some(kept) => Some(kept),
+        None => {
+            db::run_source::find(
+                &inner.db,
+                &job.script_id,
+                Some(job.script_version),
+                Some(&job.owner_id),
+            )
+            .await?
+        }
+    };
     let Some(db::run_source::RunSource {
         script,
         version: Some(version),
@@ -259,8 +264,8 @@ async fn execute(
     // What the run reported last is stored with the attempt's end (`finish`).
     drop(events);
     let rest = writer.await.unwrap_or_default();
-    finish(jobs, &job, &settings, retry, &outcome, rest).await?;
-    jobs.announce_finished(&job.id);
+    let row = finish(jobs, &job, &settings, retry, &outcome, rest).await?;
+    jobs.announce_ended(&job.id, row);
     metrics::counter!("jobs_finished_total", "status" => outcome.status.as_str()).increment(1);
     metrics::histogram!("job_duration_seconds").record(started.elapsed().as_secs_f64());
     Ok(())
@@ -277,7 +282,7 @@ fn retry_delay(job: &JobRow, settings: &RunSettings, outcome: &RunOutcome) -> Op
 }
 
 /// Store the attempt's outcome, back to the queue after `retry` or final, with what
-/// the run reported last (`rest`).
+/// the run reported last (`rest`); the job's final row.
 async fn finish(
     jobs: &Jobs,
     job: &JobRow,
@@ -285,7 +290,7 @@ async fn finish(
     retry: Option<i64>,
     outcome: &RunOutcome,
     rest: db::jobs::Unstored,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<JobRow>> {
     let error = outcome
         .error
         .as_ref()
@@ -298,7 +303,7 @@ async fn finish(
         };
         store_end(jobs, job, "requeueing a job", &end, rest).await?;
         jobs.0.delays.made_one();
-        return Ok(());
+        return Ok(None);
     }
     let result = outcome.result.as_ref().map(serde_json::Value::to_string);
     super::notify::after_final(jobs, job, settings, outcome);
@@ -323,33 +328,34 @@ async fn finish(
 /// One transaction for the attempt's end and its last log entries. Should it fail,
 /// the entries are stored on their own (dropped if they cannot be, as during the run)
 /// and the end is retried without them: a log the database refuses never keeps a job
-/// `running`.
+/// `running`. The job's row after a final end.
 async fn store_end(
     jobs: &Jobs,
     job: &JobRow,
     what: &str,
     end: &db::jobs::AttemptEnd<'_>,
     rest: db::jobs::Unstored,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<JobRow>> {
     let db = &jobs.0.db;
     let claim = db::jobs::Claim::of(job);
     if rest.is_empty() {
-        with_retries(what, &job.id, || {
+        return Ok(with_retries(what, &job.id, || {
             db::jobs::end_attempt(db, &job.id, claim, end, &rest)
         })
-        .await?;
-        return Ok(());
+        .await?);
     }
-    if let Err(e) = db::jobs::end_attempt(db, &job.id, claim, end, &rest).await {
-        tracing::warn!(job = %job.id, error = %e, "{what} with its last log entries; storing them apart");
-        store_unstored(db, &job.id, rest).await;
-        let nothing = db::jobs::Unstored::default();
-        with_retries(what, &job.id, || {
-            db::jobs::end_attempt(db, &job.id, claim, end, &nothing)
-        })
-        .await?;
+    match db::jobs::end_attempt(db, &job.id, claim, end, &rest).await {
+        Ok(row) => Ok(row),
+        Err(e) => {
+            tracing::warn!(job = %job.id, error = %e, "{what} with its last log entries; storing them apart");
+            store_unstored(db, &job.id, rest).await;
+            let nothing = db::jobs::Unstored::default();
+            Ok(with_retries(what, &job.id, || {
+                db::jobs::end_attempt(db, &job.id, claim, end, &nothing)
+            })
+            .await?)
+        }
     }
-    Ok(())
 }
 
 /// Jobs left `running` by `node` (this node before a crash or kill -9, or another node

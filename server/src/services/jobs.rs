@@ -110,16 +110,16 @@ pub async fn run(
     request: RunRequest,
 ) -> ApiResult<Run> {
     // The script, its version and its owner's ceilings in one read.
-    let source = db::run_source::find(&state.db, script_id, request.version, None)
+    let mut source = db::run_source::find(&state.db, script_id, request.version, None)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let script = source.script;
+    let script = &source.script;
     policy::require_owner_or_admin(actor.principal, &script.owner_id)?;
     let number = request.version.unwrap_or(script.current_version);
     let version = source
         .version
+        .take()
         .ok_or_else(|| ApiError::Validation(format!("the script has no version {number}")))?;
-    let ceilings = crate::quotas::Ceilings::of(state.jobs.quotas(), &source.quotas);
     let args = if request.args.is_null() {
         json!({})
     } else {
@@ -127,16 +127,16 @@ pub async fn run(
     };
     // Listening from before the job exists, the wait need not read it first.
     let waiting = match request.wait {
-        true => Some((state.jobs.finished(), wait_budget(&script)?)),
+        true => Some((state.jobs.finished(), wait_budget(script)?)),
         false => None,
     };
     let job = state
         .jobs
-        .submit_within(&script, &version, &args, "manual", &ceilings)
+        .submit_source(source, version, &args, "manual")
         .await?;
     let entry = actor
         .audit("script.run", format!("job:{}", job.id))
-        .details(json!({"script_id": script.id, "version": number}));
+        .details(json!({"script_id": script_id, "version": number}));
     let audited = state.audit.append(entry);
     let Some((finished, budget)) = waiting else {
         audited.await?;
