@@ -37,6 +37,10 @@ pub enum SubmitError {
     Corrupt(#[from] db::decode::CorruptRow),
 }
 
+/// The largest output (result, error, stdout, stderr) of a row sent with its job's
+/// finished announcement.
+const ANNOUNCED_ROW_BYTES: usize = 16 << 10;
+
 /// A job that reached a final state or went back to the queue, with its row as stored
 /// when this node ended it: a waiter here has it without reading it.
 #[derive(Debug, Clone)]
@@ -273,8 +277,17 @@ impl Jobs {
         self.announce_ended(id, None);
     }
 
-    /// [`Jobs::announce_finished`] with the job's final row, when there is one.
+    /// [`Jobs::announce_finished`] with the job's final row, when there is one and it
+    /// is small: the channel holds its last announcements until every listener has read
+    /// them, and a waiter reads a large row from the database anyway.
     fn announce_ended(&self, id: &str, row: Option<JobRow>) {
+        let size = |row: &JobRow| {
+            [&row.result, &row.error, &row.stdout, &row.stderr]
+                .iter()
+                .map(|text| text.as_ref().map_or(0, String::len))
+                .sum::<usize>()
+        };
+        let row = row.filter(|row| size(row) <= ANNOUNCED_ROW_BYTES);
         let _ = self.0.finished.send(Finished {
             id: id.to_owned(),
             row: row.map(Arc::new),
@@ -313,9 +326,11 @@ impl Jobs {
 
     /// [`Jobs::submit`] of what `db::run_source` read: the script, its version and its
     /// owner's quota overrides, kept for the worker here that claims the job at once.
+    /// `read_at`: when it was read.
     pub async fn submit_source(
         &self,
         source: db::run_source::RunSource,
+        read_at: Instant,
         version: VersionRow,
         args: &serde_json::Value,
         trigger: &str,
@@ -327,7 +342,9 @@ impl Jobs {
             version: Some(version),
             ..source
         };
-        self.0.prepared.keep(&row.id, source);
+        if self.0.workers > 0 {
+            self.0.prepared.keep(&row.id, read_at, source);
+        }
         self.queued();
         Ok(row)
     }

@@ -113,6 +113,7 @@ pub async fn run(
     let mut source = db::run_source::find(&state.db, script_id, request.version, None)
         .await?
         .ok_or(ApiError::NotFound)?;
+    let read_at = std::time::Instant::now();
     let script = &source.script;
     policy::require_owner_or_admin(actor.principal, &script.owner_id)?;
     let number = request.version.unwrap_or(script.current_version);
@@ -132,7 +133,7 @@ pub async fn run(
     };
     let job = state
         .jobs
-        .submit_source(source, version, &args, "manual")
+        .submit_source(source, read_at, version, &args, "manual")
         .await?;
     let entry = actor
         .audit("script.run", format!("job:{}", job.id))
