@@ -89,6 +89,8 @@ pub struct Runtime {
     pub(crate) stdlib: StdlibDir,
     /// The disk budgets of directories that concurrent runs share (`/data`).
     pub(crate) disk_budgets: DiskBudgets,
+    /// Empty `/tmp` directories runs left behind, for the next runs (scratch.rs).
+    pub(crate) scratch_dirs: Arc<crate::scratch::ScratchDirs>,
     /// The data profile: off until the server loads it, then loading, ready or failed.
     pub(crate) data: tokio::sync::watch::Sender<DataStatus>,
     epoch_tick: Duration,
@@ -201,6 +203,7 @@ impl Runtime {
             pooled: config.pooled_instances > 0,
             stdlib,
             disk_budgets: DiskBudgets::default(),
+            scratch_dirs: Arc::default(),
             data: tokio::sync::watch::Sender::new(DataStatus::Off),
             epoch_tick: config.epoch_tick,
         };

@@ -6,6 +6,7 @@ use crate::engine::{DataStatus, Pacing};
 use crate::fs_quota::{FsQuotas, QuotaFs};
 use crate::limits::MemoryLimiter;
 use crate::output::CapturedOutput;
+use crate::scratch::Scratch;
 use crate::spare::Spare;
 use crate::ticker::Ticking;
 use crate::{Limits, Mounts, RunOutcome, RunStatus, Runtime, ScriptFailure};
@@ -389,12 +390,13 @@ impl Runtime {
         }
     }
 
-    /// Drop a finished run's store and remove its scratch directory. Unmapping the
-    /// instance's memory and removing a directory take time the caller need not wait
-    /// for, so they happen on a blocking thread; a pooled slot is given back at once
+    /// Drop a finished run's store, then its scratch directory (kept for another run
+    /// when empty, else removed). Unmapping the instance's memory and removing a
+    /// directory take time the caller need not wait for, so they happen on a blocking
+    /// thread; a pooled slot is given back at once
     /// instead (the next run may need it, and putting its written pages back in place
     /// costs less than unmapping).
-    fn discard(&self, store: Store<RunState>, scratch: Option<tempfile::TempDir>) {
+    fn discard(&self, store: Store<RunState>, scratch: Option<Scratch>) {
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             drop(store);
             drop(scratch);
@@ -645,14 +647,14 @@ pub(crate) fn finish(
 
 impl Runtime {
     /// Mount every directory of `mounts` and tell the host context about them: the
-    /// scratch directory to remove after the run, and the quotas of the writable ones.
+    /// scratch directory to give up after the run, and the quotas of the writable ones.
     pub(crate) fn mount_all(
         &self,
         wasi: &mut WasiCtxBuilder,
         mounts: &Mounts,
         limits: &Limits,
         host: &mut HostContext,
-    ) -> Result<(Option<tempfile::TempDir>, FsQuotas), String> {
+    ) -> Result<(Option<Scratch>, FsQuotas), String> {
         let mut fs_quotas = FsQuotas::default();
         let scratch = self.prepare_mounts(wasi, mounts, limits, host, &mut fs_quotas)?;
         shared_mounts(wasi, mounts, host)?;
@@ -669,7 +671,7 @@ impl Runtime {
     }
 
     /// Mount the directories, each writable one of the run's with its disk quota;
-    /// returns the temporary scratch directory to remove afterwards.
+    /// returns the scratch directory to give up afterwards.
     fn prepare_mounts(
         &self,
         wasi: &mut WasiCtxBuilder,
@@ -677,18 +679,19 @@ impl Runtime {
         limits: &Limits,
         host: &mut HostContext,
         quotas: &mut FsQuotas,
-    ) -> Result<Option<tempfile::TempDir>, String> {
+    ) -> Result<Option<Scratch>, String> {
         let scratch = match &mounts.scratch {
             Some(_) => None,
             None => Some(
-                crate::scratch::create()
+                self.scratch_dirs
+                    .take()
                     .map_err(|e| format!("cannot create a scratch directory: {e}"))?,
             ),
         };
         let tmp = mounts
             .scratch
             .as_deref()
-            .or(scratch.as_ref().map(tempfile::TempDir::path));
+            .or(scratch.as_ref().map(Scratch::path));
         let own = [
             (tmp, "/tmp", limits.disk.tmp),
             (mounts.data.as_deref(), "/data", limits.disk.data),

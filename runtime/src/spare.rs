@@ -4,10 +4,13 @@
 //! 5,800 function references of the interpreter's table are filled in and some 2,000
 //! imports wired, per instance), and none of it depends on the run. Neither does
 //! componentize-py's set-up on an instance's first call (it reads the environment and
-//! arguments and calls `random.seed()`), nor the first touch of the compiler's pages in
-//! a fresh copy-on-write instance. So once a run has ended, the next run's instance is
-//! made on an executor thread, into a store of its own with placeholder data, and is
-//! warmed up: the runner compiles a constant script, [`WARM_UP_SOURCE`]. The next run
+//! arguments and calls `random.seed()`). So once a run has ended, the next run's
+//! instance is made on an executor thread, into a store of its own with placeholder
+//! data, and is warmed up: the runner compiles an empty script, which is any call's
+//! set-up and little more. (It once compiled a small script, to touch the compiler's
+//! pages off the next run's path; but most runs load byte code kept from an earlier run
+//! and never compile, and those pages were copy-on-write faults every spare paid for:
+//! about a ninth of a trivial job's page faults.) The next run
 //! takes it, puts its own data (WASI context, host, limits, fuel) into the store before
 //! its script's first instruction, and starts another when it ends.
 //!
@@ -30,9 +33,9 @@ use std::sync::Mutex;
 use tokio::task::JoinHandle;
 use wasmtime::{Engine, Store};
 
-/// What the runner compiles to warm a spare up: a script's usual first lines, with no
-/// warning to print (printing would open the placeholder's stderr in the instance).
-const WARM_UP_SOURCE: &str = "import sys\n\ndef main():\n    return {'ok': [1, 2.5, None]}\n";
+/// What the runner compiles to warm a spare up: nothing (no warning to print either,
+/// which would open the placeholder's stderr in the instance).
+const WARM_UP_SOURCE: &str = "";
 const WARM_UP_FILENAME: &str = "<warm-up>";
 
 /// A runner instantiated into its own store and warmed up, never called by a run.

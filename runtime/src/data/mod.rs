@@ -297,11 +297,15 @@ impl Runtime {
             clock.millis(),
             fuel_consumed,
         );
-        drop(scratch);
         // The interpreter's memory is large; unmapping it is left to a blocking thread.
+        // The scratch directory goes after the instance that had it open.
+        let teardown = move || {
+            drop(store);
+            drop(scratch);
+        };
         match tokio::runtime::Handle::try_current() {
-            Ok(handle) => drop(handle.spawn_blocking(move || drop(store))),
-            Err(_) => drop(store),
+            Ok(handle) => drop(handle.spawn_blocking(teardown)),
+            Err(_) => teardown(),
         }
         outcome
     }
