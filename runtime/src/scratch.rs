@@ -60,7 +60,9 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let Some(dir) = self.dir.take() else { return };
-        if is_empty(dir.path()) {
+        // A run can set its `/tmp`'s own times (WASI's `set-times` on the preopen), and
+        // the next run could read them: they are reset before the directory is kept.
+        if is_empty(dir.path()) && reset_times(dir.path()).is_ok() {
             let mut kept = self.kept.lock();
             if kept.len() < KEPT_AT_MOST {
                 kept.push(dir);
@@ -69,6 +71,15 @@ impl Drop for Scratch {
         }
         drop(dir); // removed with whatever is in it
     }
+}
+
+fn reset_times(dir: &Path) -> std::io::Result<()> {
+    let now = std::time::SystemTime::now();
+    std::fs::File::open(dir)?.set_times(
+        std::fs::FileTimes::new()
+            .set_accessed(now)
+            .set_modified(now),
+    )
 }
 
 /// Whether `dir` is a directory with no entries (a symlink or an unreadable one is not).
@@ -168,9 +179,23 @@ mod tests {
         let path = first.path().to_owned();
         std::fs::write(path.join("left"), "x").unwrap();
         std::fs::remove_file(path.join("left")).unwrap();
+        // What a run could leave for the next to read.
+        let long_ago = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 20);
+        std::fs::File::open(&path)
+            .unwrap()
+            .set_times(std::fs::FileTimes::new().set_modified(long_ago))
+            .unwrap();
         drop(first);
         let second = dirs.take().unwrap();
         assert_eq!(second.path(), path, "an emptied directory is reused");
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let age = std::time::SystemTime::now()
+            .duration_since(modified)
+            .unwrap();
+        assert!(
+            age < std::time::Duration::from_secs(60),
+            "its times are reset: {age:?}"
+        );
         std::fs::create_dir(path.join("sub")).unwrap();
         drop(second);
         assert!(!path.exists(), "a directory left with an entry is removed");

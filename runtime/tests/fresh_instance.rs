@@ -197,3 +197,38 @@ async fn runtime_run(
 async fn a_run_sees_nothing_of_the_previous_one_in_a_reused_pool_slot() {
     nothing_carries_over(&pooled_runtime(2)).await;
 }
+
+/// Leaves `/tmp` empty, so the runtime keeps the directory for a later run, but with
+/// times a later run could read back.
+const EMPTY_TMP_SCRIPT: &str = r#"
+import os, time
+def main():
+    st = os.stat("/tmp")
+    seen = {"entries": os.listdir("/tmp"),
+            "set_by_a_run": st.st_mtime < 10**9 or st.st_atime < 10**9}
+    with open("/tmp/scratch", "w") as f:
+        f.write("x")
+    os.remove("/tmp/scratch")
+    os.utime("/tmp", (1000, 1000))
+    return seen
+"#;
+
+#[tokio::test]
+async fn a_kept_empty_tmp_directory_carries_nothing_over() {
+    let recorder = Arc::new(Recorder::default());
+    for i in 0..4 {
+        let outcome = common::runtime()
+            .run(request(
+                EMPTY_TMP_SCRIPT,
+                Capabilities::default(),
+                &recorder,
+            ))
+            .await;
+        assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
+        assert_eq!(
+            outcome.result,
+            Some(json!({"entries": [], "set_by_a_run": false})),
+            "run {i}"
+        );
+    }
+}

@@ -27,7 +27,12 @@ struct Statements {
     /// Statements that took a millisecond or more: on SQLite mostly ones that found the
     /// write lock taken and slept in its busy handler (1 ms, then 2, 5, 10...).
     slow: Arc<AtomicU64>,
+    /// With `JOBS_BENCH_SQL=1`: each statement's text, how often it ran and its time.
+    by_text: Option<Arc<std::sync::Mutex<ByText>>>,
 }
+
+/// A statement's text, with how often it ran and its seconds in all.
+type ByText = std::collections::HashMap<String, (u64, f64)>;
 
 impl Statements {
     /// Statements so far, their time in microseconds and how many were slow.
@@ -55,8 +60,14 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
         if event.metadata().target() == "sqlx::query" {
             self.count.fetch_add(1, Ordering::Relaxed);
-            let mut elapsed = Elapsed(0.0);
+            let mut elapsed = Elapsed(0.0, String::new());
             event.record(&mut elapsed);
+            if let Some(by_text) = &self.by_text {
+                let mut by_text = by_text.lock().unwrap_or_else(|e| e.into_inner());
+                let entry = by_text.entry(elapsed.1.clone()).or_default();
+                entry.0 += 1;
+                entry.1 += elapsed.0;
+            }
             self.micros
                 .fetch_add((elapsed.0 * 1e6) as u64, Ordering::Relaxed);
             if elapsed.0 >= 1e-3 {
@@ -66,8 +77,9 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
     }
 }
 
-/// Reads a statement event's `elapsed_secs`.
-struct Elapsed(f64);
+/// Reads a statement event's `elapsed_secs` and its text (`db.statement`, or the
+/// `summary` when the text is short enough to be only that).
+struct Elapsed(f64, String);
 
 impl tracing::field::Visit for Elapsed {
     fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
@@ -76,11 +88,25 @@ impl tracing::field::Visit for Elapsed {
         }
     }
 
-    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "db.statement" || (field.name() == "summary" && self.1.is_empty()) {
+            self.1 = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "db.statement" || (field.name() == "summary" && self.1.is_empty()) {
+            let text = format!("{value:?}");
+            self.1 = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        }
+    }
 }
 
 fn main() -> anyhow::Result<()> {
-    let statements = Statements::default();
+    let statements = Statements {
+        by_text: std::env::var_os("JOBS_BENCH_SQL").map(|_| Arc::default()),
+        ..Statements::default()
+    };
     let only_statements = tracing_subscriber::filter::Targets::new()
         .with_target("sqlx::query", tracing::Level::DEBUG);
     tracing::subscriber::set_global_default(tracing_subscriber::registry().with(
@@ -207,6 +233,16 @@ async fn bench(statements: &Statements) -> anyhow::Result<()> {
     println!(
         "  SQL statements per job in the burst: {burst:.1}, taking {db_ms:.2} ms; {slow:.2} took >= 1 ms"
     );
+    if let Some(by_text) = &statements.by_text {
+        let by_text = by_text.lock().unwrap_or_else(|e| e.into_inner());
+        let mut rows: Vec<_> = by_text.iter().collect();
+        rows.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
+        println!("  statements of the whole bench, by total time:");
+        for (text, (count, secs)) in rows.into_iter().take(25) {
+            let text: String = text.chars().take(150).collect();
+            println!("  {count:>7} {:>9.1} ms  {text}", secs * 1000.0);
+        }
+    }
     Ok(())
 }
 
