@@ -9,29 +9,39 @@ const WRITE: &str = "def main():\n    with open('/artifacts/big.bin', 'wb') as f
 const EMAIL: &str = "alice@example.org";
 const PASSWORD: &str = "a long enough password";
 
-/// A fresh server with an admin logged in: its temp dir, data dir, process, client and token.
-async fn started() -> (
-    tempfile::TempDir,
-    std::path::PathBuf,
-    crate::server_process::ServerProcess,
-    reqwest::Client,
-    String,
-) {
+#[tokio::test]
+async fn a_large_artifact_streams_from_disk() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     create_admin(&data, None, EMAIL, PASSWORD);
     let server = serve_sqlite(&data);
-    let client = reqwest::Client::new();
-    let token = login(&client, &server.base(), EMAIL, PASSWORD).await;
-    (dir, data, server, client, token)
-}
-
-#[tokio::test]
-async fn a_large_artifact_streams_from_disk() {
-    let (_dir, _data, server, client, token) = started().await;
     let base = server.base();
-    let job = run_new_script(&client, &base, &token, "big", WRITE).await;
+    let client = reqwest::Client::new();
+    let token = login(&client, &base, EMAIL, PASSWORD).await;
+    let script: Value = client
+        .post(format!("{base}/api/v1/scripts"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "big", "source": WRITE}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job: Value = client
+        .post(format!(
+            "{base}/api/v1/scripts/{}/run?wait=true",
+            script["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(job["status"], "succeeded", "{job}");
     let job_id = job["id"].as_str().unwrap();
 
     let pid = server.child.id();
@@ -65,63 +75,37 @@ async fn a_large_artifact_streams_from_disk() {
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
-/// Runs `source` as a new script through `run?wait=true`; the finished job.
-async fn run_new_script(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    name: &str,
-    source: &str,
-) -> Value {
-    let script: Value = client
-        .post(format!("{base}/api/v1/scripts"))
-        .bearer_auth(token)
-        .json(&json!({"name": name, "source": source}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let job: Value = client
-        .post(format!(
-            "{base}/api/v1/scripts/{}/run?wait=true",
-            script["id"].as_str().unwrap()
-        ))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(job["status"], "succeeded", "{job}");
-    job
-}
-
 #[tokio::test]
 async fn a_job_without_artifacts_leaves_no_directory_behind() {
-    let (_dir, data, server, client, token) = started().await;
-    let base = server.base();
-
-    let empty = run_new_script(
-        &client,
-        &base,
-        &token,
-        "none",
-        "def main():\n    return 1\n",
-    )
-    .await;
-    let kept = run_new_script(
-        &client,
-        &base,
-        &token,
-        "one",
-        "def main():\n    open('/artifacts/a.txt', 'w').write('kept')\n",
-    )
-    .await;
-    let jobs_dir = data.join("jobs");
-    let (empty, kept) = (empty["id"].as_str().unwrap(), kept["id"].as_str().unwrap());
+    let app = crate::helpers::spawn_app().await;
+    let token = app.setup_admin().await;
+    let mut jobs = Vec::new();
+    for (name, source) in [
+        ("none", "def main():\n    return 1\n"),
+        (
+            "one",
+            "def main():\n    open('/artifacts/a.txt', 'w').write('kept')\n",
+        ),
+    ] {
+        let script: Value = app
+            .send_json(
+                "POST",
+                "/api/v1/scripts",
+                &token,
+                json!({"name": name, "source": source}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let job = app
+            .run_wait(&token, script["id"].as_str().unwrap(), json!({}))
+            .await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        jobs.push(job["id"].as_str().unwrap().to_owned());
+    }
+    let jobs_dir = app.data_dir().join("jobs");
+    let (empty, kept) = (&jobs[0], &jobs[1]);
     assert!(
         !jobs_dir.join(empty).exists(),
         "an empty job directory stays on disk"
@@ -134,12 +118,9 @@ async fn a_job_without_artifacts_leaves_no_directory_behind() {
         (empty, json!([])),
         (kept, json!([{"name": "a.txt", "size": 4}])),
     ] {
-        let listed: Value = client
-            .get(format!("{base}/api/v1/jobs/{id}/artifacts"))
-            .bearer_auth(&token)
-            .send()
+        let listed: Value = app
+            .get(&format!("/api/v1/jobs/{id}/artifacts"), &token)
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
