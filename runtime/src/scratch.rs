@@ -3,9 +3,11 @@
 //!
 //! Making and removing a directory cost a run about a quarter of a millisecond of
 //! filesystem work (ext4 allocates and frees an inode each time), and most runs never
-//! write to `/tmp`. So a directory a run left empty is kept for a later run instead of
-//! removed: a run only ever gets an empty directory, so nothing one run wrote is seen
-//! by another. One that is not empty is removed, as before.
+//! write to `/tmp`. So a directory a run left as it was made (no entries, its size as
+//! made) is kept for a later run instead of removed, its times set anew when it is
+//! handed out: nothing one run wrote is seen by another. Any other is removed, as
+//! before. What stays is the directory's birth time, which no call can set: a run can
+//! tell that its `/tmp` was made for an earlier run, and when.
 //!
 //! A process killed mid-run (kill -9, the OOM killer, a power cut) cannot remove its
 //! directories, so their names carry the process id, and the first runtime a process
@@ -21,22 +23,31 @@ const KEPT_AT_MOST: usize = 16;
 
 /// The empty scratch directories kept for the next runs.
 #[derive(Default)]
-pub(crate) struct ScratchDirs(Mutex<Vec<tempfile::TempDir>>);
+pub(crate) struct ScratchDirs(Mutex<Vec<Dir>>);
+
+/// A scratch directory and its size as made (on ext4 a directory grows with its entries
+/// and never shrinks: an emptied one is not as it was made).
+struct Dir {
+    dir: tempfile::TempDir,
+    len_as_made: u64,
+}
 
 /// A run's scratch directory; when dropped (after the run's instance is gone) it is
-/// kept for another run if it is empty and removed otherwise.
+/// kept for another run if it is as it was made, and removed otherwise.
 pub(crate) struct Scratch {
-    dir: Option<tempfile::TempDir>,
+    dir: Option<Dir>,
     kept: Arc<ScratchDirs>,
 }
 
 impl ScratchDirs {
-    /// An empty scratch directory: a kept one, or a new one named after this process.
+    /// An empty scratch directory: a kept one, its times set to now (a run can set its
+    /// `/tmp`'s times through WASI, and they would tell the next when it was last
+    /// used), or a new one named after this process.
     pub(crate) fn take(self: &Arc<Self>) -> std::io::Result<Scratch> {
         let kept = self.lock().pop();
         let dir = match kept {
-            Some(dir) => dir,
-            None => create()?,
+            Some(dir) if reset_times(dir.dir.path()).is_ok() => dir,
+            _ => create()?,
         };
         Ok(Scratch {
             dir: Some(dir),
@@ -44,7 +55,7 @@ impl ScratchDirs {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<tempfile::TempDir>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Dir>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -53,16 +64,14 @@ impl Scratch {
     pub(crate) fn path(&self) -> &Path {
         self.dir
             .as_ref()
-            .map_or(Path::new(""), tempfile::TempDir::path)
+            .map_or(Path::new(""), |dir| dir.dir.path())
     }
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
         let Some(dir) = self.dir.take() else { return };
-        // A run can set its `/tmp`'s own times (WASI's `set-times` on the preopen), and
-        // the next run could read them: they are reset before the directory is kept.
-        if is_empty(dir.path()) && reset_times(dir.path()).is_ok() {
+        if dir.is_as_made() {
             let mut kept = self.kept.lock();
             if kept.len() < KEPT_AT_MOST {
                 kept.push(dir);
@@ -70,6 +79,19 @@ impl Drop for Scratch {
             }
         }
         drop(dir); // removed with whatever is in it
+    }
+}
+
+impl Dir {
+    /// Whether it is still a directory of its size as made, with no entries (a
+    /// symlink or an unreadable one is not). A run that made and removed many files
+    /// leaves a larger directory, which the next could read (`st_size`) and which no
+    /// quota counts.
+    fn is_as_made(&self) -> bool {
+        let path = self.dir.path();
+        std::fs::symlink_metadata(path)
+            .is_ok_and(|meta| meta.is_dir() && meta.len() == self.len_as_made)
+            && std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
     }
 }
 
@@ -82,17 +104,13 @@ fn reset_times(dir: &Path) -> std::io::Result<()> {
     )
 }
 
-/// Whether `dir` is a directory with no entries (a symlink or an unreadable one is not).
-fn is_empty(dir: &Path) -> bool {
-    std::fs::symlink_metadata(dir).is_ok_and(|meta| meta.is_dir())
-        && std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
-}
-
 /// A fresh scratch directory, named after this process.
-fn create() -> std::io::Result<tempfile::TempDir> {
-    tempfile::Builder::new()
+fn create() -> std::io::Result<Dir> {
+    let dir = tempfile::Builder::new()
         .prefix(&format!("{PREFIX}{}-", std::process::id()))
-        .tempdir()
+        .tempdir()?;
+    let len_as_made = std::fs::symlink_metadata(dir.path())?.len();
+    Ok(Dir { dir, len_as_made })
 }
 
 /// Remove the scratch directories of processes that no longer run, once per process.
@@ -201,7 +219,30 @@ mod tests {
         assert!(!path.exists(), "a directory left with an entry is removed");
         let third = dirs.take().unwrap();
         assert_ne!(third.path(), path);
-        assert!(is_empty(third.path()));
+        assert!(std::fs::read_dir(third.path()).unwrap().next().is_none());
+    }
+
+    #[test]
+    fn a_directory_grown_by_a_run_is_not_kept() {
+        let dirs = Arc::new(ScratchDirs::default());
+        let first = dirs.take().unwrap();
+        let path = first.path().to_owned();
+        let as_made = std::fs::metadata(&path).unwrap().len();
+        let names: Vec<_> = (0..600)
+            .map(|i| path.join(format!("{}{i}", "y".repeat(200))))
+            .collect();
+        for name in &names {
+            std::fs::write(name, "").unwrap();
+        }
+        for name in &names {
+            std::fs::remove_file(name).unwrap();
+        }
+        let grown = std::fs::metadata(&path).unwrap().len() != as_made;
+        drop(first);
+        let second = dirs.take().unwrap();
+        // ext4 keeps the grown size (the next run could read it); tmpfs gives it back.
+        assert_eq!(second.path() == path, !grown, "grown: {grown}");
+        assert_eq!(std::fs::metadata(second.path()).unwrap().len(), as_made);
     }
 
     #[test]
@@ -220,6 +261,7 @@ mod tests {
     fn a_scratch_directory_names_its_process() {
         let dir = create().unwrap();
         let name = dir
+            .dir
             .path()
             .file_name()
             .unwrap()

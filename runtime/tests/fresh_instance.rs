@@ -198,37 +198,55 @@ async fn a_run_sees_nothing_of_the_previous_one_in_a_reused_pool_slot() {
     nothing_carries_over(&pooled_runtime(2)).await;
 }
 
-/// Leaves `/tmp` empty, so the runtime keeps the directory for a later run, but with
-/// times a later run could read back.
+/// Leaves `/tmp` empty, so the runtime may keep the directory for a later run, but
+/// grown by many long names and with times a later run could read back; reports what it
+/// found and when it ended.
 const EMPTY_TMP_SCRIPT: &str = r#"
 import os, time
 def main():
     st = os.stat("/tmp")
-    seen = {"entries": os.listdir("/tmp"),
-            "set_by_a_run": st.st_mtime < 10**9 or st.st_atime < 10**9}
-    with open("/tmp/scratch", "w") as f:
-        f.write("x")
-    os.remove("/tmp/scratch")
+    seen = {"entries": os.listdir("/tmp"), "size": st.st_size,
+            "mtime": st.st_mtime, "atime": st.st_atime}
+    names = ["/tmp/" + "y" * 200 + str(i) for i in range(NAMES)]
+    for name in names:
+        open(name, "w").close()
+    for name in names:
+        os.remove(name)
     os.utime("/tmp", (1000, 1000))
+    seen["ended"] = time.time()
     return seen
 "#;
+
+/// Between the runs of the test below.
+const PAUSE_SECS: f64 = 0.3;
 
 #[tokio::test]
 async fn a_kept_empty_tmp_directory_carries_nothing_over() {
     let recorder = Arc::new(Recorder::default());
-    for i in 0..4 {
+    let mut seen: Vec<serde_json::Value> = Vec::new();
+    // Runs that leave the directory as made (so it is kept) and runs that grow it.
+    for (i, names) in [0, 0, 600, 0, 0].into_iter().enumerate() {
+        let source = EMPTY_TMP_SCRIPT.replace("NAMES", &names.to_string());
         let outcome = common::runtime()
-            .run(request(
-                EMPTY_TMP_SCRIPT,
-                Capabilities::default(),
-                &recorder,
-            ))
+            .run(request(&source, Capabilities::default(), &recorder))
             .await;
         assert_eq!(outcome.status, RunStatus::Succeeded, "{outcome:?}");
-        assert_eq!(
-            outcome.result,
-            Some(json!({"entries": [], "set_by_a_run": false})),
-            "run {i}"
-        );
+        let found = outcome.result.unwrap();
+        assert_eq!(found["entries"], json!([]), "run {i}");
+        if let Some(first) = seen.first() {
+            assert_eq!(found["size"], first["size"], "run {i} sees a grown /tmp");
+            // Its times are from when it got the directory (after the pause below), not
+            // from when the previous run ended.
+            let previous_end = seen[i - 1]["ended"].as_f64().unwrap() + PAUSE_SECS / 2.0;
+            for time in ["mtime", "atime"] {
+                assert!(
+                    found[time].as_f64().unwrap() > previous_end,
+                    "run {i}: {time} {} is not after the previous run ended ({previous_end})",
+                    found[time]
+                );
+            }
+        }
+        seen.push(found);
+        tokio::time::sleep(std::time::Duration::from_secs_f64(PAUSE_SECS)).await;
     }
 }
